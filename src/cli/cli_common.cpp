@@ -1,0 +1,113 @@
+#include "cli/cli_common.hpp"
+
+#include <cstdio>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+
+namespace pocketrec::cli {
+
+void DataArgs::add_options(CLI::App& command, bool required) {
+  if (required) {
+    command.add_option("--data", path, "Dataset folder or file (MovieLens, sequence, CSV/TSV, prepared)")
+        ->required();
+  }
+  command.add_option("--format", format, "Force a layout: " + join(known_formats(), ", "))
+      ->capture_default_str();
+  command.add_flag("--strict", strict, "Stop at the first malformed line instead of skipping it");
+  command.add_option("--columns", columns,
+                     "Generic CSV columns, 1-based numbers or header names "
+                     "(user=,item=,time=,rating=)")
+      ->capture_default_str();
+  command.add_option("--delimiter", delimiter, "Generic CSV delimiter (a character, or 'tab')")
+      ->capture_default_str();
+  command.add_flag("--header", header, "Generic CSV has a header line");
+  command.add_option("--min-rating", min_rating, "Drop interactions rated below this");
+  command.add_option("--min-item-count", min_item_count, "Drop items with fewer interactions")
+      ->capture_default_str();
+  command.add_option("--min-length", min_length, "Drop users with fewer interactions")
+      ->capture_default_str();
+}
+
+LoadOptions DataArgs::load_options() const {
+  LoadOptions options;
+  options.format = format;
+  options.strict = strict;
+  if (format == "csv") options.columns = parse_column_spec(columns);
+  if (delimiter == "tab" || delimiter == "\\t") {
+    options.columns.delimiter = '\t';
+  } else if (delimiter.size() == 1) {
+    options.columns.delimiter = delimiter[0];
+  } else {
+    throw Error("--delimiter must be one character or 'tab'");
+  }
+  options.columns.header = header;
+  options.filters.min_rating = min_rating;
+  options.filters.min_item_count = min_item_count;
+  options.filters.min_timeline = min_length;
+  return options;
+}
+
+Dataset load_dataset_reporting(const DataArgs& args) {
+  auto dataset = load_dataset(args.path, args.load_options());
+  std::fprintf(stderr, "%s\n%s\n", dataset.summary().c_str(), dataset.report.summary().c_str());
+  return dataset;
+}
+
+std::vector<int> parse_int_list(const std::string& text, const std::string& what) {
+  std::vector<int> values;
+  if (trim(text).empty() || text == "none") return values;
+  for (auto part : split(text, ",")) {
+    auto value = parse_int(part);
+    if (!value || *value < 1) throw Error(what + ": '" + text + "' is not a list of positive integers");
+    values.push_back(static_cast<int>(*value));
+  }
+  return values;
+}
+
+void ModelArgs::add_options(CLI::App& command) {
+  command.add_option("--preset", preset, "default (most accurate measured) or reference (TFLite example)")
+      ->capture_default_str();
+  dim = command.add_option("--dim", dim_value, "Output (user/label vector) dimension D; 0 = no projection");
+  embedding_dim = command.add_option("--embedding-dim", embedding_dim_value, "Context embedding dimension");
+  hidden = command.add_option("--hidden", hidden_value, "Dense+ReLU layers after pooling, e.g. 32,32 (or none)");
+  context_length = command.add_option("--context-length,-L", context_length_value, "History length L");
+  layout = command.add_option("--layout", layout_value, "History layout: newest-last or oldest-first");
+  final_relu = command.add_flag("--final-relu", final_relu_value, std::string("ReLU on the context vector (the reference does)"));
+  tie = command.add_flag("--tie", tie_value, std::string("Share one table between context and label embeddings"));
+  no_bias = command.add_flag("--no-bias", no_bias_value, std::string("No per-item score bias"));
+  optimizer = command.add_option("--optimizer", optimizer_value, "adam or adagrad");
+  lr = command.add_option("--lr", lr_value, "Learning rate");
+  clip = command.add_option("--clip", clip_value, "Per-variable gradient-norm clip (0 = off)");
+  batch = command.add_option("--batch", batch_value, "Batch size");
+  epochs = command.add_option("--epochs", epochs_value, "Maximum epochs");
+  patience = command.add_option("--patience", patience_value, "Epochs without validation gain before stopping");
+  threads = command.add_option("--threads", threads_value, "Worker threads (default: all cores)");
+  seed = command.add_option("--seed", seed_value, "Random seed");
+  split = command.add_option("--split", split_value, "leave-one-out, temporal or random (the reference's 90/10)");
+}
+
+void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
+  apply_preset(preset, model, train);
+  if (dim->count()) model.output_dim = dim_value;
+  if (embedding_dim->count()) model.embedding_dim = embedding_dim_value;
+  // Without an explicit embedding size, keep the tables as wide as the output.
+  if (dim->count() && !embedding_dim->count() && dim_value > 0) model.embedding_dim = dim_value;
+  if (hidden->count()) model.hidden = parse_int_list(hidden_value, "--hidden");
+  if (context_length->count()) model.context_length = context_length_value;
+  if (layout->count()) model.layout = parse_history_layout(layout_value);
+  if (final_relu->count()) model.final_relu = true;
+  if (tie->count()) model.tie_embeddings = true;
+  if (no_bias->count()) model.label_bias = false;
+  if (optimizer->count()) train.optimizer = optimizer_value;
+  if (lr->count()) train.learning_rate = lr_value;
+  if (clip->count()) train.clip_norm = clip_value;
+  if (batch->count()) train.batch_size = batch_value;
+  if (epochs->count()) train.epochs = epochs_value;
+  if (patience->count()) train.patience = patience_value;
+  if (threads->count()) train.threads = threads_value;
+  if (seed->count()) train.seed = seed_value;
+  if (split->count()) train.split = split_value;
+}
+
+}  // namespace pocketrec::cli

@@ -1,0 +1,64 @@
+#pragma once
+// Options and helpers shared by the subcommands.
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "data/dataset_source.hpp"
+#include "model/model_config.hpp"
+
+namespace pocketrec::cli {
+
+struct DataArgs {
+  std::string path;
+  std::string format = "auto";
+  bool strict = false;
+  std::string columns = "user=1,item=2,time=3";
+  std::string delimiter = ",";
+  bool header = false;
+  double min_rating = -1e30;
+  size_t min_item_count = 1;
+  size_t min_length = 3;
+
+  // `required` adds --data as a required option; otherwise the caller binds `path` itself.
+  void add_options(CLI::App& command, bool required = true);
+  LoadOptions load_options() const;
+};
+
+// Reads the dataset and prints what was read and skipped to stderr.
+Dataset load_dataset_reporting(const DataArgs& args);
+
+struct ModelArgs {
+  std::string preset = "default";
+  CLI::Option* dim = nullptr;
+  CLI::Option* embedding_dim = nullptr;
+  CLI::Option* hidden = nullptr;
+  CLI::Option* context_length = nullptr;
+  CLI::Option* layout = nullptr;
+  CLI::Option* final_relu = nullptr;
+  CLI::Option* tie = nullptr;
+  CLI::Option* no_bias = nullptr;
+  CLI::Option* optimizer = nullptr;
+  CLI::Option* lr = nullptr;
+  CLI::Option* clip = nullptr;
+  CLI::Option* batch = nullptr;
+  CLI::Option* epochs = nullptr;
+  CLI::Option* patience = nullptr;
+  CLI::Option* threads = nullptr;
+  CLI::Option* seed = nullptr;
+  CLI::Option* split = nullptr;
+
+  int dim_value = 0, embedding_dim_value = 0, context_length_value = 0;
+  std::string hidden_value, layout_value, optimizer_value, split_value;
+  float lr_value = 0, clip_value = 0;
+  int batch_value = 0, epochs_value = 0, patience_value = 0, threads_value = 0;
+  uint64_t seed_value = 0;
+  bool final_relu_value = false, tie_value = false, no_bias_value = false;
+
+  void add_options(CLI::App& command);
+  // The preset, then every flag the user gave on top of it.
+  void resolve(ModelConfig& model, TrainConfig& train) const;
+};
+
+std::vector<int> parse_int_list(const std::string& text, const std::string& what);
+
+}  // namespace pocketrec::cli

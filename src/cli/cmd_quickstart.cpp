@@ -1,0 +1,82 @@
+#include <cstdio>
+#include <filesystem>
+
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
+#include "cli/pipeline.hpp"
+#include "data/synth.hpp"
+#include "runtime/recommend.hpp"
+
+namespace pocketrec::cli {
+namespace {
+
+void show_samples(const DualEncoder& model, const Dataset& dataset, const Split& split,
+                  int users) {
+  std::printf("\nSample recommendations (test users: history -> top 5, the held-out item marked *)\n");
+  for (int u = 0; u < users && u < static_cast<int>(split.test.size()); ++u) {
+    // Spread the samples over the user list.
+    const auto& position = split.test[u * split.test.size() / users];
+    const auto& timeline = dataset.timelines[position.timeline];
+    RecommendRequest request;
+    request.history.assign(timeline.items.begin(), timeline.items.begin() + position.pos);
+    request.k = 5;
+    std::printf("\nuser %s, last watched:\n", timeline.user.c_str());
+    size_t first = position.pos > 3 ? position.pos - 3 : 0;
+    for (size_t i = first; i < position.pos; ++i) {
+      std::printf("      %s\n", dataset.catalog.label(timeline.items[i]).c_str());
+    }
+    std::printf("  recommended:\n");
+    uint32_t target = timeline.items[position.pos];
+    for (const auto& r : recommend(model, request)) {
+      std::printf("    %s %-60s %7.3f\n", r.item == target ? "*" : " ",
+                  dataset.catalog.label(r.item).c_str(), r.score);
+    }
+  }
+}
+
+}  // namespace
+
+void register_quickstart(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "quickstart",
+      "End to end on a built-in synthetic dataset (or --data): train, evaluate, recommend");
+  auto data = std::make_shared<DataArgs>();
+  auto model = std::make_shared<ModelArgs>();
+  auto work = std::make_shared<std::string>("pocketrec-quickstart");
+  command->add_option("--data", data->path, "A MovieLens folder instead of the synthetic default");
+  data->add_options(*command, false);
+  model->add_options(*command);
+  command->add_option("--work", *work, "Folder for the synthetic data and the model")
+      ->capture_default_str();
+  command->callback([=] {
+    std::filesystem::create_directories(*work);
+    if (data->path.empty()) {
+      data->path = (std::filesystem::path(*work) / "synthetic").string();
+      SynthOptions synth;
+      size_t ratings = write_synth_dataset(synth, data->path);
+      std::printf("Synthetic dataset: %zu ratings by %d users of %d items in %s\n", ratings,
+                  synth.users, synth.items, data->path.c_str());
+    }
+    ModelConfig model_config;
+    TrainConfig train_config;
+    model->resolve(model_config, train_config);
+    if (!model->epochs->count()) train_config.epochs = 15;
+    auto dataset = load_dataset_reporting(*data);
+    std::printf("Dataset: %s\n", dataset.summary().c_str());
+    auto split = make_split(dataset, train_config.split, train_config.seed);
+    TrainOptions options;
+    options.model_out = (std::filesystem::path(*work) / "model.pkrec").string();
+    auto trained = train_model(dataset, split, model_config, train_config, options);
+    if (trained.result.interrupted) return;
+    std::printf("Trained %zu epochs in %.1f s; best epoch %d; model in %s\n\n",
+                trained.result.epochs.size(), trained.seconds, trained.result.best_epoch,
+                options.model_out.c_str());
+    evaluate_and_print(*trained.model, dataset, split, true, true, train_config.threads, true);
+    show_samples(*trained.model, dataset, split, 3);
+    std::printf("\nNext: pocketrec recommend --model %s --history \"%s\"\n",
+                options.model_out.c_str(),
+                dataset.catalog.item(dataset.timelines[0].items[0]).id.c_str());
+  });
+}
+
+}  // namespace pocketrec::cli

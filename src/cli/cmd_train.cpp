@@ -1,0 +1,74 @@
+#include <cstdio>
+
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
+#include "cli/pipeline.hpp"
+#include "core/atomic_file.hpp"
+#include "core/thread_pool.hpp"
+
+namespace pocketrec::cli {
+
+void register_train(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "train", "Train a dual encoder, keep the best epoch (validation NDCG@10), report test metrics");
+  auto data = std::make_shared<DataArgs>();
+  auto model = std::make_shared<ModelArgs>();
+  auto out = std::make_shared<std::string>();
+  auto checkpoint = std::make_shared<std::string>();
+  auto report = std::make_shared<std::string>();
+  auto resume = std::make_shared<bool>(false);
+  auto quiet = std::make_shared<bool>(false);
+  data->add_options(*command);
+  model->add_options(*command);
+  command->add_option("--out,-o", *out, "Model file to write (the best epoch)")->required();
+  command->add_option("--checkpoint", *checkpoint,
+                      "Resumable training state (default: OUT.ckpt), written after every epoch");
+  command->add_flag("--resume", *resume, "Continue from the checkpoint if it exists");
+  command->add_option("--report", *report, "Write epochs and test metrics as JSON here");
+  command->add_flag("--quiet", *quiet, "No progress bar");
+  command->callback([=] {
+    ModelConfig model_config;
+    TrainConfig train_config;
+    model->resolve(model_config, train_config);
+    train_config.validate();
+    auto dataset = load_dataset_reporting(*data);
+    auto split = make_split(dataset, train_config.split, train_config.seed);
+    TrainOptions options;
+    options.model_out = *out;
+    options.checkpoint = checkpoint->empty() ? *out + ".ckpt" : *checkpoint;
+    options.resume = *resume;
+    options.progress = !*quiet;
+    auto trained = train_model(dataset, split, model_config, train_config, options);
+    const auto& result = trained.result;
+    if (result.interrupted) return;
+    std::printf("trained %zu epochs in %.1f s (best epoch %d, validation NDCG@10 %.4f)%s\n",
+                result.epochs.size(), trained.seconds, result.best_epoch, result.best_ndcg10,
+                result.early_stopped ? ", stopped early" : "");
+    double rate = 0;
+    for (const auto& e : result.epochs) rate += e.examples_per_second;
+    if (!result.epochs.empty()) rate /= static_cast<double>(result.epochs.size());
+    std::printf("training speed: %.0f examples/s on %d threads\n", rate,
+                train_config.threads > 0 ? train_config.threads : default_thread_count());
+    std::printf("model written to %s\n\n", out->c_str());
+    auto json = evaluate_and_print(*trained.model, dataset, split, true, false,
+                                   train_config.threads, true);
+    if (!report->empty()) {
+      auto epochs = nlohmann::json::array();
+      for (const auto& e : result.epochs) {
+        epochs.push_back({{"epoch", e.epoch},
+                          {"loss", e.loss},
+                          {"seconds", e.seconds},
+                          {"examples_per_second", e.examples_per_second},
+                          {"valid_hr@10", e.valid_hr10},
+                          {"valid_ndcg@10", e.valid_ndcg10}});
+      }
+      json["epochs"] = epochs;
+      json["model_config"] = trained.model->config();
+      json["train_config"] = train_config;
+      json["train_seconds"] = trained.seconds;
+      write_file_atomically(*report, json.dump(2) + "\n");
+    }
+  });
+}
+
+}  // namespace pocketrec::cli

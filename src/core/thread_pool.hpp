@@ -1,0 +1,42 @@
+#pragma once
+// A fixed set of worker threads that run one parallel loop at a time. Work is split by task index,
+// never by timing, so results that are reduced in task order are deterministic.
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace pocketrec {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+  // Calls task(i) for i in [0, tasks); task 0 and others run on the caller's thread too.
+  void run(int tasks, const std::function<void(int)>& task);
+
+ private:
+  void worker_loop(int worker);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const std::function<void(int)>* task_ = nullptr;
+  int tasks_ = 0;
+  int next_task_ = 0;
+  int running_ = 0;
+  uint64_t generation_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr failure_;
+};
+
+int default_thread_count();
+
+}  // namespace pocketrec

@@ -1,0 +1,151 @@
+#include "data/dataset.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+
+namespace pocketrec {
+namespace {
+
+// Numeric ids sort numerically, so MovieLens movie 2 comes before movie 10.
+bool id_less(const std::string& a, const std::string& b) {
+  auto na = parse_int(a), nb = parse_int(b);
+  if (na && nb) return *na < *nb;
+  if (na != nb) return static_cast<bool>(na);  // numbers first
+  return a < b;
+}
+
+}  // namespace
+
+size_t Dataset::interactions() const {
+  size_t total = 0;
+  for (const auto& timeline : timelines) total += timeline.items.size();
+  return total;
+}
+
+std::string Dataset::summary() const {
+  return format + ": " + std::to_string(timelines.size()) + " users, " +
+         std::to_string(catalog.size()) + " items, " + std::to_string(interactions()) +
+         " interactions";
+}
+
+Dataset build_dataset(RawLog log, const DatasetFilters& filters) {
+  Dataset dataset;
+  dataset.format = log.format;
+  dataset.has_timestamps = log.has_timestamps;
+  dataset.has_ratings = log.has_ratings;
+  dataset.report = log.report;
+  auto& events = log.events;
+  if (events.empty()) throw Error("the dataset has no interactions");
+
+  if (log.has_ratings && filters.min_rating > -1e29) {
+    size_t before = events.size();
+    std::erase_if(events, [&](const RawEvent& e) { return e.rating < filters.min_rating; });
+    dataset.report.count_filtered("events rated below the minimum rating", before - events.size());
+  }
+
+  std::vector<uint32_t> item_counts(log.item_ids.size(), 0);
+  for (const auto& e : events) ++item_counts[e.item];
+  if (filters.min_item_count > 1) {
+    size_t before = events.size();
+    std::erase_if(events, [&](const RawEvent& e) { return item_counts[e.item] < filters.min_item_count; });
+    dataset.report.count_filtered("events of items with too few interactions",
+                                  before - events.size());
+  }
+
+  // Group by user, keeping file order inside each user, then order by time (stable: ties keep
+  // file order).
+  std::vector<std::vector<uint32_t>> by_user(log.user_ids.size());
+  for (uint32_t i = 0; i < events.size(); ++i) by_user[events[i].user].push_back(i);
+  std::vector<uint32_t> kept_users;
+  size_t dropped_events = 0;
+  std::fill(item_counts.begin(), item_counts.end(), 0);
+  for (uint32_t user = 0; user < by_user.size(); ++user) {
+    auto& list = by_user[user];
+    if (list.empty()) continue;
+    if (list.size() < filters.min_timeline) {
+      dropped_events += list.size();
+      continue;
+    }
+    std::stable_sort(list.begin(), list.end(),
+                     [&](uint32_t a, uint32_t b) { return events[a].time < events[b].time; });
+    for (uint32_t e : list) ++item_counts[events[e].item];
+    kept_users.push_back(user);
+  }
+  dataset.report.count_filtered("events of users with too few interactions", dropped_events);
+  if (kept_users.empty()) {
+    throw Error("no user has at least " + std::to_string(filters.min_timeline) +
+                " interactions after filtering");
+  }
+
+  std::vector<uint32_t> raw_items;
+  for (uint32_t i = 0; i < log.item_ids.size(); ++i) {
+    if (item_counts[i] > 0) raw_items.push_back(i);
+  }
+  std::sort(raw_items.begin(), raw_items.end(),
+            [&](uint32_t a, uint32_t b) { return id_less(log.item_ids[a], log.item_ids[b]); });
+  std::vector<uint32_t> dense(log.item_ids.size(), 0);
+  for (uint32_t raw : raw_items) {
+    CatalogItem item;
+    item.id = log.item_ids[raw];
+    item.count = item_counts[raw];
+    if (auto it = log.item_meta.find(item.id); it != log.item_meta.end()) {
+      item.title = it->second.title;
+      item.genres = it->second.genres;
+      item.year = it->second.year;
+    }
+    dense[raw] = dataset.catalog.add(std::move(item));
+  }
+
+  dataset.timelines.reserve(kept_users.size());
+  for (uint32_t user : kept_users) {
+    Timeline timeline;
+    timeline.user = log.user_ids[user];
+    for (uint32_t e : by_user[user]) {
+      timeline.items.push_back(dense[events[e].item]);
+      timeline.times.push_back(events[e].time);
+      timeline.ratings.push_back(events[e].rating);
+    }
+    dataset.timelines.push_back(std::move(timeline));
+  }
+  return dataset;
+}
+
+}  // namespace pocketrec
+
+namespace pocketrec {
+
+size_t align_to_catalog(Dataset& dataset, const Catalog& catalog, size_t min_timeline) {
+  std::vector<uint32_t> mapping(dataset.catalog.size() + 1, 0);
+  for (uint32_t i = 1; i <= dataset.catalog.size(); ++i) {
+    mapping[i] = catalog.find(dataset.catalog.item(i).id).value_or(0);
+  }
+  size_t dropped = 0;
+  std::vector<Timeline> kept;
+  for (auto& timeline : dataset.timelines) {
+    Timeline aligned;
+    aligned.user = timeline.user;
+    for (size_t k = 0; k < timeline.items.size(); ++k) {
+      uint32_t item = mapping[timeline.items[k]];
+      if (!item) {
+        ++dropped;
+        continue;
+      }
+      aligned.items.push_back(item);
+      aligned.times.push_back(timeline.times[k]);
+      aligned.ratings.push_back(timeline.ratings[k]);
+    }
+    if (aligned.items.size() >= min_timeline) {
+      kept.push_back(std::move(aligned));
+    } else {
+      dropped += aligned.items.size();
+    }
+  }
+  dataset.timelines = std::move(kept);
+  dataset.catalog = catalog;
+  return dropped;
+}
+
+}  // namespace pocketrec

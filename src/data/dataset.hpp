@@ -1,0 +1,50 @@
+#pragma once
+// A catalog plus one time-ordered timeline per user: what every later stage reads.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/catalog.hpp"
+#include "data/raw_log.hpp"
+
+namespace pocketrec {
+
+struct Timeline {
+  std::string user;
+  std::vector<uint32_t> items;  // dense indices 1..N, oldest first
+  std::vector<int64_t> times;
+  std::vector<float> ratings;
+};
+
+struct DatasetFilters {
+  double min_rating = -1e30;    // events rated below are dropped
+  size_t min_item_count = 1;    // items with fewer interactions are dropped (one pass)
+  size_t min_timeline = 3;      // users with fewer interactions are dropped (after the above)
+};
+
+struct Dataset {
+  Catalog catalog;
+  std::vector<Timeline> timelines;
+  std::string format;
+  bool has_timestamps = true;
+  bool has_ratings = true;
+  ReadReport report;
+
+  size_t interactions() const;
+  std::string summary() const;
+};
+
+// Filters the log, assigns dense item indices and builds time-ordered timelines (ties keep file
+// order). Throws when nothing is left.
+Dataset build_dataset(RawLog log, const DatasetFilters& filters);
+
+}  // namespace pocketrec
+
+namespace pocketrec {
+
+// Re-expresses the dataset in another catalog's indices (a trained model's), dropping events of
+// items that catalog lacks and then users left with fewer than `min_timeline` items. Returns how
+// many events were dropped.
+size_t align_to_catalog(Dataset& dataset, const Catalog& catalog, size_t min_timeline);
+
+}  // namespace pocketrec

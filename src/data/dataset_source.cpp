@@ -1,0 +1,210 @@
+#include "data/dataset_source.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/text.hpp"
+#include "data/line_reader.hpp"
+
+namespace fs = std::filesystem;
+
+namespace pocketrec {
+namespace {
+
+// The first file in `folder` whose name starts with `prefix` and ends with one of `suffixes`.
+std::string find_file(const fs::path& folder, const std::string& prefix,
+                      const std::vector<std::string>& suffixes) {
+  std::vector<std::string> matches;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (!entry.is_regular_file()) continue;
+    auto name = entry.path().filename().string();
+    if (!starts_with(name, prefix)) continue;
+    for (const auto& suffix : suffixes) {
+      if (ends_with(name, suffix)) matches.push_back(entry.path().string());
+    }
+  }
+  std::sort(matches.begin(), matches.end());
+  return matches.empty() ? "" : matches.front();
+}
+
+// A sequence folder (e.g. ml-1m-sasrec) holds one big "user item" file among small id maps.
+std::string find_sequence_file(const fs::path& folder) {
+  std::string best;
+  uintmax_t best_size = 0;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    if (!entry.is_regular_file()) continue;
+    auto name = entry.path().filename().string();
+    bool text = ends_with(name, ".txt") || ends_with(name, ".txt.gz");
+    if (!text || starts_with(name, "sas_to_") || name.find("users") != std::string::npos) continue;
+    auto size = entry.file_size();
+    // Prefer the plain file when both it and its .gz copy are present.
+    if (ends_with(name, ".gz")) size /= 8;
+    if (size > best_size) {
+      best = entry.path().string();
+      best_size = size;
+    }
+  }
+  return best;
+}
+
+std::string ratings_file(const fs::path& folder, const std::string& format) {
+  std::string file;
+  if (format == "ml-1m") file = find_file(folder, "ratings", {".dat", ".dat.gz"});
+  if (format == "ml-latest") file = find_file(folder, "ratings", {".csv", ".csv.gz"});
+  if (format == "ml-100k") file = find_file(folder, "u.data", {"u.data", ".gz"});
+  if (format == "sequence") file = find_sequence_file(folder);
+  if (format == "prepared") file = (folder / "events.tsv").string();
+  if (file.empty() || !fs::exists(file)) {
+    throw Error(folder.string() + ": no ratings file for format " + format);
+  }
+  return file;
+}
+
+void read_prepared_items(const std::string& path, RawLog& log) {
+  LineReader reader(path);
+  std::string line;
+  while (reader.next(line)) {
+    auto fields = split(line, "\t");
+    if (fields.size() != 4) {
+      log.report.skip(path, reader.line_number(), "expected id, title, genres, year");
+      continue;
+    }
+    ItemMeta meta;
+    meta.title = std::string(fields[1]);
+    for (auto genre : split(fields[2], "|")) {
+      if (!genre.empty()) meta.genres.emplace_back(genre);
+    }
+    meta.year = static_cast<int>(parse_int(fields[3]).value_or(0));
+    log.item_meta[std::string(fields[0])] = std::move(meta);
+  }
+}
+
+std::string sanitize(std::string text) {
+  std::replace(text.begin(), text.end(), '\t', ' ');
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
+
+}  // namespace
+
+const std::vector<std::string>& known_formats() {
+  static const std::vector<std::string> formats = {"auto",     "ml-1m", "ml-latest", "ml-100k",
+                                                   "sequence", "csv",   "prepared"};
+  return formats;
+}
+
+std::string detect_format(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error(path + ": no such file or folder");
+  if (fs::is_directory(path, ec)) {
+    fs::path folder(path);
+    if (fs::exists(folder / "manifest.json")) return "prepared";
+    if (!find_file(folder, "ratings", {".dat", ".dat.gz"}).empty()) return "ml-1m";
+    if (!find_file(folder, "ratings", {".csv", ".csv.gz"}).empty()) return "ml-latest";
+    if (fs::exists(folder / "u.data")) return "ml-100k";
+    if (!find_sequence_file(folder).empty()) return "sequence";
+    throw Error(path +
+                ": unknown dataset layout (expected MovieLens ratings.dat, ratings.csv, u.data, a "
+                "'user item' .txt file or a prepared dataset); use --format to force one");
+  }
+  auto name = fs::path(path).filename().string();
+  if (ends_with(name, ".gz")) name = name.substr(0, name.size() - 3);
+  if (ends_with(name, ".dat")) return "ml-1m";
+  if (name == "u.data") return "ml-100k";
+  if (ends_with(name, ".csv")) {
+    LineReader reader(path);
+    std::string first;
+    reader.next(first);
+    if (starts_with(first, "userId,movieId")) return "ml-latest";
+    return "csv";
+  }
+  if (ends_with(name, ".tsv")) return "csv";
+  return "sequence";
+}
+
+RawLog load_raw_log(const std::string& path, const LoadOptions& options) {
+  auto format = options.format == "auto" ? detect_format(path) : options.format;
+  if (std::find(known_formats().begin(), known_formats().end(), format) == known_formats().end()) {
+    throw Error("unknown format '" + format + "' (known: " + join(known_formats(), ", ") + ")");
+  }
+  RawLog log;
+  log.format = format;
+  log.report = ReadReport(options.strict);
+  bool folder = fs::is_directory(path);
+  fs::path base = folder ? fs::path(path) : fs::path(path).parent_path();
+  if (base.empty()) base = ".";
+  std::string ratings = folder ? ratings_file(path, format) : path;
+
+  if (format == "ml-1m") {
+    read_movielens_dat_ratings(ratings, log);
+    if (auto movies = find_file(base, "movies", {".dat", ".dat.gz"}); !movies.empty()) {
+      read_movielens_dat_movies(movies, log);
+    }
+  } else if (format == "ml-latest") {
+    read_movielens_csv_ratings(ratings, log);
+    if (auto movies = find_file(base, "movies", {".csv", ".csv.gz"}); !movies.empty()) {
+      read_movielens_csv_movies(movies, log);
+    }
+  } else if (format == "ml-100k") {
+    read_movielens_100k_ratings(ratings, log);
+    if (fs::exists(base / "u.item")) read_movielens_100k_items((base / "u.item").string(), log);
+  } else if (format == "sequence") {
+    read_sequence_file(ratings, log);
+  } else if (format == "prepared") {
+    ColumnSpec spec{"1", "2", "3", "4", '\t', false};
+    read_delimited_log(ratings, spec, log);
+    auto manifest = nlohmann::json::parse(read_whole_file((base / "manifest.json").string()),
+                                          nullptr, false);
+    if (manifest.is_discarded()) throw Error((base / "manifest.json").string() + ": not JSON");
+    log.has_timestamps = manifest.value("has_timestamps", true);
+    log.has_ratings = manifest.value("has_ratings", true);
+    read_prepared_items((base / "items.tsv").string(), log);
+  } else {
+    if (folder) throw Error(path + ": --format csv needs a file, not a folder");
+    read_delimited_log(path, options.columns, log);
+  }
+  if (log.events.empty()) {
+    throw Error(path + ": no valid interactions found (" + log.report.summary() + ")");
+  }
+  return log;
+}
+
+Dataset load_dataset(const std::string& path, const LoadOptions& options) {
+  return build_dataset(load_raw_log(path, options), options.filters);
+}
+
+void write_prepared_dataset(const Dataset& dataset, const std::string& folder) {
+  fs::create_directories(folder);
+  std::string items;
+  for (uint32_t i = 1; i <= dataset.catalog.size(); ++i) {
+    const auto& item = dataset.catalog.item(i);
+    items += sanitize(item.id) + "\t" + sanitize(item.title) + "\t" +
+             sanitize(join(item.genres, "|")) + "\t" + std::to_string(item.year) + "\n";
+  }
+  std::string events;
+  for (const auto& timeline : dataset.timelines) {
+    for (size_t k = 0; k < timeline.items.size(); ++k) {
+      char rating[32];
+      std::snprintf(rating, sizeof rating, "%g", static_cast<double>(timeline.ratings[k]));
+      events += sanitize(timeline.user) + "\t" + dataset.catalog.item(timeline.items[k]).id + "\t" +
+                std::to_string(timeline.times[k]) + "\t" + rating + "\n";
+    }
+  }
+  nlohmann::json manifest = {{"format", "pocketrec-prepared"},
+                             {"version", 1},
+                             {"source_format", dataset.format},
+                             {"users", dataset.timelines.size()},
+                             {"items", dataset.catalog.size()},
+                             {"interactions", dataset.interactions()},
+                             {"has_timestamps", dataset.has_timestamps},
+                             {"has_ratings", dataset.has_ratings}};
+  write_file_atomically((fs::path(folder) / "items.tsv").string(), items);
+  write_file_atomically((fs::path(folder) / "events.tsv").string(), events);
+  // The manifest goes last: a folder with a manifest is complete.
+  write_file_atomically((fs::path(folder) / "manifest.json").string(), manifest.dump(2) + "\n");
+}
+
+}  // namespace pocketrec

@@ -1,0 +1,38 @@
+#pragma once
+// One reader per log layout. Each appends to a RawLog and reports malformed lines by file:line.
+#include <string>
+
+#include "data/raw_log.hpp"
+
+namespace pocketrec {
+
+// MovieLens 1M/10M: "UserID::MovieID::Rating::Timestamp".
+void read_movielens_dat_ratings(const std::string& path, RawLog& log);
+// MovieLens 1M/10M movies.dat: "MovieID::Title::Genre|Genre" (Latin-1).
+void read_movielens_dat_movies(const std::string& path, RawLog& log);
+// MovieLens latest/20M/25M ratings.csv: "userId,movieId,rating,timestamp" with a header.
+void read_movielens_csv_ratings(const std::string& path, RawLog& log);
+// movies.csv: "movieId,title,genres" with quoted titles.
+void read_movielens_csv_movies(const std::string& path, RawLog& log);
+// MovieLens 100K u.data: "user \t item \t rating \t timestamp".
+void read_movielens_100k_ratings(const std::string& path, RawLog& log);
+// u.item: "id|title|release|video release|url|19 genre flags" (Latin-1); genre names from u.genre
+// beside it when present.
+void read_movielens_100k_items(const std::string& path, RawLog& log);
+// "user item" per line in time order (the SASRec form); line order is the time.
+void read_sequence_file(const std::string& path, RawLog& log);
+
+// Generic delimited log. Columns are 1-based numbers or header names.
+struct ColumnSpec {
+  std::string user = "1";
+  std::string item = "2";
+  std::string time;    // empty: line order
+  std::string rating;  // empty: no ratings
+  char delimiter = ',';
+  bool header = false;
+};
+void read_delimited_log(const std::string& path, const ColumnSpec& spec, RawLog& log);
+// Parses "user=1,item=2,time=4,rating=3" into a spec (delimiter and header set separately).
+ColumnSpec parse_column_spec(const std::string& text);
+
+}  // namespace pocketrec

@@ -1,0 +1,91 @@
+#include "eval/evaluator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+
+#include "data/context_window.hpp"
+#include "train/softmax_loss.hpp"
+
+namespace pocketrec {
+
+size_t rank_target(std::span<const float> scores, uint32_t target,
+                   std::span<const uint8_t> excluded, std::span<uint32_t> top) {
+  const float target_score = scores[target - 1];
+  const size_t items = scores.size();
+  size_t above = 0;
+  // A small sorted buffer keeps the best items for coverage; k is tiny (10).
+  size_t filled = 0;
+  const size_t k = top.size();
+  std::vector<float> top_scores(k, -std::numeric_limits<float>::infinity());
+  for (size_t j = 1; j <= items; ++j) {
+    if (excluded[j] && j != target) continue;
+    float s = scores[j - 1];
+    if (std::isnan(s)) s = -std::numeric_limits<float>::infinity();
+    if (j != target && !(s < target_score)) ++above;
+    if (k && (filled < k || s > top_scores[k - 1])) {
+      size_t pos = std::min(filled, k - 1);
+      while (pos > 0 && top_scores[pos - 1] < s) {
+        top_scores[pos] = top_scores[pos - 1];
+        top[pos] = top[pos - 1];
+        --pos;
+      }
+      top_scores[pos] = s;
+      top[pos] = static_cast<uint32_t>(j);
+      filled = std::min(filled + 1, k);
+    }
+  }
+  if (std::isnan(target_score)) return items;
+  return above;
+}
+
+RankingMetrics evaluate(const CaseScorer& scorer, const Dataset& dataset,
+                        std::span<const Position> cases, const EvalOptions& options,
+                        ThreadPool& pool) {
+  const size_t items = dataset.catalog.size();
+  const size_t chunks = (cases.size() + options.chunk - 1) / options.chunk;
+  std::vector<RankingMetrics> partial(chunks, RankingMetrics(items));
+  pool.run(static_cast<int>(chunks), [&](int c) {
+    size_t begin = c * options.chunk, end = std::min(cases.size(), begin + options.chunk);
+    auto slice = cases.subspan(begin, end - begin);
+    nn::Matrix scores;
+    scorer(slice, scores);
+    std::vector<uint8_t> excluded(items + 1, 0);
+    std::vector<uint32_t> top(kCoverageK);
+    for (size_t i = 0; i < slice.size(); ++i) {
+      const auto& timeline = dataset.timelines[slice[i].timeline];
+      auto history = std::span(timeline.items).first(slice[i].pos);
+      if (options.exclude_seen) {
+        for (uint32_t item : history) excluded[item] = 1;
+      }
+      size_t rank = rank_target(std::span<const float>(scores.row(static_cast<int>(i)), items),
+                                timeline.items[slice[i].pos], excluded, top);
+      size_t shown = std::min<size_t>(kCoverageK, items);
+      partial[c].add(rank, std::span(top).first(shown));
+      if (options.exclude_seen) {
+        for (uint32_t item : history) excluded[item] = 0;
+      }
+    }
+  });
+  RankingMetrics total(items);
+  for (const auto& p : partial) total.merge(p);
+  return total;
+}
+
+CaseScorer model_scorer(const DualEncoder& model, const Dataset& dataset) {
+  return [&model, &dataset](std::span<const Position> cases, nn::Matrix& scores) {
+    const int length = model.config().context_length;
+    std::vector<int32_t> contexts(cases.size() * length);
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const auto& timeline = dataset.timelines[cases[i].timeline];
+      fill_context(std::span(timeline.items).first(cases[i].pos), model.config().layout,
+                   std::span(contexts).subspan(i * length, length));
+    }
+    EncoderWorkspace ws;
+    model.encode(contexts.data(), static_cast<int>(cases.size()), ws);
+    score_items(ws.user(), model.label_table(), model.label_bias(), scores);
+  };
+}
+
+}  // namespace pocketrec

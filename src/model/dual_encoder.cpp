@@ -1,0 +1,140 @@
+#include "model/dual_encoder.hpp"
+
+#include <cmath>
+#include <random>
+
+#include "nn/layers.hpp"
+
+namespace pocketrec {
+namespace {
+
+void fill_normal(nn::Matrix& m, float stddev, bool truncated, std::mt19937_64& rng, int first_row) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int r = first_row; r < m.rows; ++r) {
+    for (int c = 0; c < m.cols; ++c) {
+      float z = normal(rng);
+      while (truncated && std::fabs(z) > 2.0f) z = normal(rng);
+      m.at(r, c) = z * stddev;
+    }
+  }
+}
+
+void fill_glorot(nn::Matrix& m, std::mt19937_64& rng) {
+  float limit = std::sqrt(6.0f / static_cast<float>(m.rows + m.cols));
+  std::uniform_real_distribution<float> uniform(-limit, limit);
+  for (float& v : m.data) v = uniform(rng);
+}
+
+}  // namespace
+
+DualEncoder::DualEncoder(ModelConfig config) : config_(std::move(config)) {
+  config_.validate();
+  const int rows = config_.items + 1;
+  context_index_ = 0;
+  params_.push_back({"context_embedding", nn::Matrix(rows, config_.embedding_dim), true});
+  int width = config_.embedding_dim;
+  std::vector<int> dims = config_.hidden;
+  if (config_.output_dim > 0) dims.push_back(config_.output_dim);
+  for (size_t i = 0; i < dims.size(); ++i) {
+    bool projection = config_.output_dim > 0 && i + 1 == dims.size();
+    std::string name = projection ? "projection" : "hidden_" + std::to_string(i);
+    dense_index_.push_back(static_cast<int>(params_.size()));
+    params_.push_back({name + "/weight", nn::Matrix(width, dims[i]), false});
+    params_.push_back({name + "/bias", nn::Matrix(1, dims[i]), false});
+    width = dims[i];
+  }
+  if (config_.tie_embeddings) {
+    label_index_ = context_index_;
+    params_[context_index_].sparse_rows = false;  // the softmax touches every row
+  } else {
+    label_index_ = static_cast<int>(params_.size());
+    params_.push_back({"label_embedding", nn::Matrix(rows, width), false});
+  }
+  if (config_.label_bias) {
+    label_bias_index_ = static_cast<int>(params_.size());
+    params_.push_back({"label_bias", nn::Matrix(1, rows), false});
+  }
+}
+
+void DualEncoder::initialize(uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  bool truncated = config_.init == "truncated-normal";
+  auto& context = params_[context_index_].value;
+  fill_normal(context, 1.0f / std::sqrt(static_cast<float>(context.cols)), truncated, rng, 1);
+  for (int index : dense_index_) {
+    fill_glorot(params_[index].value, rng);
+    std::fill(params_[index + 1].value.data.begin(), params_[index + 1].value.data.end(), 0.0f);
+  }
+  if (label_index_ != context_index_) {
+    auto& label = params_[label_index_].value;
+    fill_normal(label, 1.0f / std::sqrt(static_cast<float>(label.cols)), truncated, rng, 1);
+  }
+}
+
+Gradients DualEncoder::make_gradients() const {
+  Gradients grads(params_.size());
+  for (size_t i = 0; i < params_.size(); ++i) {
+    grads[i].init(params_[i].value.rows, params_[i].value.cols, params_[i].sparse_rows);
+  }
+  return grads;
+}
+
+size_t DualEncoder::parameter_count() const {
+  size_t total = 0;
+  for (const auto& p : params_) total += p.value.size();
+  return total;
+}
+
+void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
+  const int length = config_.context_length;
+  const int dim = config_.embedding_dim;
+  const size_t layers = dense_index_.size() + 1;
+  if (ws.layers.size() != layers || ws.batch != batch) {
+    ws.batch = batch;
+    ws.embedded.resize(batch * length, dim);
+    ws.embedded_grad.resize(batch * length, dim);
+    ws.layers.resize(layers);
+    ws.grads.resize(layers);
+    ws.layers[0].resize(batch, dim);
+    ws.grads[0].resize(batch, dim);
+    for (size_t i = 0; i < dense_index_.size(); ++i) {
+      int width = params_[dense_index_[i]].value.cols;
+      ws.layers[i + 1].resize(batch, width);
+      ws.grads[i + 1].resize(batch, width);
+    }
+  }
+  nn::embedding_forward(params_[context_index_].value, contexts, batch * length,
+                        ws.embedded.data.data());
+  nn::masked_mean_forward(ws.embedded.data.data(), contexts, batch, length, dim,
+                          ws.layers[0].data.data());
+  for (size_t i = 0; i < dense_index_.size(); ++i) {
+    const auto& weight = params_[dense_index_[i]].value;
+    const auto& bias = params_[dense_index_[i] + 1].value;
+    nn::Matrix& out = ws.layers[i + 1];
+    nn::dense_forward(weight, bias, ws.layers[i].data.data(), batch, out.data.data());
+    bool is_projection = config_.output_dim > 0 && i + 1 == dense_index_.size();
+    if (!is_projection || config_.final_relu) nn::relu_forward(out.data.data(), out.size());
+  }
+}
+
+void DualEncoder::encode_backward(const int32_t* contexts, EncoderWorkspace& ws,
+                                  Gradients& grads) const {
+  const int batch = ws.batch;
+  for (size_t i = dense_index_.size(); i-- > 0;) {
+    bool is_projection = config_.output_dim > 0 && i + 1 == dense_index_.size();
+    nn::Matrix& out = ws.layers[i + 1];
+    nn::Matrix& out_grad = ws.grads[i + 1];
+    if (!is_projection || config_.final_relu) {
+      nn::relu_backward(out.data.data(), out_grad.data.data(), out.size());
+    }
+    int w = dense_index_[i];
+    nn::dense_backward(params_[w].value, ws.layers[i].data.data(), out_grad.data.data(), batch,
+                       ws.grads[i].data.data(), grads[w], grads[w + 1]);
+  }
+  nn::masked_mean_backward(contexts, batch, config_.context_length, config_.embedding_dim,
+                           ws.grads[0].data.data(), ws.embedded_grad.data.data());
+  nn::embedding_backward(contexts, batch * config_.context_length, ws.embedded_grad.data.data(),
+                         grads[context_index_]);
+}
+
+}  // namespace pocketrec

@@ -1,0 +1,121 @@
+#include "model/model_config.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace pocketrec {
+
+int ModelConfig::user_dim() const {
+  if (output_dim > 0) return output_dim;
+  return hidden.empty() ? embedding_dim : hidden.back();
+}
+
+void ModelConfig::validate() const {
+  if (encoder != "bow") throw Error("unknown encoder '" + encoder + "' (available: bow)");
+  if (items < 1) throw Error("model: the catalog is empty");
+  if (context_length < 1 || context_length > 4096) {
+    throw Error("model: context length must be in 1..4096, got " + std::to_string(context_length));
+  }
+  if (embedding_dim < 1 || embedding_dim > 4096) throw Error("model: embedding dim out of range");
+  for (int h : hidden) {
+    if (h < 1 || h > 8192) throw Error("model: hidden layer sizes must be in 1..8192");
+  }
+  if (output_dim < 0 || output_dim > 4096) throw Error("model: output dim out of range");
+  if (tie_embeddings && user_dim() != embedding_dim) {
+    throw Error("model: --tie needs the output dim (" + std::to_string(user_dim()) +
+                ") to equal the embedding dim (" + std::to_string(embedding_dim) + ")");
+  }
+  if (init != "normal" && init != "truncated-normal") {
+    throw Error("model: unknown init '" + init + "' (normal or truncated-normal)");
+  }
+}
+
+void TrainConfig::validate() const {
+  if (optimizer != "adam" && optimizer != "adagrad") {
+    throw Error("unknown optimizer '" + optimizer + "' (adam or adagrad)");
+  }
+  if (!(learning_rate > 0)) throw Error("the learning rate must be positive");
+  if (clip_norm < 0) throw Error("the clip norm must be >= 0");
+  if (batch_size < 1 || batch_size > 65536) throw Error("the batch size must be in 1..65536");
+  if (epochs < 1) throw Error("epochs must be at least 1");
+  if (patience < 1) throw Error("patience must be at least 1");
+  if (threads < 0) throw Error("threads must be >= 0");
+}
+
+void apply_preset(const std::string& name, ModelConfig& model, TrainConfig& train) {
+  if (name == "default") {
+    model = ModelConfig{};
+    train = TrainConfig{};
+    return;
+  }
+  if (name == "reference") {
+    model = ModelConfig{};
+    model.layout = HistoryLayout::kOldestFirst;
+    model.embedding_dim = 32;
+    model.hidden = {32};
+    model.output_dim = 32;
+    model.final_relu = true;
+    model.tie_embeddings = false;
+    model.label_bias = false;
+    model.init = "truncated-normal";
+    train = TrainConfig{};
+    train.optimizer = "adagrad";
+    train.learning_rate = 0.1f;
+    train.clip_norm = 1.0f;
+    train.batch_size = 64;
+    return;
+  }
+  throw Error("unknown preset '" + name + "' (default or reference)");
+}
+
+void to_json(nlohmann::json& json, const ModelConfig& c) {
+  json = {{"encoder", c.encoder},
+          {"items", c.items},
+          {"context_length", c.context_length},
+          {"layout", history_layout_name(c.layout)},
+          {"embedding_dim", c.embedding_dim},
+          {"hidden", c.hidden},
+          {"output_dim", c.output_dim},
+          {"final_relu", c.final_relu},
+          {"tie_embeddings", c.tie_embeddings},
+          {"label_bias", c.label_bias},
+          {"init", c.init}};
+}
+
+void from_json(const nlohmann::json& json, ModelConfig& c) {
+  c.encoder = json.at("encoder").get<std::string>();
+  c.items = json.at("items").get<int>();
+  c.context_length = json.at("context_length").get<int>();
+  c.layout = parse_history_layout(json.at("layout").get<std::string>());
+  c.embedding_dim = json.at("embedding_dim").get<int>();
+  c.hidden = json.at("hidden").get<std::vector<int>>();
+  c.output_dim = json.at("output_dim").get<int>();
+  c.final_relu = json.at("final_relu").get<bool>();
+  c.tie_embeddings = json.at("tie_embeddings").get<bool>();
+  c.label_bias = json.at("label_bias").get<bool>();
+  c.init = json.at("init").get<std::string>();
+}
+
+void to_json(nlohmann::json& json, const TrainConfig& c) {
+  json = {{"optimizer", c.optimizer}, {"learning_rate", c.learning_rate},
+          {"clip_norm", c.clip_norm}, {"adagrad_initial", c.adagrad_initial},
+          {"batch_size", c.batch_size}, {"epochs", c.epochs},
+          {"patience", c.patience},   {"threads", c.threads},
+          {"seed", c.seed},           {"split", c.split}};
+}
+
+void from_json(const nlohmann::json& json, TrainConfig& c) {
+  c.optimizer = json.at("optimizer").get<std::string>();
+  c.learning_rate = json.at("learning_rate").get<float>();
+  c.clip_norm = json.at("clip_norm").get<float>();
+  c.adagrad_initial = json.at("adagrad_initial").get<float>();
+  c.batch_size = json.at("batch_size").get<int>();
+  c.epochs = json.at("epochs").get<int>();
+  c.patience = json.at("patience").get<int>();
+  c.threads = json.at("threads").get<int>();
+  c.seed = json.at("seed").get<uint64_t>();
+  c.split = json.at("split").get<std::string>();
+}
+
+}  // namespace pocketrec

@@ -1,0 +1,53 @@
+#pragma once
+// What a dual encoder looks like, and how it is trained. Both travel inside model files as JSON.
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+#include "data/context_window.hpp"
+
+namespace pocketrec {
+
+struct ModelConfig {
+  std::string encoder = "bow";
+  int items = 0;  // N; tables have N + 1 rows, row 0 being padding
+  int context_length = 10;
+  HistoryLayout layout = HistoryLayout::kNewestLast;
+  int embedding_dim = 32;
+  std::vector<int> hidden;  // Dense + ReLU layers after pooling
+  int output_dim = 32;      // D; 0 = no projection, the last hidden (or pooled) vector is used
+  bool final_relu = false;  // the reference applies ReLU to the context vector
+  bool tie_embeddings = false;
+  bool label_bias = true;
+  std::string init = "normal";  // normal | truncated-normal, stddev 1/sqrt(dim)
+
+  int user_dim() const;
+  void validate() const;
+};
+
+struct TrainConfig {
+  std::string optimizer = "adam";  // adam | adagrad
+  float learning_rate = 0.001f;
+  float clip_norm = 0.0f;          // per-variable gradient-norm clip; 0 = off
+  float adagrad_initial = 0.1f;
+  int batch_size = 256;
+  int epochs = 30;
+  int patience = 3;  // epochs without validation NDCG@10 improvement before stopping
+  int threads = 0;   // 0 = all cores
+  uint64_t seed = 1;
+  std::string split = "leave-one-out";
+
+  void validate() const;
+};
+
+// Named presets: "default" (the most accurate found by measurement, see docs) and "reference"
+// (the TFLite example's model and training, for comparison).
+void apply_preset(const std::string& name, ModelConfig& model, TrainConfig& train);
+
+void to_json(nlohmann::json& json, const ModelConfig& config);
+void from_json(const nlohmann::json& json, ModelConfig& config);
+void to_json(nlohmann::json& json, const TrainConfig& config);
+void from_json(const nlohmann::json& json, TrainConfig& config);
+
+}  // namespace pocketrec

@@ -1,0 +1,232 @@
+#include "train/trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "core/thread_pool.hpp"
+#include "eval/evaluator.hpp"
+#include "model/model_file.hpp"
+#include "train/batcher.hpp"
+#include "train/optimizer.hpp"
+#include "train/softmax_loss.hpp"
+
+namespace pocketrec {
+namespace {
+
+struct Shard {
+  EncoderWorkspace encoder;
+  Gradients grads;
+  nn::Matrix logits;
+  double loss = 0;
+};
+
+std::string rng_state(const std::mt19937_64& rng) {
+  std::ostringstream out;
+  out << rng;
+  return out.str();
+}
+
+void restore_rng(std::mt19937_64& rng, const std::string& state) {
+  std::istringstream in(state);
+  in >> rng;
+  if (!in) throw Error("checkpoint: corrupt random generator state");
+}
+
+}  // namespace
+
+Trainer::Trainer(DualEncoder& model, const Dataset& dataset, const Split& split, TrainConfig config)
+    : model_(model), dataset_(dataset), split_(split), config_(std::move(config)) {
+  config_.validate();
+  if (split_.train.empty()) throw Error("training: the split has no training examples");
+}
+
+TrainResult Trainer::run(const TrainOptions& options) {
+  const int threads = config_.threads > 0 ? config_.threads : default_thread_count();
+  ThreadPool pool(threads);
+  Optimizer optimizer(config_, model_.parameters());
+  std::mt19937_64 rng(config_.seed);
+  TrainResult result;
+  int start_epoch = 1;
+  size_t start_batch = 0;
+  int bad_epochs = 0;
+  std::string epoch_rng = rng_state(rng);
+
+  if (options.resume && !options.checkpoint.empty() && std::filesystem::exists(options.checkpoint)) {
+    auto loaded = load_model(options.checkpoint);
+    if (!loaded.training) throw Error(options.checkpoint + ": not a checkpoint (no training state)");
+    if (loaded.model->parameters().size() != model_.parameters().size()) {
+      throw Error(options.checkpoint + ": checkpoint is for a different model configuration");
+    }
+    for (size_t i = 0; i < model_.parameters().size(); ++i) {
+      auto& dst = model_.parameters()[i].value;
+      const auto& src = loaded.model->parameters()[i].value;
+      if (dst.rows != src.rows || dst.cols != src.cols) {
+        throw Error(options.checkpoint + ": checkpoint is for a different model configuration");
+      }
+      dst = src;
+    }
+    auto& state = *loaded.training;
+    if (state.optimizer_slots.size() != optimizer.slots().size()) {
+      throw Error(options.checkpoint + ": checkpoint was written with another optimizer");
+    }
+    optimizer.slots() = state.optimizer_slots;
+    optimizer.set_steps(state.optimizer_steps);
+    const auto& progress = state.progress;
+    start_epoch = progress.at("epoch").get<int>();
+    start_batch = progress.at("batch").get<size_t>();
+    bad_epochs = progress.at("bad_epochs").get<int>();
+    result.best_epoch = progress.at("best_epoch").get<int>();
+    result.best_ndcg10 = progress.at("best_ndcg10").get<double>();
+    epoch_rng = progress.at("rng").get<std::string>();
+    for (const auto& e : progress.at("history")) {
+      result.epochs.push_back({e.at(0).get<int>(), e.at(1).get<double>(), e.at(2).get<double>(),
+                               e.at(3).get<double>(), e.at(4).get<double>(), e.at(5).get<double>()});
+    }
+    std::fprintf(stderr, "resuming from %s at epoch %d, batch %zu\n", options.checkpoint.c_str(),
+                 start_epoch, start_batch);
+  }
+
+  auto save_checkpoint = [&](int epoch, size_t batch) {
+    if (options.checkpoint.empty()) return;
+    TrainingState state;
+    state.train = config_;
+    state.optimizer_slots = optimizer.slots();
+    state.optimizer_steps = optimizer.steps();
+    auto history = nlohmann::json::array();
+    for (const auto& e : result.epochs) {
+      history.push_back({e.epoch, e.loss, e.seconds, e.examples_per_second, e.valid_hr10,
+                         e.valid_ndcg10});
+    }
+    state.progress = {{"epoch", epoch},          {"batch", batch},
+                      {"bad_epochs", bad_epochs}, {"best_epoch", result.best_epoch},
+                      {"best_ndcg10", result.best_ndcg10}, {"rng", epoch_rng},
+                      {"history", history}};
+    save_model(options.checkpoint, model_, dataset_.catalog, &state);
+  };
+
+  // The best parameters so far, so the caller gets the best model, not the last one.
+  std::vector<nn::Matrix> best;
+  auto keep_best = [&] {
+    best.clear();
+    for (const auto& p : model_.parameters()) best.push_back(p.value);
+  };
+  if (result.best_epoch > 0 && !options.model_out.empty() &&
+      std::filesystem::exists(options.model_out)) {
+    auto saved = load_model(options.model_out);
+    for (const auto& p : saved.model->parameters()) best.push_back(p.value);
+  }
+  auto restore_best = [&] {
+    if (best.size() != model_.parameters().size()) return;
+    for (size_t i = 0; i < best.size(); ++i) model_.parameters()[i].value = best[i];
+  };
+
+  std::vector<Shard> shards(threads);
+  for (auto& shard : shards) shard.grads = model_.make_gradients();
+  std::vector<Position> order = split_.train;
+  const size_t batch_size = static_cast<size_t>(config_.batch_size);
+  const size_t batches = (order.size() + batch_size - 1) / batch_size;
+  Batch batch;
+  const float scale_base = 1.0f;
+  size_t batches_run = 0;
+
+  for (int epoch = start_epoch; epoch <= config_.epochs; ++epoch) {
+    restore_rng(rng, epoch_rng);
+    order = split_.train;
+    std::shuffle(order.begin(), order.end(), rng);
+    std::string next_epoch_rng = rng_state(rng);
+    auto started = std::chrono::steady_clock::now();
+    double loss_sum = 0;
+    size_t examples = 0;
+    ProgressBar bar("epoch " + std::to_string(epoch), batches, "batches");
+    for (size_t b = start_batch; b < batches; ++b) {
+      if (interrupted() || (options.max_batches && batches_run == options.max_batches)) {
+        save_checkpoint(epoch, b);
+        result.interrupted = true;
+        if (options.progress && interrupted()) {
+          std::fprintf(stderr, "\ninterrupted: state saved, resume with --resume\n");
+        }
+        return result;
+      }
+      size_t begin = b * batch_size, end = std::min(order.size(), begin + batch_size);
+      make_batch(dataset_, std::span(order).subspan(begin, end - begin), model_.config(), batch);
+      const int count = batch.size;
+      const int per_shard = (count + threads - 1) / threads;
+      const float scale = scale_base / static_cast<float>(count);
+      const int length = model_.config().context_length;
+      pool.run(threads, [&](int s) {
+        auto& shard = shards[s];
+        shard.loss = 0;
+        int first = s * per_shard, n = std::min(count, first + per_shard) - first;
+        if (n <= 0) return;
+        const int32_t* contexts = batch.contexts.data() + static_cast<size_t>(first) * length;
+        model_.encode(contexts, n, shard.encoder);
+        int bias = model_.label_bias_index();
+        shard.loss = softmax_cross_entropy(
+            shard.encoder.user(), batch.targets.data() + first, model_.label_table(),
+            model_.label_bias(), scale, shard.logits, shard.encoder.user_grad(),
+            shard.grads[model_.label_index()], bias >= 0 ? &shard.grads[bias] : nullptr);
+        model_.encode_backward(contexts, shard.encoder, shard.grads);
+      });
+      for (int s = 1; s < threads; ++s) {
+        for (size_t p = 0; p < shards[0].grads.size(); ++p) {
+          shards[0].grads[p].add(shards[s].grads[p]);
+          shards[s].grads[p].clear();
+        }
+      }
+      optimizer.step(model_.parameters(), shards[0].grads);
+      for (auto& g : shards[0].grads) g.clear();
+      for (const auto& shard : shards) loss_sum += shard.loss;
+      examples += static_cast<size_t>(count);
+      ++batches_run;
+      if (options.progress) {
+        char status[64];
+        std::snprintf(status, sizeof status, "loss %.4f", loss_sum / std::max<size_t>(examples, 1));
+        bar.update(b + 1, status);
+      }
+    }
+    start_batch = 0;
+    epoch_rng = next_epoch_rng;
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    EpochReport report{epoch, loss_sum / std::max<size_t>(examples, 1), seconds,
+                       examples / std::max(seconds, 1e-9), 0, 0};
+    if (!split_.valid.empty()) {
+      auto metrics = evaluate(model_scorer(model_, dataset_), dataset_, split_.valid, {}, pool);
+      report.valid_hr10 = metrics.hit_rate(10);
+      report.valid_ndcg10 = metrics.ndcg(10);
+    }
+    result.epochs.push_back(report);
+    if (options.progress) {
+      char status[128];
+      std::snprintf(status, sizeof status, "loss %.4f  valid HR@10 %.4f NDCG@10 %.4f", report.loss,
+                    report.valid_hr10, report.valid_ndcg10);
+      bar.finish(status);
+    }
+    bool improved = split_.valid.empty() || report.valid_ndcg10 > result.best_ndcg10;
+    if (improved) {
+      result.best_ndcg10 = report.valid_ndcg10;
+      result.best_epoch = epoch;
+      bad_epochs = 0;
+      keep_best();
+      if (!options.model_out.empty()) save_model(options.model_out, model_, dataset_.catalog);
+    } else {
+      ++bad_epochs;
+    }
+    bool stop = bad_epochs >= config_.patience;
+    save_checkpoint(stop ? config_.epochs + 1 : epoch + 1, 0);
+    if (stop) {
+      result.early_stopped = true;
+      break;
+    }
+  }
+  restore_best();
+  return result;
+}
+
+}  // namespace pocketrec

@@ -1,0 +1,56 @@
+#pragma once
+// Mini-batch training, data-parallel over threads: each thread runs forward and backward on a fixed
+// slice of the batch with its own workspace and gradients, which are then summed in thread order,
+// so a seed and a thread count fix the result. Validates after every epoch, keeps the best model
+// (validation NDCG@10), stops early, writes a checkpoint atomically after every epoch and on
+// interrupt, and resumes from one exactly.
+#include <string>
+#include <vector>
+
+#include "data/dataset.hpp"
+#include "data/split.hpp"
+#include "model/dual_encoder.hpp"
+#include "model/model_config.hpp"
+
+namespace pocketrec {
+
+struct TrainOptions {
+  std::string model_out;   // best model so far (empty: not written)
+  std::string checkpoint;  // resumable state (empty: not written)
+  bool resume = false;
+  bool progress = true;
+  // Stop (as if interrupted, saving the checkpoint) after this many batches in this run; 0 = no
+  // limit. For speed measurements and resume tests.
+  size_t max_batches = 0;
+};
+
+struct EpochReport {
+  int epoch = 0;
+  double loss = 0;
+  double seconds = 0;
+  double examples_per_second = 0;
+  double valid_hr10 = 0;
+  double valid_ndcg10 = 0;
+};
+
+struct TrainResult {
+  std::vector<EpochReport> epochs;
+  int best_epoch = 0;
+  double best_ndcg10 = -1;
+  bool interrupted = false;
+  bool early_stopped = false;
+};
+
+class Trainer {
+ public:
+  Trainer(DualEncoder& model, const Dataset& dataset, const Split& split, TrainConfig config);
+  TrainResult run(const TrainOptions& options);
+
+ private:
+  DualEncoder& model_;
+  const Dataset& dataset_;
+  const Split& split_;
+  TrainConfig config_;
+};
+
+}  // namespace pocketrec

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# End to end through the CLI: synth -> prepare -> train -> eval -> recommend, plus error paths.
+set -euo pipefail
+bin=${POCKETREC:?set POCKETREC to the pocketrec binary}
+work=${1:-$(mktemp -d)}
+rm -rf "$work" && mkdir -p "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$bin" --help | grep -q quickstart || fail "--help does not list quickstart"
+"$bin" train --help | grep -q -- "--context-length" || fail "train --help lacks --context-length"
+
+"$bin" synth "$work/data" --users 300 --items 150 --mean-length 25 > /dev/null
+"$bin" prepare "$work/data" --out "$work/prepared" > "$work/prepare.txt"
+grep -q "users *300" "$work/prepare.txt" || fail "prepare did not report 300 users"
+grep -q "skipped *0" "$work/prepare.txt" || fail "prepare reported skipped rows"
+
+"$bin" train --data "$work/prepared" --out "$work/model.pkrec" --epochs 3 --dim 16 --quiet \
+  --report "$work/report.json" > "$work/train.txt"
+[ -s "$work/model.pkrec" ] || fail "no model written"
+[ -s "$work/model.pkrec.ckpt" ] || fail "no checkpoint written"
+grep -q '"hr@10"' "$work/report.json" || fail "report lacks hr@10"
+
+"$bin" eval --model "$work/model.pkrec" --data "$work/data" --baselines > "$work/eval.txt"
+grep -q "first-order Markov" "$work/eval.txt" || fail "eval lacks the Markov baseline"
+"$bin" eval --model "$work/model.pkrec" --data "$work/data" --json > "$work/eval.json"
+grep -q '"ndcg@10"' "$work/eval.json" || fail "eval --json lacks ndcg@10"
+
+"$bin" recommend --model "$work/model.pkrec" --history "1,2,3,nope" -k 5 \
+  > "$work/rec.txt" 2> "$work/rec.err"
+[ "$(wc -l < "$work/rec.txt")" -eq 5 ] || fail "recommend did not print 5 lines"
+grep -q "unknown item id(s): nope" "$work/rec.err" || fail "unknown id not reported"
+if grep -E '^ *[0-9]+\. +(1|2|3) ' "$work/rec.txt"; then fail "history item recommended"; fi
+
+# Resume of a finished run is a no-op that still succeeds.
+"$bin" train --data "$work/prepared" --out "$work/model.pkrec" --epochs 3 --dim 16 --quiet --resume \
+  > /dev/null
+
+# Bad input: one clear error line, exit code 1, no crash.
+printf '1::2::3\n' > "$work/bad.dat"
+if "$bin" prepare "$work/bad.dat" --strict 2> "$work/err.txt"; then fail "strict accepted a bad line"; fi
+grep -q "bad.dat:1:" "$work/err.txt" || fail "strict error lacks file:line"
+if "$bin" prepare /nonexistent 2> "$work/err.txt"; then fail "missing input accepted"; fi
+grep -q "error:" "$work/err.txt" || fail "missing input lacks an error line"
+head -c 100 "$work/model.pkrec" > "$work/truncated.pkrec"
+if "$bin" recommend --model "$work/truncated.pkrec" --history 1 2> "$work/err.txt"; then
+  fail "truncated model accepted"
+fi
+grep -q "error:" "$work/err.txt" || fail "truncated model lacks an error line"
+echo "cli end-to-end: ok"

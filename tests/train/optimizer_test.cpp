@@ -1,0 +1,82 @@
+#include "train/optimizer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace pocketrec {
+namespace {
+
+std::vector<Parameter> one_parameter(int rows, int cols, bool sparse) {
+  std::vector<Parameter> params;
+  params.push_back(Parameter{std::string(1, 'p'), nn::Matrix(rows, cols), sparse});
+  std::fill(params[0].value.data.begin(), params[0].value.data.end(), 1.0f);
+  return params;
+}
+
+Gradients gradients_for(const std::vector<Parameter>& params) {
+  Gradients grads(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    grads[i].init(params[i].value.rows, params[i].value.cols, params[i].sparse_rows);
+  }
+  return grads;
+}
+
+}  // namespace
+
+TEST(Optimizer, AdagradMatchesHandComputation) {
+  TrainConfig config;
+  config.optimizer = "adagrad";
+  config.learning_rate = 0.1f;
+  auto params = one_parameter(1, 1, false);
+  auto grads = gradients_for(params);
+  Optimizer optimizer(config, params);
+  grads[0].values.at(0, 0) = 2.0f;
+  optimizer.step(params, grads);
+  EXPECT_NEAR(params[0].value.at(0, 0), 1.0 - 0.1 * 2.0 / std::sqrt(0.1 + 4.0), 1e-6);
+}
+
+TEST(Optimizer, AdamFirstStepMovesByLearningRate) {
+  TrainConfig config;
+  config.learning_rate = 0.01f;
+  auto params = one_parameter(1, 2, false);
+  auto grads = gradients_for(params);
+  Optimizer optimizer(config, params);
+  grads[0].values.at(0, 0) = 5.0f;
+  grads[0].values.at(0, 1) = -0.01f;
+  optimizer.step(params, grads);
+  EXPECT_NEAR(params[0].value.at(0, 0), 1.0 - 0.01, 1e-5);
+  EXPECT_NEAR(params[0].value.at(0, 1), 1.0 + 0.01, 1e-5);
+  EXPECT_EQ(optimizer.steps(), 1u);
+}
+
+TEST(Optimizer, PerVariableClipping) {
+  TrainConfig config;
+  config.optimizer = "adagrad";
+  config.clip_norm = 1.0f;
+  config.learning_rate = 1.0f;
+  config.adagrad_initial = 1.0f;
+  auto params = one_parameter(1, 2, false);
+  auto grads = gradients_for(params);
+  Optimizer optimizer(config, params);
+  grads[0].values.at(0, 0) = 3.0f;
+  grads[0].values.at(0, 1) = 4.0f;  // norm 5 -> clipped to (0.6, 0.8)
+  optimizer.step(params, grads);
+  EXPECT_NEAR(params[0].value.at(0, 0), 1.0 - 0.6 / std::sqrt(1.0 + 0.36), 1e-6);
+  EXPECT_NEAR(params[0].value.at(0, 1), 1.0 - 0.8 / std::sqrt(1.0 + 0.64), 1e-6);
+}
+
+TEST(Optimizer, SparseRowsUpdateOnlyTouchedRows) {
+  TrainConfig config;
+  auto params = one_parameter(4, 2, true);
+  auto grads = gradients_for(params);
+  Optimizer optimizer(config, params);
+  grads[0].mark(2);
+  grads[0].values.at(2, 0) = 1.0f;
+  optimizer.step(params, grads);
+  EXPECT_EQ(params[0].value.at(1, 0), 1.0f);
+  EXPECT_EQ(params[0].value.at(3, 1), 1.0f);
+  EXPECT_LT(params[0].value.at(2, 0), 1.0f);
+}
+
+}  // namespace pocketrec
