@@ -86,9 +86,10 @@ void BM_OptimizerStep(benchmark::State& state) {
   auto grads = model.make_gradients();
   std::mt19937 rng(3);
   auto contexts = random_contexts(256, 10, rng);
+  ThreadPool pool(1);
   for (auto _ : state) {
     for (int32_t id : contexts) grads[0].mark(static_cast<uint32_t>(id));
-    optimizer.step(model.parameters(), grads);
+    optimizer.step(model.parameters(), grads, pool);
   }
 }
 BENCHMARK(BM_OptimizerStep);

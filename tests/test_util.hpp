@@ -21,6 +21,8 @@ inline std::string write_text(const std::filesystem::path& path, const std::stri
   return path.string();
 }
 
-inline std::string shared_dir() { return POCKETREC_SHARED_DIR; }
+inline std::string shared_dir() {
+  return POCKETREC_SHARED_DIR;
+}
 
 }  // namespace pocketrec::testing

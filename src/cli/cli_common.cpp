@@ -9,15 +9,18 @@ namespace pocketrec::cli {
 
 void DataArgs::add_options(CLI::App& command, bool required) {
   if (required) {
-    command.add_option("--data", path, "Dataset folder or file (MovieLens, sequence, CSV/TSV, prepared)")
+    command
+        .add_option("--data", path,
+                    "Dataset folder or file (MovieLens, sequence, CSV/TSV, prepared)")
         ->required();
   }
   command.add_option("--format", format, "Force a layout: " + join(known_formats(), ", "))
       ->capture_default_str();
   command.add_flag("--strict", strict, "Stop at the first malformed line instead of skipping it");
-  command.add_option("--columns", columns,
-                     "Generic CSV columns, 1-based numbers or header names "
-                     "(user=,item=,time=,rating=)")
+  command
+      .add_option("--columns", columns,
+                  "Generic CSV columns, 1-based numbers or header names "
+                  "(user=,item=,time=,rating=)")
       ->capture_default_str();
   command.add_option("--delimiter", delimiter, "Generic CSV delimiter (a character, or 'tab')")
       ->capture_default_str();
@@ -59,32 +62,44 @@ std::vector<int> parse_int_list(const std::string& text, const std::string& what
   if (trim(text).empty() || text == "none") return values;
   for (auto part : split(text, ",")) {
     auto value = parse_int(part);
-    if (!value || *value < 1) throw Error(what + ": '" + text + "' is not a list of positive integers");
+    if (!value || *value < 1)
+      throw Error(what + ": '" + text + "' is not a list of positive integers");
     values.push_back(static_cast<int>(*value));
   }
   return values;
 }
 
 void ModelArgs::add_options(CLI::App& command) {
-  command.add_option("--preset", preset, "default (most accurate measured) or reference (TFLite example)")
+  command
+      .add_option("--preset", preset,
+                  "default (most accurate measured) or reference (TFLite example)")
       ->capture_default_str();
-  dim = command.add_option("--dim", dim_value, "Output (user/label vector) dimension D; 0 = no projection");
-  embedding_dim = command.add_option("--embedding-dim", embedding_dim_value, "Context embedding dimension");
-  hidden = command.add_option("--hidden", hidden_value, "Dense+ReLU layers after pooling, e.g. 32,32 (or none)");
-  context_length = command.add_option("--context-length,-L", context_length_value, "History length L");
-  layout = command.add_option("--layout", layout_value, "History layout: newest-last or oldest-first");
-  final_relu = command.add_flag("--final-relu", final_relu_value, std::string("ReLU on the context vector (the reference does)"));
-  tie = command.add_flag("--tie", tie_value, std::string("Share one table between context and label embeddings"));
+  dim = command.add_option("--dim", dim_value,
+                           "Output (user/label vector) dimension D; 0 = no projection");
+  embedding_dim =
+      command.add_option("--embedding-dim", embedding_dim_value, "Context embedding dimension");
+  hidden = command.add_option("--hidden", hidden_value,
+                              "Dense+ReLU layers after pooling, e.g. 32,32 (or none)");
+  context_length =
+      command.add_option("--context-length,-L", context_length_value, "History length L");
+  layout =
+      command.add_option("--layout", layout_value, "History layout: newest-last or oldest-first");
+  final_relu = command.add_flag("--final-relu", final_relu_value,
+                                std::string("ReLU on the context vector (the reference does)"));
+  tie = command.add_flag("--tie", tie_value,
+                         std::string("Share one table between context and label embeddings"));
   no_bias = command.add_flag("--no-bias", no_bias_value, std::string("No per-item score bias"));
   optimizer = command.add_option("--optimizer", optimizer_value, "adam or adagrad");
   lr = command.add_option("--lr", lr_value, "Learning rate");
   clip = command.add_option("--clip", clip_value, "Per-variable gradient-norm clip (0 = off)");
   batch = command.add_option("--batch", batch_value, "Batch size");
   epochs = command.add_option("--epochs", epochs_value, "Maximum epochs");
-  patience = command.add_option("--patience", patience_value, "Epochs without validation gain before stopping");
+  patience = command.add_option("--patience", patience_value,
+                                "Epochs without validation gain before stopping");
   threads = command.add_option("--threads", threads_value, "Worker threads (default: all cores)");
   seed = command.add_option("--seed", seed_value, "Random seed");
-  split = command.add_option("--split", split_value, "leave-one-out, temporal or random (the reference's 90/10)");
+  split = command.add_option("--split", split_value,
+                             "leave-one-out, temporal or random (the reference's 90/10)");
 }
 
 void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {

@@ -15,7 +15,8 @@ void register_download(CLI::App& app) {
   command->add_option("dataset", *name, "ml-1m, ml-100k or ml-latest-small")->required();
   command->add_option("folder", *folder, "Where to unpack it")->required();
   command->add_option("--url", *url, "Fetch from this URL instead (http, https or file://)");
-  command->add_option("--sha256", *sha256, "Expected sha256 of the archive (overrides the built-in)");
+  command->add_option("--sha256", *sha256,
+                      "Expected sha256 of the archive (overrides the built-in)");
   command->callback([=] {
     auto source = known_download(*name);
     if (!url->empty()) source.url = *url;

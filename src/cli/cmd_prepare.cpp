@@ -7,7 +7,8 @@ namespace pocketrec::cli {
 
 void register_prepare(CLI::App& app) {
   auto* command = app.add_subcommand(
-      "prepare", "Read an interaction log, report what was read and skipped, write a prepared dataset");
+      "prepare",
+      "Read an interaction log, report what was read and skipped, write a prepared dataset");
   auto args = std::make_shared<DataArgs>();
   auto out = std::make_shared<std::string>();
   command->add_option("input", args->path, "Dataset folder or file")->required();

@@ -10,9 +10,9 @@
 namespace pocketrec::cli {
 namespace {
 
-void show_samples(const DualEncoder& model, const Dataset& dataset, const Split& split,
-                  int users) {
-  std::printf("\nSample recommendations (test users: history -> top 5, the held-out item marked *)\n");
+void show_samples(const DualEncoder& model, const Dataset& dataset, const Split& split, int users) {
+  std::printf(
+      "\nSample recommendations (test users: history -> top 5, the held-out item marked *)\n");
   for (int u = 0; u < users && u < static_cast<int>(split.test.size()); ++u) {
     // Spread the samples over the user list.
     const auto& position = split.test[u * split.test.size() / users];

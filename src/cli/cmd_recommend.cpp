@@ -18,8 +18,9 @@ void register_recommend(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   command->add_option("--model,-m", *model_path, "Model file")->required();
   command->add_option("--history", *history, "Comma-separated item ids, oldest first")->required();
-  command->add_option("-k,--top-k", *k, "How many items")->capture_default_str()->check(
-      CLI::Range(1, 100000));
+  command->add_option("-k,--top-k", *k, "How many items")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   command->add_flag("--keep-history", *keep_history, "Allow items of the history in the results");
   command->add_flag("--json", *json, "Print JSON");
   command->callback([=] {
@@ -41,8 +42,8 @@ void register_recommend(CLI::App& app) {
       auto items = nlohmann::json::array();
       for (const auto& r : results) {
         const auto& item = loaded.catalog.item(r.item);
-        items.push_back({{"id", item.id}, {"title", item.title}, {"genres", item.genres},
-                         {"score", r.score}});
+        items.push_back(
+            {{"id", item.id}, {"title", item.title}, {"genres", item.genres}, {"score", r.score}});
       }
       nlohmann::json out = {{"items", items}, {"unknown_ids", unknown}};
       std::printf("%s\n", out.dump(2).c_str());

@@ -10,7 +10,8 @@ namespace pocketrec::cli {
 
 void register_train(CLI::App& app) {
   auto* command = app.add_subcommand(
-      "train", "Train a dual encoder, keep the best epoch (validation NDCG@10), report test metrics");
+      "train",
+      "Train a dual encoder, keep the best epoch (validation NDCG@10), report test metrics");
   auto data = std::make_shared<DataArgs>();
   auto model = std::make_shared<ModelArgs>();
   auto out = std::make_shared<std::string>();
@@ -50,8 +51,8 @@ void register_train(CLI::App& app) {
     std::printf("training speed: %.0f examples/s on %d threads\n", rate,
                 train_config.threads > 0 ? train_config.threads : default_thread_count());
     std::printf("model written to %s\n\n", out->c_str());
-    auto json = evaluate_and_print(*trained.model, dataset, split, true, false,
-                                   train_config.threads, true);
+    auto json =
+        evaluate_and_print(*trained.model, dataset, split, true, false, train_config.threads, true);
     if (!report->empty()) {
       auto epochs = nlohmann::json::array();
       for (const auto& e : result.epochs) {

@@ -21,7 +21,8 @@ TrainedModel train_model(const Dataset& dataset, const Split& split, ModelConfig
   auto started = std::chrono::steady_clock::now();
   Trainer trainer(*trained.model, dataset, split, train_config);
   trained.result = trainer.run(options);
-  trained.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  trained.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return trained;
 }
 
@@ -37,7 +38,8 @@ nlohmann::json evaluate_and_print(const DualEncoder& model, const Dataset& datas
   nlohmann::json report = {{"protocol", split.protocol}, {"exclude_seen", exclude_seen}};
   auto started = std::chrono::steady_clock::now();
   auto metrics = evaluate(model_scorer(model, dataset), dataset, split.test, options, pool);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report["model"] = metrics.to_json();
   report["eval_seconds"] = seconds;
   if (print) std::printf("%s", metrics.table("model, test (" + setting + ")").c_str());
@@ -45,7 +47,8 @@ nlohmann::json evaluate_and_print(const DualEncoder& model, const Dataset& datas
     auto popularity = training_popularity(dataset, split);
     auto pop = evaluate(popularity_scorer(popularity), dataset, split.test, options, pool);
     auto markov_model = train_markov(dataset, split);
-    auto markov = evaluate(markov_scorer(markov_model, dataset), dataset, split.test, options, pool);
+    auto markov =
+        evaluate(markov_scorer(markov_model, dataset), dataset, split.test, options, pool);
     report["popularity"] = pop.to_json();
     report["markov"] = markov.to_json();
     if (print) {

@@ -9,7 +9,9 @@
 namespace pocketrec {
 namespace {
 std::atomic<bool> g_interrupted{false};
-extern "C" void on_signal(int) { g_interrupted.store(true); }
+extern "C" void on_signal(int) {
+  g_interrupted.store(true);
+}
 
 std::string format_duration(double seconds) {
   if (seconds < 0 || seconds > 1e7) return "--:--";
@@ -28,8 +30,12 @@ void install_interrupt_handler() {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 }
-bool interrupted() { return g_interrupted.load(std::memory_order_relaxed); }
-void reset_interrupted() { g_interrupted.store(false); }
+bool interrupted() {
+  return g_interrupted.load(std::memory_order_relaxed);
+}
+void reset_interrupted() {
+  g_interrupted.store(false);
+}
 
 ProgressBar::ProgressBar(std::string label, uint64_t total, std::string unit)
     : label_(std::move(label)),
@@ -52,11 +58,12 @@ void ProgressBar::update(uint64_t done, const std::string& status) {
   draw(done, status, false);
 }
 
-void ProgressBar::finish(const std::string& status) { draw(total_, status, true); }
+void ProgressBar::finish(const std::string& status) {
+  draw(total_, status, true);
+}
 
 void ProgressBar::draw(uint64_t done, const std::string& status, bool final_line) {
-  double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
   double eta = rate > 0 && total_ >= done ? static_cast<double>(total_ - done) / rate : -1;
   double fraction = total_ ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
@@ -66,9 +73,8 @@ void ProgressBar::draw(uint64_t done, const std::string& status, bool final_line
   bar.resize(kWidth, '.');
   std::fprintf(stderr, "%s%s [%s] %3.0f%% %.0f %s/s %s %s %s%s", terminal_ ? "\r\033[K" : "",
                label_.c_str(), bar.c_str(), fraction * 100.0, rate, unit_.c_str(),
-               final_line ? "took" : "ETA",
-               format_duration(final_line ? elapsed : eta).c_str(), status.c_str(),
-               (final_line || !terminal_) ? "\n" : "");
+               final_line ? "took" : "ETA", format_duration(final_line ? elapsed : eta).c_str(),
+               status.c_str(), (final_line || !terminal_) ? "\n" : "");
   std::fflush(stderr);
 }
 

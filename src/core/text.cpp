@@ -33,8 +33,8 @@ std::vector<std::string_view> split_whitespace(std::string_view text) {
 
 std::string_view trim(std::string_view text) {
   size_t begin = 0, end = text.size();
-  while (begin < end && (text[begin] == ' ' || text[begin] == '\t' || text[begin] == '\r' ||
-                         text[begin] == '\n'))
+  while (begin < end &&
+         (text[begin] == ' ' || text[begin] == '\t' || text[begin] == '\r' || text[begin] == '\n'))
     ++begin;
   while (end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t' || text[end - 1] == '\r' ||
                          text[end - 1] == '\n'))

@@ -5,7 +5,9 @@
 
 namespace pocketrec {
 
-Catalog::Catalog() { items_.push_back(CatalogItem{"<pad>", "", {}, 0, 0}); }
+Catalog::Catalog() {
+  items_.push_back(CatalogItem{"<pad>", "", {}, 0, 0});
+}
 
 uint32_t Catalog::add(CatalogItem item) {
   auto index = static_cast<uint32_t>(items_.size());

@@ -50,7 +50,8 @@ Dataset build_dataset(RawLog log, const DatasetFilters& filters) {
   for (const auto& e : events) ++item_counts[e.item];
   if (filters.min_item_count > 1) {
     size_t before = events.size();
-    std::erase_if(events, [&](const RawEvent& e) { return item_counts[e.item] < filters.min_item_count; });
+    std::erase_if(events,
+                  [&](const RawEvent& e) { return item_counts[e.item] < filters.min_item_count; });
     dataset.report.count_filtered("events of items with too few interactions",
                                   before - events.size());
   }

@@ -17,9 +17,9 @@ struct Timeline {
 };
 
 struct DatasetFilters {
-  double min_rating = -1e30;    // events rated below are dropped
-  size_t min_item_count = 1;    // items with fewer interactions are dropped (one pass)
-  size_t min_timeline = 3;      // users with fewer interactions are dropped (after the above)
+  double min_rating = -1e30;  // events rated below are dropped
+  size_t min_item_count = 1;  // items with fewer interactions are dropped (one pass)
+  size_t min_timeline = 3;    // users with fewer interactions are dropped (after the above)
 };
 
 struct Dataset {

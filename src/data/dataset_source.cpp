@@ -156,8 +156,8 @@ RawLog load_raw_log(const std::string& path, const LoadOptions& options) {
   } else if (format == "prepared") {
     ColumnSpec spec{"1", "2", "3", "4", '\t', false};
     read_delimited_log(ratings, spec, log);
-    auto manifest = nlohmann::json::parse(read_whole_file((base / "manifest.json").string()),
-                                          nullptr, false);
+    auto manifest =
+        nlohmann::json::parse(read_whole_file((base / "manifest.json").string()), nullptr, false);
     if (manifest.is_discarded()) throw Error((base / "manifest.json").string() + ": not JSON");
     log.has_timestamps = manifest.value("has_timestamps", true);
     log.has_ratings = manifest.value("has_ratings", true);
@@ -193,14 +193,11 @@ void write_prepared_dataset(const Dataset& dataset, const std::string& folder) {
                 std::to_string(timeline.times[k]) + "\t" + rating + "\n";
     }
   }
-  nlohmann::json manifest = {{"format", "pocketrec-prepared"},
-                             {"version", 1},
-                             {"source_format", dataset.format},
-                             {"users", dataset.timelines.size()},
-                             {"items", dataset.catalog.size()},
-                             {"interactions", dataset.interactions()},
-                             {"has_timestamps", dataset.has_timestamps},
-                             {"has_ratings", dataset.has_ratings}};
+  nlohmann::json manifest = {
+      {"format", "pocketrec-prepared"},           {"version", 1},
+      {"source_format", dataset.format},          {"users", dataset.timelines.size()},
+      {"items", dataset.catalog.size()},          {"interactions", dataset.interactions()},
+      {"has_timestamps", dataset.has_timestamps}, {"has_ratings", dataset.has_ratings}};
   write_file_atomically((fs::path(folder) / "items.tsv").string(), items);
   write_file_atomically((fs::path(folder) / "events.tsv").string(), events);
   // The manifest goes last: a folder with a manifest is complete.

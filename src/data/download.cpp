@@ -85,8 +85,12 @@ std::string fetch(const std::string& url) {
 
 }  // namespace
 
-std::string sha256_hex(const std::string& bytes) { return digest_hex(bytes, EVP_sha256()); }
-std::string md5_hex(const std::string& bytes) { return digest_hex(bytes, EVP_md5()); }
+std::string sha256_hex(const std::string& bytes) {
+  return digest_hex(bytes, EVP_sha256());
+}
+std::string md5_hex(const std::string& bytes) {
+  return digest_hex(bytes, EVP_md5());
+}
 
 DownloadSource known_download(const std::string& name) {
   const std::string base = "https://files.grouplens.org/datasets/movielens/";

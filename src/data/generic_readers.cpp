@@ -33,7 +33,8 @@ ColumnSpec parse_column_spec(const std::string& text) {
   for (auto part : split(text, ",")) {
     auto pair = split(part, "=");
     if (pair.size() != 2 || trim(pair[1]).empty()) {
-      throw Error("column spec '" + text + "': expected name=column pairs, e.g. user=1,item=2,time=4");
+      throw Error("column spec '" + text +
+                  "': expected name=column pairs, e.g. user=1,item=2,time=4");
     }
     auto key = trim(pair[0]);
     std::string value(trim(pair[1]));

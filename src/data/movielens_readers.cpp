@@ -105,9 +105,9 @@ void read_movielens_csv_movies(const std::string& path, RawLog& log) {
     if (!fields) {
       log.report.skip(path, reader.line_number(), "unclosed quote");
     } else if (fields->size() != 3 || trim((*fields)[0]).empty()) {
-      log.report.skip(path, reader.line_number(),
-                      "expected movieId,title,genres, found " + std::to_string(fields->size()) +
-                          " fields");
+      log.report.skip(
+          path, reader.line_number(),
+          "expected movieId,title,genres, found " + std::to_string(fields->size()) + " fields");
     } else {
       add_movie(log, (*fields)[0], latin1_to_utf8(trim((*fields)[1])), (*fields)[2]);
     }
@@ -125,9 +125,9 @@ void read_movielens_100k_ratings(const std::string& path, RawLog& log) {
 
 void read_movielens_100k_items(const std::string& path, RawLog& log) {
   static const std::vector<std::string> kDefaultGenres = {
-      "unknown",   "Action",  "Adventure", "Animation", "Children's",  "Comedy", "Crime",
-      "Documentary", "Drama", "Fantasy",   "Film-Noir", "Horror",      "Musical", "Mystery",
-      "Romance",   "Sci-Fi",  "Thriller",  "War",       "Western"};
+      "unknown",     "Action", "Adventure", "Animation", "Children's", "Comedy",  "Crime",
+      "Documentary", "Drama",  "Fantasy",   "Film-Noir", "Horror",     "Musical", "Mystery",
+      "Romance",     "Sci-Fi", "Thriller",  "War",       "Western"};
   std::vector<std::string> genre_names = kDefaultGenres;
   auto genre_file = std::filesystem::path(path).parent_path() / "u.genre";
   if (std::filesystem::exists(genre_file)) {

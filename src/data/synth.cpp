@@ -12,16 +12,15 @@
 namespace pocketrec {
 namespace {
 
-const std::vector<std::string> kGenres = {"Action",  "Adventure", "Animation", "Comedy",
-                                          "Crime",   "Documentary", "Drama",  "Fantasy",
-                                          "Horror",  "Musical",   "Romance",   "Sci-Fi",
-                                          "Thriller", "Western"};
-const std::vector<std::string> kAdjectives = {"Silent", "Crimson", "Last",   "Hidden", "Golden",
-                                              "Broken", "Endless", "Wild",   "Frozen", "Secret",
-                                              "Lonely", "Burning", "Distant", "Iron",  "Midnight"};
-const std::vector<std::string> kNouns = {"River",  "Empire", "Garden", "Signal", "Harbor",
-                                         "Mirror", "Storm",  "Voyage", "Circus", "Frontier",
-                                         "Orchard", "Machine", "Crown", "Lantern", "Canyon"};
+const std::vector<std::string> kGenres = {
+    "Action",  "Adventure", "Animation", "Comedy",  "Crime",  "Documentary", "Drama",
+    "Fantasy", "Horror",    "Musical",   "Romance", "Sci-Fi", "Thriller",    "Western"};
+const std::vector<std::string> kAdjectives = {"Silent", "Crimson", "Last",    "Hidden", "Golden",
+                                              "Broken", "Endless", "Wild",    "Frozen", "Secret",
+                                              "Lonely", "Burning", "Distant", "Iron",   "Midnight"};
+const std::vector<std::string> kNouns = {"River",   "Empire",  "Garden", "Signal",  "Harbor",
+                                         "Mirror",  "Storm",   "Voyage", "Circus",  "Frontier",
+                                         "Orchard", "Machine", "Crown",  "Lantern", "Canyon"};
 
 struct Item {
   int genre;
@@ -78,9 +77,12 @@ size_t write_synth_dataset(const SynthOptions& options, const std::string& folde
     for (int step = 0; step < length; ++step) {
       // Tastes drift: mostly stay, sometimes move to a neighbouring genre or back home.
       double r = unit(rng);
-      if (r < 0.08) genre = (genre + 1) % genres;
-      else if (r < 0.12) genre = favourite;
-      else if (r < 0.14) genre = static_cast<int>(rng() % genres);
+      if (r < 0.08)
+        genre = (genre + 1) % genres;
+      else if (r < 0.12)
+        genre = favourite;
+      else if (r < 0.14)
+        genre = static_cast<int>(rng() % genres);
       int item = -1;
       if (previous >= 0 && items[previous].series_next >= 0 && unit(rng) < 0.5 &&
           !seen[items[previous].series_next]) {
@@ -96,8 +98,8 @@ size_t write_synth_dataset(const SynthOptions& options, const std::string& folde
       previous = item;
       time += 1 + static_cast<int64_t>(rng() % 3600);
       int stars = std::clamp(static_cast<int>(3.5 + 1.2 * (unit(rng) - 0.3) * 2), 1, 5);
-      ratings += std::to_string(user) + "::" + std::to_string(item + 1) + "::" +
-                 std::to_string(stars) + "::" + std::to_string(time) + "\n";
+      ratings += std::to_string(user) + "::" + std::to_string(item + 1) +
+                 "::" + std::to_string(stars) + "::" + std::to_string(time) + "\n";
       ++count;
     }
   }

@@ -50,7 +50,9 @@ double RankingMetrics::hit_rate(int k) const {
   return cases_ ? hits_[cutoff_index(k)] / cases_ : 0.0;
 }
 
-double RankingMetrics::ndcg(int k) const { return cases_ ? gains_[cutoff_index(k)] / cases_ : 0.0; }
+double RankingMetrics::ndcg(int k) const {
+  return cases_ ? gains_[cutoff_index(k)] / cases_ : 0.0;
+}
 
 double RankingMetrics::coverage() const {
   if (recommended_.size() <= 1) return 0.0;

@@ -23,9 +23,9 @@ struct Parameter {
 using Gradients = std::vector<nn::Gradient>;
 
 struct EncoderWorkspace {
-  nn::Matrix embedded;              // [B*L, E]
-  std::vector<nn::Matrix> layers;   // outputs: pooled, hidden..., projection
-  std::vector<nn::Matrix> grads;    // gradients w.r.t. each entry of `layers`
+  nn::Matrix embedded;             // [B*L, E]
+  std::vector<nn::Matrix> layers;  // outputs: pooled, hidden..., projection
+  std::vector<nn::Matrix> grads;   // gradients w.r.t. each entry of `layers`
   nn::Matrix embedded_grad;
   int batch = 0;
   const nn::Matrix& user() const { return layers.back(); }

@@ -98,11 +98,16 @@ void from_json(const nlohmann::json& json, ModelConfig& c) {
 }
 
 void to_json(nlohmann::json& json, const TrainConfig& c) {
-  json = {{"optimizer", c.optimizer}, {"learning_rate", c.learning_rate},
-          {"clip_norm", c.clip_norm}, {"adagrad_initial", c.adagrad_initial},
-          {"batch_size", c.batch_size}, {"epochs", c.epochs},
-          {"patience", c.patience},   {"threads", c.threads},
-          {"seed", c.seed},           {"split", c.split}};
+  json = {{"optimizer", c.optimizer},
+          {"learning_rate", c.learning_rate},
+          {"clip_norm", c.clip_norm},
+          {"adagrad_initial", c.adagrad_initial},
+          {"batch_size", c.batch_size},
+          {"epochs", c.epochs},
+          {"patience", c.patience},
+          {"threads", c.threads},
+          {"seed", c.seed},
+          {"split", c.split}};
 }
 
 void from_json(const nlohmann::json& json, TrainConfig& c) {

@@ -29,7 +29,7 @@ struct ModelConfig {
 struct TrainConfig {
   std::string optimizer = "adam";  // adam | adagrad
   float learning_rate = 0.001f;
-  float clip_norm = 0.0f;          // per-variable gradient-norm clip; 0 = off
+  float clip_norm = 0.0f;  // per-variable gradient-norm clip; 0 = off
   float adagrad_initial = 0.1f;
   int batch_size = 256;
   int epochs = 30;

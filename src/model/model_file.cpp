@@ -89,8 +89,8 @@ std::map<std::string, std::string> read_sections(const std::string& bytes,
   }
   uint32_t stored_crc;
   std::memcpy(&stored_crc, bytes.data() + bytes.size() - 4, 4);
-  uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()),
-                    static_cast<uInt>(bytes.size() - 4));
+  uLong crc =
+      crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size() - 4));
   if (crc != stored_crc) throw Error(origin + ": checksum mismatch (file corrupt or truncated)");
   uint32_t version, count;
   std::memcpy(&version, bytes.data() + sizeof kMagic, 4);
@@ -144,7 +144,8 @@ void save_model(const std::string& path, const DualEncoder& model, const Catalog
                             {"slots", training->optimizer_slots.size()}};
     sections.emplace_back("training", state.dump());
     for (size_t i = 0; i < training->optimizer_slots.size(); ++i) {
-      sections.emplace_back("slot/" + std::to_string(i), tensor_bytes(training->optimizer_slots[i]));
+      sections.emplace_back("slot/" + std::to_string(i),
+                            tensor_bytes(training->optimizer_slots[i]));
     }
   }
   Writer w;
@@ -171,7 +172,8 @@ LoadedModel load_model_from_bytes(const std::string& bytes, const std::string& o
     }
     loaded.model = std::make_unique<DualEncoder>(model_config);
     for (auto& p : loaded.model->parameters()) {
-      auto tensor = read_tensor(section(sections, "tensor/" + p.name, origin), origin + ": " + p.name);
+      auto tensor =
+          read_tensor(section(sections, "tensor/" + p.name, origin), origin + ": " + p.name);
       if (tensor.rows != p.value.rows || tensor.cols != p.value.cols) {
         throw Error(origin + ": tensor " + p.name + " is " + std::to_string(tensor.rows) + "x" +
                     std::to_string(tensor.cols) + ", the config needs " +

@@ -21,7 +21,9 @@ struct AlignedAllocator {
   T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlignment)); }
   void deallocate(T* p, size_t) { ::operator delete(p, kAlignment); }
   template <typename U>
-  bool operator==(const AlignedAllocator<U>&) const { return true; }
+  bool operator==(const AlignedAllocator<U>&) const {
+    return true;
+  }
 };
 
 using FloatBuffer = std::vector<float, AlignedAllocator<float>>;
@@ -51,7 +53,9 @@ struct Matrix {
   ConstMatMap map() const { return ConstMatMap(data.data(), rows, cols); }
 };
 
-inline MatMap map(float* data, int rows, int cols) { return MatMap(data, rows, cols); }
+inline MatMap map(float* data, int rows, int cols) {
+  return MatMap(data, rows, cols);
+}
 inline ConstMatMap map(const float* data, int rows, int cols) {
   return ConstMatMap(data, rows, cols);
 }

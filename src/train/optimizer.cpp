@@ -1,11 +1,15 @@
 #include "train/optimizer.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace pocketrec {
 
 Optimizer::Optimizer(const TrainConfig& config, const std::vector<Parameter>& params)
-    : adam_(config.optimizer == "adam"), lr_(config.learning_rate), clip_(config.clip_norm) {
+    : adam_(config.optimizer == "adam"),
+      lr_(config.learning_rate),
+      clip_(config.clip_norm),
+      clip_scale_(params.size(), 1.0f) {
   for (const auto& p : params) {
     nn::Matrix slot(p.value.rows, p.value.cols);
     if (!adam_) std::fill(slot.data.begin(), slot.data.end(), config.adagrad_initial);
@@ -14,52 +18,78 @@ Optimizer::Optimizer(const TrainConfig& config, const std::vector<Parameter>& pa
   }
 }
 
-void Optimizer::update_row(float* value, const float* grad, float* first, float* second,
-                           int count, float bias1, float bias2) const {
+void Optimizer::update_values(float* value, float* grad, float* first, float* second, size_t count,
+                              float grad_scale) const {
   if (adam_) {
     constexpr float kBeta1 = 0.9f, kBeta2 = 0.999f, kEpsilon = 1e-8f;
-    for (int i = 0; i < count; ++i) {
-      first[i] = kBeta1 * first[i] + (1 - kBeta1) * grad[i];
-      second[i] = kBeta2 * second[i] + (1 - kBeta2) * grad[i] * grad[i];
-      value[i] -= lr_ * (first[i] / bias1) / (std::sqrt(second[i] / bias2) + kEpsilon);
+    // The bias corrections folded into the step size and epsilon (Kingma & Ba, section 2), so
+    // the loop is a few vector operations per element.
+    const float root2 = std::sqrt(bias2_);
+    const float step = lr_ * root2 / bias1_;
+    const float epsilon = kEpsilon * root2;
+    for (size_t i = 0; i < count; ++i) {
+      float g = grad[i] * grad_scale;
+      float m = kBeta1 * first[i] + (1 - kBeta1) * g;
+      float v = kBeta2 * second[i] + (1 - kBeta2) * g * g;
+      first[i] = m;
+      second[i] = v;
+      value[i] -= step * m / (std::sqrt(v) + epsilon);
     }
   } else {
-    for (int i = 0; i < count; ++i) {
-      first[i] += grad[i] * grad[i];
-      value[i] -= lr_ * grad[i] / std::sqrt(first[i]);
+    for (size_t i = 0; i < count; ++i) {
+      float g = grad[i] * grad_scale;
+      first[i] += g * g;
+      value[i] -= lr_ * g / std::sqrt(first[i]);
     }
   }
 }
 
-void Optimizer::step(std::vector<Parameter>& params, Gradients& grads) {
+void Optimizer::begin_step(std::vector<Parameter>& params, Gradients& grads) {
   ++steps_;
-  float bias1 = 1, bias2 = 1;
   if (adam_) {
-    bias1 = 1.0f - std::pow(0.9f, static_cast<float>(steps_));
-    bias2 = 1.0f - std::pow(0.999f, static_cast<float>(steps_));
+    bias1_ = 1.0f - std::pow(0.9f, static_cast<float>(steps_));
+    bias2_ = 1.0f - std::pow(0.999f, static_cast<float>(steps_));
   }
   const int per = slots_per_parameter();
   for (size_t i = 0; i < params.size(); ++i) {
     auto& grad = grads[i];
+    clip_scale_[i] = 1.0f;
     if (clip_ > 0) {
       double norm = std::sqrt(grad.squared_norm());
-      if (norm > clip_) grad.scale(static_cast<float>(clip_ / norm));
+      if (norm > clip_) clip_scale_[i] = static_cast<float>(clip_ / norm);
     }
+    if (!grad.sparse_rows) continue;
     auto& value = params[i].value;
-    nn::Matrix& first = slots_[i * per];
-    nn::Matrix* second = adam_ ? &slots_[i * per + 1] : nullptr;
-    if (grad.sparse_rows) {
-      for (uint32_t r : grad.rows) {
-        int row = static_cast<int>(r);
-        update_row(value.row(row), grad.values.row(row), first.row(row),
-                   second ? second->row(row) : nullptr, value.cols, bias1, bias2);
-      }
-    } else {
-      update_row(value.data.data(), grad.values.data.data(), first.data.data(),
-                 second ? second->data.data() : nullptr, static_cast<int>(value.size()), bias1,
-                 bias2);
+    const size_t cols = static_cast<size_t>(value.cols);
+    for (uint32_t r : grad.rows) {
+      int row = static_cast<int>(r);
+      update_values(value.row(row), grad.values.row(row), slots_[i * per].row(row),
+                    adam_ ? slots_[i * per + 1].row(row) : nullptr, cols, clip_scale_[i]);
     }
+    grad.clear();
   }
+}
+
+void Optimizer::update_dense_slice(std::vector<Parameter>& params, Gradients& grads, int slice,
+                                   int slices) {
+  const int per = slots_per_parameter();
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (grads[i].sparse_rows) continue;
+    size_t total = params[i].value.size();
+    size_t begin = total * slice / slices, end = total * (slice + 1) / slices;
+    if (begin == end) continue;
+    float* grad = grads[i].values.data.data();
+    float* second = adam_ ? slots_[i * per + 1].data.data() + begin : nullptr;
+    update_values(params[i].value.data.data() + begin, grad + begin,
+                  slots_[i * per].data.data() + begin, second, end - begin, clip_scale_[i]);
+    std::fill(grad + begin, grad + end, 0.0f);
+  }
+}
+
+void Optimizer::step(std::vector<Parameter>& params, Gradients& grads, ThreadPool& pool) {
+  begin_step(params, grads);
+  const int slices = pool.size();
+  pool.run(slices, [&](int slice) { update_dense_slice(params, grads, slice, slices); });
 }
 
 }  // namespace pocketrec

@@ -1,11 +1,11 @@
 #pragma once
 // Adagrad (with the reference's per-variable gradient-norm clipping) and Adam. Embedding tables
-// with sparse-row gradients are updated only on the rows a batch touched ("lazy" updates).
+// with sparse-row gradients are updated only on the rows a batch touched ("lazy" updates); dense
+// tensors are updated in row slices that several threads can share.
 #include <cstdint>
-#include <memory>
-#include <string>
 #include <vector>
 
+#include "core/thread_pool.hpp"
 #include "model/dual_encoder.hpp"
 #include "model/model_config.hpp"
 
@@ -14,8 +14,15 @@ namespace pocketrec {
 class Optimizer {
  public:
   Optimizer(const TrainConfig& config, const std::vector<Parameter>& params);
-  // Clips each gradient to the configured norm, then updates the parameters.
-  void step(std::vector<Parameter>& params, Gradients& grads);
+
+  // One whole step: clip, update, and leave the gradients zeroed for the next batch.
+  void step(std::vector<Parameter>& params, Gradients& grads, ThreadPool& pool);
+
+  // The same step in two phases, for a trainer that runs its own thread team: begin_step (one
+  // thread) counts the step, computes clip factors and updates the sparse tensors; then every
+  // thread calls update_dense_slice for its slice.
+  void begin_step(std::vector<Parameter>& params, Gradients& grads);
+  void update_dense_slice(std::vector<Parameter>& params, Gradients& grads, int slice, int slices);
 
   uint64_t steps() const { return steps_; }
   // State for checkpoints: slot tensors in parameter order, plus the step count.
@@ -24,13 +31,15 @@ class Optimizer {
   int slots_per_parameter() const { return adam_ ? 2 : 1; }
 
  private:
-  void update_row(float* value, const float* grad, float* first, float* second, int count,
-                  float bias1, float bias2) const;
+  void update_values(float* value, float* grad, float* first, float* second, size_t count,
+                     float grad_scale) const;
 
   bool adam_;
   float lr_;
   float clip_;
   uint64_t steps_ = 0;
+  float bias1_ = 1, bias2_ = 1;
+  std::vector<float> clip_scale_;  // per parameter, for this step
   std::vector<nn::Matrix> slots_;  // adagrad: accumulator; adam: m then v per parameter
 };
 

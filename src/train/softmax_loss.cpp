@@ -4,6 +4,8 @@
 
 namespace pocketrec {
 
+constexpr int kSoftmaxChunk = 64;
+
 void score_items(const nn::Matrix& user, const nn::Matrix& table, const nn::Matrix* bias,
                  nn::Matrix& scores) {
   const int batch = user.rows, items = table.rows - 1, dim = table.cols;
@@ -18,25 +20,37 @@ double softmax_cross_entropy(const nn::Matrix& user, const uint32_t* targets,
                              nn::Matrix& logits, nn::Matrix& user_grad, nn::Gradient& table_grad,
                              nn::Gradient* bias_grad) {
   const int batch = user.rows, items = table.rows - 1, dim = table.cols;
-  score_items(user, table, bias, logits);
-  double loss = 0;
-  auto all = logits.map();
-  for (int b = 0; b < batch; ++b) {
-    auto row = all.row(b).array();
-    float max = row.maxCoeff();
-    row = (row - max).exp();
-    float sum = row.sum();
-    int target = static_cast<int>(targets[b]) - 1;
-    loss += -std::log(std::max(row(target) / sum, 1e-30f));
-    row *= scale / sum;
-    row(target) -= scale;
-  }
+  // The batch goes through in chunks whose logits stay in L2 between the three products.
+  const int chunk = std::min(batch, kSoftmaxChunk);
+  if (logits.rows != chunk || logits.cols != items) logits.resize(chunk, items);
   if (user_grad.rows != batch || user_grad.cols != dim) user_grad.resize(batch, dim);
   auto labels = nn::map(table.row(1), items, dim);
-  user_grad.map().noalias() = all * labels;
-  nn::map(table_grad.values.row(1), items, dim).noalias() += all.transpose() * user.map();
-  if (bias_grad) {
-    nn::map(bias_grad->values.data.data() + 1, 1, items).row(0) += all.colwise().sum();
+  auto table_grad_map = nn::map(table_grad.values.row(1), items, dim);
+  const float* bias_row = bias ? bias->data.data() + 1 : nullptr;
+  float* bias_grad_row = bias_grad ? bias_grad->values.data.data() + 1 : nullptr;
+  double loss = 0;
+  for (int first = 0; first < batch; first += chunk) {
+    const int rows = std::min(chunk, batch - first);
+    auto all = nn::map(logits.data.data(), rows, items);
+    auto users = nn::map(user.row(first), rows, dim);
+    all.noalias() = users * labels.transpose();
+    // One pass per row while it is hot in L1: bias, max, exp, normalise, and the bias gradient.
+    for (int b = 0; b < rows; ++b) {
+      auto row = all.row(b).array();
+      if (bias_row) row += Eigen::Map<const Eigen::ArrayXf>(bias_row, items).transpose();
+      float max = row.maxCoeff();
+      row = (row - max).exp();
+      float sum = row.sum();
+      int target = static_cast<int>(targets[first + b]) - 1;
+      loss += -std::log(std::max(row(target) / sum, 1e-30f));
+      row *= scale / sum;
+      row(target) -= scale;
+      if (bias_grad_row) {
+        Eigen::Map<Eigen::ArrayXf>(bias_grad_row, items) += row.transpose();
+      }
+    }
+    nn::map(user_grad.row(first), rows, dim).noalias() = all * labels;
+    table_grad_map.noalias() += all.transpose() * users;
   }
   return loss;
 }

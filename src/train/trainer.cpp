@@ -26,6 +26,33 @@ struct Shard {
   double loss = 0;
 };
 
+// Gradients are summed into shard 0 in shard order, so the result does not depend on timing.
+void sum_sparse(std::vector<Shard>& shards) {
+  auto& target = shards[0].grads;
+  for (size_t s = 1; s < shards.size(); ++s) {
+    for (size_t p = 0; p < target.size(); ++p) {
+      if (!target[p].sparse_rows) continue;
+      target[p].add(shards[s].grads[p]);
+      shards[s].grads[p].clear();
+    }
+  }
+}
+
+void sum_dense_slice(std::vector<Shard>& shards, int slice, int slices) {
+  auto& target = shards[0].grads;
+  for (size_t p = 0; p < target.size(); ++p) {
+    if (target[p].sparse_rows) continue;
+    size_t total = target[p].values.size();
+    size_t begin = total * slice / slices, end = total * (slice + 1) / slices;
+    float* sum = target[p].values.data.data();
+    for (size_t s = 1; s < shards.size(); ++s) {
+      float* part = shards[s].grads[p].values.data.data();
+      for (size_t i = begin; i < end; ++i) sum[i] += part[i];
+      std::fill(part + begin, part + end, 0.0f);
+    }
+  }
+}
+
 std::string rng_state(const std::mt19937_64& rng) {
   std::ostringstream out;
   out << rng;
@@ -57,9 +84,11 @@ TrainResult Trainer::run(const TrainOptions& options) {
   int bad_epochs = 0;
   std::string epoch_rng = rng_state(rng);
 
-  if (options.resume && !options.checkpoint.empty() && std::filesystem::exists(options.checkpoint)) {
+  if (options.resume && !options.checkpoint.empty() &&
+      std::filesystem::exists(options.checkpoint)) {
     auto loaded = load_model(options.checkpoint);
-    if (!loaded.training) throw Error(options.checkpoint + ": not a checkpoint (no training state)");
+    if (!loaded.training)
+      throw Error(options.checkpoint + ": not a checkpoint (no training state)");
     if (loaded.model->parameters().size() != model_.parameters().size()) {
       throw Error(options.checkpoint + ": checkpoint is for a different model configuration");
     }
@@ -86,7 +115,8 @@ TrainResult Trainer::run(const TrainOptions& options) {
     epoch_rng = progress.at("rng").get<std::string>();
     for (const auto& e : progress.at("history")) {
       result.epochs.push_back({e.at(0).get<int>(), e.at(1).get<double>(), e.at(2).get<double>(),
-                               e.at(3).get<double>(), e.at(4).get<double>(), e.at(5).get<double>()});
+                               e.at(3).get<double>(), e.at(4).get<double>(),
+                               e.at(5).get<double>()});
     }
     std::fprintf(stderr, "resuming from %s at epoch %d, batch %zu\n", options.checkpoint.c_str(),
                  start_epoch, start_batch);
@@ -100,12 +130,15 @@ TrainResult Trainer::run(const TrainOptions& options) {
     state.optimizer_steps = optimizer.steps();
     auto history = nlohmann::json::array();
     for (const auto& e : result.epochs) {
-      history.push_back({e.epoch, e.loss, e.seconds, e.examples_per_second, e.valid_hr10,
-                         e.valid_ndcg10});
+      history.push_back(
+          {e.epoch, e.loss, e.seconds, e.examples_per_second, e.valid_hr10, e.valid_ndcg10});
     }
-    state.progress = {{"epoch", epoch},          {"batch", batch},
-                      {"bad_epochs", bad_epochs}, {"best_epoch", result.best_epoch},
-                      {"best_ndcg10", result.best_ndcg10}, {"rng", epoch_rng},
+    state.progress = {{"epoch", epoch},
+                      {"batch", batch},
+                      {"bad_epochs", bad_epochs},
+                      {"best_epoch", result.best_epoch},
+                      {"best_ndcg10", result.best_ndcg10},
+                      {"rng", epoch_rng},
                       {"history", history}};
     save_model(options.checkpoint, model_, dataset_.catalog, &state);
   };
@@ -127,6 +160,7 @@ TrainResult Trainer::run(const TrainOptions& options) {
   };
 
   std::vector<Shard> shards(threads);
+  SpinBarrier barrier(threads);
   for (auto& shard : shards) shard.grads = model_.make_gradients();
   std::vector<Position> order = split_.train;
   const size_t batch_size = static_cast<size_t>(config_.batch_size);
@@ -159,28 +193,32 @@ TrainResult Trainer::run(const TrainOptions& options) {
       const int per_shard = (count + threads - 1) / threads;
       const float scale = scale_base / static_cast<float>(count);
       const int length = model_.config().context_length;
-      pool.run(threads, [&](int s) {
+      // One team run per batch: every thread does its slice's forward and backward, then its
+      // slice of the gradient sum and of the dense parameter update.
+      pool.run_team([&](int s) {
         auto& shard = shards[s];
         shard.loss = 0;
         int first = s * per_shard, n = std::min(count, first + per_shard) - first;
-        if (n <= 0) return;
-        const int32_t* contexts = batch.contexts.data() + static_cast<size_t>(first) * length;
-        model_.encode(contexts, n, shard.encoder);
-        int bias = model_.label_bias_index();
-        shard.loss = softmax_cross_entropy(
-            shard.encoder.user(), batch.targets.data() + first, model_.label_table(),
-            model_.label_bias(), scale, shard.logits, shard.encoder.user_grad(),
-            shard.grads[model_.label_index()], bias >= 0 ? &shard.grads[bias] : nullptr);
-        model_.encode_backward(contexts, shard.encoder, shard.grads);
-      });
-      for (int s = 1; s < threads; ++s) {
-        for (size_t p = 0; p < shards[0].grads.size(); ++p) {
-          shards[0].grads[p].add(shards[s].grads[p]);
-          shards[s].grads[p].clear();
+        if (n > 0) {
+          const int32_t* contexts = batch.contexts.data() + static_cast<size_t>(first) * length;
+          model_.encode(contexts, n, shard.encoder);
+          int bias = model_.label_bias_index();
+          shard.loss = softmax_cross_entropy(
+              shard.encoder.user(), batch.targets.data() + first, model_.label_table(),
+              model_.label_bias(), scale, shard.logits, shard.encoder.user_grad(),
+              shard.grads[model_.label_index()], bias >= 0 ? &shard.grads[bias] : nullptr);
+          model_.encode_backward(contexts, shard.encoder, shard.grads);
         }
-      }
-      optimizer.step(model_.parameters(), shards[0].grads);
-      for (auto& g : shards[0].grads) g.clear();
+        barrier.arrive_and_wait();
+        sum_dense_slice(shards, s, threads);
+        barrier.arrive_and_wait();
+        if (s == 0) {
+          sum_sparse(shards);
+          optimizer.begin_step(model_.parameters(), shards[0].grads);
+        }
+        barrier.arrive_and_wait();
+        optimizer.update_dense_slice(model_.parameters(), shards[0].grads, s, threads);
+      });
       for (const auto& shard : shards) loss_sum += shard.loss;
       examples += static_cast<size_t>(count);
       ++batches_run;
@@ -194,8 +232,9 @@ TrainResult Trainer::run(const TrainOptions& options) {
     epoch_rng = next_epoch_rng;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    EpochReport report{epoch, loss_sum / std::max<size_t>(examples, 1), seconds,
-                       examples / std::max(seconds, 1e-9), 0, 0};
+    EpochReport report{epoch,   loss_sum / std::max<size_t>(examples, 1),
+                       seconds, examples / std::max(seconds, 1e-9),
+                       0,       0};
     if (!split_.valid.empty()) {
       auto metrics = evaluate(model_scorer(model_, dataset_), dataset_, split_.valid, {}, pool);
       report.valid_hr10 = metrics.hit_rate(10);

@@ -18,9 +18,10 @@ TEST(ThreadPool, RunsEveryTaskOnce) {
 
 TEST(ThreadPool, PropagatesExceptions) {
   ThreadPool pool(2);
-  EXPECT_THROW(pool.run(8, [](int i) {
-    if (i == 5) throw std::runtime_error("task failed");
-  }),
+  EXPECT_THROW(pool.run(8,
+                        [](int i) {
+                          if (i == 5) throw std::runtime_error("task failed");
+                        }),
                std::runtime_error);
   // The pool still works afterwards.
   std::atomic<int> total{0};

@@ -22,12 +22,13 @@ TEST(Readers, MovieLens1mCountsMalformedLines) {
   auto dir = testing::scratch_dir("ml1m");
   testing::write_text(dir / "ratings.dat",
                       "1::10::5::100\n"
-                      "1::20::4\n"           // too few fields
-                      "1::30::x::102\n"      // bad rating
+                      "1::20::4\n"       // too few fields
+                      "1::30::x::102\n"  // bad rating
                       "2::10::3::200\n"
                       "\n"
-                      "2::20::4::abc\n");    // bad timestamp
-  testing::write_text(dir / "movies.dat", "10::Caf\xE9 Society (1995)::Comedy|Drama\n20::Heat (1995)::Action\n");
+                      "2::20::4::abc\n");  // bad timestamp
+  testing::write_text(dir / "movies.dat",
+                      "10::Caf\xE9 Society (1995)::Comedy|Drama\n20::Heat (1995)::Action\n");
   auto log = load_raw_log(dir.string(), {});
   EXPECT_EQ(log.format, "ml-1m");
   EXPECT_EQ(log.events.size(), 2u);
@@ -58,7 +59,8 @@ TEST(Readers, StrictStopsAtFirstBadLineWithFileAndLine) {
 
 TEST(Readers, GzipIsTransparent) {
   auto dir = testing::scratch_dir("gz");
-  write_gzip((dir / "ratings_part.dat.gz").string(), "1::10::5::100\n1::11::5::101\n2::10::3::50\n");
+  write_gzip((dir / "ratings_part.dat.gz").string(),
+             "1::10::5::100\n1::11::5::101\n2::10::3::50\n");
   auto log = load_raw_log(dir.string(), {});
   EXPECT_EQ(log.events.size(), 3u);
   EXPECT_EQ(log.events[2].time, 50);
@@ -67,7 +69,8 @@ TEST(Readers, GzipIsTransparent) {
 TEST(Readers, TruncatedGzipIsAnErrorNotSilentLoss) {
   auto dir = testing::scratch_dir("gzcut");
   std::string text;
-  for (int i = 0; i < 20000; ++i) text += "1::" + std::to_string(i) + "::5::" + std::to_string(i) + "\n";
+  for (int i = 0; i < 20000; ++i)
+    text += "1::" + std::to_string(i) + "::5::" + std::to_string(i) + "\n";
   auto path = (dir / "ratings.dat.gz").string();
   write_gzip(path, text);
   auto bytes = read_whole_file(path);
@@ -98,7 +101,9 @@ TEST(Readers, MovieLens100k) {
   testing::write_text(dir / "u.data", "196\t242\t3\t881250949\n186\t302\t3\t891717742\n");
   std::string flags = "|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0";
   testing::write_text(dir / "u.item",
-                      "242|Kolya (1996)|24-Jan-1997||http://x" + flags + "\n302|L.A. Confidential (1997)|01-Jan-1997||http://y|0|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|1|0|0\n");
+                      "242|Kolya (1996)|24-Jan-1997||http://x" + flags +
+                          "\n302|L.A. Confidential "
+                          "(1997)|01-Jan-1997||http://y|0|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|1|0|0\n");
   auto log = load_raw_log(dir.string(), {});
   EXPECT_EQ(log.format, "ml-100k");
   EXPECT_EQ(log.events.size(), 2u);
@@ -122,8 +127,8 @@ TEST(Readers, SequenceFileUsesLineOrder) {
 
 TEST(Readers, GenericDelimitedWithHeaderNames) {
   auto dir = testing::scratch_dir("generic");
-  auto path = testing::write_text(dir / "log.tsv",
-                                  "ts\tuser\tsong\n300\tu1\tsongA\n100\tu1\tsongB\n200\tu2\tsongA\n");
+  auto path = testing::write_text(
+      dir / "log.tsv", "ts\tuser\tsong\n300\tu1\tsongA\n100\tu1\tsongB\n200\tu2\tsongA\n");
   LoadOptions options;
   options.format = "csv";
   options.columns = parse_column_spec("user=user,item=song,time=ts");

@@ -14,9 +14,9 @@ std::string data_path(const std::string& relative) {
   return testing::shared_dir() + "/data/" + relative;
 }
 
-#define REQUIRE_SHARED(path)                                                              \
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data not found at " << path \
-                                                   << "; skipping the real-data check"
+#define REQUIRE_SHARED(path)          \
+  if (!std::filesystem::exists(path)) \
+  GTEST_SKIP() << "shared data not found at " << path << "; skipping the real-data check"
 
 LoadOptions keep_everything() {
   LoadOptions options;

@@ -12,9 +12,9 @@ namespace pocketrec {
 TEST(Metrics, ExactValuesOnHandMadeRanks) {
   RankingMetrics m(10);
   std::vector<uint32_t> top_a = {1, 2}, top_b = {2, 3}, none;
-  m.add(0, top_a);   // hit at the top
-  m.add(3, top_b);   // 4th place
-  m.add(15, none);   // miss for every K
+  m.add(0, top_a);  // hit at the top
+  m.add(3, top_b);  // 4th place
+  m.add(15, none);  // miss for every K
   EXPECT_EQ(m.cases(), 3u);
   EXPECT_DOUBLE_EQ(m.hit_rate(1), 1.0 / 3);
   EXPECT_DOUBLE_EQ(m.hit_rate(5), 2.0 / 3);

@@ -58,18 +58,21 @@ void check_model(const ModelConfig& config) {
   for (size_t p = 0; p < model.parameters().size(); ++p) {
     auto& value = model.parameters()[p].value;
     // Row 0 (padding) of the tables is excluded: it is masked and never a class.
-    size_t skip = model.parameters()[p].name.find("embedding") != std::string::npos ? value.cols : 0;
+    size_t skip =
+        model.parameters()[p].name.find("embedding") != std::string::npos ? value.cols : 0;
     auto result = nn::check_gradient(value.data.data() + skip, value.size() - skip,
                                      grads[p].values.data.data() + skip, loss, 5e-3f);
-    EXPECT_LT(result.max_error, 5e-3) << model.parameters()[p].name << " index "
-                                      << result.worst_index << " numeric " << result.worst_numeric
-                                      << " analytic " << result.worst_analytic;
+    EXPECT_LT(result.max_error, 5e-3)
+        << model.parameters()[p].name << " index " << result.worst_index << " numeric "
+        << result.worst_numeric << " analytic " << result.worst_analytic;
   }
 }
 
 }  // namespace
 
-TEST(DualEncoder, GradientsMatchFiniteDifferences) { check_model(small_config()); }
+TEST(DualEncoder, GradientsMatchFiniteDifferences) {
+  check_model(small_config());
+}
 
 TEST(DualEncoder, GradientsWithFinalReluAndNoBias) {
   auto config = small_config();

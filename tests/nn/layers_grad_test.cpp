@@ -46,8 +46,9 @@ TEST(GradCheck, Dense) {
   Matrix dx(batch, in);
   loss();
   dense_backward(weight, x.data.data(), probe.data(), batch, dx.data.data(), dw, db);
-  EXPECT_LT(check_gradient(weight.data.data(), weight.size(), dw.values.data.data(), loss).max_error,
-            kTolerance);
+  EXPECT_LT(
+      check_gradient(weight.data.data(), weight.size(), dw.values.data.data(), loss).max_error,
+      kTolerance);
   EXPECT_LT(check_gradient(bias.data.data(), bias.size(), db.values.data.data(), loss).max_error,
             kTolerance);
   EXPECT_LT(check_gradient(x.data.data(), x.size(), dx.data.data(), loss).max_error, kTolerance);
@@ -139,17 +140,17 @@ TEST(GradCheck, SoftmaxCrossEntropy) {
     Matrix l, u;
     return softmax_cross_entropy(user, targets.data(), table, &bias, scale, l, u, t, &b) / batch;
   };
-  double value = softmax_cross_entropy(user, targets.data(), table, &bias, scale, logits,
-                                       user_grad, table_grad, &bias_grad);
+  double value = softmax_cross_entropy(user, targets.data(), table, &bias, scale, logits, user_grad,
+                                       table_grad, &bias_grad);
   EXPECT_GT(value, 0);
   EXPECT_LT(check_gradient(user.data.data(), user.size(), user_grad.data.data(), loss).max_error,
             kTolerance);
   EXPECT_LT(check_gradient(table.data.data(), table.size(), table_grad.values.data.data(), loss)
                 .max_error,
             kTolerance);
-  EXPECT_LT(check_gradient(bias.data.data(), bias.size(), bias_grad.values.data.data(), loss)
-                .max_error,
-            kTolerance);
+  EXPECT_LT(
+      check_gradient(bias.data.data(), bias.size(), bias_grad.values.data.data(), loss).max_error,
+      kTolerance);
   // Padding (row 0) is never a class: no gradient reaches it.
   EXPECT_EQ(table_grad.values.at(0, 0), 0.0f);
   EXPECT_EQ(bias_grad.values.at(0, 0), 0.0f);
@@ -164,8 +165,8 @@ TEST(GradCheck, SoftmaxKnownValue) {
   Gradient tg;
   tg.init(3, 1, false);
   uint32_t target = 2;
-  double loss = softmax_cross_entropy(user, &target, table, nullptr, 1.0f, logits, user_grad, tg,
-                                      nullptr);
+  double loss =
+      softmax_cross_entropy(user, &target, table, nullptr, 1.0f, logits, user_grad, tg, nullptr);
   EXPECT_NEAR(loss, std::log(2.0), 1e-6);
 }
 

@@ -31,8 +31,9 @@ TEST(Optimizer, AdagradMatchesHandComputation) {
   auto params = one_parameter(1, 1, false);
   auto grads = gradients_for(params);
   Optimizer optimizer(config, params);
+  ThreadPool pool(2);
   grads[0].values.at(0, 0) = 2.0f;
-  optimizer.step(params, grads);
+  optimizer.step(params, grads, pool);
   EXPECT_NEAR(params[0].value.at(0, 0), 1.0 - 0.1 * 2.0 / std::sqrt(0.1 + 4.0), 1e-6);
 }
 
@@ -42,9 +43,10 @@ TEST(Optimizer, AdamFirstStepMovesByLearningRate) {
   auto params = one_parameter(1, 2, false);
   auto grads = gradients_for(params);
   Optimizer optimizer(config, params);
+  ThreadPool pool(2);
   grads[0].values.at(0, 0) = 5.0f;
   grads[0].values.at(0, 1) = -0.01f;
-  optimizer.step(params, grads);
+  optimizer.step(params, grads, pool);
   EXPECT_NEAR(params[0].value.at(0, 0), 1.0 - 0.01, 1e-5);
   EXPECT_NEAR(params[0].value.at(0, 1), 1.0 + 0.01, 1e-5);
   EXPECT_EQ(optimizer.steps(), 1u);
@@ -59,9 +61,10 @@ TEST(Optimizer, PerVariableClipping) {
   auto params = one_parameter(1, 2, false);
   auto grads = gradients_for(params);
   Optimizer optimizer(config, params);
+  ThreadPool pool(2);
   grads[0].values.at(0, 0) = 3.0f;
   grads[0].values.at(0, 1) = 4.0f;  // norm 5 -> clipped to (0.6, 0.8)
-  optimizer.step(params, grads);
+  optimizer.step(params, grads, pool);
   EXPECT_NEAR(params[0].value.at(0, 0), 1.0 - 0.6 / std::sqrt(1.0 + 0.36), 1e-6);
   EXPECT_NEAR(params[0].value.at(0, 1), 1.0 - 0.8 / std::sqrt(1.0 + 0.64), 1e-6);
 }
@@ -71,9 +74,10 @@ TEST(Optimizer, SparseRowsUpdateOnlyTouchedRows) {
   auto params = one_parameter(4, 2, true);
   auto grads = gradients_for(params);
   Optimizer optimizer(config, params);
+  ThreadPool pool(2);
   grads[0].mark(2);
   grads[0].values.at(2, 0) = 1.0f;
-  optimizer.step(params, grads);
+  optimizer.step(params, grads, pool);
   EXPECT_EQ(params[0].value.at(1, 0), 1.0f);
   EXPECT_EQ(params[0].value.at(3, 1), 1.0f);
   EXPECT_LT(params[0].value.at(2, 0), 1.0f);

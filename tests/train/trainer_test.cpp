@@ -35,7 +35,8 @@ ModelConfig config_for(const Dataset& dataset) {
 
 std::vector<std::vector<float>> weights(const DualEncoder& model) {
   std::vector<std::vector<float>> out;
-  for (const auto& p : model.parameters()) out.emplace_back(p.value.data.begin(), p.value.data.end());
+  for (const auto& p : model.parameters())
+    out.emplace_back(p.value.data.begin(), p.value.data.end());
   return out;
 }
 
