@@ -5,6 +5,7 @@
 #include "cli/pipeline.hpp"
 #include "core/atomic_file.hpp"
 #include "core/thread_pool.hpp"
+#include "core/memory.hpp"
 
 namespace pocketrec::cli {
 
@@ -50,6 +51,7 @@ void register_train(CLI::App& app) {
     if (!result.epochs.empty()) rate /= static_cast<double>(result.epochs.size());
     std::printf("training speed: %.0f examples/s on %d threads\n", rate,
                 train_config.threads > 0 ? train_config.threads : default_thread_count());
+    std::printf("peak memory: %.0f MiB\n", peak_memory_mib());
     std::printf("model written to %s\n\n", out->c_str());
     auto json =
         evaluate_and_print(*trained.model, dataset, split, true, false, train_config.threads, true);

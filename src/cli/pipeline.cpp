@@ -42,7 +42,10 @@ nlohmann::json evaluate_and_print(const DualEncoder& model, const Dataset& datas
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report["model"] = metrics.to_json();
   report["eval_seconds"] = seconds;
-  if (print) std::printf("%s", metrics.table("model, test (" + setting + ")").c_str());
+  if (print) {
+    std::printf("%s", metrics.table("model, test (" + setting + ")").c_str());
+    std::printf("  evaluated in %.3f s\n", seconds);
+  }
   if (baselines) {
     auto popularity = training_popularity(dataset, split);
     auto pop = evaluate(popularity_scorer(popularity), dataset, split.test, options, pool);
