@@ -74,6 +74,8 @@ void ModelArgs::add_options(CLI::App& command) {
       .add_option("--preset", preset,
                   "default (most accurate measured) or reference (TFLite example)")
       ->capture_default_str();
+  encoder = command.add_option("--encoder", encoder_value, "Context encoder: bow or gru");
+  rnn_units = command.add_option("--rnn-units", rnn_units_value, "GRU state size");
   dim = command.add_option("--dim", dim_value,
                            "Output (user/label vector) dimension D; 0 = no projection");
   embedding_dim =
@@ -104,6 +106,8 @@ void ModelArgs::add_options(CLI::App& command) {
 
 void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   apply_preset(preset, model, train);
+  if (encoder->count()) model.encoder = encoder_value;
+  if (rnn_units->count()) model.rnn_units = rnn_units_value;
   if (dim->count()) model.output_dim = dim_value;
   if (embedding_dim->count()) model.embedding_dim = embedding_dim_value;
   // Without an explicit embedding size, keep the tables as wide as the output.

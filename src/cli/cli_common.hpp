@@ -29,6 +29,8 @@ Dataset load_dataset_reporting(const DataArgs& args);
 
 struct ModelArgs {
   std::string preset = "default";
+  CLI::Option* encoder = nullptr;
+  CLI::Option* rnn_units = nullptr;
   CLI::Option* dim = nullptr;
   CLI::Option* embedding_dim = nullptr;
   CLI::Option* hidden = nullptr;
@@ -47,6 +49,8 @@ struct ModelArgs {
   CLI::Option* seed = nullptr;
   CLI::Option* split = nullptr;
 
+  std::string encoder_value;
+  int rnn_units_value = 0;
   int dim_value = 0, embedding_dim_value = 0, context_length_value = 0;
   std::string hidden_value, layout_value, optimizer_value, split_value;
   float lr_value = 0, clip_value = 0;

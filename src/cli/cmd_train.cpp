@@ -4,8 +4,8 @@
 #include "cli/commands.hpp"
 #include "cli/pipeline.hpp"
 #include "core/atomic_file.hpp"
-#include "core/thread_pool.hpp"
 #include "core/memory.hpp"
+#include "core/thread_pool.hpp"
 
 namespace pocketrec::cli {
 

@@ -32,7 +32,14 @@ DualEncoder::DualEncoder(ModelConfig config) : config_(std::move(config)) {
   const int rows = config_.items + 1;
   context_index_ = 0;
   params_.push_back({"context_embedding", nn::Matrix(rows, config_.embedding_dim), true});
-  int width = config_.embedding_dim;
+  if (config_.encoder == "gru") {
+    const int units = config_.rnn_units;
+    gru_index_ = static_cast<int>(params_.size());
+    params_.push_back({"gru/input", nn::Matrix(config_.embedding_dim, 3 * units), false});
+    params_.push_back({"gru/recurrent", nn::Matrix(units, 3 * units), false});
+    params_.push_back({"gru/bias", nn::Matrix(1, 3 * units), false});
+  }
+  int width = config_.encoder_dim();
   std::vector<int> dims = config_.hidden;
   if (config_.output_dim > 0) dims.push_back(config_.output_dim);
   for (size_t i = 0; i < dims.size(); ++i) {
@@ -61,6 +68,10 @@ void DualEncoder::initialize(uint64_t seed) {
   bool truncated = config_.init == "truncated-normal";
   auto& context = params_[context_index_].value;
   fill_normal(context, 1.0f / std::sqrt(static_cast<float>(context.cols)), truncated, rng, 1);
+  if (gru_index_ >= 0) {
+    fill_glorot(params_[gru_index_].value, rng);
+    fill_glorot(params_[gru_index_ + 1].value, rng);
+  }
   for (int index : dense_index_) {
     fill_glorot(params_[index].value, rng);
     std::fill(params_[index + 1].value.data.begin(), params_[index + 1].value.data.end(), 0.0f);
@@ -85,6 +96,10 @@ size_t DualEncoder::parameter_count() const {
   return total;
 }
 
+nn::GruWeights DualEncoder::gru_weights() const {
+  return {params_[gru_index_].value, params_[gru_index_ + 1].value, params_[gru_index_ + 2].value};
+}
+
 void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
   const int length = config_.context_length;
   const int dim = config_.embedding_dim;
@@ -95,8 +110,8 @@ void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& w
     ws.embedded_grad.resize(batch * length, dim);
     ws.layers.resize(layers);
     ws.grads.resize(layers);
-    ws.layers[0].resize(batch, dim);
-    ws.grads[0].resize(batch, dim);
+    ws.layers[0].resize(batch, config_.encoder_dim());
+    ws.grads[0].resize(batch, config_.encoder_dim());
     for (size_t i = 0; i < dense_index_.size(); ++i) {
       int width = params_[dense_index_[i]].value.cols;
       ws.layers[i + 1].resize(batch, width);
@@ -105,8 +120,13 @@ void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& w
   }
   nn::embedding_forward(params_[context_index_].value, contexts, batch * length,
                         ws.embedded.data.data());
-  nn::masked_mean_forward(ws.embedded.data.data(), contexts, batch, length, dim,
-                          ws.layers[0].data.data());
+  if (gru_index_ >= 0) {
+    nn::gru_forward(gru_weights(), ws.embedded.data.data(), contexts, batch, length, ws.gru,
+                    ws.layers[0].data.data());
+  } else {
+    nn::masked_mean_forward(ws.embedded.data.data(), contexts, batch, length, dim,
+                            ws.layers[0].data.data());
+  }
   for (size_t i = 0; i < dense_index_.size(); ++i) {
     const auto& weight = params_[dense_index_[i]].value;
     const auto& bias = params_[dense_index_[i] + 1].value;
@@ -131,8 +151,14 @@ void DualEncoder::encode_backward(const int32_t* contexts, EncoderWorkspace& ws,
     nn::dense_backward(params_[w].value, ws.layers[i].data.data(), out_grad.data.data(), batch,
                        ws.grads[i].data.data(), grads[w], grads[w + 1]);
   }
-  nn::masked_mean_backward(contexts, batch, config_.context_length, config_.embedding_dim,
-                           ws.grads[0].data.data(), ws.embedded_grad.data.data());
+  if (gru_index_ >= 0) {
+    nn::gru_backward(gru_weights(), ws.embedded.data.data(), contexts, ws.gru,
+                     ws.grads[0].data.data(), ws.embedded_grad.data.data(), grads[gru_index_],
+                     grads[gru_index_ + 1], grads[gru_index_ + 2]);
+  } else {
+    nn::masked_mean_backward(contexts, batch, config_.context_length, config_.embedding_dim,
+                             ws.grads[0].data.data(), ws.embedded_grad.data.data());
+  }
   nn::embedding_backward(contexts, batch * config_.context_length, ws.embedded_grad.data.data(),
                          grads[context_index_]);
 }

@@ -6,13 +6,20 @@
 
 namespace pocketrec {
 
+int ModelConfig::encoder_dim() const {
+  return encoder == "gru" ? rnn_units : embedding_dim;
+}
+
 int ModelConfig::user_dim() const {
   if (output_dim > 0) return output_dim;
-  return hidden.empty() ? embedding_dim : hidden.back();
+  return hidden.empty() ? encoder_dim() : hidden.back();
 }
 
 void ModelConfig::validate() const {
-  if (encoder != "bow") throw Error("unknown encoder '" + encoder + "' (available: bow)");
+  if (encoder != "bow" && encoder != "gru") {
+    throw Error("unknown encoder '" + encoder + "' (available: bow, gru)");
+  }
+  if (rnn_units < 1 || rnn_units > 4096) throw Error("model: --rnn-units must be in 1..4096");
   if (items < 1) throw Error("model: the catalog is empty");
   if (context_length < 1 || context_length > 4096) {
     throw Error("model: context length must be in 1..4096, got " + std::to_string(context_length));
@@ -71,6 +78,7 @@ void apply_preset(const std::string& name, ModelConfig& model, TrainConfig& trai
 
 void to_json(nlohmann::json& json, const ModelConfig& c) {
   json = {{"encoder", c.encoder},
+          {"rnn_units", c.rnn_units},
           {"items", c.items},
           {"context_length", c.context_length},
           {"layout", history_layout_name(c.layout)},
@@ -85,6 +93,7 @@ void to_json(nlohmann::json& json, const ModelConfig& c) {
 
 void from_json(const nlohmann::json& json, ModelConfig& c) {
   c.encoder = json.at("encoder").get<std::string>();
+  c.rnn_units = json.value("rnn_units", 64);
   c.items = json.at("items").get<int>();
   c.context_length = json.at("context_length").get<int>();
   c.layout = parse_history_layout(json.at("layout").get<std::string>());

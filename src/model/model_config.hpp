@@ -10,8 +10,9 @@
 namespace pocketrec {
 
 struct ModelConfig {
-  std::string encoder = "bow";
-  int items = 0;  // N; tables have N + 1 rows, row 0 being padding
+  std::string encoder = "bow";  // bow | gru
+  int rnn_units = 64;           // GRU state size
+  int items = 0;                // N; tables have N + 1 rows, row 0 being padding
   int context_length = 10;
   HistoryLayout layout = HistoryLayout::kNewestLast;
   int embedding_dim = 32;
@@ -22,6 +23,7 @@ struct ModelConfig {
   bool label_bias = true;
   std::string init = "normal";  // normal | truncated-normal, stddev 1/sqrt(dim)
 
+  int encoder_dim() const;  // width of the pooled/recurrent context vector
   int user_dim() const;
   void validate() const;
 };

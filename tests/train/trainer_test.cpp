@@ -69,6 +69,27 @@ TEST(Trainer, LearnsClearlyBetterThanPopularity) {
   EXPECT_GT(learned.ndcg(10), 2.0 * baseline.ndcg(10));
 }
 
+TEST(Trainer, GruLearnsClearlyBetterThanPopularity) {
+  const auto& dataset = synthetic();
+  auto split = leave_one_out_split(dataset);
+  auto config = config_for(dataset);
+  config.encoder = "gru";
+  config.rnn_units = 32;
+  DualEncoder model(config);
+  model.initialize(1);
+  TrainConfig train;
+  train.epochs = 8;
+  train.threads = 2;
+  train.learning_rate = 0.005f;
+  Trainer(model, dataset, split, train).run(quiet());
+  ThreadPool pool(2);
+  auto learned = evaluate(model_scorer(model, dataset), dataset, split.test, {}, pool);
+  auto popularity = training_popularity(dataset, split);
+  auto baseline = evaluate(popularity_scorer(popularity), dataset, split.test, {}, pool);
+  EXPECT_GT(learned.hit_rate(10), 2.0 * baseline.hit_rate(10))
+      << "gru " << learned.hit_rate(10) << " vs popularity " << baseline.hit_rate(10);
+}
+
 TEST(Trainer, SameSeedSameModel) {
   const auto& dataset = synthetic();
   auto split = leave_one_out_split(dataset);
