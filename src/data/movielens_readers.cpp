@@ -52,15 +52,26 @@ void add_movie(RawLog& log, std::string_view id, std::string title, std::string_
   log.item_meta[std::string(trim(id))] = std::move(meta);
 }
 
+// The three MovieLens rating layouts differ only in separator and header.
+void read_rating_lines(const std::string& path, std::string_view separator,
+                       std::string_view header_prefix, RawLog& log) {
+  LineReader reader(path);
+  std::string line;
+  bool first = true;
+  while (reader.next(line)) {
+    if (trim(line).empty()) continue;
+    if (first) {
+      first = false;
+      if (!header_prefix.empty() && starts_with(trim(line), header_prefix)) continue;
+    }
+    add_rating(log, path, reader.line_number(), split(line, separator));
+  }
+}
+
 }  // namespace
 
 void read_movielens_dat_ratings(const std::string& path, RawLog& log) {
-  LineReader reader(path);
-  std::string line;
-  while (reader.next(line)) {
-    if (trim(line).empty()) continue;
-    add_rating(log, path, reader.line_number(), split(line, "::"));
-  }
+  read_rating_lines(path, "::", "", log);
 }
 
 void read_movielens_dat_movies(const std::string& path, RawLog& log) {
@@ -78,17 +89,7 @@ void read_movielens_dat_movies(const std::string& path, RawLog& log) {
 }
 
 void read_movielens_csv_ratings(const std::string& path, RawLog& log) {
-  LineReader reader(path);
-  std::string line;
-  bool first = true;
-  while (reader.next(line)) {
-    if (trim(line).empty()) continue;
-    if (first) {
-      first = false;
-      if (starts_with(trim(line), "userId")) continue;
-    }
-    add_rating(log, path, reader.line_number(), split(line, ","));
-  }
+  read_rating_lines(path, ",", "userId", log);
 }
 
 void read_movielens_csv_movies(const std::string& path, RawLog& log) {
@@ -115,12 +116,7 @@ void read_movielens_csv_movies(const std::string& path, RawLog& log) {
 }
 
 void read_movielens_100k_ratings(const std::string& path, RawLog& log) {
-  LineReader reader(path);
-  std::string line;
-  while (reader.next(line)) {
-    if (trim(line).empty()) continue;
-    add_rating(log, path, reader.line_number(), split(line, "\t"));
-  }
+  read_rating_lines(path, "\t", "", log);
 }
 
 void read_movielens_100k_items(const std::string& path, RawLog& log) {
