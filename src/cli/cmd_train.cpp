@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 
 #include "cli/cli_common.hpp"
@@ -46,10 +47,19 @@ void register_train(CLI::App& app) {
     std::printf("trained %zu epochs in %.1f s (best epoch %d, validation NDCG@10 %.4f)%s\n",
                 result.epochs.size(), trained.seconds, result.best_epoch, result.best_ndcg10,
                 result.early_stopped ? ", stopped early" : "");
-    double rate = 0;
-    for (const auto& e : result.epochs) rate += e.examples_per_second;
-    if (!result.epochs.empty()) rate /= static_cast<double>(result.epochs.size());
-    std::printf("training speed: %.0f examples/s on %d threads\n", rate,
+    // Medians: robust to an epoch slowed by other work on the machine.
+    std::vector<double> rates, seconds;
+    for (const auto& e : result.epochs) {
+      rates.push_back(e.examples_per_second);
+      seconds.push_back(e.seconds);
+    }
+    auto median = [](std::vector<double> v) {
+      if (v.empty()) return 0.0;
+      std::sort(v.begin(), v.end());
+      return v[v.size() / 2];
+    };
+    std::printf("training speed: %.0f examples/s, %.1f s per epoch (medians) on %d threads\n",
+                median(rates), median(seconds),
                 train_config.threads > 0 ? train_config.threads : default_thread_count());
     std::printf("peak memory: %.0f MiB\n", peak_memory_mib());
     std::printf("model written to %s\n\n", out->c_str());
