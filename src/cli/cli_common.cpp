@@ -74,8 +74,8 @@ void ModelArgs::add_options(CLI::App& command) {
       .add_option("--preset", preset,
                   "default (most accurate measured) or reference (TFLite example)")
       ->capture_default_str();
-  encoder = command.add_option("--encoder", encoder_value, "Context encoder: bow or gru");
-  rnn_units = command.add_option("--rnn-units", rnn_units_value, "GRU state size");
+  encoder = command.add_option("--encoder", encoder_value, "Context encoder: bow, gru or lstm");
+  rnn_units = command.add_option("--rnn-units", rnn_units_value, "GRU/LSTM state size");
   dim = command.add_option("--dim", dim_value,
                            "Output (user/label vector) dimension D; 0 = no projection");
   embedding_dim =

@@ -32,12 +32,14 @@ DualEncoder::DualEncoder(ModelConfig config) : config_(std::move(config)) {
   const int rows = config_.items + 1;
   context_index_ = 0;
   params_.push_back({"context_embedding", nn::Matrix(rows, config_.embedding_dim), true});
-  if (config_.encoder == "gru") {
+  if (config_.encoder == "gru" || config_.encoder == "lstm") {
     const int units = config_.rnn_units;
-    gru_index_ = static_cast<int>(params_.size());
-    params_.push_back({"gru/input", nn::Matrix(config_.embedding_dim, 3 * units), false});
-    params_.push_back({"gru/recurrent", nn::Matrix(units, 3 * units), false});
-    params_.push_back({"gru/bias", nn::Matrix(1, 3 * units), false});
+    const int gates = config_.encoder == "gru" ? 3 : 4;
+    rnn_index_ = static_cast<int>(params_.size());
+    params_.push_back(
+        {config_.encoder + "/input", nn::Matrix(config_.embedding_dim, gates * units), false});
+    params_.push_back({config_.encoder + "/recurrent", nn::Matrix(units, gates * units), false});
+    params_.push_back({config_.encoder + "/bias", nn::Matrix(1, gates * units), false});
   }
   int width = config_.encoder_dim();
   std::vector<int> dims = config_.hidden;
@@ -68,9 +70,14 @@ void DualEncoder::initialize(uint64_t seed) {
   bool truncated = config_.init == "truncated-normal";
   auto& context = params_[context_index_].value;
   fill_normal(context, 1.0f / std::sqrt(static_cast<float>(context.cols)), truncated, rng, 1);
-  if (gru_index_ >= 0) {
-    fill_glorot(params_[gru_index_].value, rng);
-    fill_glorot(params_[gru_index_ + 1].value, rng);
+  if (rnn_index_ >= 0) {
+    fill_glorot(params_[rnn_index_].value, rng);
+    fill_glorot(params_[rnn_index_ + 1].value, rng);
+    if (config_.encoder == "lstm") {
+      // Forget-gate bias 1: the usual start that lets the cell remember early on.
+      auto& bias = params_[rnn_index_ + 2].value;
+      for (int u = 0; u < config_.rnn_units; ++u) bias.at(0, config_.rnn_units + u) = 1.0f;
+    }
   }
   for (int index : dense_index_) {
     fill_glorot(params_[index].value, rng);
@@ -96,10 +103,6 @@ size_t DualEncoder::parameter_count() const {
   return total;
 }
 
-nn::GruWeights DualEncoder::gru_weights() const {
-  return {params_[gru_index_].value, params_[gru_index_ + 1].value, params_[gru_index_ + 2].value};
-}
-
 void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
   const int length = config_.context_length;
   const int dim = config_.embedding_dim;
@@ -120,9 +123,14 @@ void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& w
   }
   nn::embedding_forward(params_[context_index_].value, contexts, batch * length,
                         ws.embedded.data.data());
-  if (gru_index_ >= 0) {
-    nn::gru_forward(gru_weights(), ws.embedded.data.data(), contexts, batch, length, ws.gru,
-                    ws.layers[0].data.data());
+  if (config_.encoder == "gru") {
+    nn::gru_forward(
+        {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
+        ws.embedded.data.data(), contexts, batch, length, ws.gru, ws.layers[0].data.data());
+  } else if (config_.encoder == "lstm") {
+    nn::lstm_forward(
+        {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
+        ws.embedded.data.data(), contexts, batch, length, ws.lstm, ws.layers[0].data.data());
   } else {
     nn::masked_mean_forward(ws.embedded.data.data(), contexts, batch, length, dim,
                             ws.layers[0].data.data());
@@ -151,10 +159,18 @@ void DualEncoder::encode_backward(const int32_t* contexts, EncoderWorkspace& ws,
     nn::dense_backward(params_[w].value, ws.layers[i].data.data(), out_grad.data.data(), batch,
                        ws.grads[i].data.data(), grads[w], grads[w + 1]);
   }
-  if (gru_index_ >= 0) {
-    nn::gru_backward(gru_weights(), ws.embedded.data.data(), contexts, ws.gru,
-                     ws.grads[0].data.data(), ws.embedded_grad.data.data(), grads[gru_index_],
-                     grads[gru_index_ + 1], grads[gru_index_ + 2]);
+  if (config_.encoder == "gru") {
+    nn::gru_backward(
+        {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
+        ws.embedded.data.data(), contexts, ws.gru, ws.grads[0].data.data(),
+        ws.embedded_grad.data.data(), grads[rnn_index_], grads[rnn_index_ + 1],
+        grads[rnn_index_ + 2]);
+  } else if (config_.encoder == "lstm") {
+    nn::lstm_backward(
+        {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
+        ws.embedded.data.data(), contexts, ws.lstm, ws.grads[0].data.data(),
+        ws.embedded_grad.data.data(), grads[rnn_index_], grads[rnn_index_ + 1],
+        grads[rnn_index_ + 2]);
   } else {
     nn::masked_mean_backward(contexts, batch, config_.context_length, config_.embedding_dim,
                              ws.grads[0].data.data(), ws.embedded_grad.data.data());

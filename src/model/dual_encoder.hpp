@@ -11,6 +11,7 @@
 
 #include "model/model_config.hpp"
 #include "nn/gru.hpp"
+#include "nn/lstm.hpp"
 #include "nn/matrix.hpp"
 
 namespace pocketrec {
@@ -29,6 +30,7 @@ struct EncoderWorkspace {
   std::vector<nn::Matrix> grads;   // gradients w.r.t. each entry of `layers`
   nn::Matrix embedded_grad;
   nn::GruState gru;
+  nn::LstmState lstm;
   int batch = 0;
   const nn::Matrix& user() const { return layers.back(); }
   nn::Matrix& user_grad() { return grads.back(); }
@@ -58,12 +60,10 @@ class DualEncoder {
   int label_bias_index() const { return label_bias_index_; }
 
  private:
-  nn::GruWeights gru_weights() const;
-
   ModelConfig config_;
   std::vector<Parameter> params_;
   int context_index_ = 0;
-  int gru_index_ = -1;            // input weights; recurrent and bias follow
+  int rnn_index_ = -1;            // GRU/LSTM input weights; recurrent and bias follow
   std::vector<int> dense_index_;  // weight index per dense layer (bias follows it)
   int label_index_ = 0;
   int label_bias_index_ = -1;

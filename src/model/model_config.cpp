@@ -7,7 +7,7 @@
 namespace pocketrec {
 
 int ModelConfig::encoder_dim() const {
-  return encoder == "gru" ? rnn_units : embedding_dim;
+  return encoder == "bow" ? embedding_dim : rnn_units;
 }
 
 int ModelConfig::user_dim() const {
@@ -16,8 +16,8 @@ int ModelConfig::user_dim() const {
 }
 
 void ModelConfig::validate() const {
-  if (encoder != "bow" && encoder != "gru") {
-    throw Error("unknown encoder '" + encoder + "' (available: bow, gru)");
+  if (encoder != "bow" && encoder != "gru" && encoder != "lstm") {
+    throw Error("unknown encoder '" + encoder + "' (available: bow, gru, lstm)");
   }
   if (rnn_units < 1 || rnn_units > 4096) throw Error("model: --rnn-units must be in 1..4096");
   if (items < 1) throw Error("model: the catalog is empty");

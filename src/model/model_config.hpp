@@ -10,8 +10,8 @@
 namespace pocketrec {
 
 struct ModelConfig {
-  std::string encoder = "bow";  // bow | gru
-  int rnn_units = 64;           // GRU state size
+  std::string encoder = "bow";  // bow | gru | lstm
+  int rnn_units = 64;           // GRU/LSTM state size
   int items = 0;                // N; tables have N + 1 rows, row 0 being padding
   int context_length = 10;
   HistoryLayout layout = HistoryLayout::kNewestLast;

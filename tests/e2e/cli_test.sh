@@ -31,11 +31,15 @@ grep -q '"ndcg@10"' "$work/eval.json" || fail "eval --json lacks ndcg@10"
 grep -q "unknown item id(s): nope" "$work/rec.err" || fail "unknown id not reported"
 if grep -E '^ *[0-9]+\. +(1|2|3) ' "$work/rec.txt"; then fail "history item recommended"; fi
 
-# The GRU encoder through the same commands.
-"$bin" train --data "$work/prepared" --out "$work/gru.pkrec" --encoder gru --rnn-units 16 --epochs 2 \
-  --dim 16 --quiet > /dev/null
-"$bin" recommend --model "$work/gru.pkrec" --history "1,2,3" -k 3 > "$work/gru_rec.txt"
-[ "$(wc -l < "$work/gru_rec.txt")" -eq 3 ] || fail "gru recommend did not print 3 lines"
+# The recurrent encoders through the same commands.
+for encoder in gru lstm; do
+  "$bin" train --data "$work/prepared" --out "$work/$encoder.pkrec" --encoder $encoder --rnn-units 16 \
+    --epochs 2 --dim 16 --quiet > /dev/null
+  "$bin" eval --model "$work/$encoder.pkrec" --data "$work/prepared" --json | grep -q '"hr@10"' \
+    || fail "$encoder eval failed"
+  "$bin" recommend --model "$work/$encoder.pkrec" --history "1,2,3" -k 3 > "$work/rnn_rec.txt"
+  [ "$(wc -l < "$work/rnn_rec.txt")" -eq 3 ] || fail "$encoder recommend did not print 3 lines"
+done
 
 # Resume of a finished run is a no-op that still succeeds.
 "$bin" train --data "$work/prepared" --out "$work/model.pkrec" --epochs 3 --dim 16 --quiet --resume \

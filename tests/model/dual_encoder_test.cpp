@@ -98,9 +98,20 @@ TEST(DualEncoder, GradientsWithGruEncoder) {
   check_model(config);
 }
 
-TEST(DualEncoder, GruPaddingPositionDoesNotChangeTheEncoding) {
+TEST(DualEncoder, GradientsWithLstmEncoder) {
   auto config = small_config();
-  config.encoder = "gru";
+  config.encoder = "lstm";
+  config.rnn_units = 3;
+  config.hidden = {};
+  check_model(config);
+}
+
+class RecurrentEncoder : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(GruAndLstm, RecurrentEncoder, ::testing::Values("gru", "lstm"));
+
+TEST_P(RecurrentEncoder, PaddingPositionDoesNotChangeTheEncoding) {
+  auto config = small_config();
+  config.encoder = GetParam();
   DualEncoder model(config);
   model.initialize(3);
   std::vector<int32_t> left = {0, 0, 5, 2}, right = {5, 2, 0, 0}, middle = {0, 5, 2, 0};
