@@ -74,8 +74,12 @@ void ModelArgs::add_options(CLI::App& command) {
       .add_option("--preset", preset,
                   "default (most accurate measured) or reference (TFLite example)")
       ->capture_default_str();
-  encoder = command.add_option("--encoder", encoder_value, "Context encoder: bow, gru or lstm");
+  encoder =
+      command.add_option("--encoder", encoder_value, "Context encoder: bow, cnn, gru or lstm");
   rnn_units = command.add_option("--rnn-units", rnn_units_value, "GRU/LSTM state size");
+  conv_kernel = command.add_option("--conv-kernel", conv_kernel_value, "CNN kernel size = stride");
+  conv_ratios = command.add_option("--conv-filter-ratios", conv_ratios_value,
+                                   "CNN layers as filter ratios of the embedding dim, e.g. 2,4");
   dim = command.add_option("--dim", dim_value,
                            "Output (user/label vector) dimension D; 0 = no projection");
   embedding_dim =
@@ -108,6 +112,9 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   apply_preset(preset, model, train);
   if (encoder->count()) model.encoder = encoder_value;
   if (rnn_units->count()) model.rnn_units = rnn_units_value;
+  if (conv_kernel->count()) model.conv_kernel = conv_kernel_value;
+  if (conv_ratios->count())
+    model.conv_ratios = parse_int_list(conv_ratios_value, "--conv-filter-ratios");
   if (dim->count()) model.output_dim = dim_value;
   if (embedding_dim->count()) model.embedding_dim = embedding_dim_value;
   // Without an explicit embedding size, keep the tables as wide as the output.

@@ -31,6 +31,8 @@ struct ModelArgs {
   std::string preset = "default";
   CLI::Option* encoder = nullptr;
   CLI::Option* rnn_units = nullptr;
+  CLI::Option* conv_kernel = nullptr;
+  CLI::Option* conv_ratios = nullptr;
   CLI::Option* dim = nullptr;
   CLI::Option* embedding_dim = nullptr;
   CLI::Option* hidden = nullptr;
@@ -50,7 +52,8 @@ struct ModelArgs {
   CLI::Option* split = nullptr;
 
   std::string encoder_value;
-  int rnn_units_value = 0;
+  int rnn_units_value = 0, conv_kernel_value = 0;
+  std::string conv_ratios_value;
   int dim_value = 0, embedding_dim_value = 0, context_length_value = 0;
   std::string hidden_value, layout_value, optimizer_value, split_value;
   float lr_value = 0, clip_value = 0;

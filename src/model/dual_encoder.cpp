@@ -32,6 +32,18 @@ DualEncoder::DualEncoder(ModelConfig config) : config_(std::move(config)) {
   const int rows = config_.items + 1;
   context_index_ = 0;
   params_.push_back({"context_embedding", nn::Matrix(rows, config_.embedding_dim), true});
+  if (config_.encoder == "cnn") {
+    conv_index_ = static_cast<int>(params_.size());
+    int channels = config_.embedding_dim;
+    for (size_t i = 0; i < config_.conv_ratios.size(); ++i) {
+      int filters = config_.embedding_dim * config_.conv_ratios[i];
+      std::string name = "conv_" + std::to_string(i);
+      params_.push_back(
+          {name + "/weight", nn::Matrix(config_.conv_kernel * channels, filters), false});
+      params_.push_back({name + "/bias", nn::Matrix(1, filters), false});
+      channels = filters;
+    }
+  }
   if (config_.encoder == "gru" || config_.encoder == "lstm") {
     const int units = config_.rnn_units;
     const int gates = config_.encoder == "gru" ? 3 : 4;
@@ -70,6 +82,9 @@ void DualEncoder::initialize(uint64_t seed) {
   bool truncated = config_.init == "truncated-normal";
   auto& context = params_[context_index_].value;
   fill_normal(context, 1.0f / std::sqrt(static_cast<float>(context.cols)), truncated, rng, 1);
+  for (size_t i = 0; conv_index_ >= 0 && i < config_.conv_ratios.size(); ++i) {
+    fill_glorot(params_[conv_index_ + 2 * i].value, rng);
+  }
   if (rnn_index_ >= 0) {
     fill_glorot(params_[rnn_index_].value, rng);
     fill_glorot(params_[rnn_index_ + 1].value, rng);
@@ -103,6 +118,52 @@ size_t DualEncoder::parameter_count() const {
   return total;
 }
 
+void DualEncoder::conv_forward(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
+  const size_t layers = config_.conv_ratios.size();
+  ws.conv.resize(layers);
+  ws.conv_out.resize(layers);
+  ws.conv_grad.resize(layers);
+  ws.conv_mask.resize(layers + 1);
+  int length = config_.context_length;
+  ws.conv_mask[0].resize(static_cast<size_t>(batch) * length);
+  for (size_t i = 0; i < ws.conv_mask[0].size(); ++i) ws.conv_mask[0][i] = contexts[i] != 0;
+  // Padding rows of the embedding table are zero and never trained, so padded inputs are zeros.
+  const float* input = ws.embedded.data.data();
+  int channels = config_.embedding_dim;
+  for (size_t i = 0; i < layers; ++i) {
+    const auto& weight = params_[conv_index_ + 2 * i].value;
+    nn::Conv1dShape shape{batch,      length, channels, config_.conv_kernel, config_.conv_kernel,
+                          weight.cols};
+    ws.conv_out[i].resize(batch * shape.out_length(), weight.cols);
+    ws.conv_grad[i].resize(batch * shape.out_length(), weight.cols);
+    nn::conv1d_forward(weight, params_[conv_index_ + 2 * i + 1].value, input, shape, ws.conv[i],
+                       ws.conv_out[i].data.data());
+    nn::relu_forward(ws.conv_out[i].data.data(), ws.conv_out[i].size());
+    ws.conv_mask[i + 1] = nn::conv1d_mask(ws.conv_mask[i], shape);
+    input = ws.conv_out[i].data.data();
+    length = shape.out_length();
+    channels = weight.cols;
+  }
+  nn::masked_max_forward(input, ws.conv_mask[layers], batch, length, channels,
+                         ws.layers[0].data.data(), ws.max_winner);
+}
+
+void DualEncoder::conv_backward(EncoderWorkspace& ws, Gradients& grads) const {
+  const size_t layers = config_.conv_ratios.size();
+  const int batch = ws.batch;
+  const auto& last = ws.conv[layers - 1].shape;
+  nn::masked_max_backward(ws.max_winner, batch, last.out_length(), last.filters,
+                          ws.grads[0].data.data(), ws.conv_grad[layers - 1].data.data());
+  for (size_t i = layers; i-- > 0;) {
+    nn::relu_backward(ws.conv_out[i].data.data(), ws.conv_grad[i].data.data(),
+                      ws.conv_out[i].size());
+    float* input_grad = i == 0 ? ws.embedded_grad.data.data() : ws.conv_grad[i - 1].data.data();
+    int w = conv_index_ + 2 * static_cast<int>(i);
+    nn::conv1d_backward(params_[w].value, ws.conv[i], ws.conv_grad[i].data.data(), input_grad,
+                        grads[w], grads[w + 1]);
+  }
+}
+
 void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
   const int length = config_.context_length;
   const int dim = config_.embedding_dim;
@@ -123,7 +184,9 @@ void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& w
   }
   nn::embedding_forward(params_[context_index_].value, contexts, batch * length,
                         ws.embedded.data.data());
-  if (config_.encoder == "gru") {
+  if (config_.encoder == "cnn") {
+    conv_forward(contexts, batch, ws);
+  } else if (config_.encoder == "gru") {
     nn::gru_forward(
         {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
         ws.embedded.data.data(), contexts, batch, length, ws.gru, ws.layers[0].data.data());
@@ -159,7 +222,9 @@ void DualEncoder::encode_backward(const int32_t* contexts, EncoderWorkspace& ws,
     nn::dense_backward(params_[w].value, ws.layers[i].data.data(), out_grad.data.data(), batch,
                        ws.grads[i].data.data(), grads[w], grads[w + 1]);
   }
-  if (config_.encoder == "gru") {
+  if (config_.encoder == "cnn") {
+    conv_backward(ws, grads);
+  } else if (config_.encoder == "gru") {
     nn::gru_backward(
         {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
         ws.embedded.data.data(), contexts, ws.gru, ws.grads[0].data.data(),

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/model_config.hpp"
+#include "nn/conv1d.hpp"
 #include "nn/gru.hpp"
 #include "nn/lstm.hpp"
 #include "nn/matrix.hpp"
@@ -31,6 +32,10 @@ struct EncoderWorkspace {
   nn::Matrix embedded_grad;
   nn::GruState gru;
   nn::LstmState lstm;
+  std::vector<nn::Conv1dState> conv;
+  std::vector<nn::Matrix> conv_out, conv_grad;  // per layer, after ReLU, [B*Lout, F]
+  std::vector<std::vector<uint8_t>> conv_mask;  // per layer input, then the last output
+  std::vector<int> max_winner;
   int batch = 0;
   const nn::Matrix& user() const { return layers.back(); }
   nn::Matrix& user_grad() { return grads.back(); }
@@ -63,6 +68,10 @@ class DualEncoder {
   ModelConfig config_;
   std::vector<Parameter> params_;
   int context_index_ = 0;
+  void conv_forward(const int32_t* contexts, int batch, EncoderWorkspace& ws) const;
+  void conv_backward(EncoderWorkspace& ws, Gradients& grads) const;
+
+  int conv_index_ = -1;           // first conv weight; bias follows each weight
   int rnn_index_ = -1;            // GRU/LSTM input weights; recurrent and bias follow
   std::vector<int> dense_index_;  // weight index per dense layer (bias follows it)
   int label_index_ = 0;

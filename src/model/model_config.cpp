@@ -7,7 +7,9 @@
 namespace pocketrec {
 
 int ModelConfig::encoder_dim() const {
-  return encoder == "bow" ? embedding_dim : rnn_units;
+  if (encoder == "bow") return embedding_dim;
+  if (encoder == "cnn") return embedding_dim * conv_ratios.back();
+  return rnn_units;
 }
 
 int ModelConfig::user_dim() const {
@@ -16,8 +18,15 @@ int ModelConfig::user_dim() const {
 }
 
 void ModelConfig::validate() const {
-  if (encoder != "bow" && encoder != "gru" && encoder != "lstm") {
-    throw Error("unknown encoder '" + encoder + "' (available: bow, gru, lstm)");
+  if (encoder != "bow" && encoder != "cnn" && encoder != "gru" && encoder != "lstm") {
+    throw Error("unknown encoder '" + encoder + "' (available: bow, cnn, gru, lstm)");
+  }
+  if (encoder == "cnn") {
+    if (conv_kernel < 1 || conv_kernel > 64) throw Error("model: --conv-kernel must be in 1..64");
+    if (conv_ratios.empty()) throw Error("model: the CNN needs at least one filter ratio");
+    for (int r : conv_ratios) {
+      if (r < 1 || r > 64) throw Error("model: conv filter ratios must be in 1..64");
+    }
   }
   if (rnn_units < 1 || rnn_units > 4096) throw Error("model: --rnn-units must be in 1..4096");
   if (items < 1) throw Error("model: the catalog is empty");
@@ -59,6 +68,7 @@ void apply_preset(const std::string& name, ModelConfig& model, TrainConfig& trai
   if (name == "reference") {
     model = ModelConfig{};
     model.layout = HistoryLayout::kOldestFirst;
+    model.context_length = 10;
     model.embedding_dim = 32;
     model.hidden = {32};
     model.output_dim = 32;
@@ -79,6 +89,8 @@ void apply_preset(const std::string& name, ModelConfig& model, TrainConfig& trai
 void to_json(nlohmann::json& json, const ModelConfig& c) {
   json = {{"encoder", c.encoder},
           {"rnn_units", c.rnn_units},
+          {"conv_kernel", c.conv_kernel},
+          {"conv_ratios", c.conv_ratios},
           {"items", c.items},
           {"context_length", c.context_length},
           {"layout", history_layout_name(c.layout)},
@@ -94,6 +106,8 @@ void to_json(nlohmann::json& json, const ModelConfig& c) {
 void from_json(const nlohmann::json& json, ModelConfig& c) {
   c.encoder = json.at("encoder").get<std::string>();
   c.rnn_units = json.value("rnn_units", 64);
+  c.conv_kernel = json.value("conv_kernel", 4);
+  c.conv_ratios = json.value("conv_ratios", std::vector<int>{2, 4});
   c.items = json.at("items").get<int>();
   c.context_length = json.at("context_length").get<int>();
   c.layout = parse_history_layout(json.at("layout").get<std::string>());

@@ -10,10 +10,12 @@
 namespace pocketrec {
 
 struct ModelConfig {
-  std::string encoder = "bow";  // bow | gru | lstm
-  int rnn_units = 64;           // GRU/LSTM state size
-  int items = 0;                // N; tables have N + 1 rows, row 0 being padding
-  int context_length = 10;
+  std::string encoder = "bow";            // bow | cnn | gru | lstm
+  int rnn_units = 64;                     // GRU/LSTM state size
+  int conv_kernel = 4;                    // CNN kernel = stride, as in the reference
+  std::vector<int> conv_ratios = {2, 4};  // one Conv1D layer per ratio, embedding_dim * r filters
+  int items = 0;                          // N; tables have N + 1 rows, row 0 being padding
+  int context_length = 5;  // measured best for BOW on ml-1m-sasrec (docs/BENCHMARKS.md)
   HistoryLayout layout = HistoryLayout::kNewestLast;
   int embedding_dim = 32;
   std::vector<int> hidden;  // Dense + ReLU layers after pooling
@@ -34,7 +36,7 @@ struct TrainConfig {
   float clip_norm = 0.0f;  // per-variable gradient-norm clip; 0 = off
   float adagrad_initial = 0.1f;
   int batch_size = 256;
-  int epochs = 30;
+  int epochs = 50;
   int patience = 3;  // epochs without validation NDCG@10 improvement before stopping
   int threads = 0;   // 0 = all cores
   uint64_t seed = 1;

@@ -32,7 +32,7 @@ grep -q "unknown item id(s): nope" "$work/rec.err" || fail "unknown id not repor
 if grep -E '^ *[0-9]+\. +(1|2|3) ' "$work/rec.txt"; then fail "history item recommended"; fi
 
 # The recurrent encoders through the same commands.
-for encoder in gru lstm; do
+for encoder in cnn gru lstm; do
   "$bin" train --data "$work/prepared" --out "$work/$encoder.pkrec" --encoder $encoder --rnn-units 16 \
     --epochs 2 --dim 16 --quiet > /dev/null
   "$bin" eval --model "$work/$encoder.pkrec" --data "$work/prepared" --json | grep -q '"hr@10"' \

@@ -106,6 +106,30 @@ TEST(DualEncoder, GradientsWithLstmEncoder) {
   check_model(config);
 }
 
+TEST(DualEncoder, GradientsWithCnnEncoder) {
+  auto config = small_config();
+  config.encoder = "cnn";
+  config.conv_kernel = 2;
+  config.conv_ratios = {2, 1};
+  config.hidden = {};
+  check_model(config);
+}
+
+TEST(DualEncoder, CnnPaddingNeverWinsTheMax) {
+  auto config = small_config();
+  config.encoder = "cnn";
+  config.conv_kernel = 2;
+  config.conv_ratios = {2};
+  config.hidden = {};
+  DualEncoder model(config);
+  model.initialize(4);
+  // An all-padding history pools to zeros, so only the projection bias remains.
+  std::vector<int32_t> empty = {0, 0, 0, 0};
+  EncoderWorkspace ws;
+  model.encode(empty.data(), 1, ws);
+  for (int k = 0; k < ws.layers[0].cols; ++k) EXPECT_EQ(ws.layers[0].at(0, k), 0.0f);
+}
+
 class RecurrentEncoder : public ::testing::TestWithParam<std::string> {};
 INSTANTIATE_TEST_SUITE_P(GruAndLstm, RecurrentEncoder, ::testing::Values("gru", "lstm"));
 
