@@ -22,9 +22,9 @@ run() {  # name, then train flags
     --report "$out/$name.json" "$@" | grep -E "trained|speed|peak|^  (1|5|10|20) |MRR|evaluated"
 }
 
-run bow_L10 -L 10
-run bow_L50 -L 50
-run bow_L200 -L 200
-run reference_L10 --preset reference -L 10
+run bow_L10 -L 10 --epochs 30
+run bow_L5 -L 5 --epochs 30
+run bow_L3 -L 3 --epochs 30
+run bow_L30 -L 30 --epochs 30
 echo "== baselines and the best model again through 'eval'"
-"$bin" eval --model "$out/bow_L50.pkrec" --data "$data" --baselines | tail -4
+"$bin" eval --model "$out/bow_L5.pkrec" --data "$data" --baselines | tail -4
