@@ -1,12 +1,18 @@
 #include "nn/gru.hpp"
 
-#include <cmath>
+#include <cstring>
 
 namespace pocketrec::nn {
 namespace {
 
-float sigmoid(float v) {
-  return 1.0f / (1.0f + std::exp(-v));
+using Array = Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Rows b * length + t of a batch-major [B*L, W] matrix, as one contiguous [B, W] block.
+void gather_step(const Matrix& source, int batch, int length, int t, Matrix& out) {
+  out.resize(batch, source.cols);
+  for (int b = 0; b < batch; ++b) {
+    std::memcpy(out.row(b), source.row(b * length + t), sizeof(float) * source.cols);
+  }
 }
 
 }  // namespace
@@ -27,39 +33,34 @@ void gru_forward(const GruWeights& weights, const float* x, const int32_t* ids, 
   state.candidate.resize(length);
   state.recurrent_candidate.resize(length);
   state.hidden[0].resize(batch, units);
-  Matrix recurrent_gates(batch, 3 * units);
+  Matrix recurrent_gates(batch, 3 * units), step_gates;
   for (int t = 0; t < length; ++t) {
     const Matrix& h = state.hidden[t];
     Matrix& next = state.hidden[t + 1];
     next.resize(batch, units);
-    state.reset[t].resize(batch, units);
-    state.update[t].resize(batch, units);
-    state.candidate[t].resize(batch, units);
-    state.recurrent_candidate[t].resize(batch, units);
+    for (auto* m :
+         {&state.reset[t], &state.update[t], &state.candidate[t], &state.recurrent_candidate[t]}) {
+      m->resize(batch, units);
+    }
     recurrent_gates.map().noalias() = h.map() * weights.recurrent.map();
+    gather_step(state.input_gates, batch, length, t, step_gates);
+    auto xg = step_gates.map().array();
+    auto hg = recurrent_gates.map().array();
+    auto r = state.reset[t].map().array();
+    auto z = state.update[t].map().array();
+    auto n = state.candidate[t].map().array();
+    r = (xg.leftCols(units) + hg.leftCols(units)).logistic();
+    z = (xg.middleCols(units, units) + hg.middleCols(units, units)).logistic();
+    state.recurrent_candidate[t].map().array() = hg.rightCols(units);
+    n = (xg.rightCols(units) + r * hg.rightCols(units)).tanh();
+    next.map().array() = (1.0f - z) * n + z * h.map().array();
     for (int b = 0; b < batch; ++b) {
-      const float* hp = h.row(b);
-      float* hn = next.row(b);
-      if (ids[b * length + t] == 0) {
-        for (int u = 0; u < units; ++u) hn[u] = hp[u];
-        continue;
-      }
-      const float* xg = state.input_gates.row(b * length + t);
-      const float* hg = recurrent_gates.row(b);
-      for (int u = 0; u < units; ++u) {
-        float r = sigmoid(xg[u] + hg[u]);
-        float z = sigmoid(xg[units + u] + hg[units + u]);
-        float n = std::tanh(xg[2 * units + u] + r * hg[2 * units + u]);
-        state.reset[t].at(b, u) = r;
-        state.update[t].at(b, u) = z;
-        state.candidate[t].at(b, u) = n;
-        state.recurrent_candidate[t].at(b, u) = hg[2 * units + u];
-        hn[u] = (1.0f - z) * n + z * hp[u];
-      }
+      // Padding leaves the state as it was.
+      if (ids[b * length + t] == 0) std::memcpy(next.row(b), h.row(b), sizeof(float) * units);
     }
   }
   const Matrix& last = state.hidden[length];
-  for (size_t i = 0; i < last.size(); ++i) out[i] = last.data[i];
+  std::memcpy(out, last.data.data(), sizeof(float) * last.size());
 }
 
 void gru_backward(const GruWeights& weights, const float* x, const int32_t* ids,
@@ -68,43 +69,37 @@ void gru_backward(const GruWeights& weights, const float* x, const int32_t* ids,
   const int batch = state.batch, length = state.length, units = state.units;
   const int embed = weights.input.rows;
   Matrix dh(batch, units), dh_prev(batch, units);
-  for (size_t i = 0; i < dh.size(); ++i) dh.data[i] = dout[i];
+  std::memcpy(dh.data.data(), dout, sizeof(float) * dh.size());
   Matrix d_input_gates(batch * length, 3 * units);  // d(x W + b), zero at padding
   Matrix d_recurrent(batch, 3 * units);
   for (int t = length - 1; t >= 0; --t) {
+    auto g = dh.map().array();
+    auto r = state.reset[t].map().array();
+    auto z = state.update[t].map().array();
+    auto n = state.candidate[t].map().array();
+    auto hn = state.recurrent_candidate[t].map().array();
+    auto hp = state.hidden[t].map().array();
+    auto d = d_recurrent.map().array();
+    Array dn_pre = g * (1.0f - z) * (1.0f - n * n);
+    d.leftCols(units) = dn_pre * hn * r * (1.0f - r);
+    d.middleCols(units, units) = g * (hp - n) * z * (1.0f - z);
+    d.rightCols(units) = dn_pre;
     for (int b = 0; b < batch; ++b) {
-      float* dr = d_recurrent.row(b);
-      float* dg = d_input_gates.row(b * length + t);
-      const float* g = dh.row(b);
+      float* target = d_input_gates.row(b * length + t);
       if (ids[b * length + t] == 0) {
-        for (int k = 0; k < 3 * units; ++k) dr[k] = 0.0f;
-        continue;
-      }
-      const float* hp = state.hidden[t].row(b);
-      for (int u = 0; u < units; ++u) {
-        float r = state.reset[t].at(b, u), z = state.update[t].at(b, u);
-        float n = state.candidate[t].at(b, u), hn = state.recurrent_candidate[t].at(b, u);
-        float dn_pre = g[u] * (1.0f - z) * (1.0f - n * n);
-        float dz_pre = g[u] * (hp[u] - n) * z * (1.0f - z);
-        float dr_pre = dn_pre * hn * r * (1.0f - r);
-        dg[u] = dr_pre;
-        dg[units + u] = dz_pre;
-        dg[2 * units + u] = dn_pre;
-        dr[u] = dr_pre;
-        dr[units + u] = dz_pre;
-        dr[2 * units + u] = dn_pre * r;
+        std::memset(d_recurrent.row(b), 0, sizeof(float) * 3 * units);
+      } else {
+        std::memcpy(target, d_recurrent.row(b), sizeof(float) * 3 * units);
       }
     }
+    // The recurrent candidate is gated by r: its gradient is dn_pre * r.
+    d.rightCols(units) *= r;
     recurrent_grad.values.map().noalias() += state.hidden[t].map().transpose() * d_recurrent.map();
     dh_prev.map().noalias() = d_recurrent.map() * weights.recurrent.map().transpose();
+    dh_prev.map().array() += g * z;
     for (int b = 0; b < batch; ++b) {
-      const bool active = ids[b * length + t] != 0;
-      float* dp = dh_prev.row(b);
-      const float* g = dh.row(b);
-      for (int u = 0; u < units; ++u) {
-        // Through h' = (1 - z) n + z h directly, or unchanged where the step was padding.
-        dp[u] += active ? g[u] * state.update[t].at(b, u) : g[u];
-      }
+      // Padding steps pass the gradient through unchanged.
+      if (ids[b * length + t] == 0) std::memcpy(dh_prev.row(b), dh.row(b), sizeof(float) * units);
     }
     std::swap(dh, dh_prev);
   }
