@@ -1,13 +1,11 @@
 #include "nn/lstm.hpp"
 
-#include <cmath>
+#include <cstring>
 
 namespace pocketrec::nn {
 namespace {
 
-float sigmoid(float v) {
-  return 1.0f / (1.0f + std::exp(-v));
-}
+using Array = Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 }  // namespace
 
@@ -33,35 +31,28 @@ void lstm_forward(const LstmWeights& weights, const float* x, const int32_t* ids
     gates.resize(batch, 4 * units);
     gates.map().noalias() = state.hidden[t].map() * weights.recurrent.map();
     for (int b = 0; b < batch; ++b) {
-      const float* hp = state.hidden[t].row(b);
-      const float* cp = state.cell[t].row(b);
-      float* hn = state.hidden[t + 1].row(b);
-      float* cn = state.cell[t + 1].row(b);
-      if (ids[b * length + t] == 0) {
-        for (int u = 0; u < units; ++u) {
-          hn[u] = hp[u];
-          cn[u] = cp[u];
-        }
-        continue;
-      }
-      float* g = gates.row(b);
+      float* row = gates.row(b);
       const float* xg = state.input_gates.row(b * length + t);
-      for (int u = 0; u < units; ++u) {
-        float i = sigmoid(g[u] + xg[u]);
-        float f = sigmoid(g[units + u] + xg[units + u]);
-        float c = std::tanh(g[2 * units + u] + xg[2 * units + u]);
-        float o = sigmoid(g[3 * units + u] + xg[3 * units + u]);
-        g[u] = i;
-        g[units + u] = f;
-        g[2 * units + u] = c;
-        g[3 * units + u] = o;
-        cn[u] = f * cp[u] + i * c;
-        hn[u] = o * std::tanh(cn[u]);
-      }
+      for (int k = 0; k < 4 * units; ++k) row[k] += xg[k];
+    }
+    // Activations in place: i, f, o through the logistic, g through tanh.
+    auto g = gates.map().array();
+    g.leftCols(2 * units) = g.leftCols(2 * units).logistic();
+    g.middleCols(2 * units, units) = g.middleCols(2 * units, units).tanh();
+    g.rightCols(units) = g.rightCols(units).logistic();
+    auto c = state.cell[t + 1].map().array();
+    c = g.middleCols(units, units) * state.cell[t].map().array() +
+        g.leftCols(units) * g.middleCols(2 * units, units);
+    state.hidden[t + 1].map().array() = g.rightCols(units) * c.tanh();
+    for (int b = 0; b < batch; ++b) {
+      // Padding keeps both states as they were.
+      if (ids[b * length + t] != 0) continue;
+      std::memcpy(state.hidden[t + 1].row(b), state.hidden[t].row(b), sizeof(float) * units);
+      std::memcpy(state.cell[t + 1].row(b), state.cell[t].row(b), sizeof(float) * units);
     }
   }
   const Matrix& last = state.hidden[length];
-  for (size_t i = 0; i < last.size(); ++i) out[i] = last.data[i];
+  std::memcpy(out, last.data.data(), sizeof(float) * last.size());
 }
 
 void lstm_backward(const LstmWeights& weights, const float* x, const int32_t* ids,
@@ -69,45 +60,41 @@ void lstm_backward(const LstmWeights& weights, const float* x, const int32_t* id
                    Gradient& recurrent_grad, Gradient& bias_grad) {
   const int batch = state.batch, length = state.length, units = state.units;
   const int embed = weights.input.rows;
-  Matrix dh(batch, units), dc(batch, units), dh_prev(batch, units);
-  for (size_t i = 0; i < dh.size(); ++i) dh.data[i] = dout[i];
+  Matrix dh(batch, units), dc(batch, units), dh_prev(batch, units), dc_prev(batch, units);
+  std::memcpy(dh.data.data(), dout, sizeof(float) * dh.size());
   Matrix d_input_gates(batch * length, 4 * units);
   Matrix d_gates(batch, 4 * units);
   for (int t = length - 1; t >= 0; --t) {
+    auto g = state.gates[t].map().array();
+    auto i = g.leftCols(units);
+    auto f = g.middleCols(units, units);
+    auto c = g.middleCols(2 * units, units);
+    auto o = g.rightCols(units);
+    Array tc = state.cell[t + 1].map().array().tanh();
+    auto dha = dh.map().array();
+    Array dcell = dc.map().array() + dha * o * (1.0f - tc * tc);
+    auto d = d_gates.map().array();
+    d.leftCols(units) = dcell * c * i * (1.0f - i);
+    d.middleCols(units, units) = dcell * state.cell[t].map().array() * f * (1.0f - f);
+    d.middleCols(2 * units, units) = dcell * i * (1.0f - c * c);
+    d.rightCols(units) = dha * tc * o * (1.0f - o);
+    dc_prev.map().array() = dcell * f;
     for (int b = 0; b < batch; ++b) {
-      float* dg = d_gates.row(b);
       if (ids[b * length + t] == 0) {
-        for (int k = 0; k < 4 * units; ++k) dg[k] = 0.0f;
-        continue;
+        std::memset(d_gates.row(b), 0, sizeof(float) * 4 * units);
+        std::memcpy(dc_prev.row(b), dc.row(b), sizeof(float) * units);
+      } else {
+        std::memcpy(d_input_gates.row(b * length + t), d_gates.row(b), sizeof(float) * 4 * units);
       }
-      const float* g = state.gates[t].row(b);
-      const float* cp = state.cell[t].row(b);
-      const float* cn = state.cell[t + 1].row(b);
-      float* dcb = dc.row(b);
-      const float* dhb = dh.row(b);
-      for (int u = 0; u < units; ++u) {
-        float i = g[u], f = g[units + u], c = g[2 * units + u], o = g[3 * units + u];
-        float tc = std::tanh(cn[u]);
-        float dcell = dcb[u] + dhb[u] * o * (1.0f - tc * tc);
-        dg[u] = dcell * c * i * (1.0f - i);
-        dg[units + u] = dcell * cp[u] * f * (1.0f - f);
-        dg[2 * units + u] = dcell * i * (1.0f - c * c);
-        dg[3 * units + u] = dhb[u] * tc * o * (1.0f - o);
-        dcb[u] = dcell * f;  // becomes d(c_prev)
-      }
-      float* dgi = d_input_gates.row(b * length + t);
-      for (int k = 0; k < 4 * units; ++k) dgi[k] = dg[k];
     }
     recurrent_grad.values.map().noalias() += state.hidden[t].map().transpose() * d_gates.map();
     dh_prev.map().noalias() = d_gates.map() * weights.recurrent.map().transpose();
     for (int b = 0; b < batch; ++b) {
-      // Padding steps pass both gradients through unchanged (dc already is).
-      if (ids[b * length + t] != 0) continue;
-      float* dp = dh_prev.row(b);
-      const float* dhb = dh.row(b);
-      for (int u = 0; u < units; ++u) dp[u] = dhb[u];
+      // Padding steps pass the hidden-state gradient through unchanged.
+      if (ids[b * length + t] == 0) std::memcpy(dh_prev.row(b), dh.row(b), sizeof(float) * units);
     }
     std::swap(dh, dh_prev);
+    std::swap(dc, dc_prev);
   }
   input_grad.values.map().noalias() +=
       map(x, batch * length, embed).transpose() * d_input_gates.map();
