@@ -177,7 +177,7 @@ TrainResult Trainer::run(const TrainOptions& options) {
     auto started = std::chrono::steady_clock::now();
     double loss_sum = 0;
     size_t examples = 0;
-    ProgressBar bar("epoch " + std::to_string(epoch), batches, "batches");
+    ProgressBar bar("epoch " + std::to_string(epoch), order.size(), "examples");
     for (size_t b = start_batch; b < batches; ++b) {
       if (interrupted() || (options.max_batches && batches_run == options.max_batches)) {
         save_checkpoint(epoch, b);
@@ -225,7 +225,7 @@ TrainResult Trainer::run(const TrainOptions& options) {
       if (options.progress) {
         char status[64];
         std::snprintf(status, sizeof status, "loss %.4f", loss_sum / std::max<size_t>(examples, 1));
-        bar.update(b + 1, status);
+        bar.update(std::min(order.size(), (b + 1) * batch_size), status);
       }
     }
     start_batch = 0;
