@@ -104,6 +104,9 @@ void ModelArgs::add_options(CLI::App& command) {
                                 "Epochs without validation gain before stopping");
   threads = command.add_option("--threads", threads_value, "Worker threads (default: all cores)");
   seed = command.add_option("--seed", seed_value, "Random seed");
+  causal = command.add_flag("--causal", causal_value,
+                            std::string("GRU/LSTM: predict the next item at every step of each "
+                                        "L-item window (GRU4Rec-style), not once per window"));
   split = command.add_option("--split", split_value,
                              "leave-one-out, temporal or random (the reference's 90/10)");
 }
@@ -134,6 +137,7 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (threads->count()) train.threads = threads_value;
   if (seed->count()) train.seed = seed_value;
   if (split->count()) train.split = split_value;
+  if (causal->count()) train.causal = true;
 }
 
 }  // namespace pocketrec::cli

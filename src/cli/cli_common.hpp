@@ -50,6 +50,7 @@ struct ModelArgs {
   CLI::Option* threads = nullptr;
   CLI::Option* seed = nullptr;
   CLI::Option* split = nullptr;
+  CLI::Option* causal = nullptr;
 
   std::string encoder_value;
   int rnn_units_value = 0, conv_kernel_value = 0;
@@ -59,6 +60,7 @@ struct ModelArgs {
   float lr_value = 0, clip_value = 0;
   int batch_value = 0, epochs_value = 0, patience_value = 0, threads_value = 0;
   uint64_t seed_value = 0;
+  bool causal_value = false;
   bool final_relu_value = false, tie_value = false, no_bias_value = false;
 
   void add_options(CLI::App& command);

@@ -1,7 +1,10 @@
 #include "model/dual_encoder.hpp"
 
 #include <cmath>
+#include <cstring>
+
 #include <random>
+#include "core/error.hpp"
 
 #include "nn/layers.hpp"
 
@@ -165,23 +168,37 @@ void DualEncoder::conv_backward(EncoderWorkspace& ws, Gradients& grads) const {
 }
 
 void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
+  run_encoder(contexts, batch, false, ws);
+}
+
+void DualEncoder::encode_steps(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
+  if (rnn_index_ < 0) throw Error("causal training needs a recurrent encoder (gru or lstm)");
+  run_encoder(contexts, batch, true, ws);
+}
+
+void DualEncoder::run_encoder(const int32_t* contexts, int batch, bool every_step,
+                              EncoderWorkspace& ws) const {
   const int length = config_.context_length;
   const int dim = config_.embedding_dim;
   const size_t layers = dense_index_.size() + 1;
-  if (ws.layers.size() != layers || ws.batch != batch) {
+  const int rows = every_step ? batch * length : batch;
+  if (ws.layers.size() != layers || ws.batch != batch || ws.every_step != every_step) {
     ws.batch = batch;
+    ws.every_step = every_step;
     ws.embedded.resize(batch * length, dim);
     ws.embedded_grad.resize(batch * length, dim);
+    ws.final_state.resize(batch, config_.encoder_dim());
     ws.layers.resize(layers);
     ws.grads.resize(layers);
-    ws.layers[0].resize(batch, config_.encoder_dim());
-    ws.grads[0].resize(batch, config_.encoder_dim());
+    ws.layers[0].resize(rows, config_.encoder_dim());
+    ws.grads[0].resize(rows, config_.encoder_dim());
     for (size_t i = 0; i < dense_index_.size(); ++i) {
       int width = params_[dense_index_[i]].value.cols;
-      ws.layers[i + 1].resize(batch, width);
-      ws.grads[i + 1].resize(batch, width);
+      ws.layers[i + 1].resize(rows, width);
+      ws.grads[i + 1].resize(rows, width);
     }
   }
+  float* pooled = every_step ? ws.final_state.data.data() : ws.layers[0].data.data();
   nn::embedding_forward(params_[context_index_].value, contexts, batch * length,
                         ws.embedded.data.data());
   if (config_.encoder == "cnn") {
@@ -189,20 +206,30 @@ void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& w
   } else if (config_.encoder == "gru") {
     nn::gru_forward(
         {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
-        ws.embedded.data.data(), contexts, batch, length, ws.gru, ws.layers[0].data.data());
+        ws.embedded.data.data(), contexts, batch, length, ws.gru, pooled);
   } else if (config_.encoder == "lstm") {
     nn::lstm_forward(
         {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
-        ws.embedded.data.data(), contexts, batch, length, ws.lstm, ws.layers[0].data.data());
+        ws.embedded.data.data(), contexts, batch, length, ws.lstm, pooled);
   } else {
     nn::masked_mean_forward(ws.embedded.data.data(), contexts, batch, length, dim,
                             ws.layers[0].data.data());
+  }
+  if (every_step) {
+    // The state after every step, row b * L + t, so the head scores every position.
+    const auto& hidden = config_.encoder == "gru" ? ws.gru.hidden : ws.lstm.hidden;
+    const int units = config_.encoder_dim();
+    for (int b = 0; b < batch; ++b) {
+      for (int t = 0; t < length; ++t) {
+        std::memcpy(ws.layers[0].row(b * length + t), hidden[t + 1].row(b), sizeof(float) * units);
+      }
+    }
   }
   for (size_t i = 0; i < dense_index_.size(); ++i) {
     const auto& weight = params_[dense_index_[i]].value;
     const auto& bias = params_[dense_index_[i] + 1].value;
     nn::Matrix& out = ws.layers[i + 1];
-    nn::dense_forward(weight, bias, ws.layers[i].data.data(), batch, out.data.data());
+    nn::dense_forward(weight, bias, ws.layers[i].data.data(), rows, out.data.data());
     bool is_projection = config_.output_dim > 0 && i + 1 == dense_index_.size();
     if (!is_projection || config_.final_relu) nn::relu_forward(out.data.data(), out.size());
   }
@@ -211,6 +238,7 @@ void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& w
 void DualEncoder::encode_backward(const int32_t* contexts, EncoderWorkspace& ws,
                                   Gradients& grads) const {
   const int batch = ws.batch;
+  const int rows = ws.every_step ? batch * config_.context_length : batch;
   for (size_t i = dense_index_.size(); i-- > 0;) {
     bool is_projection = config_.output_dim > 0 && i + 1 == dense_index_.size();
     nn::Matrix& out = ws.layers[i + 1];
@@ -219,21 +247,30 @@ void DualEncoder::encode_backward(const int32_t* contexts, EncoderWorkspace& ws,
       nn::relu_backward(out.data.data(), out_grad.data.data(), out.size());
     }
     int w = dense_index_[i];
-    nn::dense_backward(params_[w].value, ws.layers[i].data.data(), out_grad.data.data(), batch,
+    nn::dense_backward(params_[w].value, ws.layers[i].data.data(), out_grad.data.data(), rows,
                        ws.grads[i].data.data(), grads[w], grads[w + 1]);
+  }
+  // In every-step mode the head ran on all B*L states: they reach the RNN step by step.
+  std::vector<float> zeros;
+  const float* final_grad = ws.grads[0].data.data();
+  const float* step_grads = nullptr;
+  if (ws.every_step) {
+    zeros.assign(static_cast<size_t>(ws.batch) * config_.encoder_dim(), 0.0f);
+    final_grad = zeros.data();
+    step_grads = ws.grads[0].data.data();
   }
   if (config_.encoder == "cnn") {
     conv_backward(ws, grads);
   } else if (config_.encoder == "gru") {
     nn::gru_backward(
         {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
-        ws.embedded.data.data(), contexts, ws.gru, ws.grads[0].data.data(),
+        ws.embedded.data.data(), contexts, ws.gru, final_grad, step_grads,
         ws.embedded_grad.data.data(), grads[rnn_index_], grads[rnn_index_ + 1],
         grads[rnn_index_ + 2]);
   } else if (config_.encoder == "lstm") {
     nn::lstm_backward(
         {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
-        ws.embedded.data.data(), contexts, ws.lstm, ws.grads[0].data.data(),
+        ws.embedded.data.data(), contexts, ws.lstm, final_grad, step_grads,
         ws.embedded_grad.data.data(), grads[rnn_index_], grads[rnn_index_ + 1],
         grads[rnn_index_ + 2]);
   } else {

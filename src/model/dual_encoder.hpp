@@ -30,6 +30,8 @@ struct EncoderWorkspace {
   std::vector<nn::Matrix> layers;  // outputs: pooled, hidden..., projection
   std::vector<nn::Matrix> grads;   // gradients w.r.t. each entry of `layers`
   nn::Matrix embedded_grad;
+  nn::Matrix final_state;   // recurrent encoders in every-step mode
+  bool every_step = false;  // user() has one row per (sequence, step), row b * L + t
   nn::GruState gru;
   nn::LstmState lstm;
   std::vector<nn::Conv1dState> conv;
@@ -54,7 +56,10 @@ class DualEncoder {
 
   // contexts: [batch, L] item indices already range-checked (0 = padding).
   void encode(const int32_t* contexts, int batch, EncoderWorkspace& ws) const;
-  // Backpropagates ws.user_grad() into `grads`.
+  // Causal mode for recurrent encoders: the user vector after every step of every context,
+  // [batch * L, D], so one pass predicts the next item at each position.
+  void encode_steps(const int32_t* contexts, int batch, EncoderWorkspace& ws) const;
+  // Backpropagates ws.user_grad() into `grads` (either mode).
   void encode_backward(const int32_t* contexts, EncoderWorkspace& ws, Gradients& grads) const;
 
   const nn::Matrix& label_table() const { return params_[label_index_].value; }
@@ -68,6 +73,7 @@ class DualEncoder {
   ModelConfig config_;
   std::vector<Parameter> params_;
   int context_index_ = 0;
+  void run_encoder(const int32_t* contexts, int batch, bool every_step, EncoderWorkspace& ws) const;
   void conv_forward(const int32_t* contexts, int batch, EncoderWorkspace& ws) const;
   void conv_backward(EncoderWorkspace& ws, Gradients& grads) const;
 

@@ -144,6 +144,7 @@ void from_json(const nlohmann::json& json, TrainConfig& c) {
   c.threads = json.at("threads").get<int>();
   c.seed = json.at("seed").get<uint64_t>();
   c.split = json.at("split").get<std::string>();
+  c.causal = json.value("causal", false);
 }
 
 }  // namespace pocketrec

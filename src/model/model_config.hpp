@@ -41,6 +41,9 @@ struct TrainConfig {
   int threads = 0;   // 0 = all cores
   uint64_t seed = 1;
   std::string split = "leave-one-out";
+  // Recurrent encoders only: train on whole windows of L items, predicting the next item at every
+  // step in one pass (as GRU4Rec and SASRec do), instead of one target per window.
+  bool causal = false;
 
   void validate() const;
 };

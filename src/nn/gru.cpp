@@ -64,8 +64,8 @@ void gru_forward(const GruWeights& weights, const float* x, const int32_t* ids, 
 }
 
 void gru_backward(const GruWeights& weights, const float* x, const int32_t* ids,
-                  const GruState& state, const float* dout, float* dx, Gradient& input_grad,
-                  Gradient& recurrent_grad, Gradient& bias_grad) {
+                  const GruState& state, const float* dout, const float* dsteps, float* dx,
+                  Gradient& input_grad, Gradient& recurrent_grad, Gradient& bias_grad) {
   const int batch = state.batch, length = state.length, units = state.units;
   const int embed = weights.input.rows;
   Matrix dh(batch, units), dh_prev(batch, units);
@@ -73,6 +73,13 @@ void gru_backward(const GruWeights& weights, const float* x, const int32_t* ids,
   Matrix d_input_gates(batch * length, 3 * units);  // d(x W + b), zero at padding
   Matrix d_recurrent(batch, 3 * units);
   for (int t = length - 1; t >= 0; --t) {
+    if (dsteps) {
+      for (int b = 0; b < batch; ++b) {
+        float* row = dh.row(b);
+        const float* step = dsteps + (static_cast<size_t>(b) * length + t) * units;
+        for (int u = 0; u < units; ++u) row[u] += step[u];
+      }
+    }
     auto g = dh.map().array();
     auto r = state.reset[t].map().array();
     auto z = state.update[t].map().array();

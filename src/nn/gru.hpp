@@ -27,9 +27,10 @@ struct GruState {
 // x: [B*L, E] (row b*L + t), ids: [B, L] for the mask; writes the final state to out [B, H].
 void gru_forward(const GruWeights& weights, const float* x, const int32_t* ids, int batch,
                  int length, GruState& state, float* out);
-// dout: [B, H]. Adds to the weight gradients and writes dx [B*L, E].
+// dout: [B, H] for the final state; dsteps (may be null): [B*L, H] for the state after every
+// step, as causal training uses it. Adds to the weight gradients and writes dx [B*L, E].
 void gru_backward(const GruWeights& weights, const float* x, const int32_t* ids,
-                  const GruState& state, const float* dout, float* dx, Gradient& input_grad,
-                  Gradient& recurrent_grad, Gradient& bias_grad);
+                  const GruState& state, const float* dout, const float* dsteps, float* dx,
+                  Gradient& input_grad, Gradient& recurrent_grad, Gradient& bias_grad);
 
 }  // namespace pocketrec::nn

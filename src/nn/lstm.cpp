@@ -56,8 +56,8 @@ void lstm_forward(const LstmWeights& weights, const float* x, const int32_t* ids
 }
 
 void lstm_backward(const LstmWeights& weights, const float* x, const int32_t* ids,
-                   const LstmState& state, const float* dout, float* dx, Gradient& input_grad,
-                   Gradient& recurrent_grad, Gradient& bias_grad) {
+                   const LstmState& state, const float* dout, const float* dsteps, float* dx,
+                   Gradient& input_grad, Gradient& recurrent_grad, Gradient& bias_grad) {
   const int batch = state.batch, length = state.length, units = state.units;
   const int embed = weights.input.rows;
   Matrix dh(batch, units), dc(batch, units), dh_prev(batch, units), dc_prev(batch, units);
@@ -65,6 +65,13 @@ void lstm_backward(const LstmWeights& weights, const float* x, const int32_t* id
   Matrix d_input_gates(batch * length, 4 * units);
   Matrix d_gates(batch, 4 * units);
   for (int t = length - 1; t >= 0; --t) {
+    if (dsteps) {
+      for (int b = 0; b < batch; ++b) {
+        float* row = dh.row(b);
+        const float* step = dsteps + (static_cast<size_t>(b) * length + t) * units;
+        for (int u = 0; u < units; ++u) row[u] += step[u];
+      }
+    }
     auto g = state.gates[t].map().array();
     auto i = g.leftCols(units);
     auto f = g.middleCols(units, units);

@@ -26,8 +26,10 @@ struct LstmState {
 
 void lstm_forward(const LstmWeights& weights, const float* x, const int32_t* ids, int batch,
                   int length, LstmState& state, float* out);
+// dout: [B, H] for the final state; dsteps (may be null): [B*L, H] for the state after every
+// step, as causal training uses it.
 void lstm_backward(const LstmWeights& weights, const float* x, const int32_t* ids,
-                   const LstmState& state, const float* dout, float* dx, Gradient& input_grad,
-                   Gradient& recurrent_grad, Gradient& bias_grad);
+                   const LstmState& state, const float* dout, const float* dsteps, float* dx,
+                   Gradient& input_grad, Gradient& recurrent_grad, Gradient& bias_grad);
 
 }  // namespace pocketrec::nn

@@ -20,4 +20,13 @@ struct Batch {
 void make_batch(const Dataset& dataset, std::span<const Position> positions,
                 const ModelConfig& config, Batch& batch);
 
+// Causal training: each position is the end of a window; the context is the L items before it
+// (newest last) and the target of context slot j is the item after slot j's item, 0 where the
+// slot is padding. targets: [batch * L].
+void make_causal_batch(const Dataset& dataset, std::span<const Position> positions,
+                       const ModelConfig& config, Batch& batch);
+// The window ends that cover each user's training targets: the last training position, then
+// every L positions back.
+std::vector<Position> causal_windows(const std::vector<Position>& train, int length);
+
 }  // namespace pocketrec

@@ -37,6 +37,10 @@ double softmax_cross_entropy(const nn::Matrix& user, const uint32_t* targets,
     // One pass per row while it is hot in L1: bias, max, exp, normalise, and the bias gradient.
     for (int b = 0; b < rows; ++b) {
       auto row = all.row(b).array();
+      if (targets[first + b] == 0) {  // no target here (causal padding): no loss, no gradient
+        row.setZero();
+        continue;
+      }
       if (bias_row) row += Eigen::Map<const Eigen::ArrayXf>(bias_row, items).transpose();
       float max = row.maxCoeff();
       row = (row - max).exp();

@@ -6,9 +6,10 @@
 
 namespace pocketrec {
 
-// user: [batch, D]; targets: item indices 1..N. Fills user_grad, adds to table_grad and bias_grad
-// (may be null), all scaled by `scale` (1 / the full batch size when a batch is split across
-// threads). `logits` is scratch space. Returns the summed (unscaled) loss.
+// user: [batch, D]; targets: item indices 1..N, or 0 for a row without a target (skipped). Fills
+// user_grad, adds to table_grad and bias_grad (may be null), all scaled by `scale` (1 / the full
+// batch size when a batch is split across threads). `logits` is scratch space. Returns the summed
+// (unscaled) loss.
 double softmax_cross_entropy(const nn::Matrix& user, const uint32_t* targets,
                              const nn::Matrix& table, const nn::Matrix* bias, float scale,
                              nn::Matrix& logits, nn::Matrix& user_grad, nn::Gradient& table_grad,

@@ -71,6 +71,15 @@ Trainer::Trainer(DualEncoder& model, const Dataset& dataset, const Split& split,
     : model_(model), dataset_(dataset), split_(split), config_(std::move(config)) {
   config_.validate();
   if (split_.train.empty()) throw Error("training: the split has no training examples");
+  if (config_.causal) {
+    const auto& model_config = model_.config();
+    if (model_config.encoder != "gru" && model_config.encoder != "lstm") {
+      throw Error("--causal needs a recurrent encoder (--encoder gru or lstm)");
+    }
+    if (model_config.layout != HistoryLayout::kNewestLast) {
+      throw Error("--causal needs the newest-last history layout");
+    }
+  }
 }
 
 TrainResult Trainer::run(const TrainOptions& options) {
@@ -162,7 +171,11 @@ TrainResult Trainer::run(const TrainOptions& options) {
   std::vector<Shard> shards(threads);
   SpinBarrier barrier(threads);
   for (auto& shard : shards) shard.grads = model_.make_gradients();
-  std::vector<Position> order = split_.train;
+  // Causal training walks windows of L items; otherwise every training position is one example.
+  const int length = model_.config().context_length;
+  const std::vector<Position> units =
+      config_.causal ? causal_windows(split_.train, length) : split_.train;
+  std::vector<Position> order = units;
   const size_t batch_size = static_cast<size_t>(config_.batch_size);
   const size_t batches = (order.size() + batch_size - 1) / batch_size;
   Batch batch;
@@ -171,13 +184,14 @@ TrainResult Trainer::run(const TrainOptions& options) {
 
   for (int epoch = start_epoch; epoch <= config_.epochs; ++epoch) {
     restore_rng(rng, epoch_rng);
-    order = split_.train;
+    order = units;
     std::shuffle(order.begin(), order.end(), rng);
     std::string next_epoch_rng = rng_state(rng);
     auto started = std::chrono::steady_clock::now();
     double loss_sum = 0;
     size_t examples = 0;
-    ProgressBar bar("epoch " + std::to_string(epoch), order.size(), "examples");
+    ProgressBar bar("epoch " + std::to_string(epoch), order.size(),
+                    config_.causal ? "windows" : "examples");
     for (size_t b = start_batch; b < batches; ++b) {
       if (interrupted() || (options.max_batches && batches_run == options.max_batches)) {
         save_checkpoint(epoch, b);
@@ -188,11 +202,20 @@ TrainResult Trainer::run(const TrainOptions& options) {
         return result;
       }
       size_t begin = b * batch_size, end = std::min(order.size(), begin + batch_size);
-      make_batch(dataset_, std::span(order).subspan(begin, end - begin), model_.config(), batch);
+      auto slice = std::span(order).subspan(begin, end - begin);
+      if (config_.causal) {
+        make_causal_batch(dataset_, slice, model_.config(), batch);
+      } else {
+        make_batch(dataset_, slice, model_.config(), batch);
+      }
       const int count = batch.size;
+      const size_t targets =
+          config_.causal
+              ? batch.targets.size() - std::count(batch.targets.begin(), batch.targets.end(), 0u)
+              : static_cast<size_t>(count);
+      const size_t targets_per_row = config_.causal ? static_cast<size_t>(length) : 1;
       const int per_shard = (count + threads - 1) / threads;
-      const float scale = scale_base / static_cast<float>(count);
-      const int length = model_.config().context_length;
+      const float scale = scale_base / static_cast<float>(std::max<size_t>(targets, 1));
       // One team run per batch: every thread does its slice's forward and backward, then its
       // slice of the gradient sum and of the dense parameter update.
       pool.run_team([&](int s) {
@@ -201,12 +224,17 @@ TrainResult Trainer::run(const TrainOptions& options) {
         int first = s * per_shard, n = std::min(count, first + per_shard) - first;
         if (n > 0) {
           const int32_t* contexts = batch.contexts.data() + static_cast<size_t>(first) * length;
-          model_.encode(contexts, n, shard.encoder);
+          if (config_.causal) {
+            model_.encode_steps(contexts, n, shard.encoder);
+          } else {
+            model_.encode(contexts, n, shard.encoder);
+          }
           int bias = model_.label_bias_index();
           shard.loss = softmax_cross_entropy(
-              shard.encoder.user(), batch.targets.data() + first, model_.label_table(),
-              model_.label_bias(), scale, shard.logits, shard.encoder.user_grad(),
-              shard.grads[model_.label_index()], bias >= 0 ? &shard.grads[bias] : nullptr);
+              shard.encoder.user(), batch.targets.data() + first * targets_per_row,
+              model_.label_table(), model_.label_bias(), scale, shard.logits,
+              shard.encoder.user_grad(), shard.grads[model_.label_index()],
+              bias >= 0 ? &shard.grads[bias] : nullptr);
           model_.encode_backward(contexts, shard.encoder, shard.grads);
         }
         barrier.arrive_and_wait();
@@ -220,7 +248,7 @@ TrainResult Trainer::run(const TrainOptions& options) {
         optimizer.update_dense_slice(model_.parameters(), shards[0].grads, s, threads);
       });
       for (const auto& shard : shards) loss_sum += shard.loss;
-      examples += static_cast<size_t>(count);
+      examples += targets;
       ++batches_run;
       if (options.progress) {
         char status[64];

@@ -41,6 +41,14 @@ for encoder in cnn gru lstm; do
   [ "$(wc -l < "$work/rnn_rec.txt")" -eq 3 ] || fail "$encoder recommend did not print 3 lines"
 done
 
+# Causal (every-step) training of a recurrent encoder; refused for BOW with a clear error.
+"$bin" train --data "$work/prepared" --out "$work/causal.pkrec" --encoder gru --causal -L 20 \
+  --epochs 2 --dim 16 --quiet > /dev/null || fail "causal gru training failed"
+if "$bin" train --data "$work/prepared" --out "$work/x.pkrec" --causal --quiet 2> "$work/err.txt"; then
+  fail "causal bow accepted"
+fi
+grep -q "recurrent encoder" "$work/err.txt" || fail "causal bow error unclear"
+
 # Resume of a finished run is a no-op that still succeeds.
 "$bin" train --data "$work/prepared" --out "$work/model.pkrec" --epochs 3 --dim 16 --quiet --resume \
   > /dev/null

@@ -106,6 +106,51 @@ TEST(DualEncoder, GradientsWithLstmEncoder) {
   check_model(config);
 }
 
+TEST(DualEncoder, EveryStepGradientsForCausalTraining) {
+  for (std::string encoder : {"gru", "lstm"}) {
+    auto config = small_config();
+    config.encoder = encoder;
+    config.rnn_units = 3;
+    config.hidden = {};
+    DualEncoder model(config);
+    model.initialize(9);
+    std::vector<int32_t> contexts = {0, 0, 1, 2, 3, 4, 5, 6};
+    // Targets per (sequence, step); 0 = no target (padding).
+    std::vector<uint32_t> targets = {0, 1, 2, 7, 4, 5, 6, 3};
+    auto forward = [&](EncoderWorkspace& ws, Gradients& grads) {
+      model.encode_steps(contexts.data(), 2, ws);
+      nn::Matrix logits;
+      return softmax_cross_entropy(ws.user(), targets.data(), model.label_table(),
+                                   model.label_bias(), 1.0f, logits, ws.user_grad(),
+                                   grads[model.label_index()], &grads[model.label_bias_index()]);
+    };
+    auto loss = [&] {
+      EncoderWorkspace ws;
+      auto grads = model.make_gradients();
+      return forward(ws, grads);
+    };
+    EncoderWorkspace ws;
+    auto grads = model.make_gradients();
+    forward(ws, grads);
+    EXPECT_EQ(ws.user().rows, 8);
+    model.encode_backward(contexts.data(), ws, grads);
+    for (size_t p = 0; p < model.parameters().size(); ++p) {
+      auto& value = model.parameters()[p].value;
+      size_t skip =
+          model.parameters()[p].name.find("embedding") != std::string::npos ? value.cols : 0;
+      auto result = nn::check_gradient(value.data.data() + skip, value.size() - skip,
+                                       grads[p].values.data.data() + skip, loss, 5e-3f);
+      EXPECT_LT(result.max_error, 5e-3) << encoder << " " << model.parameters()[p].name;
+    }
+    // The last step's user vector equals the ordinary encoding of the same context.
+    EncoderWorkspace single;
+    model.encode(contexts.data() + 4, 1, single);
+    for (int k = 0; k < single.user().cols; ++k) {
+      EXPECT_FLOAT_EQ(single.user().at(0, k), ws.user().at(7, k));
+    }
+  }
+}
+
 TEST(DualEncoder, GradientsWithCnnEncoder) {
   auto config = small_config();
   config.encoder = "cnn";

@@ -49,8 +49,8 @@ TEST(GradCheck, MaskedGru) {
   gr.init(f.recurrent.rows, f.recurrent.cols, false);
   gb.init(1, f.bias.cols, false);
   Matrix dx(f.batch * f.length, f.embed);
-  gru_backward(f.weights(), f.x.data.data(), f.ids.data(), state, f.probe.data(), dx.data.data(),
-               gi, gr, gb);
+  gru_backward(f.weights(), f.x.data.data(), f.ids.data(), state, f.probe.data(), nullptr,
+               dx.data.data(), gi, gr, gb);
   auto loss = [&] { return f.loss(); };
   EXPECT_LT(check_gradient(f.input.data.data(), f.input.size(), gi.values.data.data(), loss, 1e-3f)
                 .max_error,

@@ -52,8 +52,8 @@ TEST(GradCheck, MaskedLstm) {
   gr.init(f.recurrent.rows, f.recurrent.cols, false);
   gb.init(1, f.bias.cols, false);
   Matrix dx(f.batch * f.length, f.embed);
-  lstm_backward(f.weights(), f.x.data.data(), f.ids.data(), state, f.probe.data(), dx.data.data(),
-                gi, gr, gb);
+  lstm_backward(f.weights(), f.x.data.data(), f.ids.data(), state, f.probe.data(), nullptr,
+                dx.data.data(), gi, gr, gb);
   auto loss = [&] { return f.loss(); };
   for (auto [values, grad] : {std::pair{&f.input, &gi.values}, std::pair{&f.recurrent, &gr.values},
                               std::pair{&f.bias, &gb.values}, std::pair{&f.x, &dx}}) {

@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "core/error.hpp"
 #include "core/thread_pool.hpp"
 #include "data/dataset_source.hpp"
 #include "data/synth.hpp"
 #include "eval/baselines.hpp"
 #include "eval/evaluator.hpp"
 #include "test_util.hpp"
+#include "train/batcher.hpp"
 
 namespace pocketrec {
 namespace {
@@ -88,6 +90,52 @@ TEST(Trainer, GruLearnsClearlyBetterThanPopularity) {
   auto baseline = evaluate(popularity_scorer(popularity), dataset, split.test, {}, pool);
   EXPECT_GT(learned.hit_rate(10), 2.0 * baseline.hit_rate(10))
       << "gru " << learned.hit_rate(10) << " vs popularity " << baseline.hit_rate(10);
+}
+
+TEST(Trainer, CausalWindowsAndTargets) {
+  RawLog log;
+  log.format = "test";
+  for (int i = 1; i <= 7; ++i) log.add("u", std::to_string(i), i, 5);
+  DatasetFilters filters;
+  auto dataset = build_dataset(std::move(log), filters);
+  auto split = leave_one_out_split(dataset);  // train targets at positions 1..4
+  auto windows = causal_windows(split.train, 3);
+  EXPECT_EQ(windows, (std::vector<Position>{{0, 4}, {0, 1}}));
+  ModelConfig config;
+  config.context_length = 3;
+  Batch batch;
+  make_causal_batch(dataset, windows, config, batch);
+  // Window ending at 4: context items 2,3,4 (positions 1..3) predict 3,4,5; the held-out 6 and 7
+  // never appear. Window ending at 1: context [0, 0, item 1] predicts item 2 only.
+  EXPECT_EQ(batch.contexts, (std::vector<int32_t>{2, 3, 4, 0, 0, 1}));
+  EXPECT_EQ(batch.targets, (std::vector<uint32_t>{3, 4, 5, 0, 0, 2}));
+}
+
+TEST(Trainer, CausalGruLearnsClearlyBetterThanPopularity) {
+  const auto& dataset = synthetic();
+  auto split = leave_one_out_split(dataset);
+  auto config = config_for(dataset);
+  config.encoder = "gru";
+  config.rnn_units = 32;
+  config.context_length = 20;
+  DualEncoder model(config);
+  model.initialize(1);
+  TrainConfig train;
+  train.epochs = 15;
+  train.threads = 2;
+  train.batch_size = 32;
+  train.learning_rate = 0.005f;
+  train.causal = true;
+  Trainer(model, dataset, split, train).run(quiet());
+  ThreadPool pool(2);
+  auto learned = evaluate(model_scorer(model, dataset), dataset, split.test, {}, pool);
+  auto popularity = training_popularity(dataset, split);
+  auto baseline = evaluate(popularity_scorer(popularity), dataset, split.test, {}, pool);
+  EXPECT_GT(learned.hit_rate(10), 2.0 * baseline.hit_rate(10))
+      << "causal gru " << learned.hit_rate(10) << " vs popularity " << baseline.hit_rate(10);
+  // BOW cannot train causally.
+  DualEncoder bow(config_for(dataset));
+  EXPECT_THROW(Trainer(bow, dataset, split, train), Error);
 }
 
 TEST(Trainer, SameSeedSameModel) {
