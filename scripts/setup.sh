@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   clang-format
   zlib1g-dev libzip-dev libcurl4-openssl-dev libssl-dev
-  nlohmann-json3-dev libcli11-dev libeigen3-dev libopenblas-serial-dev
+  nlohmann-json3-dev libcli11-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zip
 )

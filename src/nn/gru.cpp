@@ -1,5 +1,7 @@
 #include "nn/gru.hpp"
 
+#include "nn/recurrent_common.hpp"
+
 #include <cstring>
 
 namespace pocketrec::nn {
@@ -20,13 +22,10 @@ void gather_step(const Matrix& source, int batch, int length, int t, Matrix& out
 void gru_forward(const GruWeights& weights, const float* x, const int32_t* ids, int batch,
                  int length, GruState& state, float* out) {
   const int units = weights.recurrent.rows;
-  const int embed = weights.input.rows;
   state.batch = batch;
   state.length = length;
   state.units = units;
-  state.input_gates.resize(batch * length, 3 * units);
-  state.input_gates.map().noalias() = map(x, batch * length, embed) * weights.input.map();
-  state.input_gates.map().rowwise() += weights.bias.map().row(0);
+  project_inputs(weights.input, weights.bias, x, batch * length, state.input_gates);
   state.hidden.resize(length + 1);
   state.reset.resize(length);
   state.update.resize(length);
@@ -67,19 +66,12 @@ void gru_backward(const GruWeights& weights, const float* x, const int32_t* ids,
                   const GruState& state, const float* dout, const float* dsteps, float* dx,
                   Gradient& input_grad, Gradient& recurrent_grad, Gradient& bias_grad) {
   const int batch = state.batch, length = state.length, units = state.units;
-  const int embed = weights.input.rows;
   Matrix dh(batch, units), dh_prev(batch, units);
   std::memcpy(dh.data.data(), dout, sizeof(float) * dh.size());
   Matrix d_input_gates(batch * length, 3 * units);  // d(x W + b), zero at padding
   Matrix d_recurrent(batch, 3 * units);
   for (int t = length - 1; t >= 0; --t) {
-    if (dsteps) {
-      for (int b = 0; b < batch; ++b) {
-        float* row = dh.row(b);
-        const float* step = dsteps + (static_cast<size_t>(b) * length + t) * units;
-        for (int u = 0; u < units; ++u) row[u] += step[u];
-      }
-    }
+    add_step_gradient(dsteps, length, t, dh);
     auto g = dh.map().array();
     auto r = state.reset[t].map().array();
     auto z = state.update[t].map().array();
@@ -110,10 +102,7 @@ void gru_backward(const GruWeights& weights, const float* x, const int32_t* ids,
     }
     std::swap(dh, dh_prev);
   }
-  input_grad.values.map().noalias() +=
-      map(x, batch * length, embed).transpose() * d_input_gates.map();
-  bias_grad.values.map().row(0) += d_input_gates.map().colwise().sum();
-  map(dx, batch * length, embed).noalias() = d_input_gates.map() * weights.input.map().transpose();
+  input_gradients(weights.input, x, d_input_gates, dx, input_grad, bias_grad);
 }
 
 }  // namespace pocketrec::nn
