@@ -12,26 +12,26 @@ namespace pocketrec {
 
 size_t rank_target(std::span<const float> scores, uint32_t target,
                    std::span<const uint8_t> excluded, std::span<uint32_t> top) {
+  // NaN ranks last, like an item with no score.
+  auto score = [&](size_t j) {
+    float s = scores[j - 1];
+    return std::isnan(s) ? -std::numeric_limits<float>::infinity() : s;
+  };
   const float target_score = scores[target - 1];
   const size_t items = scores.size();
-  size_t above = 0;
-  // A small sorted buffer keeps the best items for coverage; k is tiny (10).
-  size_t filled = 0;
   const size_t k = top.size();
-  std::vector<float> top_scores(k, -std::numeric_limits<float>::infinity());
+  size_t above = 0, filled = 0;
   for (size_t j = 1; j <= items; ++j) {
     if (excluded[j] && j != target) continue;
-    float s = scores[j - 1];
-    if (std::isnan(s)) s = -std::numeric_limits<float>::infinity();
+    const float s = score(j);
     if (j != target && !(s < target_score)) ++above;
-    if (k && (filled < k || s > top_scores[k - 1])) {
+    // `top` stays sorted by score (k is tiny); its scores are read back from `scores`.
+    if (k && (filled < k || s > score(top[k - 1]))) {
       size_t pos = std::min(filled, k - 1);
-      while (pos > 0 && top_scores[pos - 1] < s) {
-        top_scores[pos] = top_scores[pos - 1];
+      while (pos > 0 && score(top[pos - 1]) < s) {
         top[pos] = top[pos - 1];
         --pos;
       }
-      top_scores[pos] = s;
       top[pos] = static_cast<uint32_t>(j);
       filled = std::min(filled + 1, k);
     }

@@ -167,6 +167,14 @@ void DualEncoder::conv_backward(EncoderWorkspace& ws, Gradients& grads) const {
   }
 }
 
+nn::GruWeights DualEncoder::gru_weights() const {
+  return {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value};
+}
+
+nn::LstmWeights DualEncoder::lstm_weights() const {
+  return {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value};
+}
+
 void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
   run_encoder(contexts, batch, false, ws);
 }
@@ -204,13 +212,11 @@ void DualEncoder::run_encoder(const int32_t* contexts, int batch, bool every_ste
   if (config_.encoder == "cnn") {
     conv_forward(contexts, batch, ws);
   } else if (config_.encoder == "gru") {
-    nn::gru_forward(
-        {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
-        ws.embedded.data.data(), contexts, batch, length, ws.gru, pooled);
+    nn::gru_forward(gru_weights(), ws.embedded.data.data(), contexts, batch, length, ws.gru,
+                    pooled);
   } else if (config_.encoder == "lstm") {
-    nn::lstm_forward(
-        {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
-        ws.embedded.data.data(), contexts, batch, length, ws.lstm, pooled);
+    nn::lstm_forward(lstm_weights(), ws.embedded.data.data(), contexts, batch, length, ws.lstm,
+                     pooled);
   } else {
     nn::masked_mean_forward(ws.embedded.data.data(), contexts, batch, length, dim,
                             ws.layers[0].data.data());
@@ -262,17 +268,13 @@ void DualEncoder::encode_backward(const int32_t* contexts, EncoderWorkspace& ws,
   if (config_.encoder == "cnn") {
     conv_backward(ws, grads);
   } else if (config_.encoder == "gru") {
-    nn::gru_backward(
-        {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
-        ws.embedded.data.data(), contexts, ws.gru, final_grad, step_grads,
-        ws.embedded_grad.data.data(), grads[rnn_index_], grads[rnn_index_ + 1],
-        grads[rnn_index_ + 2]);
+    nn::gru_backward(gru_weights(), ws.embedded.data.data(), contexts, ws.gru, final_grad,
+                     step_grads, ws.embedded_grad.data.data(), grads[rnn_index_],
+                     grads[rnn_index_ + 1], grads[rnn_index_ + 2]);
   } else if (config_.encoder == "lstm") {
-    nn::lstm_backward(
-        {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value},
-        ws.embedded.data.data(), contexts, ws.lstm, final_grad, step_grads,
-        ws.embedded_grad.data.data(), grads[rnn_index_], grads[rnn_index_ + 1],
-        grads[rnn_index_ + 2]);
+    nn::lstm_backward(lstm_weights(), ws.embedded.data.data(), contexts, ws.lstm, final_grad,
+                      step_grads, ws.embedded_grad.data.data(), grads[rnn_index_],
+                      grads[rnn_index_ + 1], grads[rnn_index_ + 2]);
   } else {
     nn::masked_mean_backward(contexts, batch, config_.context_length, config_.embedding_dim,
                              ws.grads[0].data.data(), ws.embedded_grad.data.data());

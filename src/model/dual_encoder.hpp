@@ -73,6 +73,9 @@ class DualEncoder {
   ModelConfig config_;
   std::vector<Parameter> params_;
   int context_index_ = 0;
+  // The recurrent encoder's input, recurrent and bias tensors.
+  nn::GruWeights gru_weights() const;
+  nn::LstmWeights lstm_weights() const;
   void run_encoder(const int32_t* contexts, int batch, bool every_step, EncoderWorkspace& ws) const;
   void conv_forward(const int32_t* contexts, int batch, EncoderWorkspace& ws) const;
   void conv_backward(EncoderWorkspace& ws, Gradients& grads) const;

@@ -48,6 +48,18 @@ TrainOptions quiet() {
   return options;
 }
 
+// Test HR@10 and NDCG@10 of the trained model against twice those of most-popular.
+void expect_beats_popularity(const DualEncoder& model, const Dataset& dataset, const Split& split) {
+  ThreadPool pool(2);
+  auto learned = evaluate(model_scorer(model, dataset), dataset, split.test, {}, pool);
+  auto popularity = training_popularity(dataset, split);
+  auto baseline = evaluate(popularity_scorer(popularity), dataset, split.test, {}, pool);
+  EXPECT_GT(learned.hit_rate(10), 2.0 * baseline.hit_rate(10))
+      << model.config().encoder << " " << learned.hit_rate(10) << " vs popularity "
+      << baseline.hit_rate(10);
+  EXPECT_GT(learned.ndcg(10), 2.0 * baseline.ndcg(10));
+}
+
 }  // namespace
 
 TEST(Trainer, LearnsClearlyBetterThanPopularity) {
@@ -62,13 +74,7 @@ TEST(Trainer, LearnsClearlyBetterThanPopularity) {
   auto result = Trainer(model, dataset, split, train).run(quiet());
   EXPECT_GE(result.best_epoch, 1);
   EXPECT_LT(result.epochs.back().loss, result.epochs.front().loss);
-  ThreadPool pool(2);
-  auto learned = evaluate(model_scorer(model, dataset), dataset, split.test, {}, pool);
-  auto popularity = training_popularity(dataset, split);
-  auto baseline = evaluate(popularity_scorer(popularity), dataset, split.test, {}, pool);
-  EXPECT_GT(learned.hit_rate(10), 2.0 * baseline.hit_rate(10))
-      << "model " << learned.hit_rate(10) << " vs popularity " << baseline.hit_rate(10);
-  EXPECT_GT(learned.ndcg(10), 2.0 * baseline.ndcg(10));
+  expect_beats_popularity(model, dataset, split);
 }
 
 TEST(Trainer, GruLearnsClearlyBetterThanPopularity) {
@@ -84,12 +90,7 @@ TEST(Trainer, GruLearnsClearlyBetterThanPopularity) {
   train.threads = 2;
   train.learning_rate = 0.005f;
   Trainer(model, dataset, split, train).run(quiet());
-  ThreadPool pool(2);
-  auto learned = evaluate(model_scorer(model, dataset), dataset, split.test, {}, pool);
-  auto popularity = training_popularity(dataset, split);
-  auto baseline = evaluate(popularity_scorer(popularity), dataset, split.test, {}, pool);
-  EXPECT_GT(learned.hit_rate(10), 2.0 * baseline.hit_rate(10))
-      << "gru " << learned.hit_rate(10) << " vs popularity " << baseline.hit_rate(10);
+  expect_beats_popularity(model, dataset, split);
 }
 
 TEST(Trainer, CausalWindowsAndTargets) {
@@ -127,12 +128,7 @@ TEST(Trainer, CausalGruLearnsClearlyBetterThanPopularity) {
   train.learning_rate = 0.005f;
   train.causal = true;
   Trainer(model, dataset, split, train).run(quiet());
-  ThreadPool pool(2);
-  auto learned = evaluate(model_scorer(model, dataset), dataset, split.test, {}, pool);
-  auto popularity = training_popularity(dataset, split);
-  auto baseline = evaluate(popularity_scorer(popularity), dataset, split.test, {}, pool);
-  EXPECT_GT(learned.hit_rate(10), 2.0 * baseline.hit_rate(10))
-      << "causal gru " << learned.hit_rate(10) << " vs popularity " << baseline.hit_rate(10);
+  expect_beats_popularity(model, dataset, split);
   // BOW cannot train causally.
   DualEncoder bow(config_for(dataset));
   EXPECT_THROW(Trainer(bow, dataset, split, train), Error);
