@@ -8,9 +8,14 @@ packages=(
   clang-format
   zlib1g-dev libzip-dev libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev libcli11-dev libeigen3-dev
+  libflatbuffers-dev flatbuffers-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   zip
 )
+
+# Node.js runs the official TFLite runtime (LiteRT's WASM build) in the export tests; a node already
+# on the PATH (e.g. from NodeSource) is used as it is.
+command -v node >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,97 @@
+#include "tflite/interpreter.hpp"
+
+#include <cstring>
+
+namespace pocketrec::tfl {
+namespace {
+
+constexpr size_t kAlign = 64;
+size_t aligned(size_t n) {
+  return (n + kAlign - 1) / kAlign * kAlign;
+}
+
+}  // namespace
+
+Interpreter::Interpreter(std::shared_ptr<const Model> model) : model_(std::move(model)) {
+  const auto& specs = model_->tensors();
+  tensors_.resize(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    Tensor& t = tensors_[i];
+    t.name = specs[i].name;
+    t.type = specs[i].type;
+    t.shape = specs[i].shape;
+    t.is_variable = specs[i].is_variable;
+    t.quant = specs[i].quant;
+    if (specs[i].data) {
+      t.constant = true;
+      t.data = const_cast<std::byte*>(specs[i].data);  // ops never write their inputs
+      t.bytes = specs[i].bytes;
+    }
+  }
+  const auto& ops = model_->ops();
+  op_inputs_.resize(ops.size());
+  op_outputs_.resize(ops.size());
+  contexts_.resize(ops.size());
+  kernels_.resize(ops.size());
+  for (size_t o = 0; o < ops.size(); ++o) {
+    for (int index : ops[o].inputs) op_inputs_[o].push_back(index < 0 ? nullptr : &tensors_[index]);
+    for (int index : ops[o].outputs) op_outputs_[o].push_back(&tensors_[index]);
+    OpContext& ctx = contexts_[o];
+    ctx.code = ops[o].code;
+    ctx.version = ops[o].version;
+    ctx.options = ops[o].raw;
+    ctx.inputs = op_inputs_[o];
+    ctx.outputs = op_outputs_[o];
+    ctx.where =
+        model_->origin() + ": operator " + std::to_string(o) + " (" + op_name(ctx.code) + ")";
+    kernels_[o] = find_kernel(ctx.code);
+    if (!kernels_[o]) ctx.fail("this operator is not supported by pocketrec's runtime");
+    kernels_[o]->prepare(ctx);
+  }
+  // Plan: every non-constant tensor and every scratch area gets its own aligned slice.
+  size_t total = kAlign;
+  for (const Tensor& t : tensors_) {
+    if (!t.constant) total += aligned(static_cast<size_t>(t.elements()) * dtype_size(t.type));
+  }
+  for (const OpContext& ctx : contexts_) total += aligned(ctx.scratch_bytes);
+  arena_.assign(total / sizeof(uint64_t), 0);
+  auto* base = reinterpret_cast<std::byte*>(arena_.data());
+  size_t misalign = reinterpret_cast<uintptr_t>(base) % kAlign;
+  std::byte* cursor = base + (misalign ? kAlign - misalign : 0);
+  for (Tensor& t : tensors_) {
+    if (t.constant) continue;
+    t.bytes = static_cast<size_t>(t.elements()) * dtype_size(t.type);
+    t.data = cursor;
+    cursor += aligned(t.bytes);
+  }
+  for (OpContext& ctx : contexts_) {
+    ctx.scratch = cursor;
+    cursor += aligned(ctx.scratch_bytes);
+  }
+}
+
+int Interpreter::find_input(const std::string& name) const {
+  for (size_t i = 0; i < model_->inputs().size(); ++i) {
+    if (tensors_[model_->inputs()[i]].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int Interpreter::find_output(const std::string& name) const {
+  for (size_t i = 0; i < model_->outputs().size(); ++i) {
+    if (tensors_[model_->outputs()[i]].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void Interpreter::reset_variables() {
+  for (Tensor& t : tensors_) {
+    if (t.is_variable) std::memset(t.data, 0, t.bytes);
+  }
+}
+
+void Interpreter::invoke() {
+  for (size_t o = 0; o < contexts_.size(); ++o) kernels_[o]->eval(contexts_[o]);
+}
+
+}  // namespace pocketrec::tfl

@@ -1,0 +1,45 @@
+#pragma once
+// Runs subgraph 0 of a verified Model. Construction prepares every operator (types, shapes,
+// options) and plans one arena for all activations, variables and scratch; invoke() then allocates
+// nothing. One Interpreter per thread; the Model can be shared.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tflite/model.hpp"
+#include "tflite/ops/kernel.hpp"
+
+namespace pocketrec::tfl {
+
+class Interpreter {
+ public:
+  explicit Interpreter(std::shared_ptr<const Model> model);
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
+  Interpreter(Interpreter&&) = default;
+
+  const Model& model() const { return *model_; }
+  size_t input_count() const { return model_->inputs().size(); }
+  size_t output_count() const { return model_->outputs().size(); }
+  Tensor& input(size_t i) { return tensors_[model_->inputs().at(i)]; }
+  const Tensor& output(size_t i) const { return tensors_[model_->outputs().at(i)]; }
+  // Position of the input/output whose tensor is called `name`, or -1.
+  int find_input(const std::string& name) const;
+  int find_output(const std::string& name) const;
+
+  // Variable tensors (recurrent state) are zeroed at construction and by reset_variables(); the
+  // TFLite LSTM kernel leaves its final state in them, so callers reset between queries.
+  void reset_variables();
+  void invoke();
+  size_t arena_bytes() const { return arena_.size() * sizeof(uint64_t); }
+
+ private:
+  std::shared_ptr<const Model> model_;
+  std::vector<Tensor> tensors_;
+  std::vector<std::vector<Tensor*>> op_inputs_, op_outputs_;
+  std::vector<OpContext> contexts_;
+  std::vector<const Kernel*> kernels_;
+  std::vector<uint64_t> arena_;
+};
+
+}  // namespace pocketrec::tfl

@@ -1,0 +1,98 @@
+// CONV_2D, float NHWC: input [N,H,W,Cin], filter [Cout,KH,KW,Cin], bias [Cout]; SAME or VALID
+// padding, strides, dilations and a fused activation from Conv2DOptions.
+#include "tflite/ops/conv_geometry.hpp"
+#include "tflite/ops/op_util.hpp"
+
+namespace pocketrec::tfl {
+namespace {
+
+struct Params {
+  bool same = true;
+  int32_t stride_h = 0, stride_w = 0, dilation_h = 0, dilation_w = 0;
+  Activation act = Activation::kNone;
+};
+
+Params read_params(const OpContext& ctx) {
+  Params p;
+  if (const auto* opt = options_as<tflite::Conv2DOptions>(ctx)) {
+    p.same = opt->padding() == tflite::Padding::SAME;
+    p.stride_h = opt->stride_h();
+    p.stride_w = opt->stride_w();
+    p.dilation_h = opt->dilation_h_factor();
+    p.dilation_w = opt->dilation_w_factor();
+    p.act = fused_activation(ctx, opt->fused_activation_function());
+  }
+  // Without options TFLite's strides and dilations are 0, which it cannot run either.
+  ctx.require(p.stride_h > 0 && p.stride_w > 0 && p.dilation_h > 0 && p.dilation_w > 0,
+              "strides and dilations must be positive (missing Conv2DOptions?)");
+  return p;
+}
+
+void prepare(OpContext& ctx) {
+  ctx.require_inputs(2, 3);
+  ctx.require_outputs(1);
+  const Tensor& in = ctx.input(0);
+  const Tensor& filter = ctx.input(1);
+  ctx.require_type(in, DType::kFloat32, "input");
+  ctx.require_type(filter, DType::kFloat32, "filter");
+  ctx.require(in.shape.rank == 4, "input must be NHWC, is " + in.shape.str());
+  ctx.require(filter.shape.rank == 4, "filter must be [Cout,KH,KW,Cin], is " + filter.shape.str());
+  ctx.require(filter.shape[3] == in.shape[3], "filter channels " + std::to_string(filter.shape[3]) +
+                                                  " differ from input channels " +
+                                                  std::to_string(in.shape[3]) +
+                                                  " (grouped convolution is not supported)");
+  if (const Tensor* bias = ctx.optional_input(2)) {
+    ctx.require_type(*bias, DType::kFloat32, "bias");
+    ctx.require(bias->elements() == filter.shape[0], "bias size differs from output channels");
+  }
+  Params p = read_params(ctx);
+  auto gh = window_geometry(p.same, in.shape[1], filter.shape[1], p.stride_h, p.dilation_h);
+  auto gw = window_geometry(p.same, in.shape[2], filter.shape[2], p.stride_w, p.dilation_w);
+  ctx.set_output(0, Shape{in.shape[0], gh.out, gw.out, filter.shape[0]}, DType::kFloat32);
+}
+
+void eval(OpContext& ctx) {
+  const Tensor& in = ctx.input(0);
+  const Tensor& filter = ctx.input(1);
+  const Tensor* bias = ctx.optional_input(2);
+  Params p = read_params(ctx);
+  const int32_t n = in.shape[0], h = in.shape[1], w = in.shape[2], cin = in.shape[3];
+  const int32_t cout = filter.shape[0], kh = filter.shape[1], kw = filter.shape[2];
+  auto gh = window_geometry(p.same, h, kh, p.stride_h, p.dilation_h);
+  auto gw = window_geometry(p.same, w, kw, p.stride_w, p.dilation_w);
+  const float* x = in.as<float>();
+  const float* f = filter.as<float>();
+  const float* b = bias ? bias->as<float>() : nullptr;
+  float* y = ctx.output(0).as<float>();
+  for (int32_t bi = 0; bi < n; ++bi) {
+    for (int32_t oy = 0; oy < gh.out; ++oy) {
+      for (int32_t ox = 0; ox < gw.out; ++ox) {
+        float* out = y + ((static_cast<int64_t>(bi) * gh.out + oy) * gw.out + ox) * cout;
+        for (int32_t co = 0; co < cout; ++co) {
+          float acc = b ? b[co] : 0.0f;
+          for (int32_t ky = 0; ky < kh; ++ky) {
+            int32_t iy = oy * p.stride_h - gh.pad_before + ky * p.dilation_h;
+            if (iy < 0 || iy >= h) continue;
+            for (int32_t kx = 0; kx < kw; ++kx) {
+              int32_t ix = ox * p.stride_w - gw.pad_before + kx * p.dilation_w;
+              if (ix < 0 || ix >= w) continue;
+              const float* xi = x + ((static_cast<int64_t>(bi) * h + iy) * w + ix) * cin;
+              const float* fi = f + ((static_cast<int64_t>(co) * kh + ky) * kw + kx) * cin;
+              for (int32_t c = 0; c < cin; ++c) acc += xi[c] * fi[c];
+            }
+          }
+          out[co] = activate(p.act, acc);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+const Kernel& conv_2d_kernel() {
+  static const Kernel k{prepare, eval};
+  return k;
+}
+
+}  // namespace pocketrec::tfl

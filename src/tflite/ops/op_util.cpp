@@ -1,0 +1,81 @@
+#include "tflite/ops/op_util.hpp"
+
+namespace pocketrec::tfl {
+
+std::vector<int64_t> constant_ints(const OpContext& ctx, const Tensor& t, const char* what) {
+  if (!t.constant) ctx.fail(std::string(what) + " must be a constant tensor");
+  std::vector<int64_t> values(static_cast<size_t>(t.elements()));
+  if (t.type == DType::kInt32) {
+    for (size_t i = 0; i < values.size(); ++i) values[i] = t.as<int32_t>()[i];
+  } else if (t.type == DType::kInt64) {
+    for (size_t i = 0; i < values.size(); ++i) values[i] = t.as<int64_t>()[i];
+  } else {
+    ctx.fail(std::string(what) + " must be int32 or int64, is " + dtype_name(t.type));
+  }
+  return values;
+}
+
+int normalize_axis(const OpContext& ctx, int64_t axis, int rank) {
+  int64_t a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= std::max(rank, 1)) {
+    ctx.fail("axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
+  }
+  return static_cast<int>(a);
+}
+
+Activation fused_activation(const OpContext& ctx, tflite::ActivationFunctionType type) {
+  switch (type) {
+    case tflite::ActivationFunctionType::NONE:
+      return Activation::kNone;
+    case tflite::ActivationFunctionType::RELU:
+      return Activation::kRelu;
+    case tflite::ActivationFunctionType::RELU_N1_TO_1:
+      return Activation::kReluN1To1;
+    case tflite::ActivationFunctionType::RELU6:
+      return Activation::kRelu6;
+    default:
+      ctx.fail("fused activation " + std::to_string(static_cast<int>(type)) + " is not supported");
+  }
+}
+
+void activate_all(Activation a, float* x, int64_t n) {
+  if (a == Activation::kNone) return;
+  for (int64_t i = 0; i < n; ++i) x[i] = activate(a, x[i]);
+}
+
+Shape broadcast_shape(const OpContext& ctx, const Shape& a, const Shape& b) {
+  Shape out;
+  out.rank = std::max(a.rank, b.rank);
+  for (int i = 0; i < out.rank; ++i) {
+    int ia = a.rank - out.rank + i, ib = b.rank - out.rank + i;
+    int32_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
+    if (da != db && da != 1 && db != 1) {
+      ctx.fail("shapes " + a.str() + " and " + b.str() + " do not broadcast");
+    }
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+BroadcastIndex::BroadcastIndex(const Shape& in, const Shape& out) : rank_(out.rank) {
+  int64_t stride = 1;
+  for (int i = out.rank - 1; i >= 0; --i) {
+    out_dims_[i] = out[i];
+    int j = in.rank - out.rank + i;
+    int32_t d = j >= 0 ? in[j] : 1;
+    strides_[i] = d == 1 ? 0 : stride;
+    stride *= d;
+  }
+}
+
+int64_t BroadcastIndex::offset(int64_t flat) const {
+  int64_t result = 0;
+  for (int i = rank_ - 1; i >= 0; --i) {
+    int64_t coord = flat % out_dims_[i];
+    flat /= out_dims_[i];
+    result += coord * strides_[i];
+  }
+  return result;
+}
+
+}  // namespace pocketrec::tfl

@@ -1,0 +1,81 @@
+#pragma once
+// Helpers shared by the operator files: options access, constant integer inputs, fused
+// activations and NumPy broadcasting.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "tflite/ops/kernel.hpp"
+#include "tflite_generated.h"
+
+namespace pocketrec::tfl {
+
+// The operator's options table of type T, or null (absent or a different union member): callers
+// then use TFLite's zero defaults, as the official runtime does.
+template <typename T>
+const T* options_as(const OpContext& ctx) {
+  if (!ctx.options) return nullptr;
+  return ctx.options->builtin_options_as<T>();
+}
+
+// The values of a constant int32/int64 tensor (axes, shapes, k).
+std::vector<int64_t> constant_ints(const OpContext& ctx, const Tensor& t, const char* what);
+
+// Normalises a possibly negative axis against `rank`.
+int normalize_axis(const OpContext& ctx, int64_t axis, int rank);
+
+enum class Activation { kNone, kRelu, kReluN1To1, kRelu6 };
+Activation fused_activation(const OpContext& ctx, tflite::ActivationFunctionType type);
+inline float activate(Activation a, float x) {
+  switch (a) {
+    case Activation::kNone:
+      return x;
+    case Activation::kRelu:
+      return std::max(x, 0.0f);
+    case Activation::kReluN1To1:
+      return std::clamp(x, -1.0f, 1.0f);
+    case Activation::kRelu6:
+      return std::clamp(x, 0.0f, 6.0f);
+  }
+  return x;
+}
+void activate_all(Activation a, float* x, int64_t n);
+
+// NumPy broadcasting of two or three shapes.
+Shape broadcast_shape(const OpContext& ctx, const Shape& a, const Shape& b);
+
+// Element offsets into an input of shape `in` for each element of the broadcast output `out`
+// (row-major), generated on the fly: strides are 0 along broadcast dimensions.
+class BroadcastIndex {
+ public:
+  BroadcastIndex(const Shape& in, const Shape& out);
+  int64_t offset(int64_t flat) const;
+
+ private:
+  int rank_ = 0;
+  std::array<int64_t, kMaxRank> out_dims_{}, strides_{};
+};
+
+// out[i] = f(a[i'], b[i'']) with broadcasting; T is the input type, U the output type.
+template <typename T, typename U, typename F>
+void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, F f) {
+  const T* x = a.as<T>();
+  const T* y = b.as<T>();
+  U* z = out.as<U>();
+  const int64_t n = out.elements();
+  if (a.shape == out.shape && b.shape == out.shape) {
+    for (int64_t i = 0; i < n; ++i) z[i] = f(x[i], y[i]);
+  } else if (a.shape == out.shape && b.elements() == 1) {
+    const T v = y[0];
+    for (int64_t i = 0; i < n; ++i) z[i] = f(x[i], v);
+  } else if (b.shape == out.shape && a.elements() == 1) {
+    const T v = x[0];
+    for (int64_t i = 0; i < n; ++i) z[i] = f(v, y[i]);
+  } else {
+    BroadcastIndex ia(a.shape, out.shape), ib(b.shape, out.shape);
+    for (int64_t i = 0; i < n; ++i) z[i] = f(x[ia.offset(i)], y[ib.offset(i)]);
+  }
+}
+
+}  // namespace pocketrec::tfl

@@ -1,0 +1,50 @@
+#pragma once
+// Shared shape logic and loop of the float reductions (SUM, MEAN, REDUCE_MAX): the axes come from
+// a constant int32 input (negative allowed, duplicates counted once), keep_dims from
+// ReducerOptions.
+#include <limits>
+
+#include "tflite/ops/op_util.hpp"
+
+namespace pocketrec::tfl {
+
+struct ReduceLayout {
+  std::array<bool, kMaxRank> reduced{};
+  int64_t count = 1;  // input elements per output element
+};
+
+ReduceLayout reduce_prepare(OpContext& ctx);
+
+// out[o] = finish(fold(init, in...), count) over the reduced axes.
+template <typename Fold, typename Finish>
+void reduce_eval(OpContext& ctx, float init, Fold fold, Finish finish) {
+  const Tensor& in = ctx.input(0);
+  Tensor& out = ctx.output(0);
+  ReduceLayout layout = reduce_prepare(ctx);
+  float* y = out.as<float>();
+  const int64_t n_out = out.elements();
+  for (int64_t i = 0; i < n_out; ++i) y[i] = init;
+  const float* x = in.as<float>();
+  const int rank = in.shape.rank;
+  std::array<int64_t, kMaxRank> out_stride{};
+  int64_t stride = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    out_stride[d] = layout.reduced[d] ? 0 : stride;
+    if (!layout.reduced[d]) stride *= in.shape[d];
+  }
+  std::array<int32_t, kMaxRank> coord{};
+  const int64_t n_in = in.elements();
+  int64_t o = 0;
+  for (int64_t i = 0; i < n_in; ++i) {
+    y[o] = fold(y[o], x[i]);
+    for (int d = rank - 1; d >= 0; --d) {  // odometer step, keeping the output offset in sync
+      o += out_stride[d];
+      if (++coord[d] < in.shape[d]) break;
+      o -= out_stride[d] * coord[d];
+      coord[d] = 0;
+    }
+  }
+  for (int64_t i = 0; i < n_out; ++i) y[i] = finish(y[i], layout.count);
+}
+
+}  // namespace pocketrec::tfl

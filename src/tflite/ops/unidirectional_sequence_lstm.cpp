@@ -1,0 +1,152 @@
+// UNIDIRECTIONAL_SEQUENCE_LSTM, float, the plain form Keras exports: input/recurrent weights for
+// gates i, f, c, o, their biases, and the state in variable tensors (inputs 18 and 19) that the
+// kernel leaves holding the final h and c. CIFG, peepholes, projection and layer norm are rejected.
+#include "tflite/ops/op_util.hpp"
+
+namespace pocketrec::tfl {
+namespace {
+
+struct Params {
+  float (*act)(float) = nullptr;
+  float cell_clip = 0.0f;
+  bool time_major = false;
+};
+
+float act_tanh(float x) {
+  return std::tanh(x);
+}
+float act_relu(float x) {
+  return std::max(x, 0.0f);
+}
+float act_none(float x) {
+  return x;
+}
+float sigmoid(float x) {
+  return 1.0f / (1.0f + std::exp(-x));
+}
+
+Params read_params(const OpContext& ctx) {
+  const auto* opt = options_as<tflite::UnidirectionalSequenceLSTMOptions>(ctx);
+  ctx.require(opt != nullptr, "UnidirectionalSequenceLSTMOptions are missing");
+  Params p;
+  switch (opt->fused_activation_function()) {
+    case tflite::ActivationFunctionType::TANH:
+      p.act = act_tanh;
+      break;
+    case tflite::ActivationFunctionType::RELU:
+      p.act = act_relu;
+      break;
+    case tflite::ActivationFunctionType::NONE:
+      p.act = act_none;
+      break;
+    default:
+      ctx.fail("cell activation " +
+               std::to_string(static_cast<int>(opt->fused_activation_function())) +
+               " is not supported");
+  }
+  p.cell_clip = opt->cell_clip();
+  p.time_major = opt->time_major();
+  return p;
+}
+
+void prepare(OpContext& ctx) {
+  ctx.require_inputs(20, 24);
+  ctx.require_outputs(1);
+  for (int i : {9, 10, 11, 16, 17}) {
+    ctx.require(!ctx.optional_input(i), "peephole and projection tensors are not supported");
+  }
+  for (int i = 20; i < static_cast<int>(ctx.inputs.size()); ++i) {
+    ctx.require(!ctx.optional_input(i), "layer-normalised LSTM is not supported");
+  }
+  ctx.require(ctx.optional_input(1) && ctx.optional_input(5) && ctx.optional_input(12),
+              "CIFG LSTM (no input gate) is not supported");
+  const Tensor& in = ctx.input(0);
+  ctx.require_type(in, DType::kFloat32, "input");
+  ctx.require(in.shape.rank == 3, "input must be rank 3, is " + in.shape.str());
+  Params p = read_params(ctx);
+  const int32_t batch = p.time_major ? in.shape[1] : in.shape[0];
+  const int32_t n_input = in.shape[2];
+  const int32_t n_cell = ctx.input(2).shape[0];
+  for (int i = 1; i <= 8; ++i) {
+    const Tensor& w = ctx.input(i);
+    ctx.require_type(w, DType::kFloat32, "weights");
+    int32_t cols = i <= 4 ? n_input : n_cell;
+    ctx.require(w.shape.rank == 2 && w.shape[0] == n_cell && w.shape[1] == cols,
+                "weight input " + std::to_string(i) + " must be [" + std::to_string(n_cell) + "," +
+                    std::to_string(cols) + "], is " + w.shape.str());
+  }
+  for (int i = 12; i <= 15; ++i) {
+    ctx.require_type(ctx.input(i), DType::kFloat32, "bias");
+    ctx.require(ctx.input(i).elements() == n_cell, "bias input " + std::to_string(i) + " size");
+  }
+  for (int i : {18, 19}) {
+    const Tensor& s = ctx.input(i);
+    ctx.require(s.is_variable, "state input " + std::to_string(i) + " must be a variable tensor");
+    ctx.require_type(s, DType::kFloat32, "state");
+    ctx.require(s.elements() == static_cast<int64_t>(batch) * n_cell,
+                "state input " + std::to_string(i) + " has the wrong size");
+  }
+  Shape out = in.shape;
+  out[2] = n_cell;
+  ctx.set_output(0, out, DType::kFloat32);
+  ctx.scratch_bytes = sizeof(float) * 4 * static_cast<size_t>(n_cell);
+}
+
+void eval(OpContext& ctx) {
+  const Tensor& in = ctx.input(0);
+  Params p = read_params(ctx);
+  const int32_t batch = p.time_major ? in.shape[1] : in.shape[0];
+  const int32_t steps = p.time_major ? in.shape[0] : in.shape[1];
+  const int32_t n_input = in.shape[2];
+  const int32_t n_cell = ctx.input(2).shape[0];
+  const float* w[4] = {ctx.input(1).as<float>(), ctx.input(2).as<float>(), ctx.input(3).as<float>(),
+                       ctx.input(4).as<float>()};
+  const float* r[4] = {ctx.input(5).as<float>(), ctx.input(6).as<float>(), ctx.input(7).as<float>(),
+                       ctx.input(8).as<float>()};
+  const float* bias[4] = {ctx.input(12).as<float>(), ctx.input(13).as<float>(),
+                          ctx.input(14).as<float>(), ctx.input(15).as<float>()};
+  float* h_state = ctx.input(18).as<float>();
+  float* c_state = ctx.input(19).as<float>();
+  float* gates = reinterpret_cast<float*>(ctx.scratch);
+  float* y = ctx.output(0).as<float>();
+  for (int32_t t = 0; t < steps; ++t) {
+    for (int32_t b = 0; b < batch; ++b) {
+      const int64_t row =
+          p.time_major ? static_cast<int64_t>(t) * batch + b : static_cast<int64_t>(b) * steps + t;
+      const float* x = in.as<float>() + row * n_input;
+      float* h = h_state + static_cast<int64_t>(b) * n_cell;
+      float* c = c_state + static_cast<int64_t>(b) * n_cell;
+      for (int g = 0; g < 4; ++g) {
+        for (int32_t u = 0; u < n_cell; ++u) {
+          float acc = bias[g][u];
+          const float* wu = w[g] + static_cast<int64_t>(u) * n_input;
+          for (int32_t k = 0; k < n_input; ++k) acc += wu[k] * x[k];
+          const float* ru = r[g] + static_cast<int64_t>(u) * n_cell;
+          for (int32_t k = 0; k < n_cell; ++k) acc += ru[k] * h[k];
+          gates[g * n_cell + u] = acc;
+        }
+      }
+      float* out = y + row * n_cell;
+      for (int32_t u = 0; u < n_cell; ++u) {
+        float i_gate = sigmoid(gates[u]);
+        float f_gate = sigmoid(gates[n_cell + u]);
+        float g_gate = p.act(gates[2 * n_cell + u]);
+        float o_gate = sigmoid(gates[3 * n_cell + u]);
+        float cell = f_gate * c[u] + i_gate * g_gate;
+        if (p.cell_clip > 0.0f) cell = std::clamp(cell, -p.cell_clip, p.cell_clip);
+        c[u] = cell;
+        out[u] = o_gate * p.act(cell);
+      }
+      for (int32_t u = 0; u < n_cell; ++u) h[u] = out[u];
+    }
+  }
+}
+
+}  // namespace
+
+const Kernel& unidirectional_sequence_lstm_kernel() {
+  static const Kernel k{prepare, eval};
+  return k;
+}
+
+}  // namespace pocketrec::tfl
