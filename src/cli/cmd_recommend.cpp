@@ -1,12 +1,92 @@
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "core/error.hpp"
 #include "core/text.hpp"
 #include "model/model_file.hpp"
 #include "runtime/recommend.hpp"
+#include "runtime/tflite_recommender.hpp"
 
 namespace pocketrec::cli {
+namespace {
+
+bool is_tflite(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char header[8] = {};
+  in.read(header, sizeof header);
+  return in.gcount() == 8 && std::string(header + 4, 4) == "TFL3";
+}
+
+// The Android sample's sorted_movie_vocab.json: [{"id", "title", "genres", "count"}].
+std::vector<tfl::CatalogEntry> read_movie_vocab(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open the catalog");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": not valid JSON: " + e.what());
+  }
+  if (!j.is_array()) throw Error(path + ": expected a JSON array of movies");
+  std::vector<tfl::CatalogEntry> items;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const auto& m = j[i];
+    if (!m.is_object() || !m.contains("id")) {
+      throw Error(path + ": entry " + std::to_string(i) + " has no id");
+    }
+    tfl::CatalogEntry e;
+    e.id = m["id"].is_string() ? m["id"].get<std::string>() : m["id"].dump();
+    e.title = m.value("title", "");
+    if (m.contains("genres") && m["genres"].is_array()) {
+      for (const auto& g : m["genres"])
+        e.genres.push_back(g.is_string() ? g.get<std::string>() : g.dump());
+    }
+    e.count = m.value("count", 0u);
+    items.push_back(std::move(e));
+  }
+  return items;
+}
+
+void recommend_tflite(const std::string& path, const std::string& catalog_path,
+                      const std::vector<std::string>& ids, int k, bool keep_history, bool json) {
+  std::optional<std::vector<tfl::CatalogEntry>> catalog;
+  if (!catalog_path.empty()) catalog = read_movie_vocab(catalog_path);
+  runtime::TfliteRecommender recommender(tfl::Model::load_file(path), std::move(catalog));
+  std::vector<std::string> unknown;
+  auto results = recommender.recommend(ids, k, !keep_history, &unknown);
+  if (!unknown.empty()) {
+    std::fprintf(stderr, "ignored %zu unknown item id(s): %s\n", unknown.size(),
+                 join(unknown, ", ").c_str());
+  }
+  if (json) {
+    auto items = nlohmann::json::array();
+    for (const auto& r : results) {
+      nlohmann::json item = {{"id", r.id}, {"score", r.score}};
+      if (r.item) {
+        item["title"] = r.item->title;
+        item["genres"] = r.item->genres;
+      }
+      items.push_back(item);
+    }
+    nlohmann::json out = {{"items", items}, {"unknown_ids", unknown}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  for (size_t i = 0; i < results.size(); ++i) {
+    std::string label;
+    if (results[i].item) {
+      label = results[i].item->title;
+      if (!results[i].item->genres.empty())
+        label += " (" + join(results[i].item->genres, "|") + ")";
+    }
+    std::printf("%3zu. %-8s %8.4f  %s\n", i + 1, results[i].id.c_str(), results[i].score,
+                label.c_str());
+  }
+}
+
+}  // namespace
 
 void register_recommend(CLI::App& app) {
   auto* command = app.add_subcommand(
@@ -23,12 +103,20 @@ void register_recommend(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   command->add_flag("--keep-history", *keep_history, "Allow items of the history in the results");
   command->add_flag("--json", *json, "Print JSON");
+  auto catalog = std::make_shared<std::string>();
+  command->add_option("--catalog", *catalog,
+                      ".tflite models without pocketrec metadata: a sorted_movie_vocab.json-style "
+                      "catalog for titles and to skip ids that are not items");
   command->callback([=] {
-    auto loaded = load_model(*model_path);
     std::vector<std::string> ids, unknown;
     for (auto part : split(*history, ",")) {
       if (!trim(part).empty()) ids.emplace_back(trim(part));
     }
+    if (is_tflite(*model_path)) {
+      recommend_tflite(*model_path, *catalog, ids, *k, *keep_history, *json);
+      return;
+    }
+    auto loaded = load_model(*model_path);
     RecommendRequest request;
     request.history = resolve_history(loaded.catalog, ids, unknown);
     request.k = *k;

@@ -11,5 +11,6 @@ void register_eval(CLI::App& app);
 void register_recommend(CLI::App& app);
 void register_quickstart(CLI::App& app);
 void register_download(CLI::App& app);
+void register_export(CLI::App& app);
 
 }  // namespace pocketrec::cli

@@ -8,6 +8,7 @@ const Kernel& add_kernel();
 const Kernel& cast_kernel();
 const Kernel& concatenation_kernel();
 const Kernel& conv_2d_kernel();
+const Kernel& dequantize_kernel();
 const Kernel& div_kernel();
 const Kernel& fully_connected_kernel();
 const Kernel& gather_kernel();
@@ -39,6 +40,8 @@ const Kernel* find_kernel(int code) {
       return &concatenation_kernel();
     case Op::CONV_2D:
       return &conv_2d_kernel();
+    case Op::DEQUANTIZE:
+      return &dequantize_kernel();
     case Op::DIV:
       return &div_kernel();
     case Op::FULLY_CONNECTED:

@@ -1,0 +1,113 @@
+#include "tflite/op_harness.hpp"
+
+namespace pocketrec::tfl {
+namespace {
+
+using testing::OpHarness;
+using Op = tflite::BuiltinOperator;
+
+template <typename Options>
+std::vector<float> binary(Op op, Shape sa, std::vector<float> a, Shape sb, std::vector<float> b,
+                          Shape* shape = nullptr) {
+  OpHarness h(op);
+  h.floats(sa, a);
+  h.floats(sb, b);
+  Tensor* y = h.output(DType::kFloat32);
+  h.run();
+  if (shape) *shape = y->shape;
+  return OpHarness::values<float>(y);
+}
+
+TEST(Add, BroadcastsARow) {
+  Shape s;
+  auto v = binary<tflite::AddOptions>(Op::ADD, {2, 2}, {1, 2, 3, 4}, {2}, {10, 20}, &s);
+  EXPECT_EQ(s, (Shape{2, 2}));
+  EXPECT_EQ(v, (std::vector<float>{11, 22, 13, 24}));
+}
+
+TEST(Sub, BroadcastsAColumn) {
+  auto v = binary<tflite::SubOptions>(Op::SUB, {2, 2}, {1, 2, 3, 4}, {2, 1}, {1, 10});
+  EXPECT_EQ(v, (std::vector<float>{0, 1, -7, -6}));
+}
+
+TEST(Mul, ScalarTimesTensor) {
+  auto v = binary<tflite::MulOptions>(Op::MUL, {}, {3}, {3}, {1, -2, 0.5f});
+  EXPECT_EQ(v, (std::vector<float>{3, -6, 1.5f}));
+}
+
+TEST(Mul, FusedRelu) {
+  OpHarness h(Op::MUL);
+  h.floats({2}, {1, -1});
+  h.floats({2}, {2, 2});
+  h.options<tflite::MulOptions>(
+      [](auto& b) { return tflite::CreateMulOptions(b, tflite::ActivationFunctionType::RELU); });
+  Tensor* y = h.output(DType::kFloat32);
+  h.run();
+  EXPECT_EQ(OpHarness::values<float>(y), (std::vector<float>{2, 0}));
+}
+
+TEST(Div, ByABroadcastCount) {
+  auto v = binary<tflite::DivOptions>(Op::DIV, {1, 2}, {3, 6}, {1, 1}, {3});
+  EXPECT_EQ(v, (std::vector<float>{1, 2}));
+}
+
+TEST(Maximum, ElementwiseWithAScalar) {
+  auto v = binary<tflite::AddOptions>(Op::MAXIMUM, {3}, {0, 1, 5}, {}, {1});
+  EXPECT_EQ(v, (std::vector<float>{1, 1, 5}));
+}
+
+TEST(Binary, IncompatibleShapesAreRejected) {
+  OpHarness h(Op::ADD);
+  h.floats({2}, {1, 2});
+  h.floats({3}, {1, 2, 3});
+  h.output(DType::kFloat32);
+  EXPECT_THROW(h.prepare(), Error);
+}
+
+TEST(NotEqual, IntsToBool) {
+  OpHarness h(Op::NOT_EQUAL);
+  h.ints({4}, {0, 3, 0, 7}, false);
+  h.ints({}, {0});
+  Tensor* y = h.output(DType::kBool);
+  h.run();
+  EXPECT_EQ(OpHarness::values<uint8_t>(y), (std::vector<uint8_t>{0, 1, 0, 1}));
+}
+
+TEST(Cast, BoolToFloatAndFloatToInt) {
+  OpHarness h(Op::CAST);
+  h.input<uint8_t>({3}, {1, 0, 1}, DType::kBool, false);
+  Tensor* y = h.output(DType::kFloat32);
+  h.run();
+  EXPECT_EQ(OpHarness::values<float>(y), (std::vector<float>{1, 0, 1}));
+  OpHarness g(Op::CAST);
+  g.floats({3}, {1.9f, -1.9f, 0});
+  Tensor* z = g.output(DType::kInt32);
+  g.run();
+  EXPECT_EQ(OpHarness::values<int32_t>(z), (std::vector<int32_t>{1, -1, 0}));
+}
+
+TEST(Logistic, KnownValuesAndSaturation) {
+  OpHarness h(Op::LOGISTIC);
+  h.floats({4}, {0, 2, -100, 100});
+  Tensor* y = h.output(DType::kFloat32);
+  h.run();
+  auto v = OpHarness::values<float>(y);
+  EXPECT_FLOAT_EQ(v[0], 0.5f);
+  EXPECT_NEAR(v[1], 0.880797f, 1e-6);
+  EXPECT_NEAR(v[2], 0.0f, 1e-30);
+  EXPECT_FLOAT_EQ(v[3], 1.0f);
+}
+
+TEST(Tanh, KnownValues) {
+  OpHarness h(Op::TANH);
+  h.floats({3}, {0, 1, -1});
+  Tensor* y = h.output(DType::kFloat32);
+  h.run();
+  auto v = OpHarness::values<float>(y);
+  EXPECT_FLOAT_EQ(v[0], 0.0f);
+  EXPECT_NEAR(v[1], 0.761594f, 1e-6);
+  EXPECT_NEAR(v[2], -0.761594f, 1e-6);
+}
+
+}  // namespace
+}  // namespace pocketrec::tfl
