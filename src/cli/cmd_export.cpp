@@ -39,6 +39,8 @@ void register_export(CLI::App& app) {
     options.reference_io = *io == "reference";
     options.quantize_int8 = *quantize == "int8";
     ExportResult result = export_tflite(*loaded.model, loaded.catalog, options);
+    auto parent = std::filesystem::path(*out).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
     write_file_atomically(*out, std::string(result.bytes.begin(), result.bytes.end()));
     std::printf("wrote %s: %s encoder, %zu bytes, %d-row tables (%s ids), top %d%s\n", out->c_str(),
                 loaded.model->config().encoder.c_str(), result.bytes.size(), result.vocabulary,

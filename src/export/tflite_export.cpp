@@ -24,6 +24,10 @@ using Act = tflite::ActivationFunctionType;
 // and a top-K with K <= items never returns them.
 constexpr float kNotAnItem = -1e30f;
 
+// Smaller weight matrices stay float32 under --quantize int8: their scales would cost more than
+// the bytes saved.
+constexpr int64_t kMinQuantizedWeights = 1024;
+
 // Largest external id accepted for an id-space export: tables grow to max id + 1 rows.
 constexpr int64_t kMaxExternalId = 1 << 24;
 
@@ -130,7 +134,7 @@ class GraphBuilder {
 
   int fc(int input, const std::vector<float>& weight, int units, int in_size, int bias, Act act,
          const std::string& name) {
-    int w = g.add_floats(name + "/weight", Shape{units, in_size}, weight);
+    int w = weights(name + "/weight", Shape{units, in_size}, weight);
     Shape in = g.shape(input);
     int rows = static_cast<int>(in.elements() / in_size);
     int out = g.add_tensor(name, DType::kFloat32, Shape{rows, units});
@@ -138,6 +142,27 @@ class GraphBuilder {
              tfl::options<tflite::FullyConnectedOptions>(
                  [act](auto& fbb) { return tflite::CreateFullyConnectedOptions(fbb, act); }));
     return out;
+  }
+  // A weight matrix (output channels first). With --quantize int8 it is stored int8 with one
+  // scale per output channel and dequantized by the graph: weight-only quantization, so the
+  // activations stay float and the scores equal dot(x, q_row) * scale_row, as in pocketrec's own
+  // int8 kernel. Runtimes fold the constant DEQUANTIZE once at load.
+  int weights(const std::string& name, const Shape& shape, const std::vector<float>& values) {
+    if (!options_.quantize_int8 || shape.elements() < kMinQuantizedWeights) {
+      return g.add_floats(name, shape, values);
+    }
+    const int rows = shape[0];
+    const int cols = static_cast<int>(shape.elements() / rows);
+    QuantizedRows q = quantize_rows(values, rows, cols);
+    tfl::Quantization quant;
+    quant.scale = q.scales;
+    quant.zero_point.assign(q.scales.size(), 0);
+    quant.axis = 0;
+    int w8 = g.add_constant(name + "_int8", DType::kInt8, shape, q.values.data(), q.values.size(),
+                            quant);
+    int w = g.add_tensor(name, DType::kFloat32, shape);
+    g.add_op(tfl::op(Op::DEQUANTIZE), {w8}, {w}, nullptr, 2);
+    return w;
   }
   int bias(const std::vector<float>& values, const std::string& name) {
     return g.add_floats(name + "/bias", Shape{static_cast<int>(values.size())}, values);
@@ -233,7 +258,7 @@ class GraphBuilder {
           }
         }
       }
-      int wf = g.add_floats(name + "/filter", Shape{filters, 1, k, channels}, filter);
+      int wf = weights(name + "/filter", Shape{filters, 1, k, channels}, filter);
       int wb = bias(row_block(b, 0, 0, filters), name);
       steps = (steps + k - 1) / k;
       int y = g.add_tensor(name, DType::kFloat32, Shape{1, 1, steps, filters});
@@ -274,8 +299,8 @@ class GraphBuilder {
       std::string name = prefix + "/x_" + gate_names[q];
       x_gate[q] = fc(x2, transposed_columns(w_in, q * units, units), units, dim,
                      bias(row_block(b, 0, q * units, units), name), Act::NONE, name);
-      r_gate[q] = g.add_floats(prefix + "/recurrent_" + gate_names[q], Shape{units, units},
-                               transposed_columns(w_rec, q * units, units));
+      r_gate[q] = weights(prefix + "/recurrent_" + gate_names[q], Shape{units, units},
+                          transposed_columns(w_rec, q * units, units));
     }
     int mask = reshape_float(valid, Shape{length, 1}, "step_mask");
     int h = g.add_floats(prefix + "/h0", Shape{1, units}, std::vector<float>(units, 0.0f));
@@ -386,26 +411,13 @@ class GraphBuilder {
     }
     int bias_t = g.add_floats("label_bias", Shape{space_.rows}, label_bias);
     int scores = g.add_tensor("scores", DType::kFloat32, Shape{1, space_.rows});
-    if (options_.quantize_int8) {
-      QuantizedRows q = quantize_rows(label, space_.rows, width);
-      tfl::Quantization quant;
-      quant.scale = q.scales;
-      quant.zero_point.assign(q.scales.size(), 0);
-      quant.axis = 0;
-      int w8 = g.add_constant("label_embedding_int8", DType::kInt8, Shape{space_.rows, width},
-                              q.values.data(), q.values.size(), quant);
-      // Weight-only quantization: the user vector stays float, so scores are exactly
-      // dot(user, q_row) * scale_row, the same as pocketrec's int8 scoring kernel.
-      int w = g.add_tensor("label_embedding", DType::kFloat32, Shape{space_.rows, width});
-      g.add_op(tfl::op(Op::DEQUANTIZE), {w8}, {w}, nullptr, 2);
-      g.add_op(tfl::op(Op::FULLY_CONNECTED), {x, w, bias_t}, {scores});
-    } else {
-      int w = g.add_floats("label_embedding", Shape{space_.rows, width}, label);
-      g.add_op(tfl::op(Op::FULLY_CONNECTED), {x, w, bias_t}, {scores});
-    }
+    int w = weights("label_embedding", Shape{space_.rows, width}, label);
+    g.add_op(tfl::op(Op::FULLY_CONNECTED), {x, w, bias_t}, {scores});
     int flat = reshape(scores, Shape{space_.rows}, "scores_flat");
     int k = g.add_ints("top_k", Shape{}, {result.top_k});
-    int top_values = g.add_tensor("top_values", DType::kFloat32, Shape{result.top_k});
+    // Default layout: the top values are the scores; reference: sigmoid of them, as the starters.
+    int top_values = g.add_tensor(options_.reference_io ? "top_values" : "top_prediction_scores",
+                                  DType::kFloat32, Shape{result.top_k});
     int top_ids = g.add_tensor("top_prediction_ids", DType::kInt32, Shape{result.top_k});
     int top_scores;
     if (options_.reference_io) {
@@ -443,7 +455,6 @@ ExportResult export_tflite(const DualEncoder& model, const Catalog& catalog,
   }
   IdSpace space = make_id_space(catalog, options.reference_io);
   GraphBuilder builder(model, space, options);
-  // The top values are renamed in the default layout: the scores are the raw dot products.
   ExportResult result = builder.build();
   tfl::ModelInfo info;
   info.encoder = config.encoder;

@@ -1,11 +1,15 @@
 #include "tflite/interpreter.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace pocketrec::tfl {
 namespace {
 
 constexpr size_t kAlign = 64;
+// Recommendation graphs need kilobytes to a few megabytes of working memory; a file asking for
+// more than this is broken or hostile.
+constexpr size_t kMaxArenaBytes = size_t{1} << 30;
 size_t aligned(size_t n) {
   return (n + kAlign - 1) / kAlign * kAlign;
 }
@@ -50,10 +54,16 @@ Interpreter::Interpreter(std::shared_ptr<const Model> model) : model_(std::move(
   }
   // Plan: every non-constant tensor and every scratch area gets its own aligned slice.
   size_t total = kAlign;
+  auto reserve = [&](size_t bytes) {
+    total += aligned(bytes);
+    if (bytes > kMaxArenaBytes || total > kMaxArenaBytes) {
+      throw Error(model_->origin() + ": the graph needs more than 1 GiB of working memory");
+    }
+  };
   for (const Tensor& t : tensors_) {
-    if (!t.constant) total += aligned(static_cast<size_t>(t.elements()) * dtype_size(t.type));
+    if (!t.constant) reserve(static_cast<size_t>(t.elements()) * dtype_size(t.type));
   }
-  for (const OpContext& ctx : contexts_) total += aligned(ctx.scratch_bytes);
+  for (const OpContext& ctx : contexts_) reserve(ctx.scratch_bytes);
   arena_.assign(total / sizeof(uint64_t), 0);
   auto* base = reinterpret_cast<std::byte*>(arena_.data());
   size_t misalign = reinterpret_cast<uintptr_t>(base) % kAlign;
@@ -67,6 +77,19 @@ Interpreter::Interpreter(std::shared_ptr<const Model> model) : model_(std::move(
   for (OpContext& ctx : contexts_) {
     ctx.scratch = cursor;
     cursor += aligned(ctx.scratch_bytes);
+  }
+  // Constant folding: an operator whose inputs are all constant (a DEQUANTIZE of int8 weights, a
+  // recurrent step on the zero initial state) runs once here, never per query.
+  std::vector<uint8_t> fixed(tensors_.size(), 0);
+  for (size_t i = 0; i < tensors_.size(); ++i) fixed[i] = tensors_[i].constant;
+  folded_.assign(ops.size(), 0);
+  for (size_t o = 0; o < ops.size(); ++o) {
+    bool all_fixed = true;
+    for (int index : ops[o].inputs) all_fixed = all_fixed && (index < 0 || fixed[index]);
+    if (!all_fixed) continue;
+    kernels_[o]->eval(contexts_[o]);
+    folded_[o] = 1;
+    for (int index : ops[o].outputs) fixed[index] = 1;
   }
 }
 
@@ -84,6 +107,10 @@ int Interpreter::find_output(const std::string& name) const {
   return -1;
 }
 
+size_t Interpreter::folded_ops() const {
+  return static_cast<size_t>(std::count(folded_.begin(), folded_.end(), 1));
+}
+
 void Interpreter::reset_variables() {
   for (Tensor& t : tensors_) {
     if (t.is_variable) std::memset(t.data, 0, t.bytes);
@@ -91,7 +118,9 @@ void Interpreter::reset_variables() {
 }
 
 void Interpreter::invoke() {
-  for (size_t o = 0; o < contexts_.size(); ++o) kernels_[o]->eval(contexts_[o]);
+  for (size_t o = 0; o < contexts_.size(); ++o) {
+    if (!folded_[o]) kernels_[o]->eval(contexts_[o]);
+  }
 }
 
 }  // namespace pocketrec::tfl

@@ -32,6 +32,7 @@ class Interpreter {
   void reset_variables();
   void invoke();
   size_t arena_bytes() const { return arena_.size() * sizeof(uint64_t); }
+  size_t folded_ops() const;
 
  private:
   std::shared_ptr<const Model> model_;
@@ -39,6 +40,7 @@ class Interpreter {
   std::vector<std::vector<Tensor*>> op_inputs_, op_outputs_;
   std::vector<OpContext> contexts_;
   std::vector<const Kernel*> kernels_;
+  std::vector<uint8_t> folded_;  // evaluated once at construction
   std::vector<uint64_t> arena_;
 };
 

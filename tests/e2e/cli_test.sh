@@ -41,6 +41,33 @@ for encoder in cnn gru lstm; do
   [ "$(wc -l < "$work/rnn_rec.txt")" -eq 3 ] || fail "$encoder recommend did not print 3 lines"
 done
 
+# Export to .tflite: the exported graph recommends what the trained model does.
+for encoder in model cnn gru lstm; do
+  "$bin" export --model "$work/$encoder.pkrec" --out "$work/$encoder.tflite" --top-k 50 > /dev/null \
+    || fail "$encoder export failed"
+  "$bin" recommend --model "$work/$encoder.pkrec" --history "1,2,3" -k 5 | awk '{print $2}' \
+    > "$work/want.txt"
+  "$bin" recommend --model "$work/$encoder.tflite" --history "1,2,3" -k 5 | awk '{print $2}' \
+    > "$work/got.txt"
+  cmp -s "$work/want.txt" "$work/got.txt" || fail "$encoder .tflite recommends differently"
+done
+"$bin" export --model "$work/model.pkrec" --out "$work/app/model.tflite" --io reference \
+  --quantize int8 > /dev/null || fail "reference export failed"
+[ -s "$work/app/config.json" ] && [ -s "$work/app/sorted_movie_vocab.json" ] \
+  || fail "reference export wrote no config.json / sorted_movie_vocab.json"
+grep -q '"outputIdsIndex": 0' "$work/app/config.json" || fail "config.json lacks outputIdsIndex"
+"$bin" recommend --model "$work/app/model.tflite" --history "1,2,3" -k 3 --json | grep -q '"title"' \
+  || fail "int8 reference export does not recommend"
+starter="$(dirname "$0")/../../../shared/reference/tflite"
+if [ -f "$starter/model_history10_top100.tflite" ]; then
+  "$bin" recommend --model "$starter/recommendation_cnn_i10o100.tflite" --history 260,1196,1210 \
+    --catalog "$starter/sorted_movie_vocab.json" -k 3 > "$work/starter.txt"
+  [ "$(wc -l < "$work/starter.txt")" -eq 3 ] || fail "starter CNN did not give 3 movies"
+  if grep -E '^ *[0-9]+\. +(260|1196|1210) ' "$work/starter.txt"; then fail "starter returned the history"; fi
+else
+  echo "skipping the starter-model checks: ../shared/reference is absent"
+fi
+
 # Causal (every-step) training of a recurrent encoder; refused for BOW with a clear error.
 "$bin" train --data "$work/prepared" --out "$work/causal.pkrec" --encoder gru --causal -L 20 \
   --epochs 2 --dim 16 --quiet > /dev/null || fail "causal gru training failed"
@@ -64,4 +91,9 @@ if "$bin" recommend --model "$work/truncated.pkrec" --history 1 2> "$work/err.tx
   fail "truncated model accepted"
 fi
 grep -q "error:" "$work/err.txt" || fail "truncated model lacks an error line"
+head -c 3000 "$work/model.tflite" > "$work/truncated.tflite"
+if "$bin" recommend --model "$work/truncated.tflite" --history 1 2> "$work/err.txt"; then
+  fail "truncated .tflite accepted"
+fi
+grep -q "truncated.tflite" "$work/err.txt" || fail "truncated .tflite error does not name the file"
 echo "cli end-to-end: ok"
