@@ -1,5 +1,7 @@
 #include "cli/cli_common.hpp"
 
+#include <fstream>
+
 #include <cstdio>
 
 #include "core/error.hpp"
@@ -138,6 +140,13 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (seed->count()) train.seed = seed_value;
   if (split->count()) train.split = split_value;
   if (causal->count()) train.causal = true;
+}
+
+bool is_tflite_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char header[8] = {};
+  in.read(header, sizeof header);
+  return in.gcount() == 8 && std::string(header + 4, 4) == "TFL3";
 }
 
 }  // namespace pocketrec::cli

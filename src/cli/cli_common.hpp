@@ -70,4 +70,7 @@ struct ModelArgs {
 
 std::vector<int> parse_int_list(const std::string& text, const std::string& what);
 
+// True when the file starts like a TFLite FlatBuffer (identifier "TFL3" at byte 4).
+bool is_tflite_file(const std::string& path);
+
 }  // namespace pocketrec::cli

@@ -3,6 +3,7 @@
 #include "cli/cli_common.hpp"
 #include "cli/commands.hpp"
 #include "cli/pipeline.hpp"
+#include "eval/tflite_scorer.hpp"
 #include "model/model_file.hpp"
 
 namespace pocketrec::cli {
@@ -28,6 +29,31 @@ void register_eval(CLI::App& app) {
   command->add_flag("--json", *json, "Print JSON instead of tables");
   command->add_option("--threads", *threads, "Threads (default: all cores)");
   command->callback([=] {
+    if (is_tflite_file(*model_path)) {
+      auto model = tfl::Model::load_file(*model_path);
+      runtime::TfliteRecommender recommender(model);
+      Catalog catalog;
+      for (const auto& entry : recommender.catalog()) {
+        catalog.add({entry.id, entry.title, entry.genres, 0, entry.count});
+      }
+      auto dataset = load_dataset_reporting(*data);
+      size_t dropped = align_to_catalog(dataset, catalog, data->min_length);
+      if (dropped) {
+        std::fprintf(stderr, "%zu interactions with items the model does not know were dropped\n",
+                     dropped);
+      }
+      if (static_cast<size_t>(recommender.model_top_k()) < catalog.size()) {
+        std::fprintf(stderr,
+                     "note: the graph returns its top %d of %zu items; targets ranked below count "
+                     "as misses (export with --top-k %zu for exact full-ranking metrics)\n",
+                     recommender.model_top_k(), catalog.size(), catalog.size());
+      }
+      auto split = make_split(dataset, *split_name, *seed);
+      auto report = evaluate_and_print(tflite_scorer(model, recommender, dataset), dataset, split,
+                                       !*keep_seen, *baselines, *threads, !*json);
+      if (*json) std::printf("%s\n", report.dump(2).c_str());
+      return;
+    }
     auto loaded = load_model(*model_path);
     auto dataset = load_dataset_reporting(*data);
     size_t dropped = align_to_catalog(dataset, loaded.catalog, data->min_length);

@@ -2,6 +2,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_common.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/text.hpp"
@@ -11,13 +12,6 @@
 
 namespace pocketrec::cli {
 namespace {
-
-bool is_tflite(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char header[8] = {};
-  in.read(header, sizeof header);
-  return in.gcount() == 8 && std::string(header + 4, 4) == "TFL3";
-}
 
 // The Android sample's sorted_movie_vocab.json: [{"id", "title", "genres", "count"}].
 std::vector<tfl::CatalogEntry> read_movie_vocab(const std::string& path) {
@@ -112,7 +106,7 @@ void register_recommend(CLI::App& app) {
     for (auto part : split(*history, ",")) {
       if (!trim(part).empty()) ids.emplace_back(trim(part));
     }
-    if (is_tflite(*model_path)) {
+    if (is_tflite_file(*model_path)) {
       recommend_tflite(*model_path, *catalog, ids, *k, *keep_history, *json);
       return;
     }

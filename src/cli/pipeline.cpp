@@ -29,6 +29,13 @@ TrainedModel train_model(const Dataset& dataset, const Split& split, ModelConfig
 nlohmann::json evaluate_and_print(const DualEncoder& model, const Dataset& dataset,
                                   const Split& split, bool exclude_seen, bool baselines,
                                   int threads, bool print) {
+  return evaluate_and_print(model_scorer(model, dataset), dataset, split, exclude_seen, baselines,
+                            threads, print);
+}
+
+nlohmann::json evaluate_and_print(const CaseScorer& scorer, const Dataset& dataset,
+                                  const Split& split, bool exclude_seen, bool baselines,
+                                  int threads, bool print) {
   ThreadPool pool(threads > 0 ? threads : default_thread_count());
   EvalOptions options;
   options.exclude_seen = exclude_seen;
@@ -37,7 +44,7 @@ nlohmann::json evaluate_and_print(const DualEncoder& model, const Dataset& datas
                         (exclude_seen ? "seen items excluded" : "seen items kept");
   nlohmann::json report = {{"protocol", split.protocol}, {"exclude_seen", exclude_seen}};
   auto started = std::chrono::steady_clock::now();
-  auto metrics = evaluate(model_scorer(model, dataset), dataset, split.test, options, pool);
+  auto metrics = evaluate(scorer, dataset, split.test, options, pool);
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report["model"] = metrics.to_json();

@@ -6,6 +6,7 @@
 
 #include "data/dataset.hpp"
 #include "data/split.hpp"
+#include "eval/evaluator.hpp"
 #include "eval/metrics.hpp"
 #include "model/dual_encoder.hpp"
 #include "train/trainer.hpp"
@@ -24,6 +25,9 @@ TrainedModel train_model(const Dataset& dataset, const Split& split, ModelConfig
 // Evaluates the model (and, with baselines, popularity and Markov) on the split's test cases;
 // prints the tables to stdout and returns everything as JSON.
 nlohmann::json evaluate_and_print(const DualEncoder& model, const Dataset& dataset,
+                                  const Split& split, bool exclude_seen, bool baselines,
+                                  int threads, bool print);
+nlohmann::json evaluate_and_print(const CaseScorer& scorer, const Dataset& dataset,
                                   const Split& split, bool exclude_seen, bool baselines,
                                   int threads, bool print);
 

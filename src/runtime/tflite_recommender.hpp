@@ -36,12 +36,14 @@ class TfliteRecommender {
   int model_top_k() const;
   const std::vector<tfl::CatalogEntry>& catalog() const { return catalog_; }
   tfl::Interpreter& interpreter() { return interpreter_; }
-  // The graph id of an external id, or -1.
+  // The graph id of an external id, or -1; and back ("" for ids that are not items).
   int32_t graph_id(const std::string& external) const;
+  std::string external_id(int32_t graph_id) const;
+  // Output positions of the top-K ids and scores.
+  int ids_output() const { return ids_output_; }
+  int scores_output() const { return scores_output_; }
 
  private:
-  std::string external_id(int32_t graph_id) const;
-
   std::shared_ptr<const tfl::Model> model_;
   tfl::Interpreter interpreter_;
   std::optional<tfl::ModelInfo> info_;

@@ -51,6 +51,11 @@ for encoder in model cnn gru lstm; do
     > "$work/got.txt"
   cmp -s "$work/want.txt" "$work/got.txt" || fail "$encoder .tflite recommends differently"
 done
+# Evaluating a full-ranking export gives the trained model's metrics.
+"$bin" export --model "$work/gru.pkrec" --out "$work/gru_all.tflite" --top-k 100000 > /dev/null
+want=$("$bin" eval --model "$work/gru.pkrec" --data "$work/prepared" --json | grep '"mrr"' | head -1)
+got=$("$bin" eval --model "$work/gru_all.tflite" --data "$work/prepared" --json | grep '"mrr"' | head -1)
+[ -n "$want" ] && [ "$want" = "$got" ] || fail "eval of the .tflite export differs: $want vs $got"
 "$bin" export --model "$work/model.pkrec" --out "$work/app/model.tflite" --io reference \
   --quantize int8 > /dev/null || fail "reference export failed"
 [ -s "$work/app/config.json" ] && [ -s "$work/app/sorted_movie_vocab.json" ] \
