@@ -4,6 +4,7 @@
 // runs per query on memory planned from those answers and must not allocate.
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "core/error.hpp"
 #include "tflite/tensor.hpp"
@@ -28,8 +29,10 @@ struct OpContext {
   Tensor* optional_input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }
   Tensor& output(size_t i) const;
   [[noreturn]] void fail(const std::string& problem) const;
-  void require(bool ok, const std::string& problem) const {
-    if (!ok) fail(problem);
+  // A string_view, so a literal message costs nothing when the check passes (eval must not
+  // allocate).
+  void require(bool ok, std::string_view problem) const {
+    if (!ok) fail(std::string(problem));
   }
   void require_inputs(size_t min, size_t max) const;
   void require_outputs(size_t n) const;

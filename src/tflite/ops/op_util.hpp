@@ -19,8 +19,12 @@ const T* options_as(const OpContext& ctx) {
   return ctx.options->builtin_options_as<T>();
 }
 
-// The values of a constant int32/int64 tensor (axes, shapes, k).
+// The values of a constant int32/int64 tensor (axes, shapes, k). Allocates: prepare() only.
 std::vector<int64_t> constant_ints(const OpContext& ctx, const Tensor& t, const char* what);
+// Element i of a constant int32/int64 tensor that prepare() already checked; for eval().
+inline int64_t constant_at(const Tensor& t, int64_t i) {
+  return t.type == DType::kInt32 ? t.as<int32_t>()[i] : t.as<int64_t>()[i];
+}
 
 // Normalises a possibly negative axis against `rank`.
 int normalize_axis(const OpContext& ctx, int64_t axis, int rank);

@@ -14,13 +14,14 @@ struct ReduceLayout {
 };
 
 ReduceLayout reduce_prepare(OpContext& ctx);
+ReduceLayout reduce_layout(const OpContext& ctx);  // no checks, no allocation: for eval()
 
 // out[o] = finish(fold(init, in...), count) over the reduced axes.
 template <typename Fold, typename Finish>
 void reduce_eval(OpContext& ctx, float init, Fold fold, Finish finish) {
   const Tensor& in = ctx.input(0);
   Tensor& out = ctx.output(0);
-  ReduceLayout layout = reduce_prepare(ctx);
+  ReduceLayout layout = reduce_layout(ctx);
   float* y = out.as<float>();
   const int64_t n_out = out.elements();
   for (int64_t i = 0; i < n_out; ++i) y[i] = init;

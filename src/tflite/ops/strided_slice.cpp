@@ -17,12 +17,15 @@ struct Plan {
 Plan make_plan(const OpContext& ctx) {
   const Tensor& in = ctx.input(0);
   const int rank = in.shape.rank;
-  auto begin = constant_ints(ctx, ctx.input(1), "begin");
-  auto end = constant_ints(ctx, ctx.input(2), "end");
-  auto strides = constant_ints(ctx, ctx.input(3), "strides");
-  ctx.require(begin.size() == static_cast<size_t>(rank) && end.size() == begin.size() &&
-                  strides.size() == begin.size(),
-              "begin, end and strides must each have " + std::to_string(rank) + " values");
+  const Tensor& begin_t = ctx.input(1);
+  const Tensor& end_t = ctx.input(2);
+  const Tensor& strides_t = ctx.input(3);
+  std::array<int64_t, kMaxRank> begin{}, end{}, strides{};
+  for (int i = 0; i < rank; ++i) {
+    begin[i] = constant_at(begin_t, i);
+    end[i] = constant_at(end_t, i);
+    strides[i] = constant_at(strides_t, i);
+  }
   int begin_mask = 0, end_mask = 0, shrink = 0;
   bool offset = false;
   if (const auto* opt = options_as<tflite::StridedSliceOptions>(ctx)) {
@@ -70,7 +73,13 @@ Plan make_plan(const OpContext& ctx) {
 void prepare(OpContext& ctx) {
   ctx.require_inputs(4, 4);
   ctx.require_outputs(1);
-  ctx.require(ctx.input(0).shape.rank <= 5, "input rank above 5");
+  const int rank = ctx.input(0).shape.rank;
+  ctx.require(rank <= 5, "input rank above 5");
+  for (int i = 1; i <= 3; ++i) {
+    const char* what = i == 1 ? "begin" : i == 2 ? "end" : "strides";
+    ctx.require(static_cast<int>(constant_ints(ctx, ctx.input(i), what).size()) == rank,
+                std::string(what) + " must have " + std::to_string(rank) + " values");
+  }
   Plan p = make_plan(ctx);
   ctx.set_output(0, p.out, ctx.input(0).type);
 }

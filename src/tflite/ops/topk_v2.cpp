@@ -9,9 +9,7 @@ namespace pocketrec::tfl {
 namespace {
 
 int32_t read_k(const OpContext& ctx) {
-  const Tensor& k = ctx.input(1);
-  ctx.require(k.elements() == 1, "k must have exactly one element");
-  return static_cast<int32_t>(constant_ints(ctx, k, "k")[0]);
+  return static_cast<int32_t>(constant_at(ctx.input(1), 0));
 }
 
 void prepare(OpContext& ctx) {
@@ -22,7 +20,8 @@ void prepare(OpContext& ctx) {
               "input must be float32 or int32");
   ctx.require(in.shape.rank >= 1, "input must have rank >= 1");
   const int32_t n = in.shape[in.shape.rank - 1];
-  const int32_t k = read_k(ctx);
+  ctx.require(ctx.input(1).elements() == 1, "k must have exactly one element");
+  const int32_t k = static_cast<int32_t>(constant_ints(ctx, ctx.input(1), "k")[0]);
   ctx.require(k >= 0 && k <= n,
               "k = " + std::to_string(k) + " is outside [0, " + std::to_string(n) + "]");
   Shape out = in.shape;

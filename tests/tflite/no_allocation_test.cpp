@@ -1,0 +1,56 @@
+// invoke() must not allocate: the arena is planned once at load. Counted with a replacement
+// operator new that only counts while a test asks it to.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "export/export_fixture.hpp"
+#include "tflite/interpreter.hpp"
+
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<long> allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+
+namespace pocketrec {
+namespace {
+
+TEST(Interpreter, InvokeNeverAllocates) {
+  for (const auto& c : testing::export_cases()) {
+    SCOPED_TRACE(c.name);
+    Catalog catalog = testing::make_catalog(c.config.items, true);
+    DualEncoder model = testing::make_model(c.config, 4);
+    ExportResult result = export_tflite(model, catalog, {});
+    tfl::Interpreter interp(tfl::Model::from_bytes(result.bytes.data(), result.bytes.size(), "m"));
+    const size_t arena = interp.arena_bytes();
+    int32_t* input = interp.input(0).as<int32_t>();
+    allocations = 0;
+    counting = true;
+    for (int q = 0; q < 50; ++q) {
+      for (int t = 0; t < c.config.context_length; ++t)
+        input[t] = (q + t) % 3 ? 2 * ((q * 7 + t) % 40) + 3 : 0;
+      interp.reset_variables();
+      interp.invoke();
+    }
+    counting = false;
+    EXPECT_EQ(allocations.load(), 0);
+    EXPECT_EQ(interp.arena_bytes(), arena);
+  }
+}
+
+}  // namespace
+}  // namespace pocketrec
