@@ -30,11 +30,11 @@ void register_eval(CLI::App& app) {
   command->add_option("--threads", *threads, "Threads (default: all cores)");
   command->callback([=] {
     if (is_tflite_file(*model_path)) {
-      auto model = tfl::Model::load_file(*model_path);
-      runtime::TfliteRecommender recommender(model);
+      auto recommender = Recommender::load_file(*model_path);
       Catalog catalog;
-      for (const auto& entry : recommender.catalog()) {
-        catalog.add({entry.id, entry.title, entry.genres, 0, entry.count});
+      for (uint32_t i = 0; i < recommender->item_count(); ++i) {
+        const Item& item = recommender->item(i);
+        catalog.add({item.id, item.title, item.genres, 0, item.count});
       }
       auto dataset = load_dataset_reporting(*data);
       size_t dropped = align_to_catalog(dataset, catalog, data->min_length);
@@ -42,14 +42,15 @@ void register_eval(CLI::App& app) {
         std::fprintf(stderr, "%zu interactions with items the model does not know were dropped\n",
                      dropped);
       }
-      if (static_cast<size_t>(recommender.model_top_k()) < catalog.size()) {
+      const auto& summary = recommender->summary();
+      if (!summary.fast_path && static_cast<size_t>(summary.graph_top_k) < catalog.size()) {
         std::fprintf(stderr,
-                     "note: the graph returns its top %d of %zu items; targets ranked below count "
-                     "as misses (export with --top-k %zu for exact full-ranking metrics)\n",
-                     recommender.model_top_k(), catalog.size(), catalog.size());
+                     "note: this graph only returns its top %d of %zu items; targets ranked below "
+                     "count as misses\n",
+                     summary.graph_top_k, catalog.size());
       }
       auto split = make_split(dataset, *split_name, *seed);
-      auto report = evaluate_and_print(tflite_scorer(model, recommender, dataset), dataset, split,
+      auto report = evaluate_and_print(tflite_scorer(recommender, dataset), dataset, split,
                                        !*keep_seen, *baselines, *threads, !*json);
       if (*json) std::printf("%s\n", report.dump(2).c_str());
       return;

@@ -7,14 +7,14 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "model/model_file.hpp"
+#include "pocketrec/recommender.hpp"
 #include "runtime/recommend.hpp"
-#include "runtime/tflite_recommender.hpp"
 
 namespace pocketrec::cli {
 namespace {
 
 // The Android sample's sorted_movie_vocab.json: [{"id", "title", "genres", "count"}].
-std::vector<tfl::CatalogEntry> read_movie_vocab(const std::string& path) {
+std::vector<Item> read_movie_vocab(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error(path + ": cannot open the catalog");
   nlohmann::json j;
@@ -24,13 +24,13 @@ std::vector<tfl::CatalogEntry> read_movie_vocab(const std::string& path) {
     throw Error(path + ": not valid JSON: " + e.what());
   }
   if (!j.is_array()) throw Error(path + ": expected a JSON array of movies");
-  std::vector<tfl::CatalogEntry> items;
+  std::vector<Item> items;
   for (size_t i = 0; i < j.size(); ++i) {
     const auto& m = j[i];
     if (!m.is_object() || !m.contains("id")) {
       throw Error(path + ": entry " + std::to_string(i) + " has no id");
     }
-    tfl::CatalogEntry e;
+    Item e;
     e.id = m["id"].is_string() ? m["id"].get<std::string>() : m["id"].dump();
     e.title = m.value("title", "");
     if (m.contains("genres") && m["genres"].is_array()) {
@@ -45,38 +45,45 @@ std::vector<tfl::CatalogEntry> read_movie_vocab(const std::string& path) {
 
 void recommend_tflite(const std::string& path, const std::string& catalog_path,
                       const std::vector<std::string>& ids, int k, bool keep_history, bool json) {
-  std::optional<std::vector<tfl::CatalogEntry>> catalog;
-  if (!catalog_path.empty()) catalog = read_movie_vocab(catalog_path);
-  runtime::TfliteRecommender recommender(tfl::Model::load_file(path), std::move(catalog));
+  ModelLoadOptions options;
+  if (!catalog_path.empty()) options.catalog = read_movie_vocab(catalog_path);
+  auto recommender = Recommender::load_file(path, std::move(options));
   std::vector<std::string> unknown;
-  auto results = recommender.recommend(ids, k, !keep_history, &unknown);
+  std::vector<uint32_t> history;
+  for (const auto& id : ids) {
+    if (auto item = recommender->find(id)) {
+      history.push_back(*item);
+    } else {
+      unknown.push_back(id);
+    }
+  }
   if (!unknown.empty()) {
     std::fprintf(stderr, "ignored %zu unknown item id(s): %s\n", unknown.size(),
                  join(unknown, ", ").c_str());
   }
+  Session session(recommender);
+  Query query;
+  query.history = history;
+  query.k = k;
+  query.exclude_history = !keep_history;
+  std::vector<Result> results;
+  session.recommend(query, results);
   if (json) {
     auto items = nlohmann::json::array();
     for (const auto& r : results) {
-      nlohmann::json item = {{"id", r.id}, {"score", r.score}};
-      if (r.item) {
-        item["title"] = r.item->title;
-        item["genres"] = r.item->genres;
-      }
-      items.push_back(item);
+      const Item& item = recommender->item(r.item);
+      items.push_back(
+          {{"id", item.id}, {"title", item.title}, {"genres", item.genres}, {"score", r.score}});
     }
     nlohmann::json out = {{"items", items}, {"unknown_ids", unknown}};
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
   for (size_t i = 0; i < results.size(); ++i) {
-    std::string label;
-    if (results[i].item) {
-      label = results[i].item->title;
-      if (!results[i].item->genres.empty())
-        label += " (" + join(results[i].item->genres, "|") + ")";
-    }
-    std::printf("%3zu. %-8s %8.4f  %s\n", i + 1, results[i].id.c_str(), results[i].score,
-                label.c_str());
+    const Item& item = recommender->item(results[i].item);
+    std::string label = item.title;
+    if (!item.genres.empty()) label += " (" + join(item.genres, "|") + ")";
+    std::printf("%3zu. %-8s %8.4f  %s\n", i + 1, item.id.c_str(), results[i].score, label.c_str());
   }
 }
 

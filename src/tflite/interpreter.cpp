@@ -117,8 +117,9 @@ void Interpreter::reset_variables() {
   }
 }
 
-void Interpreter::invoke() {
-  for (size_t o = 0; o < contexts_.size(); ++o) {
+void Interpreter::invoke_until(size_t end) {
+  end = std::min(end, contexts_.size());
+  for (size_t o = 0; o < end; ++o) {
     if (!folded_[o]) kernels_[o]->eval(contexts_[o]);
   }
 }

@@ -5,7 +5,7 @@
 
 #include "data/context_window.hpp"
 #include "export/export_fixture.hpp"
-#include "runtime/tflite_recommender.hpp"
+#include "pocketrec/recommender.hpp"
 #include "tflite/interpreter.hpp"
 #include "tflite/pocketrec_metadata.hpp"
 
@@ -108,19 +108,24 @@ TEST(TfliteExport, MetadataMakesTheFileAFullModel) {
   EXPECT_EQ(runtime->size(), 16u);
 
   // The recommender maps external ids both ways and drops the history from the results.
-  runtime::TfliteRecommender rec(file);
-  std::vector<std::string> unknown;
-  auto results = rec.recommend({"item-3", "nope", "item-9"}, 5, true, &unknown);
-  EXPECT_EQ(unknown, std::vector<std::string>{"nope"});
+  auto rec = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m");
+  EXPECT_FALSE(rec->find("nope").has_value());
+  std::vector<uint32_t> history{*rec->find("item-3"), *rec->find("item-9")};
+  Session session(rec);
+  Query query;
+  query.history = history;
+  query.k = 5;
+  std::vector<Result> results;
+  session.recommend(query, results);
   auto want = model_top_k(model, {3, 9}, 7);
   std::vector<std::string> expected;
   for (uint32_t row : want.rows) {
     if (row != 3 && row != 9 && expected.size() < 5) expected.push_back(catalog.item(row).id);
   }
   std::vector<std::string> got;
-  for (const auto& r : results) got.push_back(r.id);
+  for (const auto& r : results) got.push_back(rec->item(r.item).id);
   EXPECT_EQ(got, expected);
-  ASSERT_NE(results[0].item, nullptr);
+  EXPECT_EQ(rec->item(results[0].item).title, catalog.item(*catalog.find(got[0])).title);
 }
 
 TEST(TfliteExport, ReferenceIoGivesSigmoidScoresAndRawIds) {

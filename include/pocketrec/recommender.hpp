@@ -1,0 +1,124 @@
+#pragma once
+// pocketrec's runtime, the part apps embed: load a .tflite recommendation model once (an immutable
+// Recommender, shared by all threads), then answer top-K queries from one Session per thread.
+// Depends on the C++ standard library only (FlatBuffers and Highway are internal).
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#if defined(_WIN32)
+#define POCKETREC_API __declspec(dllexport)
+#else
+#define POCKETREC_API __attribute__((visibility("default")))
+#endif
+
+namespace pocketrec {
+
+namespace tfl {
+class Model;
+}
+
+struct Item {
+  std::string id;
+  std::string title;
+  std::vector<std::string> genres;
+  uint32_t count = 0;
+};
+
+struct ModelSummary {
+  std::string encoder;  // bow | cnn | gru | lstm, or "unknown" for foreign models
+  std::string layout;   // newest-last | oldest-first
+  int context_length = 0;
+  int dim = 0;             // user vector width (0 without the fast path)
+  bool quantized = false;  // int8 label table
+  bool fast_path = false;  // SIMD scoring with filters; otherwise the graph's own top-K
+  bool sigmoid_scores = false;
+  int graph_top_k = 0;
+  size_t items = 0;
+  size_t file_bytes = 0;
+  size_t table_bytes = 0;
+};
+
+struct ModelLoadOptions {
+  // Supplies or replaces the catalog (e.g. the Android sample's sorted_movie_vocab.json for the
+  // reference's starter models, which carry none).
+  std::optional<std::vector<Item>> catalog;
+};
+
+struct Query {
+  std::span<const uint32_t> history;  // item indices (0-based, see Recommender::find), oldest first
+  int k = 10;
+  bool exclude_history = true;
+  std::span<const uint32_t> allowed;  // empty: every item
+  std::span<const uint32_t> blocked;
+};
+
+struct Result {
+  uint32_t item;
+  float score;
+};
+
+class Session;
+
+class POCKETREC_API Recommender : public std::enable_shared_from_this<Recommender> {
+ public:
+  // Throws std::runtime_error (pocketrec::Error) naming the file on any problem.
+  static std::shared_ptr<const Recommender> load_file(const std::string& path,
+                                                      ModelLoadOptions options = {});
+  static std::shared_ptr<const Recommender> load_buffer(const void* data, size_t size,
+                                                        const std::string& origin,
+                                                        ModelLoadOptions options = {});
+  ~Recommender();
+  Recommender(const Recommender&) = delete;
+  Recommender& operator=(const Recommender&) = delete;
+
+  size_t item_count() const;
+  const Item& item(uint32_t index) const;
+  std::optional<uint32_t> find(std::string_view id) const;
+  const ModelSummary& summary() const;
+  std::unique_ptr<Session> new_session() const;
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  Recommender();
+  static std::shared_ptr<const Recommender> from_model(std::shared_ptr<const tfl::Model> model,
+                                                       ModelLoadOptions options);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Scratch space and an interpreter for one thread; queries reuse it and do not allocate once
+// `out` has grown to k.
+class POCKETREC_API Session {
+ public:
+  explicit Session(std::shared_ptr<const Recommender> model);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Best first. Items in `blocked` (and the history, unless kept) never appear; with `allowed`,
+  // only those items can.
+  void recommend(const Query& query, std::vector<Result>& out);
+  // Items whose label vectors are closest (cosine) to `item`'s, the item itself excluded.
+  void similar(uint32_t item, int k, std::vector<Result>& out);
+  // The user vector of a history (fast path only): what the scores are dot products with.
+  std::span<const float> encode(std::span<const uint32_t> history);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Top-K for many histories on `threads` threads (one session each); out[i] answers histories[i].
+POCKETREC_API void recommend_batch(const std::shared_ptr<const Recommender>& model,
+                                   std::span<const std::vector<uint32_t>> histories,
+                                   const Query& options, int threads,
+                                   std::vector<std::vector<Result>>& out);
+
+}  // namespace pocketrec

@@ -1,0 +1,257 @@
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <thread>
+
+#include "core/error.hpp"
+#include "runtime/recommender_impl.hpp"
+#include "tflite/interpreter.hpp"
+#include "tflite/pocketrec_metadata.hpp"
+#include "tflite_generated.h"
+
+namespace pocketrec {
+namespace {
+
+using Op = tflite::BuiltinOperator;
+
+std::optional<int64_t> to_integer(const std::string& s) {
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// The operator that writes `tensor`, or -1.
+int producer(const tfl::Model& m, int tensor) {
+  for (size_t o = 0; o < m.ops().size(); ++o) {
+    for (int out : m.ops()[o].outputs) {
+      if (out == tensor) return static_cast<int>(o);
+    }
+  }
+  return -1;
+}
+
+struct LabelScoring {
+  int fc_op = -1;
+  int user = -1;
+  int rows = 0, dim = 0;
+  const float* f32 = nullptr;
+  const int8_t* i8 = nullptr;
+  std::vector<float> scales;
+  const float* bias = nullptr;
+  bool sigmoid = false;
+};
+
+// Recognises the dual encoder's scoring tail: FULLY_CONNECTED(user [1, D], label [V, D] (constant,
+// or DEQUANTIZE of an int8 constant with per-row scales), bias [V]?) -> RESHAPE* -> TOPK_V2
+// -> (LOGISTIC). Returns nothing for graphs of any other shape; they run whole.
+std::optional<LabelScoring> find_label_scoring(const tfl::Model& m, int ids_output,
+                                               int scores_output) {
+  const auto& ops = m.ops();
+  const auto& tensors = m.tensors();
+  int topk = producer(m, m.outputs()[ids_output]);
+  if (topk < 0 || ops[topk].code != static_cast<int>(Op::TOPK_V2)) return std::nullopt;
+  LabelScoring s;
+  int scores_tensor = m.outputs()[scores_output];
+  if (scores_tensor != ops[topk].outputs[0]) {
+    int p = producer(m, scores_tensor);
+    if (p < 0 || ops[p].code != static_cast<int>(Op::LOGISTIC) ||
+        ops[p].inputs[0] != ops[topk].outputs[0]) {
+      return std::nullopt;
+    }
+    s.sigmoid = true;
+  }
+  int t = ops[topk].inputs[0];
+  int op = producer(m, t);
+  while (op >= 0 && ops[op].code == static_cast<int>(Op::RESHAPE))
+    op = producer(m, ops[op].inputs[0]);
+  if (op < 0 || ops[op].code != static_cast<int>(Op::FULLY_CONNECTED)) return std::nullopt;
+  if (const auto* o = ops[op].raw->builtin_options_as_FullyConnectedOptions();
+      o && o->fused_activation_function() != tflite::ActivationFunctionType::NONE) {
+    return std::nullopt;
+  }
+  const auto& in = ops[op].inputs;
+  if (in.size() < 2 || in[0] < 0 || in[1] < 0) return std::nullopt;
+  int w = in[1];
+  if (tensors[w].shape.rank != 2) return std::nullopt;
+  s.rows = tensors[w].shape[0];
+  s.dim = tensors[w].shape[1];
+  if (tensors[in[0]].shape.elements() != s.dim) return std::nullopt;
+  if (tensors[w].data && tensors[w].type == tfl::DType::kFloat32) {
+    s.f32 = reinterpret_cast<const float*>(tensors[w].data);
+  } else {
+    int dq = producer(m, w);
+    if (dq < 0 || ops[dq].code != static_cast<int>(Op::DEQUANTIZE)) return std::nullopt;
+    const auto& q = tensors[ops[dq].inputs[0]];
+    if (!q.data || q.type != tfl::DType::kInt8 || !q.quant.quantized()) return std::nullopt;
+    if (q.quant.scale.size() != 1 &&
+        (q.quant.axis != 0 || q.quant.scale.size() != static_cast<size_t>(s.rows))) {
+      return std::nullopt;
+    }
+    for (int64_t z : q.quant.zero_point) {
+      if (z != 0) return std::nullopt;
+    }
+    s.i8 = reinterpret_cast<const int8_t*>(q.data);
+    s.scales = q.quant.scale;
+  }
+  if (in.size() > 2 && in[2] >= 0) {
+    const auto& b = tensors[in[2]];
+    if (!b.data || b.type != tfl::DType::kFloat32 || b.shape.elements() != s.rows)
+      return std::nullopt;
+    s.bias = reinterpret_cast<const float*>(b.data);
+  }
+  s.fc_op = op;
+  s.user = in[0];
+  return s;
+}
+
+}  // namespace
+
+Recommender::Recommender() : impl_(std::make_unique<Impl>()) {}
+Recommender::~Recommender() = default;
+
+std::shared_ptr<const Recommender> Recommender::load_file(const std::string& path,
+                                                          ModelLoadOptions options) {
+  return from_model(tfl::Model::load_file(path), std::move(options));
+}
+
+std::shared_ptr<const Recommender> Recommender::load_buffer(const void* data, size_t size,
+                                                            const std::string& origin,
+                                                            ModelLoadOptions options) {
+  return from_model(tfl::Model::from_bytes(data, size, origin), std::move(options));
+}
+
+std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const tfl::Model> model,
+                                                           ModelLoadOptions options) {
+  std::shared_ptr<Recommender> r(new Recommender());
+  r->impl_->model = model;
+  Impl& d = *r->impl_;
+  const std::string& origin = model->origin();
+
+  std::optional<tfl::ModelInfo> info;
+  if (auto text = model->metadata(tfl::kInfoMetadata)) info = tfl::parse_model_info(*text, origin);
+  bool rows_are_ids = info ? info->external_ids : true;
+  d.newest_last = info && info->layout == "newest-last";
+  d.summary.encoder = info ? info->encoder : "unknown";
+  d.summary.layout = d.newest_last ? "newest-last" : "oldest-first";
+  d.summary.file_bytes = model->file_size();
+
+  // The graph: one int32 history input; top-K outputs bound by name, else by dtype.
+  tfl::Interpreter probe(model);
+  if (probe.input_count() != 1 || probe.input(0).type != tfl::DType::kInt32 ||
+      probe.input(0).elements() < 1) {
+    throw Error(origin + ": expected one int32 history input");
+  }
+  d.context_length = static_cast<int>(probe.input(0).elements());
+  d.ids_output = probe.find_output("top_prediction_ids");
+  d.scores_output = probe.find_output("top_prediction_scores");
+  for (size_t i = 0; i < probe.output_count(); ++i) {
+    const auto& t = probe.output(i);
+    if (d.ids_output < 0 && t.type == tfl::DType::kInt32) d.ids_output = static_cast<int>(i);
+    if (d.scores_output < 0 && t.type == tfl::DType::kFloat32)
+      d.scores_output = static_cast<int>(i);
+  }
+  if (d.ids_output < 0 || d.scores_output < 0 ||
+      probe.output(d.ids_output).elements() != probe.output(d.scores_output).elements()) {
+    throw Error(origin + ": expected top-K outputs: int32 ids and float32 scores of one length");
+  }
+  d.summary.graph_top_k = static_cast<int>(probe.output(d.ids_output).elements());
+  d.summary.context_length = d.context_length;
+  auto scoring = find_label_scoring(*model, d.ids_output, d.scores_output);
+
+  // The catalog: given, from the metadata, or (foreign models) every graph id of the table.
+  if (options.catalog) {
+    d.items = std::move(*options.catalog);
+  } else if (auto text = model->metadata(tfl::kCatalogMetadata)) {
+    for (auto& e : tfl::parse_catalog(*text, origin)) {
+      d.items.push_back({std::move(e.id), std::move(e.title), std::move(e.genres), e.count});
+    }
+  } else if (scoring) {
+    for (int g = 1; g < scoring->rows; ++g) d.items.push_back({std::to_string(g), "", {}, 0});
+  } else {
+    throw Error(origin + ": the model has no catalog; give one (sorted_movie_vocab.json)");
+  }
+  for (uint32_t i = 0; i < d.items.size(); ++i) {
+    if (!d.by_id.emplace(d.items[i].id, i).second) {
+      throw Error(origin + ": item id '" + d.items[i].id + "' appears twice in the catalog");
+    }
+    int64_t g = i + 1;
+    if (rows_are_ids) {
+      auto v = to_integer(d.items[i].id);
+      if (!v || *v <= 0 || *v > INT32_MAX) {
+        throw Error(origin + ": catalog id '" + d.items[i].id + "' is not a positive integer id");
+      }
+      g = *v;
+    }
+    if (scoring && g >= scoring->rows) {
+      throw Error(origin + ": catalog id '" + d.items[i].id + "' is beyond the model's " +
+                  std::to_string(scoring->rows) + "-row table");
+    }
+    d.graph_id.push_back(static_cast<int32_t>(g));
+    d.item_of_graph_id[static_cast<int32_t>(g)] = i;
+  }
+  d.summary.items = d.items.size();
+
+  if (scoring) {
+    const size_t n = d.items.size();
+    std::vector<float> bias(scoring->bias ? n : 0);
+    for (size_t i = 0; i < bias.size(); ++i) bias[i] = scoring->bias[d.graph_id[i]];
+    const int dim = scoring->dim;
+    d.inv_norm.resize(n);
+    auto set_norm = [&](size_t i, auto row, float scale) {
+      double sq = 0.0;
+      for (int k = 0; k < dim; ++k) sq += double(row[k]) * row[k];
+      sq *= double(scale) * scale;
+      d.inv_norm[i] = sq > 0.0 ? static_cast<float>(1.0 / std::sqrt(sq)) : 0.0f;
+    };
+    if (scoring->f32) {
+      std::vector<float> rows(n * dim);
+      for (size_t i = 0; i < n; ++i) {
+        std::copy_n(scoring->f32 + static_cast<size_t>(d.graph_id[i]) * dim, dim,
+                    rows.begin() + i * dim);
+        set_norm(i, rows.data() + i * dim, 1.0f);
+      }
+      d.table = runtime::ScoreTable::from_float(rows, static_cast<int>(n), dim, bias, origin);
+    } else {
+      std::vector<int8_t> rows(n * dim);
+      std::vector<float> scales(n);
+      for (size_t i = 0; i < n; ++i) {
+        std::copy_n(scoring->i8 + static_cast<size_t>(d.graph_id[i]) * dim, dim,
+                    rows.begin() + i * dim);
+        scales[i] =
+            scoring->scales.size() == 1 ? scoring->scales[0] : scoring->scales[d.graph_id[i]];
+        set_norm(i, rows.data() + i * dim, scales[i]);
+      }
+      d.table =
+          runtime::ScoreTable::from_int8(rows, scales, static_cast<int>(n), dim, bias, origin);
+      d.summary.quantized = true;
+    }
+    d.encode_ops = static_cast<size_t>(scoring->fc_op);
+    d.user_tensor = scoring->user;
+    d.summary.fast_path = true;
+    d.summary.dim = dim;
+    d.summary.sigmoid_scores = scoring->sigmoid;
+    d.summary.table_bytes = d.table.bytes();
+  }
+  return r;
+}
+
+size_t Recommender::item_count() const {
+  return impl_->items.size();
+}
+const Item& Recommender::item(uint32_t index) const {
+  return impl_->items.at(index);
+}
+std::optional<uint32_t> Recommender::find(std::string_view id) const {
+  auto it = impl_->by_id.find(std::string(id));
+  if (it == impl_->by_id.end()) return std::nullopt;
+  return it->second;
+}
+const ModelSummary& Recommender::summary() const {
+  return impl_->summary;
+}
+std::unique_ptr<Session> Recommender::new_session() const {
+  return std::make_unique<Session>(shared_from_this());
+}
+
+}  // namespace pocketrec

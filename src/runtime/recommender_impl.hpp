@@ -1,0 +1,29 @@
+#pragma once
+// Internals of pocketrec::Recommender shared by the session and batch code.
+#include <unordered_map>
+
+#include "pocketrec/recommender.hpp"
+#include "runtime/score_table.hpp"
+#include "tflite/model.hpp"
+
+namespace pocketrec {
+
+struct Recommender::Impl {
+  std::shared_ptr<const tfl::Model> model;
+  ModelSummary summary;
+  std::vector<Item> items;
+  std::unordered_map<std::string, uint32_t> by_id;
+  std::vector<int32_t> graph_id;  // per item
+  std::unordered_map<int32_t, uint32_t> item_of_graph_id;
+  bool newest_last = false;
+  int context_length = 0;
+  // Graph path: the model's own top-K outputs.
+  int ids_output = -1, scores_output = -1;
+  // Fast path: run the graph up to the label scoring, then score with the table.
+  size_t encode_ops = 0;  // operators before the label FULLY_CONNECTED
+  int user_tensor = -1;
+  runtime::ScoreTable table;    // rows = items
+  std::vector<float> inv_norm;  // per item, for similar()
+};
+
+}  // namespace pocketrec

@@ -1,0 +1,15 @@
+#pragma once
+// Entry points of the Highway kernels (runtime dispatch to the best instruction set).
+#include <cstdint>
+#include <string>
+
+namespace pocketrec::runtime {
+
+// out[b * 16 + r] = bias[row] + dot(user, row) for the 16 rows of blocks [first, first + count).
+void score_blocks_f32(const float* table, const float* bias, const float* user, int dim, int first,
+                      int count, float* out);
+// The same with int8 rows: bias[row] + scale[row] * dot(user, q_row).
+void score_blocks_i8(const int8_t* table, const float* scale, const float* bias, const float* user,
+                     int dim, int first, int count, float* out);
+
+}  // namespace pocketrec::runtime

@@ -1,0 +1,126 @@
+#include "runtime/score_table.hpp"
+
+#include <cmath>
+
+#include "core/error.hpp"
+#include "runtime/score_kernels.hpp"
+
+namespace pocketrec::runtime {
+namespace {
+
+constexpr int kChunkBlocks = 16;  // 256 scores on the stack between kernel and heap
+
+void check_finite(std::span<const float> values, const std::string& origin, const char* what) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      throw Error(origin + ": the " + what + " holds a non-finite value (" +
+                  std::to_string(values[i]) + ") at " + std::to_string(i));
+    }
+  }
+}
+
+}  // namespace
+
+ScoreTable ScoreTable::from_float(std::span<const float> table, int rows, int dim,
+                                  std::span<const float> bias, const std::string& origin) {
+  check_finite(table, origin, "label table");
+  check_finite(bias, origin, "label bias");
+  ScoreTable t;
+  t.rows_ = rows;
+  t.dim_ = dim;
+  t.blocks_ = (rows + kBlockRows - 1) / kBlockRows;
+  t.f32_.assign(static_cast<size_t>(t.blocks_) * dim * kBlockRows, 0.0f);
+  t.bias_.assign(static_cast<size_t>(t.blocks_) * kBlockRows, 0.0f);
+  for (int r = 0; r < rows; ++r) {
+    const size_t block = r / kBlockRows, lane = r % kBlockRows;
+    for (int k = 0; k < dim; ++k) {
+      t.f32_[(block * dim + k) * kBlockRows + lane] = table[static_cast<size_t>(r) * dim + k];
+    }
+    if (!bias.empty()) t.bias_[r] = bias[r];
+  }
+  return t;
+}
+
+ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const float> row_scales,
+                                 int rows, int dim, std::span<const float> bias,
+                                 const std::string& origin) {
+  check_finite(row_scales, origin, "label scales");
+  check_finite(bias, origin, "label bias");
+  ScoreTable t;
+  t.rows_ = rows;
+  t.dim_ = dim;
+  t.quantized_ = true;
+  t.blocks_ = (rows + kBlockRows - 1) / kBlockRows;
+  t.i8_.assign(static_cast<size_t>(t.blocks_) * dim * kBlockRows, 0);
+  t.scale_.assign(static_cast<size_t>(t.blocks_) * kBlockRows, 0.0f);
+  t.bias_.assign(static_cast<size_t>(t.blocks_) * kBlockRows, 0.0f);
+  for (int r = 0; r < rows; ++r) {
+    const size_t block = r / kBlockRows, lane = r % kBlockRows;
+    for (int k = 0; k < dim; ++k) {
+      t.i8_[(block * dim + k) * kBlockRows + lane] = table[static_cast<size_t>(r) * dim + k];
+    }
+    t.scale_[r] = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
+    if (!bias.empty()) t.bias_[r] = bias[r];
+  }
+  return t;
+}
+
+size_t ScoreTable::bytes() const {
+  return f32_.size() * sizeof(float) + i8_.size() + (scale_.size() + bias_.size()) * sizeof(float);
+}
+
+float ScoreTable::score(const float* user, uint32_t row) const {
+  const size_t block = row / kBlockRows, lane = row % kBlockRows;
+  float s = 0.0f;
+  for (int k = 0; k < dim_; ++k) {
+    const size_t at = (block * dim_ + k) * kBlockRows + lane;
+    s += user[k] * (quantized_ ? static_cast<float>(i8_[at]) : f32_[at]);
+  }
+  return quantized_ ? s * scale_[row] + bias_[row] : s + bias_[row];
+}
+
+void ScoreTable::row(uint32_t row, float* out) const {
+  const size_t block = row / kBlockRows, lane = row % kBlockRows;
+  for (int k = 0; k < dim_; ++k) {
+    const size_t at = (block * dim_ + k) * kBlockRows + lane;
+    out[k] = quantized_ ? static_cast<float>(i8_[at]) * scale_[row] : f32_[at];
+  }
+}
+
+void ScoreTable::top_k(const float* user, std::span<const uint8_t> skip, TopK& top) const {
+  alignas(64) float chunk[kChunkBlocks * kBlockRows];
+  for (int first = 0; first < blocks_; first += kChunkBlocks) {
+    const int count = std::min(kChunkBlocks, blocks_ - first);
+    if (quantized_) {
+      score_blocks_i8(i8_.data(), scale_.data(), bias_.data(), user, dim_, first, count, chunk);
+    } else {
+      score_blocks_f32(f32_.data(), bias_.data(), user, dim_, first, count, chunk);
+    }
+    const int base = first * kBlockRows;
+    const int n = std::min(count * kBlockRows, rows_ - base);
+    float threshold = top.threshold();
+    for (int i = 0; i < n; ++i) {
+      if (chunk[i] <= threshold) continue;
+      if (!skip.empty() && skip[base + i]) continue;
+      top.push(static_cast<uint32_t>(base + i), chunk[i]);
+      threshold = top.threshold();
+    }
+  }
+}
+
+void ScoreTable::score_all(const float* user, float* out) const {
+  alignas(64) float chunk[kChunkBlocks * kBlockRows];
+  for (int first = 0; first < blocks_; first += kChunkBlocks) {
+    const int count = std::min(kChunkBlocks, blocks_ - first);
+    if (quantized_) {
+      score_blocks_i8(i8_.data(), scale_.data(), bias_.data(), user, dim_, first, count, chunk);
+    } else {
+      score_blocks_f32(f32_.data(), bias_.data(), user, dim_, first, count, chunk);
+    }
+    const int base = first * kBlockRows;
+    const int n = std::min(count * kBlockRows, rows_ - base);
+    std::copy(chunk, chunk + n, out + base);
+  }
+}
+
+}  // namespace pocketrec::runtime

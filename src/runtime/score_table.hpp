@@ -1,0 +1,53 @@
+#pragma once
+// The label table of a dual encoder laid out for scoring: rows in blocks of 16, each block stored
+// dimension-major ([block][d][16 rows]), so one vector FMA per dimension scores 16 (or 8, 4) rows
+// at once with no horizontal sums. float32, or int8 with one scale per row (weight-only: the user
+// vector stays float). Scores are computed block by block and fed to a TopK in the same pass;
+// nothing is allocated per query.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "runtime/top_k.hpp"
+
+namespace pocketrec::runtime {
+
+inline constexpr int kBlockRows = 16;
+
+class ScoreTable {
+ public:
+  // rows x dim, row-major; bias may be empty. Throws Error on NaN/inf values.
+  static ScoreTable from_float(std::span<const float> table, int rows, int dim,
+                               std::span<const float> bias, const std::string& origin);
+  static ScoreTable from_int8(std::span<const int8_t> table, std::span<const float> row_scales,
+                              int rows, int dim, std::span<const float> bias,
+                              const std::string& origin);
+
+  int rows() const { return rows_; }
+  int dim() const { return dim_; }
+  bool quantized() const { return quantized_; }
+  size_t bytes() const;
+
+  float bias(uint32_t row) const { return bias_[row]; }
+  // Row `row` as float (dequantized for int8 tables).
+  void row(uint32_t row, float* out) const;
+  // One score (dot(user, row) [* scale] + bias), for checks and the allowed-set path.
+  float score(const float* user, uint32_t row) const;
+  // Feeds every row whose `skip` byte is 0 (skip may be empty) into `top`.
+  void top_k(const float* user, std::span<const uint8_t> skip, TopK& top) const;
+  // All scores (rows values), for batch evaluation.
+  void score_all(const float* user, float* out) const;
+
+ private:
+  int rows_ = 0, dim_ = 0, blocks_ = 0;
+  bool quantized_ = false;
+  std::vector<float, std::allocator<float>> f32_;  // [block][d][16]
+  std::vector<int8_t> i8_;                         // [block][d][16]
+  std::vector<float> scale_, bias_;                // padded to blocks * 16
+};
+
+// The SIMD target the kernels run on ("AVX2", "NEON", ...).
+std::string simd_target();  // defined with the kernels
+
+}  // namespace pocketrec::runtime

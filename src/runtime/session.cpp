@@ -1,0 +1,181 @@
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "core/error.hpp"
+#include "runtime/recommender_impl.hpp"
+#include "tflite/interpreter.hpp"
+
+namespace pocketrec {
+
+struct Session::Impl {
+  std::shared_ptr<const Recommender> owner;
+  const Recommender::Impl& d;
+  tfl::Interpreter interp;
+  runtime::TopK top;
+  std::vector<uint8_t> skip;  // per item; cleared after every query
+  std::vector<uint32_t> marked;
+  std::vector<runtime::Scored> scored;
+  std::vector<float> row;
+
+  explicit Impl(std::shared_ptr<const Recommender> model)
+      : owner(std::move(model)), d(owner->impl()), interp(d.model) {
+    skip.assign(d.items.size(), 0);
+    row.resize(std::max(d.summary.dim, 1));
+  }
+
+  void check(uint32_t item) const {
+    if (item >= d.items.size()) {
+      throw Error("item index " + std::to_string(item) + " is out of range (the model has " +
+                  std::to_string(d.items.size()) + " items)");
+    }
+  }
+
+  // Lays out the newest L items of the history as the graph expects and runs `ops` operators.
+  void run_graph(std::span<const uint32_t> history, size_t ops) {
+    const size_t length = static_cast<size_t>(d.context_length);
+    const size_t n = std::min(history.size(), length);
+    int32_t* input = interp.input(0).as<int32_t>();
+    std::fill(input, input + length, 0);
+    const size_t offset = d.newest_last ? length - n : 0;
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t item = history[history.size() - n + i];
+      check(item);
+      input[offset + i] = d.graph_id[item];
+    }
+    interp.reset_variables();
+    interp.invoke_until(ops);
+  }
+
+  void mark(uint32_t item) {
+    check(item);
+    if (!skip[item]) {
+      skip[item] = 1;
+      marked.push_back(item);
+    }
+  }
+  void clear_marks() {
+    for (uint32_t item : marked) skip[item] = 0;
+    marked.clear();
+  }
+};
+
+Session::Session(std::shared_ptr<const Recommender> model)
+    : impl_(std::make_unique<Impl>(std::move(model))) {}
+Session::~Session() = default;
+
+std::span<const float> Session::encode(std::span<const uint32_t> history) {
+  Impl& s = *impl_;
+  if (!s.d.summary.fast_path) throw Error("encode needs a model with the dual-encoder fast path");
+  s.run_graph(history, s.d.encode_ops);
+  return {s.interp.tensor(s.d.user_tensor).as<float>(), static_cast<size_t>(s.d.summary.dim)};
+}
+
+void Session::recommend(const Query& query, std::vector<Result>& out) {
+  Impl& s = *impl_;
+  const auto& d = s.d;
+  out.clear();
+  if (query.k <= 0) return;
+  struct Clear {
+    Impl& s;
+    ~Clear() { s.clear_marks(); }
+  } clear_on_exit{s};
+  for (uint32_t item : query.blocked) s.mark(item);
+  if (query.exclude_history) {
+    for (uint32_t item : query.history) s.mark(item);
+  }
+  if (d.summary.fast_path) {
+    s.run_graph(query.history, d.encode_ops);
+    const float* user = s.interp.tensor(d.user_tensor).as<float>();
+    s.top.reserve(static_cast<size_t>(query.k));
+    s.top.reset(static_cast<size_t>(query.k));
+    if (query.allowed.empty()) {
+      d.table.top_k(user, s.skip, s.top);
+    } else {
+      for (uint32_t item : query.allowed) {
+        s.check(item);
+        if (!s.skip[item]) s.top.push(item, d.table.score(user, item));
+        // An item listed twice must not come back twice.
+        s.mark(item);
+      }
+    }
+    s.top.take_sorted(s.scored);
+    for (const auto& r : s.scored) {
+      float score = d.summary.sigmoid_scores ? 1.0f / (1.0f + std::exp(-r.score)) : r.score;
+      out.push_back({r.item, score});
+    }
+    return;
+  }
+  // Graph path: the model's own top-K, filtered.
+  s.run_graph(query.history, static_cast<size_t>(-1));
+  if (!query.allowed.empty()) {
+    // Allowed items are marked 2 (allowed, not blocked); everything else is skipped below.
+    for (uint32_t item : query.allowed) {
+      s.check(item);
+      if (!s.skip[item]) {
+        s.skip[item] = 2;
+        s.marked.push_back(item);
+      }
+    }
+  }
+  const auto& ids = s.interp.output(d.ids_output);
+  const float* scores = s.interp.output(d.scores_output).as<float>();
+  for (int64_t i = 0; i < ids.elements() && static_cast<int>(out.size()) < query.k; ++i) {
+    auto it = d.item_of_graph_id.find(ids.as<int32_t>()[i]);
+    if (it == d.item_of_graph_id.end()) continue;  // not an item
+    uint8_t flag = s.skip[it->second];
+    if (flag == 1 || (!query.allowed.empty() && flag != 2)) continue;
+    out.push_back({it->second, scores[i]});
+    s.skip[it->second] = 1;  // never twice
+    s.marked.push_back(it->second);
+  }
+}
+
+void Session::similar(uint32_t item, int k, std::vector<Result>& out) {
+  Impl& s = *impl_;
+  const auto& d = s.d;
+  out.clear();
+  if (!d.summary.fast_path)
+    throw Error("similar items need a model with the dual-encoder fast path");
+  s.check(item);
+  if (k <= 0) return;
+  d.table.row(item, s.row.data());
+  s.top.reserve(static_cast<size_t>(k));
+  s.top.reset(static_cast<size_t>(k));
+  for (uint32_t j = 0; j < d.items.size(); ++j) {
+    if (j == item) continue;
+    float dot = d.table.score(s.row.data(), j) - d.table.bias(j);
+    s.top.push(j, dot * d.inv_norm[item] * d.inv_norm[j]);
+  }
+  s.top.take_sorted(s.scored);
+  for (const auto& r : s.scored) out.push_back({r.item, r.score});
+}
+
+void recommend_batch(const std::shared_ptr<const Recommender>& model,
+                     std::span<const std::vector<uint32_t>> histories, const Query& options,
+                     int threads, std::vector<std::vector<Result>>& out) {
+  out.resize(histories.size());
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(histories.size())));
+  std::vector<std::exception_ptr> errors(threads);
+  auto work = [&](int t) {
+    try {
+      Session session(model);
+      for (size_t i = t; i < histories.size(); i += threads) {
+        Query q = options;
+        q.history = histories[i];
+        session.recommend(q, out[i]);
+      }
+    } catch (...) {
+      errors[t] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+  for (auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
+}  // namespace pocketrec

@@ -1,0 +1,56 @@
+#pragma once
+// A bounded top-K collector: a min-heap of the K best (score, item) pairs, where a higher score
+// wins and, on equal scores, the lower item index (as TFLite's TOPK_V2 orders ties). Capacity is
+// reserved up front, so pushing never allocates.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace pocketrec::runtime {
+
+struct Scored {
+  uint32_t item;
+  float score;
+};
+
+class TopK {
+ public:
+  void reserve(size_t capacity) { heap_.reserve(capacity); }
+  void reset(size_t k) {
+    k_ = k;
+    heap_.clear();
+  }
+  // Scores at or below this cannot enter (ties lose to the lower indices already held, since
+  // items arrive in increasing index order).
+  float threshold() const {
+    return heap_.size() < k_ ? -std::numeric_limits<float>::infinity() : heap_.front().score;
+  }
+  void push(uint32_t item, float score) {
+    if (heap_.size() < k_) {
+      heap_.push_back({item, score});
+      std::push_heap(heap_.begin(), heap_.end(), worse_first);
+    } else if (k_ > 0 && better(Scored{item, score}, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), worse_first);
+      heap_.back() = {item, score};
+      std::push_heap(heap_.begin(), heap_.end(), worse_first);
+    }
+  }
+  // The collected items, best first; the collector is left empty.
+  void take_sorted(std::vector<Scored>& out) {
+    std::sort_heap(heap_.begin(), heap_.end(), worse_first);
+    out.assign(heap_.begin(), heap_.end());
+    heap_.clear();
+  }
+  static bool better(const Scored& a, const Scored& b) {
+    return a.score != b.score ? a.score > b.score : a.item < b.item;
+  }
+
+ private:
+  // Heap order: the worst element at the front.
+  static bool worse_first(const Scored& a, const Scored& b) { return better(a, b); }
+  std::vector<Scored> heap_;
+  size_t k_ = 0;
+};
+
+}  // namespace pocketrec::runtime
