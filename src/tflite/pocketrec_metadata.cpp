@@ -19,8 +19,9 @@ std::vector<std::string_view> split_view(std::string_view text, char sep) {
   return parts;
 }
 
-int to_int(std::string_view v, const std::string& where) {
-  int out = 0;
+template <typename T = int>
+T to_int(std::string_view v, const std::string& where) {
+  T out = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
   if (ec != std::errc() || ptr != v.data() + v.size())
     throw Error(where + ": not an integer: '" + std::string(v) + "'");
@@ -119,7 +120,7 @@ std::vector<CatalogEntry> parse_catalog(std::string_view text, const std::string
     if (!fields[2].empty()) {
       for (auto g : split_view(fields[2], '|')) e.genres.emplace_back(g);
     }
-    e.count = static_cast<uint32_t>(to_int(fields[3], where + " line " + std::to_string(line_no)));
+    e.count = to_int<uint32_t>(fields[3], where + " line " + std::to_string(line_no));
     items.push_back(std::move(e));
   }
   return items;

@@ -1,0 +1,210 @@
+// The runtime's fast path (graph up to the user vector, then SIMD scoring) against the whole graph
+// run by the interpreter, for the starter models and every export; filters; threads.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <thread>
+
+#include "export/export_fixture.hpp"
+#include "pocketrec/recommender.hpp"
+#include "test_util.hpp"
+#include "tflite/interpreter.hpp"
+
+namespace pocketrec {
+namespace {
+
+// The graph's own top-K (ids as item indices, non-items dropped) for a history of item indices.
+std::vector<Result> graph_top_k(const Recommender& rec, const std::string& path_or_empty,
+                                const std::vector<uint8_t>& bytes,
+                                const std::vector<uint32_t>& history) {
+  auto model = path_or_empty.empty() ? tfl::Model::from_bytes(bytes.data(), bytes.size(), "m")
+                                     : tfl::Model::load_file(path_or_empty);
+  tfl::Interpreter interp(model);
+  const auto& s = rec.summary();
+  const size_t length = s.context_length, n = std::min(history.size(), length);
+  int32_t* input = interp.input(0).as<int32_t>();
+  std::fill(input, input + length, 0);
+  size_t offset = s.layout == "newest-last" ? length - n : 0;
+  for (size_t i = 0; i < n; ++i) {
+    input[offset + i] = std::stoi(rec.item(history[history.size() - n + i]).id);
+  }
+  interp.invoke();
+  int ids_out = -1, scores_out = -1;
+  for (size_t i = 0; i < interp.output_count(); ++i) {
+    (interp.output(i).type == tfl::DType::kInt32 ? ids_out : scores_out) = static_cast<int>(i);
+  }
+  std::vector<Result> out;
+  for (int64_t i = 0; i < interp.output(ids_out).elements(); ++i) {
+    auto item = rec.find(std::to_string(interp.output(ids_out).as<int32_t>()[i]));
+    if (item) out.push_back({*item, interp.output(scores_out).as<float>()[i]});
+  }
+  return out;
+}
+
+void expect_fast_path_matches_graph(const std::vector<Result>& graph,
+                                    const std::vector<Result>& fast) {
+  ASSERT_GE(fast.size(), 20u);
+  for (size_t i = 0; i < 20; ++i) {
+    EXPECT_EQ(fast[i].item, graph[i].item) << "rank " << i;
+    EXPECT_NEAR(fast[i].score, graph[i].score, 1e-5) << "rank " << i;
+  }
+}
+
+TEST(Recommender, FastPathEqualsTheStarterGraphs) {
+  auto dir = std::filesystem::path(testing::shared_dir()) / "reference" / "tflite";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "shared reference data absent, skipping";
+  for (const char* file : {"model_history10_top100.tflite", "recommendation_cnn_i10o100.tflite",
+                           "recommendation_rnn_i10o100.tflite"}) {
+    SCOPED_TRACE(file);
+    std::string path = (dir / file).string();
+    auto rec = Recommender::load_file(path);
+    ASSERT_TRUE(rec->summary().fast_path);
+    EXPECT_TRUE(rec->summary().sigmoid_scores);
+    EXPECT_EQ(rec->summary().dim, 16);
+    EXPECT_EQ(rec->item_count(), 3952u);  // ids 1..3952 of the 3953-row table
+    Session session(rec);
+    for (std::vector<std::string> ids :
+         {std::vector<std::string>{"260", "1196", "1210"},
+          std::vector<std::string>{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"},
+          std::vector<std::string>{}}) {
+      std::vector<uint32_t> history;
+      for (const auto& id : ids) history.push_back(*rec->find(id));
+      Query q;
+      q.history = history;
+      q.k = 40;
+      q.exclude_history = false;
+      std::vector<Result> fast;
+      session.recommend(q, fast);
+      expect_fast_path_matches_graph(graph_top_k(*rec, path, {}, history), fast);
+    }
+  }
+}
+
+TEST(Recommender, FastPathEqualsEveryExport) {
+  for (bool int8 : {false, true}) {
+    for (const auto& c : testing::export_cases()) {
+      SCOPED_TRACE(c.name + (int8 ? " int8" : ""));
+      ModelConfig config = c.config;
+      config.items = 300;
+      Catalog catalog = testing::make_catalog(config.items, true);
+      DualEncoder model = testing::make_model(config, 23);
+      ExportOptions options;
+      options.top_k = 300;
+      options.quantize_int8 = int8;
+      ExportResult result = export_tflite(model, catalog, options);
+      auto rec = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m");
+      ASSERT_TRUE(rec->summary().fast_path);
+      EXPECT_EQ(rec->summary().quantized, int8);  // 301 rows x D >= 4 is above the 1024 cut
+      Session session(rec);
+      for (const auto& rows : testing::sample_histories(config.items, config.context_length)) {
+        std::vector<uint32_t> history;
+        for (uint32_t r : rows) history.push_back(r - 1);
+        Query q;
+        q.history = history;
+        q.k = 30;
+        q.exclude_history = false;
+        std::vector<Result> fast;
+        session.recommend(q, fast);
+        expect_fast_path_matches_graph(graph_top_k(*rec, "", result.bytes, history), fast);
+      }
+    }
+  }
+}
+
+TEST(Recommender, FiltersAndEdgeCases) {
+  auto c = testing::export_cases()[0];
+  Catalog catalog = testing::make_catalog(c.config.items, true);
+  DualEncoder model = testing::make_model(c.config, 29);
+  ExportResult result = export_tflite(model, catalog, {});
+  auto rec = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m");
+  Session session(rec);
+  std::vector<uint32_t> history{4, 9, 4}, blocked{0, 1, 2}, allowed{5, 9, 12, 5};
+  std::vector<Result> all, out;
+  Query q;
+  q.history = history;
+  q.k = 1000;  // above the 40 items
+  q.exclude_history = false;
+  session.recommend(q, all);
+  ASSERT_EQ(all.size(), 40u);
+  q.exclude_history = true;
+  q.blocked = blocked;
+  session.recommend(q, out);
+  EXPECT_EQ(out.size(), 35u);
+  for (const auto& r : out) {
+    EXPECT_NE(r.item, 4u);
+    EXPECT_NE(r.item, 9u);
+    EXPECT_GT(r.item, 2u);
+  }
+  q.allowed = allowed;
+  session.recommend(q, out);
+  ASSERT_EQ(out.size(), 2u);  // 9 is history, 5 listed twice comes once
+  EXPECT_TRUE((out[0].item == 5 && out[1].item == 12) || (out[0].item == 12 && out[1].item == 5));
+  q.allowed = {};
+  q.blocked = {};
+  q.k = 0;
+  session.recommend(q, out);
+  EXPECT_TRUE(out.empty());
+  // Every item filtered.
+  std::vector<uint32_t> everything(40);
+  std::iota(everything.begin(), everything.end(), 0u);
+  q.k = 5;
+  q.blocked = everything;
+  session.recommend(q, out);
+  EXPECT_TRUE(out.empty());
+  // Bad indices are errors, not crashes; the session stays usable.
+  std::vector<uint32_t> bad{40};
+  q.blocked = bad;
+  EXPECT_THROW(session.recommend(q, out), Error);
+  q.blocked = {};
+  session.recommend(q, out);
+  EXPECT_EQ(out.size(), 5u);
+  // Similar items: never the item itself, cosine in [-1, 1], best first.
+  session.similar(3, 5, out);
+  ASSERT_EQ(out.size(), 5u);
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_NE(out[i].item, 3u);
+    EXPECT_LE(std::fabs(out[i].score), 1.0001f);
+    if (i) {
+      EXPECT_GE(out[i - 1].score, out[i].score);
+    }
+  }
+}
+
+TEST(Recommender, ManyThreadsShareOneModel) {
+  auto c = testing::export_cases()[2];  // GRU: the interpreter state is per session
+  c.config.items = 200;
+  Catalog catalog = testing::make_catalog(c.config.items, true);
+  DualEncoder model = testing::make_model(c.config, 31);
+  ExportResult result = export_tflite(model, catalog, {});
+  auto rec = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m");
+  std::vector<std::vector<uint32_t>> histories;
+  std::mt19937 rng(1);
+  for (int i = 0; i < 400; ++i) {
+    std::vector<uint32_t> h(1 + i % 9);
+    for (auto& item : h) item = rng() % 200;
+    histories.push_back(h);
+  }
+  Query q;
+  q.k = 10;
+  std::vector<std::vector<Result>> want, got;
+  recommend_batch(rec, histories, q, 1, want);
+  recommend_batch(rec, histories, q, 8, got);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(got[i].size(), want[i].size());
+    for (size_t j = 0; j < want[i].size(); ++j) {
+      EXPECT_EQ(got[i][j].item, want[i][j].item);
+      EXPECT_EQ(got[i][j].score, want[i][j].score);
+    }
+  }
+}
+
+TEST(Recommender, HostileFilesFailCleanly) {
+  std::vector<uint8_t> junk(1000, 0x41);
+  EXPECT_THROW(Recommender::load_buffer(junk.data(), junk.size(), "junk"), Error);
+  EXPECT_THROW(Recommender::load_file("/nonexistent.tflite"), Error);
+}
+
+}  // namespace
+}  // namespace pocketrec

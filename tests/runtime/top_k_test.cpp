@@ -1,0 +1,135 @@
+// The filtered top-K of the scoring kernel against a brute-force sort, on random and adversarial
+// score tables.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "core/error.hpp"
+#include "runtime/score_table.hpp"
+
+namespace pocketrec::runtime {
+namespace {
+
+std::vector<Scored> brute_force(const std::vector<float>& table, const std::vector<float>& bias,
+                                const std::vector<float>& user, int rows, int dim,
+                                const std::vector<uint8_t>& skip, size_t k) {
+  std::vector<Scored> all;
+  for (int r = 0; r < rows; ++r) {
+    if (!skip.empty() && skip[r]) continue;
+    float s = 0.0f;
+    for (int d = 0; d < dim; ++d) s += table[r * dim + d] * user[d];
+    all.push_back({static_cast<uint32_t>(r), s + (bias.empty() ? 0.0f : bias[r])});
+  }
+  std::sort(all.begin(), all.end(), TopK::better);
+  if (all.size() > k) all.resize(k);
+  return all;
+}
+
+void expect_same(const std::vector<Scored>& got, const std::vector<Scored>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_NEAR(got[i].score, want[i].score, 1e-4f * (1 + std::fabs(want[i].score))) << i;
+    // Equal ids unless two scores are within rounding of each other.
+    if (got[i].item != want[i].item) {
+      EXPECT_NEAR(got[i].score, want[i].score, 1e-5f) << "rank " << i;
+    }
+  }
+}
+
+TEST(TopKScoring, MatchesBruteForceOnRandomTables) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal;
+  for (int rows : {1, 15, 16, 17, 100, 1000, 3953}) {
+    for (int dim : {1, 7, 16, 32}) {
+      std::vector<float> table(rows * dim), bias(rows), user(dim);
+      for (float& v : table) v = normal(rng);
+      for (float& v : bias) v = normal(rng);
+      for (float& v : user) v = normal(rng);
+      std::vector<uint8_t> skip(rows, 0);
+      for (int r = 0; r < rows; r += 3) skip[r] = 1;
+      auto t = ScoreTable::from_float(table, rows, dim, bias, "t");
+      for (size_t k : {size_t{1}, size_t{10}, size_t{100}, static_cast<size_t>(rows) + 5}) {
+        TopK top;
+        top.reset(k);
+        t.top_k(user.data(), skip, top);
+        std::vector<Scored> got;
+        top.take_sorted(got);
+        SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(dim) + " k=" + std::to_string(k));
+        expect_same(got, brute_force(table, bias, user, rows, dim, skip, k));
+      }
+    }
+  }
+}
+
+TEST(TopKScoring, TiesGoToTheLowerIndex) {
+  const int rows = 50, dim = 2;
+  std::vector<float> table(rows * dim, 1.0f), user{0.5f, 0.5f};
+  auto t = ScoreTable::from_float(table, rows, dim, {}, "t");
+  TopK top;
+  top.reset(5);
+  t.top_k(user.data(), {}, top);
+  std::vector<Scored> got;
+  top.take_sorted(got);
+  ASSERT_EQ(got.size(), 5u);
+  for (uint32_t i = 0; i < 5; ++i) EXPECT_EQ(got[i].item, i);
+}
+
+TEST(TopKScoring, EverythingFilteredGivesNothing) {
+  std::vector<float> table(10 * 4, 1.0f), user(4, 1.0f);
+  auto t = ScoreTable::from_float(table, 10, 4, {}, "t");
+  std::vector<uint8_t> skip(10, 1);
+  TopK top;
+  top.reset(3);
+  t.top_k(user.data(), skip, top);
+  std::vector<Scored> got;
+  top.take_sorted(got);
+  EXPECT_TRUE(got.empty());
+}
+
+TEST(TopKScoring, NonFiniteTablesAreRejectedAtLoad) {
+  std::vector<float> table(8, 1.0f);
+  table[5] = std::nanf("");
+  EXPECT_THROW(ScoreTable::from_float(table, 2, 4, {}, "t"), Error);
+  table[5] = INFINITY;
+  EXPECT_THROW(ScoreTable::from_float(table, 2, 4, {}, "t"), Error);
+  std::vector<float> ok(8, 1.0f), bias{0.0f, -INFINITY};
+  EXPECT_THROW(ScoreTable::from_float(ok, 2, 4, bias, "t"), Error);
+}
+
+TEST(TopKScoring, Int8RowsWithinTheirDocumentedError) {
+  // Weight-only int8: |score - float score| <= 0.5 * scale_row * sum|user| (rounding of each
+  // weight by at most half a step).
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  const int rows = 300, dim = 32;
+  std::vector<float> table(rows * dim), user(dim);
+  for (float& v : table) v = normal(rng);
+  for (float& v : user) v = normal(rng);
+  std::vector<int8_t> q(rows * dim);
+  std::vector<float> scales(rows);
+  for (int r = 0; r < rows; ++r) {
+    float m = 0;
+    for (int d = 0; d < dim; ++d) m = std::max(m, std::fabs(table[r * dim + d]));
+    scales[r] = m / 127.0f;
+    for (int d = 0; d < dim; ++d)
+      q[r * dim + d] = static_cast<int8_t>(std::lround(table[r * dim + d] / scales[r]));
+  }
+  auto t8 = ScoreTable::from_int8(q, scales, rows, dim, {}, "t");
+  float l1 = 0;
+  for (float u : user) l1 += std::fabs(u);
+  for (int r = 0; r < rows; ++r) {
+    float exact = 0;
+    for (int d = 0; d < dim; ++d) exact += table[r * dim + d] * user[d];
+    EXPECT_LE(std::fabs(t8.score(user.data(), r) - exact), 0.5f * scales[r] * l1 + 1e-4f);
+  }
+  // The SIMD path equals the scalar int8 score.
+  std::vector<float> all(rows);
+  t8.score_all(user.data(), all.data());
+  for (int r = 0; r < rows; ++r) EXPECT_NEAR(all[r], t8.score(user.data(), r), 1e-4f);
+}
+
+}  // namespace
+}  // namespace pocketrec::runtime
