@@ -12,5 +12,6 @@ void register_recommend(CLI::App& app);
 void register_quickstart(CLI::App& app);
 void register_download(CLI::App& app);
 void register_export(CLI::App& app);
+void register_bench(CLI::App& app);
 
 }  // namespace pocketrec::cli

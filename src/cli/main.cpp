@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   pocketrec::cli::register_eval(app);
   pocketrec::cli::register_export(app);
   pocketrec::cli::register_recommend(app);
+  pocketrec::cli::register_bench(app);
   pocketrec::install_interrupt_handler();
   try {
     app.parse(argc, argv);

@@ -59,7 +59,8 @@ void resolve(const pr_model* model, const char* const* ids, size_t count, const 
              std::vector<uint32_t>& out) {
   out.clear();
   for (size_t i = 0; i < count; ++i) {
-    if (!ids[i]) throw pocketrec::Error(std::string(what) + " id " + std::to_string(i) + " is NULL");
+    if (!ids[i])
+      throw pocketrec::Error(std::string(what) + " id " + std::to_string(i) + " is NULL");
     if (auto index = model->recommender->find(ids[i])) {
       out.push_back(*index);
     } else {
@@ -107,7 +108,9 @@ const char* pr_status_name(pr_status status) {
   return "unknown status";
 }
 
-const char* pr_last_error(void) { return last_error.c_str(); }
+const char* pr_last_error(void) {
+  return last_error.c_str();
+}
 
 void pr_set_log_callback(pr_log_fn callback, void* user_data) {
   std::lock_guard<std::mutex> lock(log_mutex);
@@ -137,7 +140,9 @@ pr_status pr_model_load_buffer(const void* data, size_t size, pr_model** out) {
   });
 }
 
-void pr_model_free(pr_model* model) { delete model; }
+void pr_model_free(pr_model* model) {
+  delete model;
+}
 
 pr_status pr_model_get_info(const pr_model* model, pr_model_info* out) {
   if (!model || !out) return fail(PR_INVALID_ARGUMENT, "pr_model_get_info: NULL argument");
@@ -199,7 +204,9 @@ pr_status pr_session_create(const pr_model* model, pr_session** out) {
   });
 }
 
-void pr_session_free(pr_session* session) { delete session; }
+void pr_session_free(pr_session* session) {
+  delete session;
+}
 
 void pr_options_init(pr_options* options) {
   if (!options) return;

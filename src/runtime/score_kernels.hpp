@@ -5,11 +5,12 @@
 
 namespace pocketrec::runtime {
 
-// out[b * 16 + r] = bias[row] + dot(user, row) for the 16 rows of blocks [first, first + count).
-void score_blocks_f32(const float* table, const float* bias, const float* user, int dim, int first,
-                      int count, float* out);
+// out[b * 16 + r] = bias[row] + dot(user, row) for the 16 rows of blocks [first, first + count);
+// both return the largest score written (padding rows included), so callers can skip a chunk.
+float score_blocks_f32(const float* table, const float* bias, const float* user, int dim, int first,
+                       int count, float* out);
 // The same with int8 rows: bias[row] + scale[row] * dot(user, q_row).
-void score_blocks_i8(const int8_t* table, const float* scale, const float* bias, const float* user,
-                     int dim, int first, int count, float* out);
+float score_blocks_i8(const int8_t* table, const float* scale, const float* bias, const float* user,
+                      int dim, int first, int count, float* out);
 
 }  // namespace pocketrec::runtime

@@ -91,14 +91,14 @@ void ScoreTable::top_k(const float* user, std::span<const uint8_t> skip, TopK& t
   alignas(64) float chunk[kChunkBlocks * kBlockRows];
   for (int first = 0; first < blocks_; first += kChunkBlocks) {
     const int count = std::min(kChunkBlocks, blocks_ - first);
-    if (quantized_) {
-      score_blocks_i8(i8_.data(), scale_.data(), bias_.data(), user, dim_, first, count, chunk);
-    } else {
-      score_blocks_f32(f32_.data(), bias_.data(), user, dim_, first, count, chunk);
-    }
+    const float best =
+        quantized_ ? score_blocks_i8(i8_.data(), scale_.data(), bias_.data(), user, dim_, first,
+                                     count, chunk)
+                   : score_blocks_f32(f32_.data(), bias_.data(), user, dim_, first, count, chunk);
+    float threshold = top.threshold();
+    if (best <= threshold) continue;  // nothing in this chunk can enter
     const int base = first * kBlockRows;
     const int n = std::min(count * kBlockRows, rows_ - base);
-    float threshold = top.threshold();
     for (int i = 0; i < n; ++i) {
       if (chunk[i] <= threshold) continue;
       if (!skip.empty() && skip[base + i]) continue;

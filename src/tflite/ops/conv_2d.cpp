@@ -78,7 +78,7 @@ void eval(OpContext& ctx) {
               if (ix < 0 || ix >= w) continue;
               const float* xi = x + ((static_cast<int64_t>(bi) * h + iy) * w + ix) * cin;
               const float* fi = f + ((static_cast<int64_t>(co) * kh + ky) * kw + kx) * cin;
-              for (int32_t c = 0; c < cin; ++c) acc += xi[c] * fi[c];
+              acc += dot(xi, fi, cin);
             }
           }
           out[co] = activate(p.act, acc);

@@ -79,9 +79,7 @@ void eval_float(OpContext& ctx, const Options& o) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * size;
     for (int64_t u = 0; u < units; ++u) {
-      const float* wu = weights + u * size;
-      float acc = 0.0f;
-      for (int64_t i = 0; i < size; ++i) acc += xr[i] * wu[i];
+      const float acc = dot(xr, weights + u * size, size);
       y[r * units + u] = activate(o.act, acc + (b ? b[u] : 0.0f));
     }
   }

@@ -57,6 +57,16 @@ Shape broadcast_shape(const OpContext& ctx, const Shape& a, const Shape& b) {
   return out;
 }
 
+void broadcast_strides(const Shape& in, const Shape& out, std::array<int64_t, kMaxRank>& strides) {
+  int64_t stride = 1;
+  for (int i = out.rank - 1; i >= 0; --i) {
+    int j = in.rank - out.rank + i;
+    int32_t d = j >= 0 ? in[j] : 1;
+    strides[i] = d == 1 ? 0 : stride;
+    stride *= d;
+  }
+}
+
 BroadcastIndex::BroadcastIndex(const Shape& in, const Shape& out) : rank_(out.rank) {
   int64_t stride = 1;
   for (int i = out.rank - 1; i >= 0; --i) {

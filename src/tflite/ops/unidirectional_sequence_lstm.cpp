@@ -118,12 +118,9 @@ void eval(OpContext& ctx) {
       float* c = c_state + static_cast<int64_t>(b) * n_cell;
       for (int g = 0; g < 4; ++g) {
         for (int32_t u = 0; u < n_cell; ++u) {
-          float acc = bias[g][u];
-          const float* wu = w[g] + static_cast<int64_t>(u) * n_input;
-          for (int32_t k = 0; k < n_input; ++k) acc += wu[k] * x[k];
-          const float* ru = r[g] + static_cast<int64_t>(u) * n_cell;
-          for (int32_t k = 0; k < n_cell; ++k) acc += ru[k] * h[k];
-          gates[g * n_cell + u] = acc;
+          gates[g * n_cell + u] = bias[g][u] +
+                                  dot(w[g] + static_cast<int64_t>(u) * n_input, x, n_input) +
+                                  dot(r[g] + static_cast<int64_t>(u) * n_cell, h, n_cell);
         }
       }
       float* out = y + row * n_cell;

@@ -1,0 +1,186 @@
+// bench: latency and throughput of the runtime on real histories (or a synthetic catalog of any
+// size), the way an app would call it.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+#include "cli/cli_common.hpp"
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+#include "core/memory.hpp"
+#include "export/tflite_export.hpp"
+#include "model/model_file.hpp"
+#include "pocketrec/recommender.hpp"
+#include "runtime/score_table.hpp"
+
+namespace pocketrec::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string cpu_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown CPU";
+}
+
+double resident_mib() {
+  std::ifstream in("/proc/self/statm");
+  long pages = 0, resident = 0;
+  in >> pages >> resident;
+  return static_cast<double>(resident) * 4096.0 / (1024.0 * 1024.0);
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0.0;
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + i, v.end());
+  return v[i];
+}
+
+std::shared_ptr<const Recommender> load(const std::string& path, bool int8) {
+  if (is_tflite_file(path)) return Recommender::load_file(path);
+  auto loaded = load_model(path);  // a .pkrec: export in memory
+  ExportOptions options;
+  options.quantize_int8 = int8;
+  ExportResult r = export_tflite(*loaded.model, loaded.catalog, options);
+  return Recommender::load_buffer(r.bytes.data(), r.bytes.size(), path + " (exported)");
+}
+
+std::shared_ptr<const Recommender> synthetic(int items, int dim, int length, bool int8) {
+  ModelConfig config;
+  config.items = items;
+  config.embedding_dim = dim;
+  config.output_dim = dim;
+  config.context_length = length;
+  DualEncoder model(config);
+  model.initialize(1);
+  Catalog catalog;
+  for (int i = 1; i <= items; ++i) catalog.add({std::to_string(i), "", {}, 0, 0});
+  ExportOptions options;
+  options.quantize_int8 = int8;
+  ExportResult r = export_tflite(model, catalog, options);
+  return Recommender::load_buffer(r.bytes.data(), r.bytes.size(), "synthetic");
+}
+
+}  // namespace
+
+void register_bench(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "bench", "Runtime latency (p50/p90/p99) and throughput on real or synthetic histories");
+  auto data = std::make_shared<DataArgs>();
+  auto model_path = std::make_shared<std::string>();
+  auto k = std::make_shared<int>(10);
+  auto queries = std::make_shared<int>(20000);
+  auto threads = std::make_shared<int>(2);
+  auto int8 = std::make_shared<bool>(false);
+  auto synthetic_items = std::make_shared<int>(0);
+  auto dim = std::make_shared<int>(32);
+  auto json = std::make_shared<bool>(false);
+  data->add_options(*command, false);
+  command->add_option("--data", data->path, "Dataset whose users' histories are the queries");
+  command->add_option("--model,-m", *model_path, ".tflite, or .pkrec (exported in memory)");
+  command->add_option("-k,--top-k", *k, "Results per query")->capture_default_str();
+  command->add_option("--queries", *queries, "Timed single queries")->capture_default_str();
+  command->add_option("--threads", *threads, "Threads for the batch run")->capture_default_str();
+  command->add_flag("--int8", *int8, "Export .pkrec / synthetic models with int8 tables");
+  command->add_option("--synthetic-items", *synthetic_items,
+                      "No model or data: a random BOW model over this many items");
+  command->add_option("--dim", *dim, "Dimension of the synthetic model")->capture_default_str();
+  command->add_flag("--json", *json, "Print JSON");
+  command->callback([=] {
+    std::shared_ptr<const Recommender> rec;
+    std::vector<std::vector<uint32_t>> histories;
+    if (*synthetic_items > 0) {
+      rec = synthetic(*synthetic_items, *dim, 10, *int8);
+      std::mt19937 rng(7);
+      for (int u = 0; u < 2000; ++u) {
+        std::vector<uint32_t> h(1 + u % 10);
+        for (auto& item : h) item = rng() % static_cast<uint32_t>(*synthetic_items);
+        histories.push_back(h);
+      }
+    } else {
+      if (model_path->empty() || data->path.empty()) {
+        throw Error("bench needs --model and --data, or --synthetic-items");
+      }
+      rec = load(*model_path, *int8);
+      auto dataset = load_dataset_reporting(*data);
+      for (const auto& timeline : dataset.timelines) {
+        std::vector<uint32_t> h;
+        // Everything but the last item (the leave-one-out test target), newest last.
+        for (size_t p = 0; p + 1 < timeline.items.size(); ++p) {
+          if (auto item = rec->find(dataset.catalog.item(timeline.items[p]).id)) h.push_back(*item);
+        }
+        if (!h.empty()) histories.push_back(std::move(h));
+      }
+      if (histories.empty()) throw Error("no history of the dataset has an item the model knows");
+    }
+    const auto& s = rec->summary();
+    Session session(rec);
+    Query q;
+    q.k = *k;
+    std::vector<Result> out;
+    for (size_t i = 0; i < std::min<size_t>(histories.size(), 500); ++i) {  // warm-up
+      q.history = histories[i];
+      session.recommend(q, out);
+    }
+    std::vector<double> micros;
+    micros.reserve(static_cast<size_t>(*queries));
+    auto all_start = Clock::now();
+    for (int i = 0; i < *queries; ++i) {
+      q.history = histories[static_cast<size_t>(i) % histories.size()];
+      auto t0 = Clock::now();
+      session.recommend(q, out);
+      micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    }
+    double single_seconds = std::chrono::duration<double>(Clock::now() - all_start).count();
+    std::vector<std::vector<Result>> batch_out;
+    auto batch_start = Clock::now();
+    recommend_batch(rec, histories, q, *threads, batch_out);
+    double batch_seconds = std::chrono::duration<double>(Clock::now() - batch_start).count();
+
+    double p50 = percentile(micros, 0.5), p90 = percentile(micros, 0.9),
+           p99 = percentile(micros, 0.99);
+    if (*json) {
+      nlohmann::json j = {{"cpu", cpu_name()},
+                          {"simd", runtime::simd_target()},
+                          {"items", s.items},
+                          {"dim", s.dim},
+                          {"int8", s.quantized},
+                          {"encoder", s.encoder},
+                          {"k", *k},
+                          {"p50_us", p50},
+                          {"p90_us", p90},
+                          {"p99_us", p99},
+                          {"qps_one_thread", *queries / single_seconds},
+                          {"batch_users", histories.size()},
+                          {"batch_threads", *threads},
+                          {"batch_seconds", batch_seconds},
+                          {"resident_mib", resident_mib()},
+                          {"peak_mib", peak_memory_mib()}};
+      std::printf("%s\n", j.dump(2).c_str());
+      return;
+    }
+    std::printf("machine: %s, SIMD target %s\n", cpu_name().c_str(),
+                runtime::simd_target().c_str());
+    std::printf("model: %s encoder, %zu items x %d dims, %s table (%.0f KB), L = %d, %s\n",
+                s.encoder.c_str(), s.items, s.dim, s.quantized ? "int8" : "float32",
+                s.table_bytes / 1024.0, s.context_length,
+                s.fast_path ? "fast path" : "whole graph (no fast path)");
+    std::printf(
+        "single query, 1 thread, top-%d, history excluded (%d queries over %zu histories):\n", *k,
+        *queries, histories.size());
+    std::printf("  p50 %.2f us   p90 %.2f us   p99 %.2f us   %.0f queries/s\n", p50, p90, p99,
+                *queries / single_seconds);
+    std::printf("batch: %zu histories on %d threads in %.3f s (%.0f queries/s)\n", histories.size(),
+                *threads, batch_seconds, histories.size() / batch_seconds);
+    std::printf("memory: %.1f MiB resident, %.1f MiB peak\n", resident_mib(), peak_memory_mib());
+  });
+}
+
+}  // namespace pocketrec::cli
