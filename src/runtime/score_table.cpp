@@ -45,19 +45,24 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
                                  int rows, int dim, std::span<const float> bias,
                                  const std::string& origin) {
   check_finite(row_scales, origin, "label scales");
+  if (dim > kMaxQuantizedDim) {
+    throw Error(origin + ": int8 tables support at most " + std::to_string(kMaxQuantizedDim) +
+                " dimensions, this one has " + std::to_string(dim));
+  }
   check_finite(bias, origin, "label bias");
   ScoreTable t;
   t.rows_ = rows;
   t.dim_ = dim;
   t.quantized_ = true;
   t.blocks_ = (rows + kBlockRows - 1) / kBlockRows;
-  t.i8_.assign(static_cast<size_t>(t.blocks_) * dim * kBlockRows, 0);
+  t.pairs_ = (dim + 1) / 2;
+  t.i8_.assign(static_cast<size_t>(t.blocks_) * t.pairs_ * 2 * kBlockRows, 0);
   t.scale_.assign(static_cast<size_t>(t.blocks_) * kBlockRows, 0.0f);
   t.bias_.assign(static_cast<size_t>(t.blocks_) * kBlockRows, 0.0f);
   for (int r = 0; r < rows; ++r) {
     const size_t block = r / kBlockRows, lane = r % kBlockRows;
     for (int k = 0; k < dim; ++k) {
-      t.i8_[(block * dim + k) * kBlockRows + lane] = table[static_cast<size_t>(r) * dim + k];
+      t.i8_[t.int8_at(block, k, lane)] = table[static_cast<size_t>(r) * dim + k];
     }
     t.scale_[r] = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
     if (!bias.empty()) t.bias_[r] = bias[r];
@@ -73,8 +78,8 @@ float ScoreTable::score(const float* user, uint32_t row) const {
   const size_t block = row / kBlockRows, lane = row % kBlockRows;
   float s = 0.0f;
   for (int k = 0; k < dim_; ++k) {
-    const size_t at = (block * dim_ + k) * kBlockRows + lane;
-    s += user[k] * (quantized_ ? static_cast<float>(i8_[at]) : f32_[at]);
+    s += user[k] * (quantized_ ? static_cast<float>(i8_[int8_at(block, k, lane)])
+                               : f32_[(block * dim_ + k) * kBlockRows + lane]);
   }
   return quantized_ ? s * scale_[row] + bias_[row] : s + bias_[row];
 }
@@ -82,19 +87,39 @@ float ScoreTable::score(const float* user, uint32_t row) const {
 void ScoreTable::row(uint32_t row, float* out) const {
   const size_t block = row / kBlockRows, lane = row % kBlockRows;
   for (int k = 0; k < dim_; ++k) {
-    const size_t at = (block * dim_ + k) * kBlockRows + lane;
-    out[k] = quantized_ ? static_cast<float>(i8_[at]) * scale_[row] : f32_[at];
+    out[k] = quantized_ ? static_cast<float>(i8_[int8_at(block, k, lane)]) * scale_[row]
+                        : f32_[(block * dim_ + k) * kBlockRows + lane];
   }
+}
+
+float ScoreTable::quantize_user(const float* user, int32_t* pairs) const {
+  float max_abs = 0.0f;
+  for (int k = 0; k < dim_; ++k) max_abs = std::max(max_abs, std::fabs(user[k]));
+  const float scale = max_abs > 0.0f ? max_abs / 32767.0f : 1.0f;
+  for (int p = 0; p < pairs_; ++p) {
+    auto q = [&](int k) -> uint32_t {
+      if (k >= dim_) return 0;
+      return static_cast<uint16_t>(static_cast<int16_t>(std::lround(user[k] / scale)));
+    };
+    pairs[p] = static_cast<int32_t>(q(2 * p) | (q(2 * p + 1) << 16));
+  }
+  return scale;
+}
+
+float ScoreTable::score_chunk(const float* user, const int32_t* pairs, float user_scale, int first,
+                              int count, float* out) const {
+  return quantized_ ? score_blocks_i8(i8_.data(), scale_.data(), bias_.data(), pairs, user_scale,
+                                      pairs_, first, count, out)
+                    : score_blocks_f32(f32_.data(), bias_.data(), user, dim_, first, count, out);
 }
 
 void ScoreTable::top_k(const float* user, std::span<const uint8_t> skip, TopK& top) const {
   alignas(64) float chunk[kChunkBlocks * kBlockRows];
+  int32_t pairs[kMaxQuantizedDim / 2];
+  const float user_scale = quantized_ ? quantize_user(user, pairs) : 1.0f;
   for (int first = 0; first < blocks_; first += kChunkBlocks) {
     const int count = std::min(kChunkBlocks, blocks_ - first);
-    const float best =
-        quantized_ ? score_blocks_i8(i8_.data(), scale_.data(), bias_.data(), user, dim_, first,
-                                     count, chunk)
-                   : score_blocks_f32(f32_.data(), bias_.data(), user, dim_, first, count, chunk);
+    const float best = score_chunk(user, pairs, user_scale, first, count, chunk);
     float threshold = top.threshold();
     if (best <= threshold) continue;  // nothing in this chunk can enter
     const int base = first * kBlockRows;
@@ -110,13 +135,11 @@ void ScoreTable::top_k(const float* user, std::span<const uint8_t> skip, TopK& t
 
 void ScoreTable::score_all(const float* user, float* out) const {
   alignas(64) float chunk[kChunkBlocks * kBlockRows];
+  int32_t pairs[kMaxQuantizedDim / 2];
+  const float user_scale = quantized_ ? quantize_user(user, pairs) : 1.0f;
   for (int first = 0; first < blocks_; first += kChunkBlocks) {
     const int count = std::min(kChunkBlocks, blocks_ - first);
-    if (quantized_) {
-      score_blocks_i8(i8_.data(), scale_.data(), bias_.data(), user, dim_, first, count, chunk);
-    } else {
-      score_blocks_f32(f32_.data(), bias_.data(), user, dim_, first, count, chunk);
-    }
+    score_chunk(user, pairs, user_scale, first, count, chunk);
     const int base = first * kBlockRows;
     const int n = std::min(count * kBlockRows, rows_ - base);
     std::copy(chunk, chunk + n, out + base);
