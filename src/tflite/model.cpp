@@ -1,8 +1,14 @@
 #include "tflite/model.hpp"
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <limits>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.hpp"
 #include "tflite_generated.h"
@@ -30,16 +36,40 @@ std::string op_name(int code) {
 }
 
 std::shared_ptr<const Model> Model::load_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw Error(path + ": cannot open the model file");
-  std::streamoff size = in.tellg();
-  if (size < 0) throw Error(path + ": cannot read the model file");
-  if (size > std::numeric_limits<int32_t>::max()) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(path + ": cannot open the model file: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error(path + ": not a regular file");
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+    ::close(fd);
     throw Error(path + ": model file is larger than 2 GB, which TFLite FlatBuffers cannot be");
   }
-  std::vector<char> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  if (!in.read(bytes.data(), size)) throw Error(path + ": cannot read the model file");
+  if (size == 0) {
+    ::close(fd);
+    return from_bytes("", 0, path);
+  }
+  // Mapped, not read: the pages are shared with the page cache and only those used stay resident.
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return load_file_by_reading(path);
+  std::shared_ptr<Model> model(new Model());
+  model->origin_ = path;
+  model->size_ = size;
+  model->mapping_ = std::shared_ptr<const void>(
+      map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+  model->bytes_ = static_cast<const uint8_t*>(map);
+  model->decode();
+  return model;
+}
+
+std::shared_ptr<const Model> Model::load_file_by_reading(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.eof() && in.fail()) throw Error(path + ": cannot read the model file");
   return from_bytes(bytes.data(), bytes.size(), path);
 }
 
@@ -50,6 +80,7 @@ std::shared_ptr<const Model> Model::from_bytes(const void* data, size_t size,
   model->size_ = size;
   model->file_.assign((size + 7) / 8, 0);
   if (size) std::memcpy(model->file_.data(), data, size);
+  model->bytes_ = reinterpret_cast<const uint8_t*>(model->file_.data());
   model->decode();
   return model;
 }
@@ -69,7 +100,7 @@ std::vector<std::string> Model::metadata_names() const {
 
 void Model::decode() {
   auto fail = [&](const std::string& problem) { return Error(origin_ + ": " + problem); };
-  const auto* bytes = reinterpret_cast<const uint8_t*>(file_.data());
+  const uint8_t* bytes = bytes_;
   if (size_ < 8)
     throw fail("not a TFLite model: the file is only " + std::to_string(size_) + " bytes");
   if (!flatbuffers::BufferHasIdentifier(bytes, tflite::ModelIdentifier())) {
@@ -98,7 +129,6 @@ void Model::decode() {
   const auto* fb_tensors = graph->tensors();
   const size_t n_tensors = fb_tensors->size();
   std::vector<const flatbuffers::Vector<uint8_t>*> tensor_data(n_tensors, nullptr);
-  size_t constant_bytes = 0;
   tensors_.resize(n_tensors);
   for (size_t i = 0; i < n_tensors; ++i) {
     const tflite::Tensor* t = fb_tensors->Get(static_cast<flatbuffers::uoffset_t>(i));
@@ -164,19 +194,32 @@ void Model::decode() {
       if (spec.is_variable) throw fail(label + " is a variable tensor with constant data");
       tensor_data[i] = b->data();
       spec.bytes = want;
-      constant_bytes += (want + 63) / 64 * 64;
     }
   }
-  // One aligned copy of every constant: the file's own data may be only 4-byte aligned.
-  constants_.assign(constant_bytes / 8 + 8, 0);
-  auto* base = reinterpret_cast<std::byte*>(constants_.data());
-  size_t misalign = reinterpret_cast<uintptr_t>(base) % 64;
-  std::byte* cursor = base + (misalign ? 64 - misalign : 0);
+  // Constants are used in place when their alignment suits their type; older files keep data only
+  // 4-byte aligned, so the rest (e.g. int64) gets one aligned copy.
+  std::vector<size_t> copies;
+  size_t copy_bytes = 0;
   for (size_t i = 0; i < n_tensors; ++i) {
     if (!tensor_data[i]) continue;
-    std::memcpy(cursor, tensor_data[i]->data(), tensors_[i].bytes);
-    tensors_[i].data = cursor;
-    cursor += (tensors_[i].bytes + 63) / 64 * 64;
+    const auto address = reinterpret_cast<uintptr_t>(tensor_data[i]->data());
+    if (address % dtype_size(tensors_[i].type) == 0) {
+      tensors_[i].data = reinterpret_cast<const std::byte*>(tensor_data[i]->data());
+    } else {
+      copies.push_back(i);
+      copy_bytes += (tensors_[i].bytes + 63) / 64 * 64;
+    }
+  }
+  constants_.assign(copies.empty() ? 0 : copy_bytes / 8 + 8, 0);
+  if (!copies.empty()) {
+    auto* base = reinterpret_cast<std::byte*>(constants_.data());
+    size_t misalign = reinterpret_cast<uintptr_t>(base) % 64;
+    std::byte* cursor = base + (misalign ? 64 - misalign : 0);
+    for (size_t i : copies) {
+      std::memcpy(cursor, tensor_data[i]->data(), tensors_[i].bytes);
+      tensors_[i].data = cursor;
+      cursor += (tensors_[i].bytes + 63) / 64 * 64;
+    }
   }
 
   auto check_index = [&](int index, const std::string& where) {

@@ -24,7 +24,7 @@ struct TensorSpec {
   Shape shape;
   bool is_variable = false;
   Quantization quant;
-  const std::byte* data = nullptr;  // constant tensors only; 64-byte aligned copy
+  const std::byte* data = nullptr;  // constant tensors only; aligned for the type (not more)
   size_t bytes = 0;
 };
 
@@ -62,9 +62,14 @@ class Model {
  private:
   Model() = default;
   void decode();
+  static std::shared_ptr<const Model> load_file_by_reading(const std::string& path);
 
   std::string origin_;
-  std::vector<uint64_t> file_;  // 8-byte aligned, as the FlatBuffers verifier wants
+  // The file's bytes: mapped read-only from disk, or an 8-byte aligned copy of a caller's buffer
+  // (the FlatBuffers verifier wants aligned scalars). Constants are used in place when aligned.
+  std::shared_ptr<const void> mapping_;
+  std::vector<uint64_t> file_;
+  const uint8_t* bytes_ = nullptr;
   size_t size_ = 0;
   std::vector<uint64_t> constants_;
   std::string description_;
