@@ -124,9 +124,17 @@ void ScoreTable::top_k(const float* user, std::span<const uint8_t> skip, TopK& t
     if (best <= threshold) continue;  // nothing in this chunk can enter
     const int base = first * kBlockRows;
     const int n = std::min(count * kBlockRows, rows_ - base);
+    // Branch-free candidate list first: the comparisons mispredict often when the history's
+    // own (skipped) items are the ones above the threshold.
+    int candidates[kChunkBlocks * kBlockRows];
+    int found = 0;
     for (int i = 0; i < n; ++i) {
-      if (chunk[i] <= threshold) continue;
-      if (!skip.empty() && skip[base + i]) continue;
+      candidates[found] = i;
+      found += chunk[i] > threshold;
+    }
+    for (int c = 0; c < found; ++c) {
+      const int i = candidates[c];
+      if (chunk[i] <= threshold || (!skip.empty() && skip[base + i])) continue;
       top.push(static_cast<uint32_t>(base + i), chunk[i]);
       threshold = top.threshold();
     }
