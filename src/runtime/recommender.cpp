@@ -136,28 +136,37 @@ std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const
   d.summary.layout = d.newest_last ? "newest-last" : "oldest-first";
   d.summary.file_bytes = model->file_size();
 
-  // The graph: one int32 history input; top-K outputs bound by name, else by dtype.
-  tfl::Interpreter probe(model);
-  if (probe.input_count() != 1 || probe.input(0).type != tfl::DType::kInt32 ||
-      probe.input(0).elements() < 1) {
+  // The graph: one int32 history input; top-K outputs bound by name, else by dtype. Read from the
+  // verified tensor specs: no interpreter (which would plan the whole graph) is needed for this.
+  const auto& tensors = model->tensors();
+  const auto& outputs = model->outputs();
+  if (model->inputs().size() != 1 || tensors[model->inputs()[0]].type != tfl::DType::kInt32 ||
+      tensors[model->inputs()[0]].shape.elements() < 1) {
     throw Error(origin + ": expected one int32 history input");
   }
-  d.context_length = static_cast<int>(probe.input(0).elements());
-  d.ids_output = probe.find_output("top_prediction_ids");
-  d.scores_output = probe.find_output("top_prediction_scores");
-  for (size_t i = 0; i < probe.output_count(); ++i) {
-    const auto& t = probe.output(i);
+  d.context_length = static_cast<int>(tensors[model->inputs()[0]].shape.elements());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const auto& t = tensors[outputs[i]];
+    if (t.name == "top_prediction_ids") d.ids_output = static_cast<int>(i);
+    if (t.name == "top_prediction_scores") d.scores_output = static_cast<int>(i);
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const auto& t = tensors[outputs[i]];
     if (d.ids_output < 0 && t.type == tfl::DType::kInt32) d.ids_output = static_cast<int>(i);
     if (d.scores_output < 0 && t.type == tfl::DType::kFloat32)
       d.scores_output = static_cast<int>(i);
   }
   if (d.ids_output < 0 || d.scores_output < 0 ||
-      probe.output(d.ids_output).elements() != probe.output(d.scores_output).elements()) {
+      tensors[outputs[d.ids_output]].shape.elements() !=
+          tensors[outputs[d.scores_output]].shape.elements()) {
     throw Error(origin + ": expected top-K outputs: int32 ids and float32 scores of one length");
   }
-  d.summary.graph_top_k = static_cast<int>(probe.output(d.ids_output).elements());
+  d.summary.graph_top_k = static_cast<int>(tensors[outputs[d.ids_output]].shape.elements());
   d.summary.context_length = d.context_length;
   auto scoring = find_label_scoring(*model, d.ids_output, d.scores_output);
+  // Prepare the part of the graph sessions will run once now, so an unsupported operator or
+  // inconsistent shapes fail the load, not the first session.
+  tfl::Interpreter check(model, scoring ? scoring->user : -1);
 
   // The catalog: given, from the metadata, or (foreign models) every graph id of the table.
   if (options.catalog) {
@@ -226,7 +235,6 @@ std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const
           runtime::ScoreTable::from_int8(rows, scales, static_cast<int>(n), dim, bias, origin);
       d.summary.quantized = true;
     }
-    d.encode_ops = static_cast<size_t>(scoring->fc_op);
     d.user_tensor = scoring->user;
     d.summary.fast_path = true;
     d.summary.dim = dim;

@@ -20,7 +20,6 @@ struct Recommender::Impl {
   // Graph path: the model's own top-K outputs.
   int ids_output = -1, scores_output = -1;
   // Fast path: run the graph up to the label scoring, then score with the table.
-  size_t encode_ops = 0;  // operators before the label FULLY_CONNECTED
   int user_tensor = -1;
   runtime::ScoreTable table;    // rows = items
   std::vector<float> inv_norm;  // per item, for similar()

@@ -19,7 +19,9 @@ struct Session::Impl {
   std::vector<float> row;
 
   explicit Impl(std::shared_ptr<const Recommender> model)
-      : owner(std::move(model)), d(owner->impl()), interp(d.model) {
+      : owner(std::move(model)),
+        d(owner->impl()),
+        interp(d.model, d.summary.fast_path ? d.user_tensor : -1) {
     skip.assign(d.items.size(), 0);
     row.resize(std::max(d.summary.dim, 1));
   }
@@ -31,8 +33,9 @@ struct Session::Impl {
     }
   }
 
-  // Lays out the newest L items of the history as the graph expects and runs `ops` operators.
-  void run_graph(std::span<const uint32_t> history, size_t ops) {
+  // Lays out the newest L items of the history as the graph expects and runs it (in the fast path
+  // the interpreter only holds the operators up to the user vector).
+  void run_graph(std::span<const uint32_t> history) {
     const size_t length = static_cast<size_t>(d.context_length);
     const size_t n = std::min(history.size(), length);
     int32_t* input = interp.input(0).as<int32_t>();
@@ -44,7 +47,7 @@ struct Session::Impl {
       input[offset + i] = d.graph_id[item];
     }
     interp.reset_variables();
-    interp.invoke_until(ops);
+    interp.invoke();
   }
 
   void mark(uint32_t item) {
@@ -67,7 +70,7 @@ Session::~Session() = default;
 std::span<const float> Session::encode(std::span<const uint32_t> history) {
   Impl& s = *impl_;
   if (!s.d.summary.fast_path) throw Error("encode needs a model with the dual-encoder fast path");
-  s.run_graph(history, s.d.encode_ops);
+  s.run_graph(history);
   return {s.interp.tensor(s.d.user_tensor).as<float>(), static_cast<size_t>(s.d.summary.dim)};
 }
 
@@ -85,7 +88,7 @@ void Session::recommend(const Query& query, std::vector<Result>& out) {
     for (uint32_t item : query.history) s.mark(item);
   }
   if (d.summary.fast_path) {
-    s.run_graph(query.history, d.encode_ops);
+    s.run_graph(query.history);
     const float* user = s.interp.tensor(d.user_tensor).as<float>();
     s.top.reserve(static_cast<size_t>(query.k));
     s.top.reset(static_cast<size_t>(query.k));
@@ -107,7 +110,7 @@ void Session::recommend(const Query& query, std::vector<Result>& out) {
     return;
   }
   // Graph path: the model's own top-K, filtered.
-  s.run_graph(query.history, static_cast<size_t>(-1));
+  s.run_graph(query.history);
   if (!query.allowed.empty()) {
     // Allowed items are marked 2 (allowed, not blocked); everything else is skipped below.
     for (uint32_t item : query.allowed) {

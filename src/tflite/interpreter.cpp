@@ -16,7 +16,8 @@ size_t aligned(size_t n) {
 
 }  // namespace
 
-Interpreter::Interpreter(std::shared_ptr<const Model> model) : model_(std::move(model)) {
+Interpreter::Interpreter(std::shared_ptr<const Model> model, int target)
+    : model_(std::move(model)) {
   const auto& specs = model_->tensors();
   tensors_.resize(specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -33,6 +34,31 @@ Interpreter::Interpreter(std::shared_ptr<const Model> model) : model_(std::move(
     }
   }
   const auto& ops = model_->ops();
+  needed_.assign(ops.size(), target < 0 ? 1 : 0);
+  std::vector<uint8_t> touched(specs.size(), 0);  // tensors a needed operator reads or writes
+  if (target >= 0) {
+    if (static_cast<size_t>(target) >= specs.size()) throw Error("interpreter target out of range");
+    std::vector<uint8_t> wanted(specs.size(), 0);
+    wanted[target] = 1;
+    for (size_t o = ops.size(); o-- > 0;) {
+      for (int out : ops[o].outputs) needed_[o] = needed_[o] || wanted[out];
+      if (!needed_[o]) continue;
+      for (int in : ops[o].inputs) {
+        if (in >= 0) wanted[in] = 1;
+      }
+    }
+  }
+  for (size_t o = 0; o < ops.size(); ++o) {
+    if (!needed_[o]) continue;
+    for (int index : ops[o].inputs) {
+      if (index >= 0) touched[index] = 1;
+    }
+    for (int index : ops[o].outputs) touched[index] = 1;
+  }
+  for (int index : model_->inputs()) touched[index] = 1;
+  if (target < 0) {
+    for (int index : model_->outputs()) touched[index] = 1;
+  }
   op_inputs_.resize(ops.size());
   op_outputs_.resize(ops.size());
   contexts_.resize(ops.size());
@@ -48,6 +74,7 @@ Interpreter::Interpreter(std::shared_ptr<const Model> model) : model_(std::move(
     ctx.outputs = op_outputs_[o];
     ctx.where =
         model_->origin() + ": operator " + std::to_string(o) + " (" + op_name(ctx.code) + ")";
+    if (!needed_[o]) continue;
     kernels_[o] = find_kernel(ctx.code);
     if (!kernels_[o]) ctx.fail("this operator is not supported by pocketrec's runtime");
     kernels_[o]->prepare(ctx);
@@ -60,16 +87,18 @@ Interpreter::Interpreter(std::shared_ptr<const Model> model) : model_(std::move(
       throw Error(model_->origin() + ": the graph needs more than 1 GiB of working memory");
     }
   };
-  for (const Tensor& t : tensors_) {
-    if (!t.constant) reserve(static_cast<size_t>(t.elements()) * dtype_size(t.type));
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    const Tensor& t = tensors_[i];
+    if (!t.constant && touched[i]) reserve(static_cast<size_t>(t.elements()) * dtype_size(t.type));
   }
   for (const OpContext& ctx : contexts_) reserve(ctx.scratch_bytes);
   arena_.assign(total / sizeof(uint64_t), 0);
   auto* base = reinterpret_cast<std::byte*>(arena_.data());
   size_t misalign = reinterpret_cast<uintptr_t>(base) % kAlign;
   std::byte* cursor = base + (misalign ? kAlign - misalign : 0);
-  for (Tensor& t : tensors_) {
-    if (t.constant) continue;
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    Tensor& t = tensors_[i];
+    if (t.constant || !touched[i]) continue;
     t.bytes = static_cast<size_t>(t.elements()) * dtype_size(t.type);
     t.data = cursor;
     cursor += aligned(t.bytes);
@@ -84,6 +113,7 @@ Interpreter::Interpreter(std::shared_ptr<const Model> model) : model_(std::move(
   for (size_t i = 0; i < tensors_.size(); ++i) fixed[i] = tensors_[i].constant;
   folded_.assign(ops.size(), 0);
   for (size_t o = 0; o < ops.size(); ++o) {
+    if (!needed_[o]) continue;
     bool all_fixed = true;
     for (int index : ops[o].inputs) all_fixed = all_fixed && (index < 0 || fixed[index]);
     if (!all_fixed) continue;
@@ -113,14 +143,14 @@ size_t Interpreter::folded_ops() const {
 
 void Interpreter::reset_variables() {
   for (Tensor& t : tensors_) {
-    if (t.is_variable) std::memset(t.data, 0, t.bytes);
+    if (t.is_variable && t.data) std::memset(t.data, 0, t.bytes);
   }
 }
 
 void Interpreter::invoke_until(size_t end) {
   end = std::min(end, contexts_.size());
   for (size_t o = 0; o < end; ++o) {
-    if (!folded_[o]) kernels_[o]->eval(contexts_[o]);
+    if (needed_[o] && !folded_[o]) kernels_[o]->eval(contexts_[o]);
   }
 }
 

@@ -13,7 +13,10 @@ namespace pocketrec::tfl {
 
 class Interpreter {
  public:
-  explicit Interpreter(std::shared_ptr<const Model> model);
+  // With `target` (a tensor index), only the operators that tensor depends on are prepared, given
+  // memory and run: the runtime's fast path stops at the user vector and never allocates the
+  // scores or a dequantized label table.
+  explicit Interpreter(std::shared_ptr<const Model> model, int target = -1);
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;
   Interpreter(Interpreter&&) = default;
@@ -44,6 +47,7 @@ class Interpreter {
   std::vector<OpContext> contexts_;
   std::vector<const Kernel*> kernels_;
   std::vector<uint8_t> folded_;  // evaluated once at construction
+  std::vector<uint8_t> needed_;  // run by invoke()
   std::vector<uint64_t> arena_;
 };
 
