@@ -109,6 +109,11 @@ void ModelArgs::add_options(CLI::App& command) {
   causal = command.add_flag("--causal", causal_value,
                             std::string("GRU/LSTM: predict the next item at every step of each "
                                         "L-item window (GRU4Rec-style), not once per window"));
+  loss = command.add_option("--loss", loss_value,
+                            "full (softmax over every item) or sampled (target + --negatives "
+                            "popularity-sampled items per batch, logQ-corrected)");
+  negatives = command.add_option("--negatives", negatives_value,
+                                 "Negatives per batch for --loss sampled (default 1024)");
   split = command.add_option("--split", split_value,
                              "leave-one-out, temporal or random (the reference's 90/10)");
 }
@@ -140,6 +145,8 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (seed->count()) train.seed = seed_value;
   if (split->count()) train.split = split_value;
   if (causal->count()) train.causal = true;
+  if (loss->count()) train.loss = loss_value;
+  if (negatives->count()) train.negatives = negatives_value;
 }
 
 bool is_tflite_file(const std::string& path) {

@@ -51,6 +51,8 @@ struct ModelArgs {
   CLI::Option* seed = nullptr;
   CLI::Option* split = nullptr;
   CLI::Option* causal = nullptr;
+  CLI::Option* loss = nullptr;
+  CLI::Option* negatives = nullptr;
 
   std::string encoder_value;
   int rnn_units_value = 0, conv_kernel_value = 0;
@@ -61,6 +63,8 @@ struct ModelArgs {
   int batch_value = 0, epochs_value = 0, patience_value = 0, threads_value = 0;
   uint64_t seed_value = 0;
   bool causal_value = false;
+  std::string loss_value;
+  int negatives_value = 0;
   bool final_relu_value = false, tie_value = false, no_bias_value = false;
 
   void add_options(CLI::App& command);

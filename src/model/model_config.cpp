@@ -57,6 +57,10 @@ void TrainConfig::validate() const {
   if (epochs < 1) throw Error("epochs must be at least 1");
   if (patience < 1) throw Error("patience must be at least 1");
   if (threads < 0) throw Error("threads must be >= 0");
+  if (loss != "full" && loss != "sampled") {
+    throw Error("unknown loss '" + loss + "' (full or sampled)");
+  }
+  if (negatives < 1 || negatives > 1000000) throw Error("--negatives must be in 1..1000000");
 }
 
 void apply_preset(const std::string& name, ModelConfig& model, TrainConfig& train) {
@@ -130,7 +134,10 @@ void to_json(nlohmann::json& json, const TrainConfig& c) {
           {"patience", c.patience},
           {"threads", c.threads},
           {"seed", c.seed},
-          {"split", c.split}};
+          {"split", c.split},
+          {"causal", c.causal},
+          {"loss", c.loss},
+          {"negatives", c.negatives}};
 }
 
 void from_json(const nlohmann::json& json, TrainConfig& c) {
@@ -145,6 +152,8 @@ void from_json(const nlohmann::json& json, TrainConfig& c) {
   c.seed = json.at("seed").get<uint64_t>();
   c.split = json.at("split").get<std::string>();
   c.causal = json.value("causal", false);
+  c.loss = json.value("loss", std::string("full"));
+  c.negatives = json.value("negatives", 1024);
 }
 
 }  // namespace pocketrec

@@ -44,6 +44,10 @@ struct TrainConfig {
   // Recurrent encoders only: train on whole windows of L items, predicting the next item at every
   // step in one pass (as GRU4Rec and SASRec do), instead of one target per window.
   bool causal = false;
+  // "full": softmax over the whole catalog; "sampled": over the target and `negatives` items shared
+  // by the batch, drawn by popularity^0.75 with the logQ correction (for large catalogs).
+  std::string loss = "full";
+  int negatives = 1024;
 
   void validate() const;
 };

@@ -4,16 +4,19 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <sstream>
 
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/thread_pool.hpp"
+#include "eval/baselines.hpp"
 #include "eval/evaluator.hpp"
 #include "model/model_file.hpp"
 #include "train/batcher.hpp"
 #include "train/optimizer.hpp"
+#include "train/sampled_softmax.hpp"
 #include "train/softmax_loss.hpp"
 
 namespace pocketrec {
@@ -85,6 +88,20 @@ Trainer::Trainer(DualEncoder& model, const Dataset& dataset, const Split& split,
 TrainResult Trainer::run(const TrainOptions& options) {
   const int threads = config_.threads > 0 ? config_.threads : default_thread_count();
   ThreadPool pool(threads);
+  // Sampled softmax touches few label rows per batch: their gradients become sparse (lazy updates).
+  const bool sampled = config_.loss == "sampled";
+  std::optional<NegativeSampler> sampler;
+  std::vector<float> correction;
+  std::vector<uint32_t> negatives;
+  if (sampled) {
+    model_.parameters()[model_.label_index()].sparse_rows = true;
+    sampler.emplace(training_popularity(dataset_, split_));
+    correction.assign(dataset_.catalog.size() + 1, 0.0f);
+    for (size_t j = 1; j < correction.size(); ++j) {
+      correction[j] = static_cast<float>(std::log(static_cast<double>(config_.negatives) *
+                                                  sampler->probability(static_cast<uint32_t>(j))));
+    }
+  }
   Optimizer optimizer(config_, model_.parameters());
   std::mt19937_64 rng(config_.seed);
   TrainResult result;
@@ -216,6 +233,12 @@ TrainResult Trainer::run(const TrainOptions& options) {
       const size_t targets_per_row = config_.causal ? static_cast<size_t>(length) : 1;
       const int per_shard = (count + threads - 1) / threads;
       const float scale = scale_base / static_cast<float>(std::max<size_t>(targets, 1));
+      if (sampled) {
+        // Seeded by (seed, epoch, batch), so a resumed run draws the same negatives.
+        std::mt19937_64 batch_rng(config_.seed * 0x9E3779B97F4A7C15ull ^
+                                  (static_cast<uint64_t>(epoch) << 32) ^ b);
+        sampler->sample(batch_rng, config_.negatives, negatives);
+      }
       // One team run per batch: every thread does its slice's forward and backward, then its
       // slice of the gradient sum and of the dense parameter update.
       pool.run_team([&](int s) {
@@ -230,11 +253,17 @@ TrainResult Trainer::run(const TrainOptions& options) {
             model_.encode(contexts, n, shard.encoder);
           }
           int bias = model_.label_bias_index();
-          shard.loss = softmax_cross_entropy(
-              shard.encoder.user(), batch.targets.data() + first * targets_per_row,
-              model_.label_table(), model_.label_bias(), scale, shard.logits,
-              shard.encoder.user_grad(), shard.grads[model_.label_index()],
-              bias >= 0 ? &shard.grads[bias] : nullptr);
+          const uint32_t* shard_targets = batch.targets.data() + first * targets_per_row;
+          nn::Gradient* bias_grad = bias >= 0 ? &shard.grads[bias] : nullptr;
+          shard.loss =
+              sampled ? sampled_softmax_cross_entropy(
+                            shard.encoder.user(), shard_targets, model_.label_table(),
+                            model_.label_bias(), negatives, correction, scale, shard.logits,
+                            shard.encoder.user_grad(), shard.grads[model_.label_index()], bias_grad)
+                      : softmax_cross_entropy(shard.encoder.user(), shard_targets,
+                                              model_.label_table(), model_.label_bias(), scale,
+                                              shard.logits, shard.encoder.user_grad(),
+                                              shard.grads[model_.label_index()], bias_grad);
           model_.encode_backward(contexts, shard.encoder, shard.grads);
         }
         barrier.arrive_and_wait();

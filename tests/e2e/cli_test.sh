@@ -73,6 +73,16 @@ else
   echo "skipping the starter-model checks: ../shared/reference is absent"
 fi
 
+# Sampled softmax (popularity-sampled negatives shared by the batch) trains and evaluates.
+"$bin" train --data "$work/prepared" --out "$work/sampled.pkrec" --loss sampled --negatives 32 \
+  --epochs 2 --dim 16 --quiet > /dev/null || fail "sampled softmax training failed"
+"$bin" eval --model "$work/sampled.pkrec" --data "$work/prepared" --json | grep -q '"hr@10"' \
+  || fail "sampled model eval failed"
+if "$bin" train --data "$work/prepared" --out "$work/x.pkrec" --loss sometimes --quiet 2> "$work/err.txt"; then
+  fail "unknown loss accepted"
+fi
+grep -q "unknown loss" "$work/err.txt" || fail "unknown loss error unclear"
+
 # Causal (every-step) training of a recurrent encoder; refused for BOW with a clear error.
 "$bin" train --data "$work/prepared" --out "$work/causal.pkrec" --encoder gru --causal -L 20 \
   --epochs 2 --dim 16 --quiet > /dev/null || fail "causal gru training failed"
