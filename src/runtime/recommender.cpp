@@ -251,7 +251,7 @@ const Item& Recommender::item(uint32_t index) const {
   return impl_->items.at(index);
 }
 std::optional<uint32_t> Recommender::find(std::string_view id) const {
-  auto it = impl_->by_id.find(std::string(id));
+  auto it = impl_->by_id.find(id);
   if (it == impl_->by_id.end()) return std::nullopt;
   return it->second;
 }

@@ -8,11 +8,18 @@
 
 namespace pocketrec {
 
+// Lets string_view keys find std::string entries without building a string (no allocation per
+// looked-up id).
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct Recommender::Impl {
   std::shared_ptr<const tfl::Model> model;
   ModelSummary summary;
   std::vector<Item> items;
-  std::unordered_map<std::string, uint32_t> by_id;
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> by_id;
   std::vector<int32_t> graph_id;  // per item
   std::unordered_map<int32_t, uint32_t> item_of_graph_id;
   bool newest_last = false;
