@@ -106,26 +106,33 @@ float ScoreTable::quantize_user(const float* user, int32_t* pairs) const {
   return scale;
 }
 
-float ScoreTable::score_chunk(const float* user, const int32_t* pairs, float user_scale, int first,
-                              int count, float* out) const {
-  return quantized_ ? score_blocks_i8(i8_.data(), scale_.data(), bias_.data(), pairs, user_scale,
-                                      pairs_, first, count, out)
-                    : score_blocks_f32(f32_.data(), bias_.data(), user, dim_, first, count, out);
+float ScoreTable::score_chunk(const float* user, const int32_t* pairs, float user_scale,
+                              const float* bias, int first, int count, float* out) const {
+  return quantized_ ? score_blocks_i8(i8_.data(), scale_.data(), bias, pairs, user_scale, pairs_,
+                                      first, count, out)
+                    : score_blocks_f32(f32_.data(), bias, user, dim_, first, count, out);
 }
 
 void ScoreTable::top_k(const float* user, std::span<const uint8_t> skip, TopK& top) const {
+  std::vector<float> masked = bias_;
+  for (size_t r = 0; r < skip.size(); ++r) {
+    if (skip[r]) masked[r] = -INFINITY;
+  }
+  top_k_masked(user, masked.data(), top);
+}
+
+void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK& top) const {
   alignas(64) float chunk[kChunkBlocks * kBlockRows];
   int32_t pairs[kMaxQuantizedDim / 2];
   const float user_scale = quantized_ ? quantize_user(user, pairs) : 1.0f;
   for (int first = 0; first < blocks_; first += kChunkBlocks) {
     const int count = std::min(kChunkBlocks, blocks_ - first);
-    const float best = score_chunk(user, pairs, user_scale, first, count, chunk);
+    const float best = score_chunk(user, pairs, user_scale, masked_bias, first, count, chunk);
     float threshold = top.threshold();
-    if (best <= threshold) continue;  // nothing in this chunk can enter
+    if (!(best > threshold)) continue;  // nothing in this chunk can enter
     const int base = first * kBlockRows;
     const int n = std::min(count * kBlockRows, rows_ - base);
-    // Branch-free candidate list first: the comparisons mispredict often when the history's
-    // own (skipped) items are the ones above the threshold.
+    // Branch-free candidate list first: few rows pass once the heap is warm.
     int candidates[kChunkBlocks * kBlockRows];
     int found = 0;
     for (int i = 0; i < n; ++i) {
@@ -134,7 +141,7 @@ void ScoreTable::top_k(const float* user, std::span<const uint8_t> skip, TopK& t
     }
     for (int c = 0; c < found; ++c) {
       const int i = candidates[c];
-      if (chunk[i] <= threshold || (!skip.empty() && skip[base + i])) continue;
+      if (!(chunk[i] > threshold)) continue;
       top.push(static_cast<uint32_t>(base + i), chunk[i]);
       threshold = top.threshold();
     }
@@ -147,7 +154,7 @@ void ScoreTable::score_all(const float* user, float* out) const {
   const float user_scale = quantized_ ? quantize_user(user, pairs) : 1.0f;
   for (int first = 0; first < blocks_; first += kChunkBlocks) {
     const int count = std::min(kChunkBlocks, blocks_ - first);
-    score_chunk(user, pairs, user_scale, first, count, chunk);
+    score_chunk(user, pairs, user_scale, bias_.data(), first, count, chunk);
     const int base = first * kBlockRows;
     const int n = std::min(count * kBlockRows, rows_ - base);
     std::copy(chunk, chunk + n, out + base);

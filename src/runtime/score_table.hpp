@@ -37,8 +37,14 @@ class ScoreTable {
   void row(uint32_t row, float* out) const;
   // One score (dot(user, row) [* scale] + bias), for checks and the allowed-set path.
   float score(const float* user, uint32_t row) const;
-  // Feeds every row whose `skip` byte is 0 (skip may be empty) into `top`.
+  // Feeds every row into `top`, with `masked_bias` (padded_rows() values: the table's bias, -inf
+  // for rows that must not come back) in place of the bias. Masking through the bias keeps the
+  // filtered rows out of each chunk's maximum, so chunks full of already-seen items are skipped.
+  void top_k_masked(const float* user, const float* masked_bias, TopK& top) const;
+  // The same with a skip byte per row (empty: none); builds the masked bias (allocates).
   void top_k(const float* user, std::span<const uint8_t> skip, TopK& top) const;
+  size_t padded_rows() const { return bias_.size(); }
+  const std::vector<float>& padded_bias() const { return bias_; }
   // All scores (rows values), for batch evaluation.
   void score_all(const float* user, float* out) const;
 
@@ -48,8 +54,8 @@ class ScoreTable {
   }
   // Quantizes the user vector to int16 pairs; returns its scale.
   float quantize_user(const float* user, int32_t* pairs) const;
-  float score_chunk(const float* user, const int32_t* pairs, float user_scale, int first, int count,
-                    float* out) const;
+  float score_chunk(const float* user, const int32_t* pairs, float user_scale, const float* bias,
+                    int first, int count, float* out) const;
 
   int rows_ = 0, dim_ = 0, blocks_ = 0, pairs_ = 0;
   bool quantized_ = false;

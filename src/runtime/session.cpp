@@ -13,7 +13,8 @@ struct Session::Impl {
   const Recommender::Impl& d;
   tfl::Interpreter interp;
   runtime::TopK top;
-  std::vector<uint8_t> skip;  // per item; cleared after every query
+  std::vector<uint8_t> skip;       // per item; cleared after every query
+  std::vector<float> masked_bias;  // the table's bias with -inf at skipped items (fast path)
   std::vector<uint32_t> marked;
   std::vector<runtime::Scored> scored;
   std::vector<float> row;
@@ -23,6 +24,7 @@ struct Session::Impl {
         d(owner->impl()),
         interp(d.model, d.summary.fast_path ? d.user_tensor : -1) {
     skip.assign(d.items.size(), 0);
+    if (d.summary.fast_path) masked_bias = d.table.padded_bias();
     row.resize(std::max(d.summary.dim, 1));
   }
 
@@ -55,10 +57,14 @@ struct Session::Impl {
     if (!skip[item]) {
       skip[item] = 1;
       marked.push_back(item);
+      if (!masked_bias.empty()) masked_bias[item] = -INFINITY;
     }
   }
   void clear_marks() {
-    for (uint32_t item : marked) skip[item] = 0;
+    for (uint32_t item : marked) {
+      skip[item] = 0;
+      if (!masked_bias.empty()) masked_bias[item] = d.table.bias(item);
+    }
     marked.clear();
   }
 };
@@ -93,7 +99,7 @@ void Session::recommend(const Query& query, std::vector<Result>& out) {
     s.top.reserve(static_cast<size_t>(query.k));
     s.top.reset(static_cast<size_t>(query.k));
     if (query.allowed.empty()) {
-      d.table.top_k(user, s.skip, s.top);
+      d.table.top_k_masked(user, s.masked_bias.data(), s.top);
     } else {
       for (uint32_t item : query.allowed) {
         s.check(item);
