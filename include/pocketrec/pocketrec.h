@@ -72,8 +72,8 @@ PR_API pr_status pr_session_create(const pr_model* model, pr_session** out);
 PR_API void pr_session_free(pr_session* session);
 
 typedef struct pr_options {
-  int k;               /* results wanted (default 10) */
-  int exclude_history; /* default 1 */
+  int k;                      /* results wanted (default 10) */
+  int exclude_history;        /* default 1 */
   const char* const* allowed; /* if allowed_count > 0, only these ids may be returned */
   size_t allowed_count;
   const char* const* blocked; /* never returned */
@@ -89,9 +89,9 @@ typedef struct pr_result {
 
 /* history: item ids, oldest first; unknown ids are skipped (and logged as warnings). Writes up to
  * options->k results, best first, and their number to *count. */
-PR_API pr_status pr_recommend(pr_session* session, const char* const* history,
-                              size_t history_count, const pr_options* options,
-                              pr_result* results, size_t capacity, size_t* count);
+PR_API pr_status pr_recommend(pr_session* session, const char* const* history, size_t history_count,
+                              const pr_options* options, pr_result* results, size_t capacity,
+                              size_t* count);
 /* The k items closest to `id` (cosine of the label vectors), the item itself excluded. */
 PR_API pr_status pr_similar(pr_session* session, const char* id, int k, pr_result* results,
                             size_t capacity, size_t* count);

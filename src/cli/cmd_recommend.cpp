@@ -43,6 +43,37 @@ std::vector<Item> read_movie_vocab(const std::string& path) {
   return items;
 }
 
+struct Shown {
+  const std::string& id;
+  const std::string& title;
+  const std::vector<std::string>& genres;
+  float score;
+};
+
+// One output for both model kinds: a numbered list, or JSON with the unknown ids.
+void print_recommendations(const std::vector<Shown>& shown, const std::vector<std::string>& unknown,
+                           bool json) {
+  if (!unknown.empty()) {
+    std::fprintf(stderr, "ignored %zu unknown item id(s): %s\n", unknown.size(),
+                 join(unknown, ", ").c_str());
+  }
+  if (json) {
+    auto items = nlohmann::json::array();
+    for (const auto& r : shown) {
+      items.push_back({{"id", r.id}, {"title", r.title}, {"genres", r.genres}, {"score", r.score}});
+    }
+    nlohmann::json out = {{"items", items}, {"unknown_ids", unknown}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return;
+  }
+  for (size_t i = 0; i < shown.size(); ++i) {
+    std::string label = shown[i].title;
+    if (!shown[i].genres.empty()) label += " (" + join(shown[i].genres, "|") + ")";
+    std::printf("%3zu. %-8s %8.4f  %s\n", i + 1, shown[i].id.c_str(), shown[i].score,
+                label.c_str());
+  }
+}
+
 void recommend_tflite(const std::string& path, const std::string& catalog_path,
                       const std::vector<std::string>& ids, int k, bool keep_history, bool json) {
   ModelLoadOptions options;
@@ -57,10 +88,6 @@ void recommend_tflite(const std::string& path, const std::string& catalog_path,
       unknown.push_back(id);
     }
   }
-  if (!unknown.empty()) {
-    std::fprintf(stderr, "ignored %zu unknown item id(s): %s\n", unknown.size(),
-                 join(unknown, ", ").c_str());
-  }
   Session session(recommender);
   Query query;
   query.history = history;
@@ -68,23 +95,12 @@ void recommend_tflite(const std::string& path, const std::string& catalog_path,
   query.exclude_history = !keep_history;
   std::vector<Result> results;
   session.recommend(query, results);
-  if (json) {
-    auto items = nlohmann::json::array();
-    for (const auto& r : results) {
-      const Item& item = recommender->item(r.item);
-      items.push_back(
-          {{"id", item.id}, {"title", item.title}, {"genres", item.genres}, {"score", r.score}});
-    }
-    nlohmann::json out = {{"items", items}, {"unknown_ids", unknown}};
-    std::printf("%s\n", out.dump(2).c_str());
-    return;
+  std::vector<Shown> shown;
+  for (const auto& r : results) {
+    const Item& item = recommender->item(r.item);
+    shown.push_back({item.id, item.title, item.genres, r.score});
   }
-  for (size_t i = 0; i < results.size(); ++i) {
-    const Item& item = recommender->item(results[i].item);
-    std::string label = item.title;
-    if (!item.genres.empty()) label += " (" + join(item.genres, "|") + ")";
-    std::printf("%3zu. %-8s %8.4f  %s\n", i + 1, item.id.c_str(), results[i].score, label.c_str());
-  }
+  print_recommendations(shown, unknown, json);
 }
 
 }  // namespace
@@ -122,27 +138,13 @@ void register_recommend(CLI::App& app) {
     request.history = resolve_history(loaded.catalog, ids, unknown);
     request.k = *k;
     request.exclude_history = !*keep_history;
-    if (!unknown.empty()) {
-      std::fprintf(stderr, "ignored %zu unknown item id(s): %s\n", unknown.size(),
-                   join(unknown, ", ").c_str());
-    }
     auto results = recommend(*loaded.model, request);
-    if (*json) {
-      auto items = nlohmann::json::array();
-      for (const auto& r : results) {
-        const auto& item = loaded.catalog.item(r.item);
-        items.push_back(
-            {{"id", item.id}, {"title", item.title}, {"genres", item.genres}, {"score", r.score}});
-      }
-      nlohmann::json out = {{"items", items}, {"unknown_ids", unknown}};
-      std::printf("%s\n", out.dump(2).c_str());
-      return;
+    std::vector<Shown> shown;
+    for (const auto& r : results) {
+      const auto& item = loaded.catalog.item(r.item);
+      shown.push_back({item.id, item.title, item.genres, r.score});
     }
-    for (size_t i = 0; i < results.size(); ++i) {
-      const auto& item = loaded.catalog.item(results[i].item);
-      std::printf("%3zu. %-8s %8.4f  %s\n", i + 1, item.id.c_str(), results[i].score,
-                  loaded.catalog.label(results[i].item).c_str());
-    }
+    print_recommendations(shown, unknown, *json);
   });
 }
 

@@ -147,9 +147,8 @@ void Interpreter::reset_variables() {
   }
 }
 
-void Interpreter::invoke_until(size_t end) {
-  end = std::min(end, contexts_.size());
-  for (size_t o = 0; o < end; ++o) {
+void Interpreter::invoke() {
+  for (size_t o = 0; o < contexts_.size(); ++o) {
     if (needed_[o] && !folded_[o]) kernels_[o]->eval(contexts_[o]);
   }
 }

@@ -33,9 +33,7 @@ class Interpreter {
   // Variable tensors (recurrent state) are zeroed at construction and by reset_variables(); the
   // TFLite LSTM kernel leaves its final state in them, so callers reset between queries.
   void reset_variables();
-  void invoke() { invoke_until(contexts_.size()); }
-  // Runs operators [0, end): the fast path stops before the label scoring.
-  void invoke_until(size_t end);
+  void invoke();
   const Tensor& tensor(int index) const { return tensors_.at(index); }
   size_t arena_bytes() const { return arena_.size() * sizeof(uint64_t); }
   size_t folded_ops() const;
