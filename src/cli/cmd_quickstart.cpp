@@ -1,10 +1,14 @@
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
 #include "cli/cli_common.hpp"
 #include "cli/commands.hpp"
 #include "cli/pipeline.hpp"
+#include "core/atomic_file.hpp"
 #include "data/synth.hpp"
+#include "export/tflite_export.hpp"
+#include "pocketrec/recommender.hpp"
 #include "runtime/recommend.hpp"
 
 namespace pocketrec::cli {
@@ -73,8 +77,43 @@ void register_quickstart(CLI::App& app) {
                 options.model_out.c_str());
     evaluate_and_print(*trained.model, dataset, split, true, true, train_config.threads, true);
     show_samples(*trained.model, dataset, split, 3);
-    std::printf("\nNext: pocketrec recommend --model %s --history \"%s\"\n",
-                options.model_out.c_str(),
+
+    // The on-device form: a .tflite the official runtime runs, checked through pocketrec's own
+    // runtime on the same user the samples above start with.
+    const std::string tflite = (std::filesystem::path(*work) / "model.tflite").string();
+    ExportResult exported = export_tflite(*trained.model, dataset.catalog, {});
+    write_file_atomically(tflite, std::string(exported.bytes.begin(), exported.bytes.end()));
+    auto recommender = Recommender::load_file(tflite);
+    Session session(recommender);
+    const auto& timeline = dataset.timelines[split.test.front().timeline];
+    std::vector<uint32_t> history;
+    for (size_t p = 0; p < split.test.front().pos; ++p) {
+      if (auto item = recommender->find(dataset.catalog.item(timeline.items[p]).id)) {
+        history.push_back(*item);
+      }
+    }
+    Query query;
+    query.history = history;
+    query.k = 5;
+    std::vector<Result> results;
+    session.recommend(query, results);  // warm-up: first-call dispatch and page faults
+    auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 1000; ++i) session.recommend(query, results);
+    double micros =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started)
+            .count() /
+        1000;
+    std::printf(
+        "\nExported %s (%zu bytes, %s encoder, top %d); its top 5 for user %s through the "
+        "runtime (%.1f us per query):\n",
+        tflite.c_str(), exported.bytes.size(), model_config.encoder.c_str(), exported.top_k,
+        timeline.user.c_str(), micros);
+    for (const auto& r : results) {
+      const Item& item = recommender->item(r.item);
+      std::printf("      %-60s %6.3f\n", item.title.empty() ? item.id.c_str() : item.title.c_str(),
+                  r.score);
+    }
+    std::printf("\nNext: pocketrec recommend --model %s --history \"%s\"\n", tflite.c_str(),
                 dataset.catalog.item(dataset.timelines[0].items[0]).id.c_str());
   });
 }
