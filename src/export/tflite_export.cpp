@@ -388,17 +388,12 @@ class GraphBuilder {
       throw Error("export: encoder '" + config_.encoder + "' cannot be exported");
     }
     int width = config_.encoder_dim();
-    std::vector<int> dims = config_.hidden;
-    if (config_.output_dim > 0) dims.push_back(config_.output_dim);
-    for (size_t i = 0; i < dims.size(); ++i) {
-      bool projection = config_.output_dim > 0 && i + 1 == dims.size();
-      std::string name = projection ? "projection" : "hidden_" + std::to_string(i);
-      const nn::Matrix& w = param(model_, name + "/weight");  // [in, out]
-      const nn::Matrix& b = param(model_, name + "/bias");
-      Act act = !projection || config_.final_relu ? Act::RELU : Act::NONE;
-      x = fc(x, transposed_columns(w, 0, w.cols), w.cols, width,
-             bias(row_block(b, 0, 0, w.cols), name), act, name);
-      width = w.cols;
+    for (const auto& layer : model_.dense_layers()) {
+      const int out = layer.weight->cols;
+      x = fc(x, transposed_columns(*layer.weight, 0, out), out, width,
+             bias(row_block(*layer.bias, 0, 0, out), layer.name),
+             layer.relu ? Act::RELU : Act::NONE, layer.name);
+      width = out;
     }
 
     // Scores of every id: dot(user, label) + bias, with non-items pushed to the bottom.

@@ -175,6 +175,21 @@ nn::LstmWeights DualEncoder::lstm_weights() const {
   return {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value};
 }
 
+bool DualEncoder::dense_relu(size_t layer) const {
+  const bool projection = config_.output_dim > 0 && layer + 1 == dense_index_.size();
+  return !projection || config_.final_relu;
+}
+
+std::vector<DualEncoder::DenseLayer> DualEncoder::dense_layers() const {
+  std::vector<DenseLayer> layers;
+  for (size_t i = 0; i < dense_index_.size(); ++i) {
+    const Parameter& weight = params_[dense_index_[i]];
+    std::string name = weight.name.substr(0, weight.name.rfind('/'));
+    layers.push_back({name, &weight.value, &params_[dense_index_[i] + 1].value, dense_relu(i)});
+  }
+  return layers;
+}
+
 void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
   run_encoder(contexts, batch, false, ws);
 }
@@ -236,8 +251,7 @@ void DualEncoder::run_encoder(const int32_t* contexts, int batch, bool every_ste
     const auto& bias = params_[dense_index_[i] + 1].value;
     nn::Matrix& out = ws.layers[i + 1];
     nn::dense_forward(weight, bias, ws.layers[i].data.data(), rows, out.data.data());
-    bool is_projection = config_.output_dim > 0 && i + 1 == dense_index_.size();
-    if (!is_projection || config_.final_relu) nn::relu_forward(out.data.data(), out.size());
+    if (dense_relu(i)) nn::relu_forward(out.data.data(), out.size());
   }
 }
 
@@ -246,10 +260,9 @@ void DualEncoder::encode_backward(const int32_t* contexts, EncoderWorkspace& ws,
   const int batch = ws.batch;
   const int rows = ws.every_step ? batch * config_.context_length : batch;
   for (size_t i = dense_index_.size(); i-- > 0;) {
-    bool is_projection = config_.output_dim > 0 && i + 1 == dense_index_.size();
     nn::Matrix& out = ws.layers[i + 1];
     nn::Matrix& out_grad = ws.grads[i + 1];
-    if (!is_projection || config_.final_relu) {
+    if (dense_relu(i)) {
       nn::relu_backward(out.data.data(), out_grad.data.data(), out.size());
     }
     int w = dense_index_[i];

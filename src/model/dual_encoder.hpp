@@ -67,6 +67,15 @@ class DualEncoder {
     return label_bias_index_ >= 0 ? &params_[label_bias_index_].value : nullptr;
   }
   int label_index() const { return label_index_; }
+
+  // The Dense layers after pooling (hidden..., projection), in order, as stored and applied.
+  struct DenseLayer {
+    std::string name;
+    const nn::Matrix* weight;  // [in, out]
+    const nn::Matrix* bias;    // [1, out]
+    bool relu;
+  };
+  std::vector<DenseLayer> dense_layers() const;
   int label_bias_index() const { return label_bias_index_; }
 
  private:
@@ -79,6 +88,8 @@ class DualEncoder {
   void run_encoder(const int32_t* contexts, int batch, bool every_step, EncoderWorkspace& ws) const;
   void conv_forward(const int32_t* contexts, int batch, EncoderWorkspace& ws) const;
   void conv_backward(EncoderWorkspace& ws, Gradients& grads) const;
+
+  bool dense_relu(size_t layer) const;  // ReLU after dense layer `layer`?
 
   int conv_index_ = -1;           // first conv weight; bias follows each weight
   int rnn_index_ = -1;            // GRU/LSTM input weights; recurrent and bias follow

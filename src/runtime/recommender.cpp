@@ -144,7 +144,7 @@ std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const
       tensors[model->inputs()[0]].shape.elements() < 1) {
     throw Error(origin + ": expected one int32 history input");
   }
-  d.context_length = static_cast<int>(tensors[model->inputs()[0]].shape.elements());
+  d.summary.context_length = static_cast<int>(tensors[model->inputs()[0]].shape.elements());
   for (size_t i = 0; i < outputs.size(); ++i) {
     const auto& t = tensors[outputs[i]];
     if (t.name == "top_prediction_ids") d.ids_output = static_cast<int>(i);
@@ -162,7 +162,6 @@ std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const
     throw Error(origin + ": expected top-K outputs: int32 ids and float32 scores of one length");
   }
   d.summary.graph_top_k = static_cast<int>(tensors[outputs[d.ids_output]].shape.elements());
-  d.summary.context_length = d.context_length;
   auto scoring = find_label_scoring(*model, d.ids_output, d.scores_output);
   // Prepare the part of the graph sessions will run once now, so an unsupported operator or
   // inconsistent shapes fail the load, not the first session.

@@ -23,7 +23,6 @@ struct Recommender::Impl {
   std::vector<int32_t> graph_id;  // per item
   std::unordered_map<int32_t, uint32_t> item_of_graph_id;
   bool newest_last = false;
-  int context_length = 0;
   // Graph path: the model's own top-K outputs.
   int ids_output = -1, scores_output = -1;
   // Fast path: run the graph up to the label scoring, then score with the table.

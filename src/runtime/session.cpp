@@ -38,7 +38,7 @@ struct Session::Impl {
   // Lays out the newest L items of the history as the graph expects and runs it (in the fast path
   // the interpreter only holds the operators up to the user vector).
   void run_graph(std::span<const uint32_t> history) {
-    const size_t length = static_cast<size_t>(d.context_length);
+    const size_t length = static_cast<size_t>(d.summary.context_length);
     const size_t n = std::min(history.size(), length);
     int32_t* input = interp.input(0).as<int32_t>();
     std::fill(input, input + length, 0);
