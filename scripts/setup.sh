@@ -8,7 +8,7 @@ packages=(
   clang-format
   zlib1g-dev libzip-dev libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev libcli11-dev libeigen3-dev
-  libflatbuffers-dev flatbuffers-compiler libhwy-dev
+  libflatbuffers-dev flatbuffers-compiler libhwy-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   zip
 )

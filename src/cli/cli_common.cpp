@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "model/input_config.hpp"
 
 namespace pocketrec::cli {
 
@@ -114,6 +115,14 @@ void ModelArgs::add_options(CLI::App& command) {
                             "popularity-sampled items per batch, logQ-corrected)");
   negatives = command.add_option("--negatives", negatives_value,
                                  "Negatives per batch for --loss sampled (default 1024)");
+  command.add_option("--features", features_value,
+                     "Side features: genre, year, rating (from the log and catalog) and user "
+                     "attributes such as gender, age, occupation (comma-separated)");
+  command
+      .add_option("--input-config", input_config_value,
+                  "The reference's protobuf-text input config (feature groups); sets the "
+                  "encoder, embedding dim, context length and output dim")
+      ->check(CLI::ExistingFile);
   split = command.add_option("--split", split_value,
                              "leave-one-out, temporal or random (the reference's 90/10)");
 }
@@ -147,6 +156,17 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (causal->count()) train.causal = true;
   if (loss->count()) train.loss = loss_value;
   if (negatives->count()) train.negatives = negatives_value;
+  if (!features_value.empty() && !input_config_value.empty()) {
+    throw Error("--features and --input-config both define the features: give one");
+  }
+  if (!input_config_value.empty()) apply_input_config_file(input_config_value, model);
+  if (!features_value.empty()) {
+    std::vector<std::string> names;
+    for (auto name : pocketrec::split(features_value, ",")) {
+      if (!trim(name).empty()) names.emplace_back(trim(name));
+    }
+    apply_feature_list(names, model);
+  }
 }
 
 bool is_tflite_file(const std::string& path) {

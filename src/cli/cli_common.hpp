@@ -65,6 +65,7 @@ struct ModelArgs {
   bool causal_value = false;
   std::string loss_value;
   int negatives_value = 0;
+  std::string features_value, input_config_value;
   bool final_relu_value = false, tie_value = false, no_bias_value = false;
 
   void add_options(CLI::App& command);

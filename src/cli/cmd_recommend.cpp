@@ -138,6 +138,7 @@ void register_recommend(CLI::App& app) {
     request.history = resolve_history(loaded.catalog, ids, unknown);
     request.k = *k;
     request.exclude_history = !*keep_history;
+    request.catalog = &loaded.catalog;
     auto results = recommend(*loaded.model, request);
     std::vector<Shown> shown;
     for (const auto& r : results) {

@@ -6,12 +6,14 @@
 #include "core/thread_pool.hpp"
 #include "eval/baselines.hpp"
 #include "eval/evaluator.hpp"
+#include "model/feature_inputs.hpp"
 
 namespace pocketrec::cli {
 
 TrainedModel train_model(const Dataset& dataset, const Split& split, ModelConfig model_config,
                          const TrainConfig& train_config, const TrainOptions& options) {
   model_config.items = static_cast<int>(dataset.catalog.size());
+  if (model_config.has_features()) bind_features(model_config, dataset);
   TrainedModel trained;
   trained.model = std::make_unique<DualEncoder>(model_config);
   trained.model->initialize(train_config.seed);

@@ -101,9 +101,14 @@ Dataset build_dataset(RawLog log, const DatasetFilters& filters) {
   }
 
   dataset.timelines.reserve(kept_users.size());
+  dataset.user_attribute_names = log.user_attribute_names;
   for (uint32_t user : kept_users) {
     Timeline timeline;
     timeline.user = log.user_ids[user];
+    timeline.attributes.assign(log.user_attribute_names.size(), "");
+    if (auto it = log.user_meta.find(timeline.user); it != log.user_meta.end()) {
+      timeline.attributes = it->second;
+    }
     for (uint32_t e : by_user[user]) {
       timeline.items.push_back(dense[events[e].item]);
       timeline.times.push_back(events[e].time);
@@ -128,6 +133,7 @@ size_t align_to_catalog(Dataset& dataset, const Catalog& catalog, size_t min_tim
   for (auto& timeline : dataset.timelines) {
     Timeline aligned;
     aligned.user = timeline.user;
+    aligned.attributes = timeline.attributes;
     for (size_t k = 0; k < timeline.items.size(); ++k) {
       uint32_t item = mapping[timeline.items[k]];
       if (!item) {

@@ -14,6 +14,7 @@ struct Timeline {
   std::vector<uint32_t> items;  // dense indices 1..N, oldest first
   std::vector<int64_t> times;
   std::vector<float> ratings;
+  std::vector<std::string> attributes;  // aligned with Dataset::user_attribute_names ("" unknown)
 };
 
 struct DatasetFilters {
@@ -25,6 +26,7 @@ struct DatasetFilters {
 struct Dataset {
   Catalog catalog;
   std::vector<Timeline> timelines;
+  std::vector<std::string> user_attribute_names;
   std::string format;
   bool has_timestamps = true;
   bool has_ratings = true;

@@ -143,6 +143,9 @@ RawLog load_raw_log(const std::string& path, const LoadOptions& options) {
     if (auto movies = find_file(base, "movies", {".dat", ".dat.gz"}); !movies.empty()) {
       read_movielens_dat_movies(movies, log);
     }
+    if (auto users = find_file(base, "users", {".dat", ".dat.gz"}); !users.empty()) {
+      read_movielens_dat_users(users, log);
+    }
   } else if (format == "ml-latest") {
     read_movielens_csv_ratings(ratings, log);
     if (auto movies = find_file(base, "movies", {".csv", ".csv.gz"}); !movies.empty()) {
@@ -151,6 +154,7 @@ RawLog load_raw_log(const std::string& path, const LoadOptions& options) {
   } else if (format == "ml-100k") {
     read_movielens_100k_ratings(ratings, log);
     if (fs::exists(base / "u.item")) read_movielens_100k_items((base / "u.item").string(), log);
+    if (fs::exists(base / "u.user")) read_movielens_100k_users((base / "u.user").string(), log);
   } else if (format == "sequence") {
     read_sequence_file(ratings, log);
   } else if (format == "prepared") {

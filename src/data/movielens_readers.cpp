@@ -1,3 +1,4 @@
+#include <array>
 #include <filesystem>
 
 #include "core/error.hpp"
@@ -86,6 +87,39 @@ void read_movielens_dat_movies(const std::string& path, RawLog& log) {
     }
     add_movie(log, fields[0], latin1_to_utf8(trim(fields[1])), fields[2]);
   }
+}
+
+namespace {
+
+// Both user layouts: `order` gives, for gender, age, occupation and zip, the field holding it.
+void read_user_lines(const std::string& path, std::string_view separator,
+                     const std::array<size_t, 4>& order, RawLog& log) {
+  log.user_attribute_names = {"gender", "age", "occupation", "zip"};
+  LineReader reader(path);
+  std::string line;
+  while (reader.next(line)) {
+    if (trim(line).empty()) continue;
+    auto fields = split(line, separator);
+    if (fields.size() != 5 || trim(fields[0]).empty()) {
+      log.report.skip(path, reader.line_number(),
+                      "expected 5 user fields (id, gender, age, occupation, zip), found " +
+                          std::to_string(fields.size()));
+      continue;
+    }
+    std::vector<std::string> attributes;
+    for (size_t field : order) attributes.emplace_back(trim(fields[field]));
+    log.user_meta[std::string(trim(fields[0]))] = std::move(attributes);
+  }
+}
+
+}  // namespace
+
+void read_movielens_dat_users(const std::string& path, RawLog& log) {
+  read_user_lines(path, "::", {1, 2, 3, 4}, log);
+}
+
+void read_movielens_100k_users(const std::string& path, RawLog& log) {
+  read_user_lines(path, "|", {2, 1, 3, 4}, log);
 }
 
 void read_movielens_csv_ratings(const std::string& path, RawLog& log) {

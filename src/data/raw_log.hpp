@@ -33,6 +33,10 @@ class RawLog {
   std::vector<std::string> item_ids;
   std::vector<RawEvent> events;
   std::unordered_map<std::string, ItemMeta> item_meta;  // by external item id
+  // Per-user attributes (MovieLens users.dat: gender, age, occupation, zip), by external user id,
+  // aligned with user_attribute_names.
+  std::vector<std::string> user_attribute_names;
+  std::unordered_map<std::string, std::vector<std::string>> user_meta;
   bool has_timestamps = true;
   bool has_ratings = true;
   std::string format;  // which reader produced it

@@ -10,6 +10,10 @@ namespace pocketrec {
 void read_movielens_dat_ratings(const std::string& path, RawLog& log);
 // MovieLens 1M/10M movies.dat: "MovieID::Title::Genre|Genre" (Latin-1).
 void read_movielens_dat_movies(const std::string& path, RawLog& log);
+// users.dat (UserID::Gender::Age::Occupation::Zip-code) and ml-100k's u.user (id|age|gender|
+// occupation|zip): user attributes for global feature groups.
+void read_movielens_dat_users(const std::string& path, RawLog& log);
+void read_movielens_100k_users(const std::string& path, RawLog& log);
 // MovieLens latest/20M/25M ratings.csv: "userId,movieId,rating,timestamp" with a header.
 void read_movielens_csv_ratings(const std::string& path, RawLog& log);
 // movies.csv: "movieId,title,genres" with quoted titles.

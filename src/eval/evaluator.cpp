@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <mutex>
 
 #include "data/context_window.hpp"
+#include "model/feature_inputs.hpp"
 #include "train/softmax_loss.hpp"
 
 namespace pocketrec {
@@ -74,6 +76,21 @@ RankingMetrics evaluate(const CaseScorer& scorer, const Dataset& dataset,
 }
 
 CaseScorer model_scorer(const DualEncoder& model, const Dataset& dataset) {
+  if (model.config().has_features()) {
+    auto extractor = std::make_shared<FeatureExtractor>(model.config(), dataset.catalog,
+                                                        dataset.user_attribute_names);
+    return [&model, &dataset, extractor](std::span<const Position> cases, nn::Matrix& scores) {
+      FeatureBatch features;
+      extractor->resize(features, static_cast<int>(cases.size()));
+      for (size_t i = 0; i < cases.size(); ++i) {
+        extractor->fill(dataset.timelines[cases[i].timeline], cases[i].pos, static_cast<int>(i),
+                        features);
+      }
+      EncoderWorkspace ws;
+      model.encode(features, ws);
+      score_items(ws.user(), model.label_table(), model.label_bias(), scores);
+    };
+  }
   return [&model, &dataset](std::span<const Position> cases, nn::Matrix& scores) {
     const int length = model.config().context_length;
     std::vector<int32_t> contexts(cases.size() * length);

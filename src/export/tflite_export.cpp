@@ -444,6 +444,11 @@ class GraphBuilder {
 ExportResult export_tflite(const DualEncoder& model, const Catalog& catalog,
                            const ExportOptions& options) {
   const ModelConfig& config = model.config();
+  if (config.has_features()) {
+    throw Error(
+        "export: models with side features (genre, year, rating, user attributes) cannot be "
+        "exported to .tflite yet; the exported signature takes item ids only");
+  }
   if (static_cast<size_t>(config.items) != catalog.size()) {
     throw Error("export: the model has " + std::to_string(config.items) +
                 " items but its catalog " + std::to_string(catalog.size()));

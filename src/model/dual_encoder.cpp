@@ -3,29 +3,16 @@
 #include <cmath>
 #include <cstring>
 
-#include <random>
 #include "core/error.hpp"
-
+#include "model/initializers.hpp"
 #include "nn/layers.hpp"
 
 namespace pocketrec {
 namespace {
 
-void fill_normal(nn::Matrix& m, float stddev, bool truncated, std::mt19937_64& rng, int first_row) {
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (int r = first_row; r < m.rows; ++r) {
-    for (int c = 0; c < m.cols; ++c) {
-      float z = normal(rng);
-      while (truncated && std::fabs(z) > 2.0f) z = normal(rng);
-      m.at(r, c) = z * stddev;
-    }
-  }
-}
-
-void fill_glorot(nn::Matrix& m, std::mt19937_64& rng) {
-  float limit = std::sqrt(6.0f / static_cast<float>(m.rows + m.cols));
-  std::uniform_real_distribution<float> uniform(-limit, limit);
-  for (float& v : m.data) v = uniform(rng);
+// Resizes only when the shape changes: the buffers are overwritten by every pass anyway.
+void ensure(nn::Matrix& m, int rows, int cols) {
+  if (m.rows != rows || m.cols != cols) m.resize(rows, cols);
 }
 
 }  // namespace
@@ -33,30 +20,20 @@ void fill_glorot(nn::Matrix& m, std::mt19937_64& rng) {
 DualEncoder::DualEncoder(ModelConfig config) : config_(std::move(config)) {
   config_.validate();
   const int rows = config_.items + 1;
-  context_index_ = 0;
   params_.push_back({"context_embedding", nn::Matrix(rows, config_.embedding_dim), true});
-  if (config_.encoder == "cnn") {
-    conv_index_ = static_cast<int>(params_.size());
-    int channels = config_.embedding_dim;
-    for (size_t i = 0; i < config_.conv_ratios.size(); ++i) {
-      int filters = config_.embedding_dim * config_.conv_ratios[i];
-      std::string name = "conv_" + std::to_string(i);
-      params_.push_back(
-          {name + "/weight", nn::Matrix(config_.conv_kernel * channels, filters), false});
-      params_.push_back({name + "/bias", nn::Matrix(1, filters), false});
-      channels = filters;
-    }
+  const auto groups = config_.activity_groups();
+  int offset = 0;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    activity_.push_back(make_group(groups[g], false, static_cast<int>(g)));
+    activity_.back().offset = offset;
+    offset += activity_.back().encoder.front().output_dim();
   }
-  if (config_.encoder == "gru" || config_.encoder == "lstm") {
-    const int units = config_.rnn_units;
-    const int gates = config_.encoder == "gru" ? 3 : 4;
-    rnn_index_ = static_cast<int>(params_.size());
-    params_.push_back(
-        {config_.encoder + "/input", nn::Matrix(config_.embedding_dim, gates * units), false});
-    params_.push_back({config_.encoder + "/recurrent", nn::Matrix(units, gates * units), false});
-    params_.push_back({config_.encoder + "/bias", nn::Matrix(1, gates * units), false});
+  for (size_t g = 0; g < config_.features.global.size(); ++g) {
+    global_.push_back(make_group(config_.features.global[g], true, static_cast<int>(g)));
+    global_.back().offset = offset;
+    offset += global_.back().width;
   }
-  int width = config_.encoder_dim();
+  int width = offset;
   std::vector<int> dims = config_.hidden;
   if (config_.output_dim > 0) dims.push_back(config_.output_dim);
   for (size_t i = 0; i < dims.size(); ++i) {
@@ -68,8 +45,8 @@ DualEncoder::DualEncoder(ModelConfig config) : config_(std::move(config)) {
     width = dims[i];
   }
   if (config_.tie_embeddings) {
-    label_index_ = context_index_;
-    params_[context_index_].sparse_rows = false;  // the softmax touches every row
+    label_index_ = 0;
+    params_[0].sparse_rows = false;  // the softmax touches every row
   } else {
     label_index_ = static_cast<int>(params_.size());
     params_.push_back({"label_embedding", nn::Matrix(rows, width), false});
@@ -80,31 +57,55 @@ DualEncoder::DualEncoder(ModelConfig config) : config_(std::move(config)) {
   }
 }
 
+DualEncoder::Group DualEncoder::make_group(const FeatureGroupSpec& spec, bool global,
+                                           int group_number) {
+  Group group;
+  group.spec = spec;
+  for (const auto& f : spec.features) {
+    group.columns.push_back(group.width);
+    group.width += f.width();
+    if (f.is_float) {
+      ++group.value_count;
+      continue;
+    }
+    ++group.token_count;
+    if (f.source == FeatureSource::kItem) {
+      group.tables.push_back(0);
+    } else {
+      group.tables.push_back(static_cast<int>(params_.size()));
+      params_.push_back(
+          {"embedding/" + f.name, nn::Matrix(f.rows(config_.items), f.embedding_dim), true});
+    }
+  }
+  if (!global) {
+    // Group 0 keeps the historical parameter names, so item-id models read and export as before.
+    std::string prefix = group_number == 0 ? "" : "group_" + std::to_string(group_number) + "/";
+    group.encoder.emplace_back(spec.encoder, spec.length(), group.width, config_, prefix, params_);
+  }
+  return group;
+}
+
 void DualEncoder::initialize(uint64_t seed) {
   std::mt19937_64 rng(seed);
-  bool truncated = config_.init == "truncated-normal";
-  auto& context = params_[context_index_].value;
-  fill_normal(context, 1.0f / std::sqrt(static_cast<float>(context.cols)), truncated, rng, 1);
-  for (size_t i = 0; conv_index_ >= 0 && i < config_.conv_ratios.size(); ++i) {
-    fill_glorot(params_[conv_index_ + 2 * i].value, rng);
-  }
-  if (rnn_index_ >= 0) {
-    fill_glorot(params_[rnn_index_].value, rng);
-    fill_glorot(params_[rnn_index_ + 1].value, rng);
-    if (config_.encoder == "lstm") {
-      // Forget-gate bias 1: the usual start that lets the cell remember early on.
-      auto& bias = params_[rnn_index_ + 2].value;
-      for (int u = 0; u < config_.rnn_units; ++u) bias.at(0, config_.rnn_units + u) = 1.0f;
+  const bool truncated = config_.init == "truncated-normal";
+  auto init_table = [&](nn::Matrix& table) {
+    fill_normal(table, 1.0f / std::sqrt(static_cast<float>(table.cols)), truncated, rng, 1);
+  };
+  init_table(params_[0].value);
+  for (const auto& group : activity_) {
+    for (int table : group.tables) {
+      if (table != 0) init_table(params_[table].value);
     }
+    group.encoder.front().initialize(params_, rng);
+  }
+  for (const auto& group : global_) {
+    for (int table : group.tables) init_table(params_[table].value);
   }
   for (int index : dense_index_) {
     fill_glorot(params_[index].value, rng);
     std::fill(params_[index + 1].value.data.begin(), params_[index + 1].value.data.end(), 0.0f);
   }
-  if (label_index_ != context_index_) {
-    auto& label = params_[label_index_].value;
-    fill_normal(label, 1.0f / std::sqrt(static_cast<float>(label.cols)), truncated, rng, 1);
-  }
+  if (label_index_ != 0) init_table(params_[label_index_].value);
 }
 
 Gradients DualEncoder::make_gradients() const {
@@ -119,60 +120,6 @@ size_t DualEncoder::parameter_count() const {
   size_t total = 0;
   for (const auto& p : params_) total += p.value.size();
   return total;
-}
-
-void DualEncoder::conv_forward(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
-  const size_t layers = config_.conv_ratios.size();
-  ws.conv.resize(layers);
-  ws.conv_out.resize(layers);
-  ws.conv_grad.resize(layers);
-  ws.conv_mask.resize(layers + 1);
-  int length = config_.context_length;
-  ws.conv_mask[0].resize(static_cast<size_t>(batch) * length);
-  for (size_t i = 0; i < ws.conv_mask[0].size(); ++i) ws.conv_mask[0][i] = contexts[i] != 0;
-  // Padding rows of the embedding table are zero and never trained, so padded inputs are zeros.
-  const float* input = ws.embedded.data.data();
-  int channels = config_.embedding_dim;
-  for (size_t i = 0; i < layers; ++i) {
-    const auto& weight = params_[conv_index_ + 2 * i].value;
-    nn::Conv1dShape shape{batch,      length, channels, config_.conv_kernel, config_.conv_kernel,
-                          weight.cols};
-    ws.conv_out[i].resize(batch * shape.out_length(), weight.cols);
-    ws.conv_grad[i].resize(batch * shape.out_length(), weight.cols);
-    nn::conv1d_forward(weight, params_[conv_index_ + 2 * i + 1].value, input, shape, ws.conv[i],
-                       ws.conv_out[i].data.data());
-    nn::relu_forward(ws.conv_out[i].data.data(), ws.conv_out[i].size());
-    ws.conv_mask[i + 1] = nn::conv1d_mask(ws.conv_mask[i], shape);
-    input = ws.conv_out[i].data.data();
-    length = shape.out_length();
-    channels = weight.cols;
-  }
-  nn::masked_max_forward(input, ws.conv_mask[layers], batch, length, channels,
-                         ws.layers[0].data.data(), ws.max_winner);
-}
-
-void DualEncoder::conv_backward(EncoderWorkspace& ws, Gradients& grads) const {
-  const size_t layers = config_.conv_ratios.size();
-  const int batch = ws.batch;
-  const auto& last = ws.conv[layers - 1].shape;
-  nn::masked_max_backward(ws.max_winner, batch, last.out_length(), last.filters,
-                          ws.grads[0].data.data(), ws.conv_grad[layers - 1].data.data());
-  for (size_t i = layers; i-- > 0;) {
-    nn::relu_backward(ws.conv_out[i].data.data(), ws.conv_grad[i].data.data(),
-                      ws.conv_out[i].size());
-    float* input_grad = i == 0 ? ws.embedded_grad.data.data() : ws.conv_grad[i - 1].data.data();
-    int w = conv_index_ + 2 * static_cast<int>(i);
-    nn::conv1d_backward(params_[w].value, ws.conv[i], ws.conv_grad[i].data.data(), input_grad,
-                        grads[w], grads[w + 1]);
-  }
-}
-
-nn::GruWeights DualEncoder::gru_weights() const {
-  return {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value};
-}
-
-nn::LstmWeights DualEncoder::lstm_weights() const {
-  return {params_[rnn_index_].value, params_[rnn_index_ + 1].value, params_[rnn_index_ + 2].value};
 }
 
 bool DualEncoder::dense_relu(size_t layer) const {
@@ -191,58 +138,157 @@ std::vector<DualEncoder::DenseLayer> DualEncoder::dense_layers() const {
 }
 
 void DualEncoder::encode(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
-  run_encoder(contexts, batch, false, ws);
+  if (config_.has_features()) {
+    throw Error("this model has side features: encode it from a FeatureBatch");
+  }
+  ws.groups.resize(1);
+  ws.groups[0].tokens = contexts;
+  ws.groups[0].values = nullptr;
+  run(batch, false, ws);
+}
+
+void DualEncoder::encode(const FeatureBatch& features, EncoderWorkspace& ws) const {
+  if (!config_.has_features()) {
+    encode(features.tokens.at(0).data(), features.batch, ws);
+    return;
+  }
+  if (features.tokens.size() != activity_.size() ||
+      features.global_tokens.size() != global_.size()) {
+    throw Error("feature batch does not match the model's feature groups");
+  }
+  ws.groups.resize(activity_.size());
+  for (size_t g = 0; g < activity_.size(); ++g) {
+    ws.groups[g].tokens = features.tokens[g].data();
+    ws.groups[g].values = features.values[g].data();
+  }
+  ws.global_tokens.clear();
+  ws.global_values.clear();
+  for (size_t g = 0; g < global_.size(); ++g) {
+    ws.global_tokens.push_back(features.global_tokens[g].data());
+    ws.global_values.push_back(features.global_values[g].data());
+  }
+  run(features.batch, false, ws);
 }
 
 void DualEncoder::encode_steps(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
-  if (rnn_index_ < 0) throw Error("causal training needs a recurrent encoder (gru or lstm)");
-  run_encoder(contexts, batch, true, ws);
+  if (config_.has_features() || !activity_.front().encoder.front().recurrent()) {
+    throw Error("causal training needs a recurrent encoder (gru or lstm) over item ids alone");
+  }
+  ws.groups.resize(1);
+  ws.groups[0].tokens = contexts;
+  ws.groups[0].values = nullptr;
+  run(batch, true, ws);
 }
 
-void DualEncoder::run_encoder(const int32_t* contexts, int batch, bool every_step,
-                              EncoderWorkspace& ws) const {
-  const int length = config_.context_length;
-  const int dim = config_.embedding_dim;
-  const size_t layers = dense_index_.size() + 1;
-  const int rows = every_step ? batch * length : batch;
-  if (ws.layers.size() != layers || ws.batch != batch || ws.every_step != every_step) {
-    ws.batch = batch;
-    ws.every_step = every_step;
-    ws.embedded.resize(batch * length, dim);
-    ws.embedded_grad.resize(batch * length, dim);
-    ws.final_state.resize(batch, config_.encoder_dim());
-    ws.layers.resize(layers);
-    ws.grads.resize(layers);
-    ws.layers[0].resize(rows, config_.encoder_dim());
-    ws.grads[0].resize(rows, config_.encoder_dim());
-    for (size_t i = 0; i < dense_index_.size(); ++i) {
-      int width = params_[dense_index_[i]].value.cols;
-      ws.layers[i + 1].resize(rows, width);
-      ws.grads[i + 1].resize(rows, width);
+void DualEncoder::embed(const Group& group, int rows, GroupWorkspace& gw) const {
+  ensure(gw.input, rows, group.width);
+  ensure(gw.input_grad, rows, group.width);
+  if (group.token_count == 1 && group.value_count == 0) {
+    nn::embedding_forward(params_[group.tables[0]].value, gw.tokens, rows, gw.input.data.data());
+    gw.mask_ids = gw.tokens;
+    return;
+  }
+  float* input = gw.input.data.data();
+  const int width = group.width;
+  size_t token = 0, value = 0;
+  for (size_t f = 0; f < group.spec.features.size(); ++f) {
+    float* column = input + group.columns[f];
+    if (group.spec.features[f].is_float) {
+      for (int r = 0; r < rows; ++r) {
+        column[static_cast<size_t>(r) * width] = gw.values[r * group.value_count + value];
+      }
+      ++value;
+    } else {
+      nn::embedding_forward_strided(params_[group.tables[token]].value, gw.tokens + token,
+                                    group.token_count, rows, column, width);
+      ++token;
     }
   }
-  float* pooled = every_step ? ws.final_state.data.data() : ws.layers[0].data.data();
-  nn::embedding_forward(params_[context_index_].value, contexts, batch * length,
-                        ws.embedded.data.data());
-  if (config_.encoder == "cnn") {
-    conv_forward(contexts, batch, ws);
-  } else if (config_.encoder == "gru") {
-    nn::gru_forward(gru_weights(), ws.embedded.data.data(), contexts, batch, length, ws.gru,
-                    pooled);
-  } else if (config_.encoder == "lstm") {
-    nn::lstm_forward(lstm_weights(), ws.embedded.data.data(), contexts, batch, length, ws.lstm,
-                     pooled);
-  } else {
-    nn::masked_mean_forward(ws.embedded.data.data(), contexts, batch, length, dim,
-                            ws.layers[0].data.data());
+  // A position is padding when all its features are zero (how FeatureExtractor pads).
+  gw.mask.resize(rows);
+  for (int r = 0; r < rows; ++r) {
+    bool present = false;
+    for (int t = 0; t < group.token_count; ++t)
+      present |= gw.tokens[r * group.token_count + t] != 0;
+    for (int v = 0; v < group.value_count; ++v)
+      present |= gw.values[r * group.value_count + v] != 0;
+    gw.mask[r] = present;
   }
-  if (every_step) {
-    // The state after every step, row b * L + t, so the head scores every position.
-    const auto& hidden = config_.encoder == "gru" ? ws.gru.hidden : ws.lstm.hidden;
-    const int units = config_.encoder_dim();
+  gw.mask_ids = gw.mask.data();
+}
+
+void DualEncoder::embed_backward(const Group& group, int rows, const float* input_grad,
+                                 const GroupWorkspace& gw, Gradients& grads) const {
+  size_t token = 0;
+  for (size_t f = 0; f < group.spec.features.size(); ++f) {
+    if (group.spec.features[f].is_float) continue;
+    nn::embedding_backward_strided(gw.tokens + token, group.token_count, rows,
+                                   input_grad + group.columns[f], group.width,
+                                   grads[group.tables[token]]);
+    ++token;
+  }
+}
+
+void DualEncoder::run(int batch, bool every_step, EncoderWorkspace& ws) const {
+  const size_t layers = dense_index_.size() + 1;
+  const int length = config_.context_length;
+  const int rows = every_step ? batch * length : batch;
+  // One activity group and nothing else: its encoder writes the pooled vector in place.
+  const bool direct = activity_.size() == 1 && global_.empty() && !every_step;
+  ws.batch = batch;
+  ws.every_step = every_step;
+  ws.layers.resize(layers);
+  ws.grads.resize(layers);
+  ensure(ws.layers[0], rows, config_.encoder_dim());
+  ensure(ws.grads[0], rows, config_.encoder_dim());
+  for (size_t i = 0; i < dense_index_.size(); ++i) {
+    int width = params_[dense_index_[i]].value.cols;
+    ensure(ws.layers[i + 1], rows, width);
+    ensure(ws.grads[i + 1], rows, width);
+  }
+  nn::Matrix& pooled_all = ws.layers[0];
+  for (size_t g = 0; g < activity_.size(); ++g) {
+    const Group& group = activity_[g];
+    const SequenceEncoder& encoder = group.encoder.front();
+    GroupWorkspace& gw = ws.groups[g];
+    embed(group, batch * encoder.length(), gw);
+    ensure(gw.pooled, batch, encoder.output_dim());
+    ensure(gw.pooled_grad, batch, encoder.output_dim());
+    float* out = direct ? pooled_all.data.data() : gw.pooled.data.data();
+    encoder.forward(params_, gw.input.data.data(), gw.mask_ids, batch, gw.encoder, out);
+    if (direct) continue;
+    if (every_step) {
+      // The state after every step, row b * L + t, so the head scores every position.
+      for (int b = 0; b < batch; ++b) {
+        for (int t = 0; t < length; ++t) {
+          std::memcpy(pooled_all.row(b * length + t), encoder.step_state(gw.encoder, t + 1, b),
+                      sizeof(float) * encoder.output_dim());
+        }
+      }
+      continue;
+    }
     for (int b = 0; b < batch; ++b) {
-      for (int t = 0; t < length; ++t) {
-        std::memcpy(ws.layers[0].row(b * length + t), hidden[t + 1].row(b), sizeof(float) * units);
+      std::memcpy(pooled_all.row(b) + group.offset, gw.pooled.row(b),
+                  sizeof(float) * encoder.output_dim());
+    }
+  }
+  for (size_t g = 0; g < global_.size(); ++g) {
+    const Group& group = global_[g];
+    const int32_t* tokens = ws.global_tokens[g];
+    const float* values = ws.global_values[g];
+    float* out = pooled_all.data.data() + group.offset;
+    size_t token = 0, value = 0;
+    for (size_t f = 0; f < group.spec.features.size(); ++f) {
+      float* column = out + group.columns[f];
+      if (group.spec.features[f].is_float) {
+        for (int b = 0; b < batch; ++b) {
+          column[static_cast<size_t>(b) * pooled_all.cols] = values[b * group.value_count + value];
+        }
+        ++value;
+      } else {
+        nn::embedding_forward_strided(params_[group.tables[token]].value, tokens + token,
+                                      group.token_count, batch, column, pooled_all.cols);
+        ++token;
       }
     }
   }
@@ -255,45 +301,52 @@ void DualEncoder::run_encoder(const int32_t* contexts, int batch, bool every_ste
   }
 }
 
-void DualEncoder::encode_backward(const int32_t* contexts, EncoderWorkspace& ws,
-                                  Gradients& grads) const {
+void DualEncoder::encode_backward(EncoderWorkspace& ws, Gradients& grads) const {
   const int batch = ws.batch;
   const int rows = ws.every_step ? batch * config_.context_length : batch;
   for (size_t i = dense_index_.size(); i-- > 0;) {
     nn::Matrix& out = ws.layers[i + 1];
     nn::Matrix& out_grad = ws.grads[i + 1];
-    if (dense_relu(i)) {
-      nn::relu_backward(out.data.data(), out_grad.data.data(), out.size());
-    }
+    if (dense_relu(i)) nn::relu_backward(out.data.data(), out_grad.data.data(), out.size());
     int w = dense_index_[i];
     nn::dense_backward(params_[w].value, ws.layers[i].data.data(), out_grad.data.data(), rows,
                        ws.grads[i].data.data(), grads[w], grads[w + 1]);
   }
-  // In every-step mode the head ran on all B*L states: they reach the RNN step by step.
-  std::vector<float> zeros;
-  const float* final_grad = ws.grads[0].data.data();
-  const float* step_grads = nullptr;
-  if (ws.every_step) {
-    zeros.assign(static_cast<size_t>(ws.batch) * config_.encoder_dim(), 0.0f);
-    final_grad = zeros.data();
-    step_grads = ws.grads[0].data.data();
+  const nn::Matrix& pooled_grad = ws.grads[0];
+  const bool direct = activity_.size() == 1 && global_.empty() && !ws.every_step;
+  for (size_t g = 0; g < activity_.size(); ++g) {
+    const Group& group = activity_[g];
+    const SequenceEncoder& encoder = group.encoder.front();
+    GroupWorkspace& gw = ws.groups[g];
+    const float* out_grad = pooled_grad.data.data();
+    const float* step_grads = nullptr;
+    if (ws.every_step) {
+      // The head ran on all B*L states: they reach the recurrence step by step.
+      std::fill(gw.pooled_grad.data.begin(), gw.pooled_grad.data.end(), 0.0f);
+      out_grad = gw.pooled_grad.data.data();
+      step_grads = pooled_grad.data.data();
+    } else if (!direct) {
+      for (int b = 0; b < batch; ++b) {
+        std::memcpy(gw.pooled_grad.row(b), pooled_grad.row(b) + group.offset,
+                    sizeof(float) * encoder.output_dim());
+      }
+      out_grad = gw.pooled_grad.data.data();
+    }
+    encoder.backward(params_, gw.input.data.data(), gw.mask_ids, gw.encoder, out_grad, step_grads,
+                     gw.input_grad.data.data(), grads);
+    embed_backward(group, batch * encoder.length(), gw.input_grad.data.data(), gw, grads);
   }
-  if (config_.encoder == "cnn") {
-    conv_backward(ws, grads);
-  } else if (config_.encoder == "gru") {
-    nn::gru_backward(gru_weights(), ws.embedded.data.data(), contexts, ws.gru, final_grad,
-                     step_grads, ws.embedded_grad.data.data(), grads[rnn_index_],
-                     grads[rnn_index_ + 1], grads[rnn_index_ + 2]);
-  } else if (config_.encoder == "lstm") {
-    nn::lstm_backward(lstm_weights(), ws.embedded.data.data(), contexts, ws.lstm, final_grad,
-                      step_grads, ws.embedded_grad.data.data(), grads[rnn_index_],
-                      grads[rnn_index_ + 1], grads[rnn_index_ + 2]);
-  } else {
-    nn::masked_mean_backward(contexts, batch, config_.context_length, config_.embedding_dim,
-                             ws.grads[0].data.data(), ws.embedded_grad.data.data());
+  for (size_t g = 0; g < global_.size(); ++g) {
+    const Group& group = global_[g];
+    size_t token = 0;
+    for (size_t f = 0; f < group.spec.features.size(); ++f) {
+      if (group.spec.features[f].is_float) continue;
+      nn::embedding_backward_strided(ws.global_tokens[g] + token, group.token_count, batch,
+                                     pooled_grad.data.data() + group.offset + group.columns[f],
+                                     pooled_grad.cols, grads[group.tables[token]]);
+      ++token;
+    }
   }
-  nn::embedding_backward(contexts, batch * config_.context_length, ws.embedded_grad.data.data(),
-                         grads[context_index_]);
 }
 
 }  // namespace pocketrec

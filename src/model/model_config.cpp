@@ -6,10 +6,29 @@
 
 namespace pocketrec {
 
-int ModelConfig::encoder_dim() const {
-  if (encoder == "bow") return embedding_dim;
-  if (encoder == "cnn") return embedding_dim * conv_ratios.back();
+static void validate_features(const ModelConfig& config);
+
+std::vector<FeatureGroupSpec> ModelConfig::activity_groups() const {
+  if (!features.activity.empty()) return features.activity;
+  FeatureSpec item;
+  item.name = "item";
+  item.source = FeatureSource::kItem;
+  item.embedding_dim = embedding_dim;
+  item.length = context_length;
+  return {FeatureGroupSpec{{item}, encoder}};
+}
+
+int ModelConfig::group_encoder_dim(const FeatureGroupSpec& group) const {
+  if (group.encoder == "bow") return group.input_width();
+  if (group.encoder == "cnn") return group.input_width() * conv_ratios.back();
   return rnn_units;
+}
+
+int ModelConfig::encoder_dim() const {
+  int width = 0;
+  for (const auto& group : activity_groups()) width += group_encoder_dim(group);
+  for (const auto& group : features.global) width += group.input_width();
+  return width;
 }
 
 int ModelConfig::user_dim() const {
@@ -44,6 +63,71 @@ void ModelConfig::validate() const {
   }
   if (init != "normal" && init != "truncated-normal") {
     throw Error("model: unknown init '" + init + "' (normal or truncated-normal)");
+  }
+  if (has_features()) validate_features(*this);
+}
+
+static void validate_features(const ModelConfig& config) {
+  const auto& features = config.features;
+  if (features.activity.empty()) throw Error("features: at least one activity group is needed");
+  int item_features = 0;
+  auto check_feature = [](const FeatureSpec& f, bool global) {
+    const std::string where = "feature '" + f.name + "': ";
+    if (f.is_float) {
+      if (f.source != FeatureSource::kRating && f.source != FeatureSource::kUser) {
+        throw Error(where + "only ratings and user attributes can be FLOAT features");
+      }
+    } else {
+      if (f.source == FeatureSource::kRating) throw Error(where + "a rating must be FLOAT");
+      if (f.embedding_dim < 1 || f.embedding_dim > 4096) {
+        throw Error(where + "embedding_dim must be in 1..4096, got " +
+                    std::to_string(f.embedding_dim));
+      }
+    }
+    if (!global && (f.length < 1 || f.length > 4096)) {
+      throw Error(where + "feature_length must be in 1..4096, got " + std::to_string(f.length));
+    }
+    if (global != (f.source == FeatureSource::kUser)) {
+      throw Error(where + (global ? "global groups hold user attributes only"
+                                  : "user attributes belong in a global feature group"));
+    }
+  };
+  for (const auto& group : features.activity) {
+    if (group.features.empty()) throw Error("features: an activity group has no features");
+    if (group.encoder != "bow" && group.encoder != "cnn" && group.encoder != "gru" &&
+        group.encoder != "lstm") {
+      throw Error("features: unknown group encoder '" + group.encoder + "'");
+    }
+    for (const auto& f : group.features) {
+      check_feature(f, false);
+      if (f.length != group.length()) {
+        throw Error("feature '" + f.name + "': feature_length " + std::to_string(f.length) +
+                    " differs from its group's " + std::to_string(group.length()) +
+                    " (a group is one sequence)");
+      }
+      if (group.is_genre_list() != (f.source == FeatureSource::kGenre)) {
+        throw Error("feature '" + f.name +
+                    "': a genre list is its own sequence and needs a group of its own");
+      }
+      if (f.source == FeatureSource::kItem) {
+        ++item_features;
+        if (f.is_float) throw Error("feature '" + f.name + "': the item id must be INT");
+        if (f.embedding_dim != config.embedding_dim || f.length != config.context_length ||
+            group.encoder != config.encoder) {
+          throw Error("feature '" + f.name +
+                      "': the model's embedding dim, context length and encoder must be the "
+                      "item feature's");
+        }
+      }
+    }
+  }
+  if (item_features != 1) {
+    throw Error("features: exactly one activity feature must be the item id, found " +
+                std::to_string(item_features));
+  }
+  for (const auto& group : features.global) {
+    if (group.features.empty()) throw Error("features: a global group has no features");
+    for (const auto& f : group.features) check_feature(f, true);
   }
 }
 
@@ -105,6 +189,7 @@ void to_json(nlohmann::json& json, const ModelConfig& c) {
           {"tie_embeddings", c.tie_embeddings},
           {"label_bias", c.label_bias},
           {"init", c.init}};
+  if (c.has_features()) json["features"] = c.features;
 }
 
 void from_json(const nlohmann::json& json, ModelConfig& c) {
@@ -122,6 +207,7 @@ void from_json(const nlohmann::json& json, ModelConfig& c) {
   c.tie_embeddings = json.at("tie_embeddings").get<bool>();
   c.label_bias = json.at("label_bias").get<bool>();
   c.init = json.at("init").get<std::string>();
+  c.features = json.value("features", FeatureConfig{});
 }
 
 void to_json(nlohmann::json& json, const TrainConfig& c) {

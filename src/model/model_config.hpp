@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "data/context_window.hpp"
+#include "model/feature_config.hpp"
 
 namespace pocketrec {
 
@@ -24,9 +25,16 @@ struct ModelConfig {
   bool tie_embeddings = false;
   bool label_bias = true;
   std::string init = "normal";  // normal | truncated-normal, stddev 1/sqrt(dim)
+  // Side features. Empty: the item ids alone, one group (encoder, embedding_dim, context_length).
+  // Otherwise the item id feature's group, dim and length must agree with those three fields.
+  FeatureConfig features;
 
-  int encoder_dim() const;  // width of the pooled/recurrent context vector
+  // The activity groups as the encoder sees them (one item-id group when `features` is empty).
+  std::vector<FeatureGroupSpec> activity_groups() const;
+  int group_encoder_dim(const FeatureGroupSpec& group) const;
+  int encoder_dim() const;  // width of the concatenated context vector, before the hidden layers
   int user_dim() const;
+  bool has_features() const { return !features.empty(); }
   void validate() const;
 };
 

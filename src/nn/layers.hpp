@@ -11,6 +11,12 @@ namespace pocketrec::nn {
 void embedding_forward(const Matrix& table, const int32_t* ids, int count, float* out);
 // table_grad[ids[n], :] += dout[n, :], skipping padding (id 0).
 void embedding_backward(const int32_t* ids, int count, const float* dout, Gradient& table_grad);
+// The same over interleaved layouts: id n is ids[n * id_stride], its row goes to
+// out + n * out_stride (feature groups place several embeddings side by side in one input row).
+void embedding_forward_strided(const Matrix& table, const int32_t* ids, int id_stride, int count,
+                               float* out, int out_stride);
+void embedding_backward_strided(const int32_t* ids, int id_stride, int count, const float* dout,
+                                int dout_stride, Gradient& table_grad);
 
 // y[b, :] = mean of x[b, l, :] over the positions with ids[b, l] != 0; zeros when none is.
 void masked_mean_forward(const float* x, const int32_t* ids, int batch, int length, int dim,

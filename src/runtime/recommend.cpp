@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/error.hpp"
 #include "data/context_window.hpp"
+#include "model/feature_inputs.hpp"
 #include "train/softmax_loss.hpp"
 
 namespace pocketrec {
@@ -13,7 +15,18 @@ std::vector<Recommendation> recommend(const DualEncoder& model, const RecommendR
   std::vector<int32_t> context(config.context_length);
   fill_context(request.history, config.layout, context);
   EncoderWorkspace ws;
-  model.encode(context.data(), 1, ws);
+  FeatureBatch features;
+  if (config.has_features()) {
+    if (!request.catalog) throw Error("recommend: a model with side features needs its catalog");
+    FeatureExtractor extractor(config, *request.catalog, {});
+    Timeline timeline;
+    timeline.items = request.history;
+    extractor.resize(features, 1);
+    extractor.fill(timeline, timeline.items.size(), 0, features);
+    model.encode(features, ws);
+  } else {
+    model.encode(context.data(), 1, ws);
+  }
   nn::Matrix scores;
   score_items(ws.user(), model.label_table(), model.label_bias(), scores);
   std::vector<uint8_t> excluded(config.items + 1, 0);

@@ -19,6 +19,9 @@ struct RecommendRequest {
   std::vector<uint32_t> history;  // dense indices, oldest first
   int k = 10;
   bool exclude_history = true;
+  // Models with side features read genres and years from it; ratings and user attributes are
+  // unknown (zero) when recommending from ids alone.
+  const Catalog* catalog = nullptr;
 };
 
 std::vector<Recommendation> recommend(const DualEncoder& model, const RecommendRequest& request);

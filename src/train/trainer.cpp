@@ -13,6 +13,7 @@
 #include "core/thread_pool.hpp"
 #include "eval/baselines.hpp"
 #include "eval/evaluator.hpp"
+#include "model/feature_inputs.hpp"
 #include "model/model_file.hpp"
 #include "train/batcher.hpp"
 #include "train/optimizer.hpp"
@@ -24,6 +25,7 @@ namespace {
 
 struct Shard {
   EncoderWorkspace encoder;
+  FeatureBatch features;
   Gradients grads;
   nn::Matrix logits;
   double loss = 0;
@@ -81,6 +83,9 @@ Trainer::Trainer(DualEncoder& model, const Dataset& dataset, const Split& split,
     }
     if (model_config.layout != HistoryLayout::kNewestLast) {
       throw Error("--causal needs the newest-last history layout");
+    }
+    if (model_config.has_features()) {
+      throw Error("--causal trains on item ids alone; drop the side features or --causal");
     }
   }
 }
@@ -185,6 +190,11 @@ TrainResult Trainer::run(const TrainOptions& options) {
     for (size_t i = 0; i < best.size(); ++i) model_.parameters()[i].value = best[i];
   };
 
+  // Feature models: each thread lays out its own slice's features.
+  std::optional<FeatureExtractor> extractor;
+  if (model_.config().has_features()) {
+    extractor.emplace(model_.config(), dataset_.catalog, dataset_.user_attribute_names);
+  }
   std::vector<Shard> shards(threads);
   SpinBarrier barrier(threads);
   for (auto& shard : shards) shard.grads = model_.make_gradients();
@@ -249,6 +259,13 @@ TrainResult Trainer::run(const TrainOptions& options) {
           const int32_t* contexts = batch.contexts.data() + static_cast<size_t>(first) * length;
           if (config_.causal) {
             model_.encode_steps(contexts, n, shard.encoder);
+          } else if (extractor) {
+            extractor->resize(shard.features, n);
+            for (int i = 0; i < n; ++i) {
+              const Position& p = slice[first + i];
+              extractor->fill(dataset_.timelines[p.timeline], p.pos, i, shard.features);
+            }
+            model_.encode(shard.features, shard.encoder);
           } else {
             model_.encode(contexts, n, shard.encoder);
           }
@@ -264,7 +281,7 @@ TrainResult Trainer::run(const TrainOptions& options) {
                                               model_.label_table(), model_.label_bias(), scale,
                                               shard.logits, shard.encoder.user_grad(),
                                               shard.grads[model_.label_index()], bias_grad);
-          model_.encode_backward(contexts, shard.encoder, shard.grads);
+          model_.encode_backward(shard.encoder, shard.grads);
         }
         barrier.arrive_and_wait();
         sum_dense_slice(shards, s, threads);
