@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <random>
 #include <vector>
@@ -116,8 +117,19 @@ size_t write_synth_dataset(const SynthOptions& options, const std::string& folde
     }
     movies += std::to_string(i + 1) + "::" + title + "::" + genre_list + "\n";
   }
+  // users.dat in MovieLens' coding (age groups, occupation 0-20); derived from the user number
+  // so the ratings above stay what they were before users were written.
+  std::string users;
+  static const int kAgeGroups[] = {1, 18, 25, 35, 45, 50, 56};
+  for (int user = 1; user <= options.users; ++user) {
+    char line[96];
+    std::snprintf(line, sizeof line, "%d::%s::%d::%d::%d\n", user, user % 2 ? "M" : "F",
+                  kAgeGroups[user * 5 % 7], user * 13 % 21, 10000 + user * 7);
+    users += line;
+  }
   std::filesystem::create_directories(folder);
   auto path = std::filesystem::path(folder);
+  write_file_atomically((path / "users.dat").string(), users);
   write_file_atomically((path / "movies.dat").string(), movies);
   write_file_atomically((path / "ratings.dat").string(), ratings);
   write_file_atomically((path / "README").string(),

@@ -41,6 +41,33 @@ for encoder in cnn gru lstm; do
   [ "$(wc -l < "$work/rnn_rec.txt")" -eq 3 ] || fail "$encoder recommend did not print 3 lines"
 done
 
+# Side features: genre, year and rating from movies.dat and the log, user attributes from users.dat.
+"$bin" train --data "$work/data" --out "$work/features.pkrec" --features genre,year,rating,gender,age \
+  --encoder cnn -L 8 --epochs 2 --dim 16 --quiet > "$work/features.txt"
+grep -q "HR@K" "$work/features.txt" || fail "the feature model was not evaluated"
+"$bin" eval --model "$work/features.pkrec" --data "$work/data" --json | grep -q '"hr@10"' \
+  || fail "feature model eval failed"
+"$bin" recommend --model "$work/features.pkrec" --history "1,2,3" -k 3 > "$work/feature_rec.txt"
+[ "$(wc -l < "$work/feature_rec.txt")" -eq 3 ] || fail "feature model recommend did not print 3 lines"
+if "$bin" export --model "$work/features.pkrec" --out "$work/features.tflite" 2> "$work/err.txt"; then
+  fail "a feature model was exported"
+fi
+grep -q "side features" "$work/err.txt" || fail "feature export error unclear: $(cat "$work/err.txt")"
+# The reference's input config, unchanged, next to a genre vocabulary.
+cp "$(dirname "$0")/../model/testdata/reference_input_config.pbtxt" "$work/"
+printf 'UNK\nDrama\nComedy\nAction\nThriller\nRomance\nHorror\nAdventure\nSci-Fi\n' \
+  > "$work/movie_genre_vocab.txt"
+printf "Children's\nCrime\nWar\nDocumentary\nMusical\nMystery\nAnimation\nFantasy\nWestern\n" \
+  >> "$work/movie_genre_vocab.txt"
+printf 'Film-Noir\n' >> "$work/movie_genre_vocab.txt"
+"$bin" train --data "$work/data" --out "$work/reference_config.pkrec" --epochs 1 --quiet \
+  --input-config "$work/reference_input_config.pbtxt" > "$work/reference_config.txt" \
+  || fail "training from the reference's input config failed"
+grep -q "HR@K" "$work/reference_config.txt" || fail "reference-config model was not evaluated"
+if "$bin" train --data "$work/prepared" --out "$work/x.pkrec" --features occupation --quiet \
+  2> "$work/err.txt"; then fail "a missing user attribute was accepted"; fi
+grep -q "no user attribute 'occupation'" "$work/err.txt" || fail "unclear: $(cat "$work/err.txt")"
+
 # Export to .tflite: the exported graph recommends what the trained model does.
 for encoder in model cnn gru lstm; do
   "$bin" export --model "$work/$encoder.pkrec" --out "$work/$encoder.tflite" --top-k 50 > /dev/null \
