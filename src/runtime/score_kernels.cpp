@@ -6,9 +6,12 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "runtime/score_kernels.hpp"
+#include "runtime/top_k.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace pocketrec::runtime::HWY_NAMESPACE {
@@ -125,6 +128,63 @@ float ScoreBlocksI8(const int8_t* HWY_RESTRICT table, const float* HWY_RESTRICT 
   return hn::GetLane(hn::MaxOfLanes(df, best));
 }
 
+// Offers the rows of a scored chunk that reach the running threshold to `top`. The comparison is
+// one vector compare per 8 (or 16) rows turned into bits, so rows that cannot enter cost nothing
+// beyond it once the heap is warm. Chunks arrive in any order, so a row tying the threshold is
+// offered too and TopK settles the tie by index. Rows scored -inf (filtered) never enter.
+void FeedChunk(const float* HWY_RESTRICT chunk, uint32_t base, int n, float best, TopK& top) {
+  float threshold = top.threshold();
+  if (!(best >= threshold) || best == -HUGE_VALF) return;
+  const Tag d;
+  const int lanes = static_cast<int>(hn::Lanes(d));
+  for (int v = 0; v < n; v += lanes) {
+    uint8_t bytes[8] = {};
+    const auto scores = hn::LoadU(d, chunk + v);
+    const auto at_least = hn::Ge(scores, hn::Set(d, threshold));
+    hn::StoreMaskBits(d, hn::And(at_least, hn::Gt(scores, hn::Set(d, -HUGE_VALF))), bytes);
+    uint32_t bits = bytes[0] | (static_cast<uint32_t>(bytes[1]) << 8);
+    while (bits) {
+      const int i = v + std::countr_zero(bits);
+      bits &= bits - 1;
+      if (i >= n) break;
+      if (chunk[i] >= threshold && chunk[i] > -HUGE_VALF) {
+        top.push(base + static_cast<uint32_t>(i), chunk[i]);
+        threshold = top.threshold();
+      }
+    }
+  }
+}
+
+void TopKF32(const float* HWY_RESTRICT table, const float* HWY_RESTRICT bias,
+             const float* HWY_RESTRICT user, int dim, int blocks, int rows,
+             const int32_t* HWY_RESTRICT chunk_order, TopK& top) {
+  HWY_ALIGN float chunk[kChunkBlocks * 16];
+  const int chunks = (blocks + kChunkBlocks - 1) / kChunkBlocks;
+  for (int c = 0; c < chunks; ++c) {
+    const int first = chunk_order[c] * kChunkBlocks;
+    const int count = std::min(kChunkBlocks, blocks - first);
+    const float best = ScoreBlocksF32(table, bias, user, dim, first, count, chunk);
+    FeedChunk(chunk, static_cast<uint32_t>(first * 16), std::min(count * 16, rows - first * 16),
+              best, top);
+  }
+}
+
+void TopKI8(const int8_t* HWY_RESTRICT table, const float* HWY_RESTRICT scale,
+            const float* HWY_RESTRICT bias, const int32_t* HWY_RESTRICT user_pairs,
+            float user_scale, int pairs, int blocks, int rows,
+            const int32_t* HWY_RESTRICT chunk_order, TopK& top) {
+  HWY_ALIGN float chunk[kChunkBlocks * 16];
+  const int chunks = (blocks + kChunkBlocks - 1) / kChunkBlocks;
+  for (int c = 0; c < chunks; ++c) {
+    const int first = chunk_order[c] * kChunkBlocks;
+    const int count = std::min(kChunkBlocks, blocks - first);
+    const float best =
+        ScoreBlocksI8(table, scale, bias, user_pairs, user_scale, pairs, first, count, chunk);
+    FeedChunk(chunk, static_cast<uint32_t>(first * 16), std::min(count * 16, rows - first * 16),
+              best, top);
+  }
+}
+
 }  // namespace pocketrec::runtime::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -133,6 +193,20 @@ namespace pocketrec::runtime {
 
 HWY_EXPORT(ScoreBlocksF32);
 HWY_EXPORT(ScoreBlocksI8);
+HWY_EXPORT(TopKF32);
+HWY_EXPORT(TopKI8);
+
+void top_k_f32(const float* table, const float* bias, const float* user, int dim, int blocks,
+               int rows, const int32_t* chunk_order, TopK& top) {
+  HWY_DYNAMIC_DISPATCH(TopKF32)(table, bias, user, dim, blocks, rows, chunk_order, top);
+}
+
+void top_k_i8(const int8_t* table, const float* scale, const float* bias, const int32_t* user_pairs,
+              float user_scale, int pairs, int blocks, int rows, const int32_t* chunk_order,
+              TopK& top) {
+  HWY_DYNAMIC_DISPATCH(TopKI8)
+  (table, scale, bias, user_pairs, user_scale, pairs, blocks, rows, chunk_order, top);
+}
 
 float score_blocks_f32(const float* table, const float* bias, const float* user, int dim, int first,
                        int count, float* out) {

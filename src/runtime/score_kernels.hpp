@@ -5,6 +5,8 @@
 
 namespace pocketrec::runtime {
 
+class TopK;
+
 // out[b * 16 + r] = bias[row] + dot(user, row) for the 16 rows of blocks [first, first + count);
 // both return the largest score written (padding rows included), so callers can skip a chunk.
 float score_blocks_f32(const float* table, const float* bias, const float* user, int dim, int first,
@@ -14,5 +16,17 @@ float score_blocks_f32(const float* table, const float* bias, const float* user,
 float score_blocks_i8(const int8_t* table, const float* scale, const float* bias,
                       const int32_t* user_pairs, float user_scale, int pairs, int first, int count,
                       float* out);
+
+// Chunks of this many blocks are scored, then offered to the top-K, at a time.
+inline constexpr int kChunkBlocks = 4;
+
+// Scores all `blocks` and offers rows [0, rows) that reach the running threshold to `top`, chunk
+// by chunk in `chunk_order` (a permutation of the ceil(blocks / kChunkBlocks) chunks: visiting
+// likely winners first raises the threshold early, so later chunks are skipped whole).
+void top_k_f32(const float* table, const float* bias, const float* user, int dim, int blocks,
+               int rows, const int32_t* chunk_order, TopK& top);
+void top_k_i8(const int8_t* table, const float* scale, const float* bias, const int32_t* user_pairs,
+              float user_scale, int pairs, int blocks, int rows, const int32_t* chunk_order,
+              TopK& top);
 
 }  // namespace pocketrec::runtime

@@ -1,14 +1,14 @@
 #include "runtime/score_table.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "core/error.hpp"
 #include "runtime/score_kernels.hpp"
 
 namespace pocketrec::runtime {
 namespace {
-
-constexpr int kChunkBlocks = 4;  // 64 scores between kernel and heap: small enough to skip often
 
 void check_finite(std::span<const float> values, const std::string& origin, const char* what) {
   for (size_t i = 0; i < values.size(); ++i) {
@@ -38,6 +38,7 @@ ScoreTable ScoreTable::from_float(std::span<const float> table, int rows, int di
     }
     if (!bias.empty()) t.bias_[r] = bias[r];
   }
+  t.order_chunks(table, bias, {});
   return t;
 }
 
@@ -67,7 +68,37 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
     t.scale_[r] = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
     if (!bias.empty()) t.bias_[r] = bias[r];
   }
+  t.order_chunks({}, bias, table);
   return t;
+}
+
+// Likely winners first: chunks by their largest bias (popular items carry large biases), or by
+// their largest row norm where the model has no bias. Ties keep the table order.
+void ScoreTable::order_chunks(std::span<const float> f32, std::span<const float> bias,
+                              std::span<const int8_t> i8) {
+  const int chunks = (blocks_ + kChunkBlocks - 1) / kChunkBlocks;
+  const int rows_per_chunk = kChunkBlocks * kBlockRows;
+  const bool biased = std::any_of(bias.begin(), bias.end(), [](float b) { return b != 0.0f; });
+  std::vector<float> key(chunks, -INFINITY);
+  for (int r = 0; r < rows_; ++r) {
+    float value = 0;
+    if (biased) {
+      value = bias[r];
+    } else {
+      double norm = 0;
+      for (int k = 0; k < dim_; ++k) {
+        const size_t at = static_cast<size_t>(r) * dim_ + k;
+        const double x = f32.empty() ? i8[at] * static_cast<double>(scale_[r]) : f32[at];
+        norm += x * x;
+      }
+      value = static_cast<float>(norm);
+    }
+    key[r / rows_per_chunk] = std::max(key[r / rows_per_chunk], value);
+  }
+  chunk_order_.resize(chunks);
+  std::iota(chunk_order_.begin(), chunk_order_.end(), 0);
+  std::stable_sort(chunk_order_.begin(), chunk_order_.end(),
+                   [&](int32_t a, int32_t b) { return key[a] > key[b]; });
 }
 
 size_t ScoreTable::bytes() const {
@@ -122,30 +153,14 @@ void ScoreTable::top_k(const float* user, std::span<const uint8_t> skip, TopK& t
 }
 
 void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK& top) const {
-  alignas(64) float chunk[kChunkBlocks * kBlockRows];
-  int32_t pairs[kMaxQuantizedDim / 2];
-  const float user_scale = quantized_ ? quantize_user(user, pairs) : 1.0f;
-  for (int first = 0; first < blocks_; first += kChunkBlocks) {
-    const int count = std::min(kChunkBlocks, blocks_ - first);
-    const float best = score_chunk(user, pairs, user_scale, masked_bias, first, count, chunk);
-    float threshold = top.threshold();
-    if (!(best > threshold)) continue;  // nothing in this chunk can enter
-    const int base = first * kBlockRows;
-    const int n = std::min(count * kBlockRows, rows_ - base);
-    // Branch-free candidate list first: few rows pass once the heap is warm.
-    int candidates[kChunkBlocks * kBlockRows];
-    int found = 0;
-    for (int i = 0; i < n; ++i) {
-      candidates[found] = i;
-      found += chunk[i] > threshold;
-    }
-    for (int c = 0; c < found; ++c) {
-      const int i = candidates[c];
-      if (!(chunk[i] > threshold)) continue;
-      top.push(static_cast<uint32_t>(base + i), chunk[i]);
-      threshold = top.threshold();
-    }
+  if (!quantized_) {
+    top_k_f32(f32_.data(), masked_bias, user, dim_, blocks_, rows_, chunk_order_.data(), top);
+    return;
   }
+  int32_t pairs[kMaxQuantizedDim / 2];
+  const float user_scale = quantize_user(user, pairs);
+  top_k_i8(i8_.data(), scale_.data(), masked_bias, pairs, user_scale, pairs_, blocks_, rows_,
+           chunk_order_.data(), top);
 }
 
 void ScoreTable::score_all(const float* user, float* out) const {
