@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <functional>
 
 #include "runtime/score_kernels.hpp"
 #include "runtime/top_k.hpp"
@@ -132,8 +133,9 @@ float ScoreBlocksI8(const int8_t* HWY_RESTRICT table, const float* HWY_RESTRICT 
 // one vector compare per 8 (or 16) rows turned into bits, so rows that cannot enter cost nothing
 // beyond it once the heap is warm. Chunks arrive in any order, so a row tying the threshold is
 // offered too and TopK settles the tie by index. Rows scored -inf (filtered) never enter.
-void FeedChunk(const float* HWY_RESTRICT chunk, uint32_t base, int n, float best, TopK& top) {
-  float threshold = top.threshold();
+void FeedChunk(const float* HWY_RESTRICT chunk, uint32_t base, int n, float best, float floor,
+               TopK& top) {
+  float threshold = std::max(floor, top.threshold());
   if (!(best >= threshold) || best == -HUGE_VALF) return;
   const Tag d;
   const int lanes = static_cast<int>(hn::Lanes(d));
@@ -149,7 +151,7 @@ void FeedChunk(const float* HWY_RESTRICT chunk, uint32_t base, int n, float best
       if (i >= n) break;
       if (chunk[i] >= threshold && chunk[i] > -HUGE_VALF) {
         top.push(base + static_cast<uint32_t>(i), chunk[i]);
-        threshold = top.threshold();
+        threshold = std::max(floor, top.threshold());
       }
     }
   }
@@ -165,7 +167,7 @@ void TopKF32(const float* HWY_RESTRICT table, const float* HWY_RESTRICT bias,
     const int count = std::min(kChunkBlocks, blocks - first);
     const float best = ScoreBlocksF32(table, bias, user, dim, first, count, chunk);
     FeedChunk(chunk, static_cast<uint32_t>(first * 16), std::min(count * 16, rows - first * 16),
-              best, top);
+              best, -HUGE_VALF, top);
   }
 }
 
@@ -181,8 +183,52 @@ void TopKI8(const int8_t* HWY_RESTRICT table, const float* HWY_RESTRICT scale,
     const float best =
         ScoreBlocksI8(table, scale, bias, user_pairs, user_scale, pairs, first, count, chunk);
     FeedChunk(chunk, static_cast<uint32_t>(first * 16), std::min(count * 16, rows - first * 16),
-              best, top);
+              best, -HUGE_VALF, top);
   }
+}
+
+// Two passes for tables whose scores fit in cache: all scores and each chunk's maximum first; the
+// k-th largest chunk maximum is then a lower bound of the k-th best score (k chunks each hold a
+// row reaching it), so the second pass offers only rows at or above it, in row order, and the
+// heap sees little more than the winners.
+template <class ScoreChunk>
+void TopKTwoPass(int blocks, int rows, float* HWY_RESTRICT scores, float* HWY_RESTRICT chunk_max,
+                 float* HWY_RESTRICT spare, TopK& top, const ScoreChunk& score_chunk) {
+  const int chunks = (blocks + kChunkBlocks - 1) / kChunkBlocks;
+  for (int c = 0; c < chunks; ++c) {
+    const int first = c * kChunkBlocks;
+    chunk_max[c] = score_chunk(first, std::min(kChunkBlocks, blocks - first), scores + first * 16);
+  }
+  float floor = -HUGE_VALF;
+  const size_t k = top.k();
+  if (k >= 1 && k <= static_cast<size_t>(chunks)) {
+    std::copy(chunk_max, chunk_max + chunks, spare);
+    std::nth_element(spare, spare + (k - 1), spare + chunks, std::greater<float>());
+    floor = spare[k - 1];
+  }
+  for (int c = 0; c < chunks; ++c) {
+    const int base = c * kChunkBlocks * 16;
+    FeedChunk(scores + base, static_cast<uint32_t>(base), std::min(kChunkBlocks * 16, rows - base),
+              chunk_max[c], floor, top);
+  }
+}
+
+void TopKTwoPassF32(const float* HWY_RESTRICT table, const float* HWY_RESTRICT bias,
+                    const float* HWY_RESTRICT user, int dim, int blocks, int rows,
+                    float* HWY_RESTRICT scores, float* HWY_RESTRICT chunk_max,
+                    float* HWY_RESTRICT spare, TopK& top) {
+  TopKTwoPass(blocks, rows, scores, chunk_max, spare, top, [&](int first, int count, float* out) {
+    return ScoreBlocksF32(table, bias, user, dim, first, count, out);
+  });
+}
+
+void TopKTwoPassI8(const int8_t* HWY_RESTRICT table, const float* HWY_RESTRICT scale,
+                   const float* HWY_RESTRICT bias, const int32_t* HWY_RESTRICT user_pairs,
+                   float user_scale, int pairs, int blocks, int rows, float* HWY_RESTRICT scores,
+                   float* HWY_RESTRICT chunk_max, float* HWY_RESTRICT spare, TopK& top) {
+  TopKTwoPass(blocks, rows, scores, chunk_max, spare, top, [&](int first, int count, float* out) {
+    return ScoreBlocksI8(table, scale, bias, user_pairs, user_scale, pairs, first, count, out);
+  });
 }
 
 }  // namespace pocketrec::runtime::HWY_NAMESPACE
@@ -195,6 +241,23 @@ HWY_EXPORT(ScoreBlocksF32);
 HWY_EXPORT(ScoreBlocksI8);
 HWY_EXPORT(TopKF32);
 HWY_EXPORT(TopKI8);
+HWY_EXPORT(TopKTwoPassF32);
+HWY_EXPORT(TopKTwoPassI8);
+
+void top_k_two_pass_f32(const float* table, const float* bias, const float* user, int dim,
+                        int blocks, int rows, TopKScratch& scratch, TopK& top) {
+  HWY_DYNAMIC_DISPATCH(TopKTwoPassF32)
+  (table, bias, user, dim, blocks, rows, scratch.scores.data(), scratch.chunk_max.data(),
+   scratch.spare.data(), top);
+}
+
+void top_k_two_pass_i8(const int8_t* table, const float* scale, const float* bias,
+                       const int32_t* user_pairs, float user_scale, int pairs, int blocks, int rows,
+                       TopKScratch& scratch, TopK& top) {
+  HWY_DYNAMIC_DISPATCH(TopKTwoPassI8)
+  (table, scale, bias, user_pairs, user_scale, pairs, blocks, rows, scratch.scores.data(),
+   scratch.chunk_max.data(), scratch.spare.data(), top);
+}
 
 void top_k_f32(const float* table, const float* bias, const float* user, int dim, int blocks,
                int rows, const int32_t* chunk_order, TopK& top) {

@@ -2,6 +2,7 @@
 // Entry points of the Highway kernels (runtime dispatch to the best instruction set).
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace pocketrec::runtime {
 
@@ -28,5 +29,16 @@ void top_k_f32(const float* table, const float* bias, const float* user, int dim
 void top_k_i8(const int8_t* table, const float* scale, const float* bias, const int32_t* user_pairs,
               float user_scale, int pairs, int blocks, int rows, const int32_t* chunk_order,
               TopK& top);
+
+// Per-session buffers of the two-pass top-K: every score, each chunk's maximum, and a copy of
+// those for the selection. Sized by ScoreTable::make_scratch.
+struct TopKScratch {
+  std::vector<float> scores, chunk_max, spare;
+};
+void top_k_two_pass_f32(const float* table, const float* bias, const float* user, int dim,
+                        int blocks, int rows, TopKScratch& scratch, TopK& top);
+void top_k_two_pass_i8(const int8_t* table, const float* scale, const float* bias,
+                       const int32_t* user_pairs, float user_scale, int pairs, int blocks, int rows,
+                       TopKScratch& scratch, TopK& top);
 
 }  // namespace pocketrec::runtime

@@ -144,21 +144,45 @@ float ScoreTable::score_chunk(const float* user, const int32_t* pairs, float use
                     : score_blocks_f32(f32_.data(), bias, user, dim_, first, count, out);
 }
 
-void ScoreTable::top_k(const float* user, std::span<const uint8_t> skip, TopK& top) const {
+void ScoreTable::top_k(const float* user, std::span<const uint8_t> skip, TopK& top,
+                       TopKScratch* scratch) const {
   std::vector<float> masked = bias_;
   for (size_t r = 0; r < skip.size(); ++r) {
     if (skip[r]) masked[r] = -INFINITY;
   }
-  top_k_masked(user, masked.data(), top);
+  top_k_masked(user, masked.data(), top, scratch);
 }
 
-void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK& top) const {
+TopKScratch ScoreTable::make_scratch() const {
+  // Beyond this the scores leave L2 and the second pass costs more than the heap work it saves.
+  constexpr int kTwoPassMaxRows = 1 << 16;
+  TopKScratch scratch;
+  if (rows_ > kTwoPassMaxRows) return scratch;
+  const int chunks = (blocks_ + kChunkBlocks - 1) / kChunkBlocks;
+  scratch.scores.resize(static_cast<size_t>(chunks) * kChunkBlocks * kBlockRows);
+  scratch.chunk_max.resize(chunks);
+  scratch.spare.resize(chunks);
+  return scratch;
+}
+
+void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK& top,
+                              TopKScratch* scratch) const {
+  const bool two_pass = scratch && !scratch->scores.empty();
+  if (!quantized_ && two_pass) {
+    top_k_two_pass_f32(f32_.data(), masked_bias, user, dim_, blocks_, rows_, *scratch, top);
+    return;
+  }
   if (!quantized_) {
     top_k_f32(f32_.data(), masked_bias, user, dim_, blocks_, rows_, chunk_order_.data(), top);
     return;
   }
   int32_t pairs[kMaxQuantizedDim / 2];
   const float user_scale = quantize_user(user, pairs);
+  if (two_pass) {
+    top_k_two_pass_i8(i8_.data(), scale_.data(), masked_bias, pairs, user_scale, pairs_, blocks_,
+                      rows_, *scratch, top);
+    return;
+  }
   top_k_i8(i8_.data(), scale_.data(), masked_bias, pairs, user_scale, pairs_, blocks_, rows_,
            chunk_order_.data(), top);
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/score_kernels.hpp"
 #include "runtime/top_k.hpp"
 
 namespace pocketrec::runtime {
@@ -40,9 +41,15 @@ class ScoreTable {
   // Feeds every row into `top`, with `masked_bias` (padded_rows() values: the table's bias, -inf
   // for rows that must not come back) in place of the bias. Masking through the bias keeps the
   // filtered rows out of each chunk's maximum, so chunks full of already-seen items are skipped.
-  void top_k_masked(const float* user, const float* masked_bias, TopK& top) const;
+  // With scratch from make_scratch() (the table's scores fit in cache), scores everything first and
+  // offers the heap only rows at or above a lower bound of the k-th best; same results.
+  void top_k_masked(const float* user, const float* masked_bias, TopK& top,
+                    TopKScratch* scratch = nullptr) const;
+  // Buffers for the two-pass top-K, or empty ones where the table is too large for it to pay.
+  TopKScratch make_scratch() const;
   // The same with a skip byte per row (empty: none); builds the masked bias (allocates).
-  void top_k(const float* user, std::span<const uint8_t> skip, TopK& top) const;
+  void top_k(const float* user, std::span<const uint8_t> skip, TopK& top,
+             TopKScratch* scratch = nullptr) const;
   size_t padded_rows() const { return bias_.size(); }
   const std::vector<float>& padded_bias() const { return bias_; }
   // All scores (rows values), for batch evaluation.

@@ -13,6 +13,7 @@ struct Session::Impl {
   const Recommender::Impl& d;
   tfl::Interpreter interp;
   runtime::TopK top;
+  runtime::TopKScratch scratch;
   std::vector<uint8_t> skip;       // per item; cleared after every query
   std::vector<float> masked_bias;  // the table's bias with -inf at skipped items (fast path)
   std::vector<uint32_t> marked;
@@ -24,7 +25,10 @@ struct Session::Impl {
         d(owner->impl()),
         interp(d.model, d.summary.fast_path ? d.user_tensor : -1) {
     skip.assign(d.items.size(), 0);
-    if (d.summary.fast_path) masked_bias = d.table.padded_bias();
+    if (d.summary.fast_path) {
+      masked_bias = d.table.padded_bias();
+      scratch = d.table.make_scratch();
+    }
     row.resize(std::max(d.summary.dim, 1));
   }
 
@@ -99,7 +103,7 @@ void Session::recommend(const Query& query, std::vector<Result>& out) {
     s.top.reserve(static_cast<size_t>(query.k));
     s.top.reset(static_cast<size_t>(query.k));
     if (query.allowed.empty()) {
-      d.table.top_k_masked(user, s.masked_bias.data(), s.top);
+      d.table.top_k_masked(user, s.masked_bias.data(), s.top, &s.scratch);
     } else {
       for (uint32_t item : query.allowed) {
         s.check(item);

@@ -17,6 +17,7 @@ struct Scored {
 class TopK {
  public:
   void reserve(size_t capacity) { heap_.reserve(capacity); }
+  size_t k() const { return k_; }
   void reset(size_t k) {
     k_ = k;
     heap_.clear();

@@ -39,6 +39,28 @@ void expect_same(const std::vector<Scored>& got, const std::vector<Scored>& want
   }
 }
 
+// The filtered top-K both ways, streaming and two-pass (scores first, then the rows above a lower
+// bound of the k-th best); they must agree exactly.
+std::vector<Scored> top_k_both(const ScoreTable& t, const float* user,
+                               std::span<const uint8_t> skip, size_t k) {
+  std::vector<Scored> streaming, two_pass;
+  TopK top;
+  top.reset(k);
+  t.top_k(user, skip, top);
+  top.take_sorted(streaming);
+  auto scratch = t.make_scratch();
+  EXPECT_FALSE(scratch.scores.empty());
+  top.reset(k);
+  t.top_k(user, skip, top, &scratch);
+  top.take_sorted(two_pass);
+  EXPECT_EQ(streaming.size(), two_pass.size());
+  for (size_t i = 0; i < std::min(streaming.size(), two_pass.size()); ++i) {
+    EXPECT_EQ(streaming[i].item, two_pass[i].item) << "rank " << i;
+    EXPECT_EQ(streaming[i].score, two_pass[i].score) << "rank " << i;
+  }
+  return two_pass;
+}
+
 TEST(TopKScoring, MatchesBruteForceOnRandomTables) {
   std::mt19937 rng(3);
   std::normal_distribution<float> normal;
@@ -52,11 +74,7 @@ TEST(TopKScoring, MatchesBruteForceOnRandomTables) {
       for (int r = 0; r < rows; r += 3) skip[r] = 1;
       auto t = ScoreTable::from_float(table, rows, dim, bias, "t");
       for (size_t k : {size_t{1}, size_t{10}, size_t{100}, static_cast<size_t>(rows) + 5}) {
-        TopK top;
-        top.reset(k);
-        t.top_k(user.data(), skip, top);
-        std::vector<Scored> got;
-        top.take_sorted(got);
+        std::vector<Scored> got = top_k_both(t, user.data(), skip, k);
         SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(dim) + " k=" + std::to_string(k));
         expect_same(got, brute_force(table, bias, user, rows, dim, skip, k));
       }
@@ -68,11 +86,7 @@ TEST(TopKScoring, TiesGoToTheLowerIndex) {
   const int rows = 50, dim = 2;
   std::vector<float> table(rows * dim, 1.0f), user{0.5f, 0.5f};
   auto t = ScoreTable::from_float(table, rows, dim, {}, "t");
-  TopK top;
-  top.reset(5);
-  t.top_k(user.data(), {}, top);
-  std::vector<Scored> got;
-  top.take_sorted(got);
+  std::vector<Scored> got = top_k_both(t, user.data(), {}, 5);
   ASSERT_EQ(got.size(), 5u);
   for (uint32_t i = 0; i < 5; ++i) EXPECT_EQ(got[i].item, i);
 }
@@ -81,12 +95,39 @@ TEST(TopKScoring, EverythingFilteredGivesNothing) {
   std::vector<float> table(10 * 4, 1.0f), user(4, 1.0f);
   auto t = ScoreTable::from_float(table, 10, 4, {}, "t");
   std::vector<uint8_t> skip(10, 1);
-  TopK top;
-  top.reset(3);
-  t.top_k(user.data(), skip, top);
-  std::vector<Scored> got;
-  top.take_sorted(got);
+  std::vector<Scored> got = top_k_both(t, user.data(), skip, 3);
   EXPECT_TRUE(got.empty());
+}
+
+TEST(TopKScoring, TiesAcrossChunksAndInt8TablesAgreeBothWays) {
+  // Every row equal: the two-pass bound equals every score, and the lowest indices must win.
+  const int rows = 3953, dim = 8;
+  std::vector<float> same(rows * dim, 0.25f), user(dim, 1.0f);
+  auto flat = ScoreTable::from_float(same, rows, dim, {}, "t");
+  auto got = top_k_both(flat, user.data(), {}, 10);
+  ASSERT_EQ(got.size(), 10u);
+  for (uint32_t i = 0; i < 10; ++i) EXPECT_EQ(got[i].item, i);
+  // Random int8 rows with a few duplicated winners and a filtered third.
+  std::mt19937 rng(9);
+  std::vector<int8_t> q(rows * dim);
+  std::vector<float> scales(rows), bias(rows);
+  for (auto& v : q) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  for (int r = 0; r < rows; ++r) {
+    scales[r] = 0.01f + 0.001f * static_cast<float>(rng() % 10);
+    bias[r] = 0.1f * static_cast<float>(rng() % 7);
+  }
+  for (int r = 1000; r < 3900; r += 700) {
+    std::copy_n(q.begin(), dim, q.begin() + r * dim);
+    scales[r] = scales[0];
+    bias[r] = bias[0];
+  }
+  std::vector<uint8_t> skip(rows, 0);
+  for (int r = 2; r < rows; r += 3) skip[r] = 1;
+  auto quantized = ScoreTable::from_int8(q, scales, rows, dim, bias, "t");
+  for (size_t k : {size_t{1}, size_t{10}, size_t{100}, size_t{5000}}) {
+    EXPECT_EQ(top_k_both(quantized, user.data(), skip, k).size(),
+              std::min<size_t>(k, rows - (rows - 2 + 2) / 3));
+  }
 }
 
 TEST(TopKScoring, NonFiniteTablesAreRejectedAtLoad) {
