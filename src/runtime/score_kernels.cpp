@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <functional>
 
 #include "runtime/score_kernels.hpp"
 #include "runtime/top_k.hpp"
@@ -202,8 +201,18 @@ void TopKTwoPass(int blocks, int rows, float* HWY_RESTRICT scores, float* HWY_RE
   float floor = -HUGE_VALF;
   const size_t k = top.k();
   if (k >= 1 && k <= static_cast<size_t>(chunks)) {
-    std::copy(chunk_max, chunk_max + chunks, spare);
-    std::nth_element(spare, spare + (k - 1), spare + chunks, std::greater<float>());
+    // The k largest maxima by insertion into a sorted list: most chunks fail the first compare.
+    size_t held = 0;
+    for (int c = 0; c < chunks; ++c) {
+      const float v = chunk_max[c];
+      if (held == k && !(v > spare[k - 1])) continue;
+      size_t at = held < k ? held++ : k - 1;
+      while (at > 0 && spare[at - 1] < v) {
+        spare[at] = spare[at - 1];
+        --at;
+      }
+      spare[at] = v;
+    }
     floor = spare[k - 1];
   }
   for (int c = 0; c < chunks; ++c) {

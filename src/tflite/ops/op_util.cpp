@@ -67,25 +67,4 @@ void broadcast_strides(const Shape& in, const Shape& out, std::array<int64_t, kM
   }
 }
 
-BroadcastIndex::BroadcastIndex(const Shape& in, const Shape& out) : rank_(out.rank) {
-  int64_t stride = 1;
-  for (int i = out.rank - 1; i >= 0; --i) {
-    out_dims_[i] = out[i];
-    int j = in.rank - out.rank + i;
-    int32_t d = j >= 0 ? in[j] : 1;
-    strides_[i] = d == 1 ? 0 : stride;
-    stride *= d;
-  }
-}
-
-int64_t BroadcastIndex::offset(int64_t flat) const {
-  int64_t result = 0;
-  for (int i = rank_ - 1; i >= 0; --i) {
-    int64_t coord = flat % out_dims_[i];
-    flat /= out_dims_[i];
-    result += coord * strides_[i];
-  }
-  return result;
-}
-
 }  // namespace pocketrec::tfl

@@ -66,18 +66,6 @@ Shape broadcast_shape(const OpContext& ctx, const Shape& a, const Shape& b);
 // along broadcast dimensions).
 void broadcast_strides(const Shape& in, const Shape& out, std::array<int64_t, kMaxRank>& strides);
 
-// Element offsets into an input of shape `in` for each element of the broadcast output `out`
-// (row-major), generated on the fly: strides are 0 along broadcast dimensions.
-class BroadcastIndex {
- public:
-  BroadcastIndex(const Shape& in, const Shape& out);
-  int64_t offset(int64_t flat) const;
-
- private:
-  int rank_ = 0;
-  std::array<int64_t, kMaxRank> out_dims_{}, strides_{};
-};
-
 // out[i] = f(a[i'], b[i'']) with broadcasting; T is the input type, U the output type.
 template <typename T, typename U, typename F>
 void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, F f) {

@@ -1,5 +1,6 @@
 // SELECT and SELECT_V2: out = cond ? x : y. SELECT (v1) takes a cond of x's shape, a rank-1 cond
 // choosing whole rows, or a scalar; SELECT_V2 broadcasts all three NumPy-style.
+#include <array>
 #include <cstring>
 
 #include "tflite/ops/op_util.hpp"
@@ -52,11 +53,27 @@ void eval(OpContext& ctx) {
     }
     return;
   }
-  BroadcastIndex ic(cond.shape, out.shape), ix(x.shape, out.shape), iy(y.shape, out.shape);
+  // An odometer over the output keeps the three input offsets in step: no division per element.
+  const int rank = out.shape.rank;
+  std::array<int64_t, kMaxRank> sc{}, sx{}, sy{};
+  broadcast_strides(cond.shape, out.shape, sc);
+  broadcast_strides(x.shape, out.shape, sx);
+  broadcast_strides(y.shape, out.shape, sy);
+  std::array<int32_t, kMaxRank> coord{};
+  int64_t oc = 0, ox = 0, oy = 0;
   for (int64_t i = 0; i < n; ++i) {
-    const Tensor& src = c[ic.offset(i)] ? x : y;
-    int64_t k = c[ic.offset(i)] ? ix.offset(i) : iy.offset(i);
-    std::memcpy(out.data + i * element, src.data + k * element, element);
+    const std::byte* src = c[oc] ? x.data + ox * element : y.data + oy * element;
+    std::memcpy(out.data + i * element, src, element);
+    for (int d = rank - 1; d >= 0; --d) {
+      oc += sc[d];
+      ox += sx[d];
+      oy += sy[d];
+      if (++coord[d] < out.shape[d]) break;
+      oc -= sc[d] * out.shape[d];
+      ox -= sx[d] * out.shape[d];
+      oy -= sy[d] * out.shape[d];
+      coord[d] = 0;
+    }
   }
 }
 
