@@ -2,6 +2,7 @@
 // Shared shape logic and loop of the float reductions (SUM, MEAN, REDUCE_MAX): the axes come from
 // a constant int32 input (negative allowed, duplicates counted once), keep_dims from
 // ReducerOptions.
+#include <algorithm>
 #include <limits>
 
 #include "tflite/ops/op_util.hpp"
@@ -27,6 +28,32 @@ void reduce_eval(OpContext& ctx, float init, Fold fold, Finish finish) {
   for (int64_t i = 0; i < n_out; ++i) y[i] = init;
   const float* x = in.as<float>();
   const int rank = in.shape.rank;
+  // Reduced axes in one contiguous run (the usual case) read as [outer, mid, inner]: the inner loop
+  // is then a plain vector loop. Elements are folded in the same order as the general path.
+  int first = rank, last = -1;
+  for (int d = 0; d < rank; ++d) {
+    if (layout.reduced[d]) {
+      first = std::min(first, d);
+      last = d;
+    }
+  }
+  bool contiguous = last >= 0;
+  for (int d = first; contiguous && d <= last; ++d) contiguous = layout.reduced[d];
+  if (contiguous) {
+    int64_t outer = 1, mid = 1, inner = 1;
+    for (int d = 0; d < first; ++d) outer *= in.shape[d];
+    for (int d = first; d <= last; ++d) mid *= in.shape[d];
+    for (int d = last + 1; d < rank; ++d) inner *= in.shape[d];
+    for (int64_t o = 0; o < outer; ++o) {
+      float* row = y + o * inner;
+      for (int64_t m = 0; m < mid; ++m) {
+        const float* src = x + (o * mid + m) * inner;
+        for (int64_t i = 0; i < inner; ++i) row[i] = fold(row[i], src[i]);
+      }
+    }
+    for (int64_t i = 0; i < n_out; ++i) y[i] = finish(y[i], layout.count);
+    return;
+  }
   std::array<int64_t, kMaxRank> out_stride{};
   int64_t stride = 1;
   for (int d = rank - 1; d >= 0; --d) {
