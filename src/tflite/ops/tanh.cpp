@@ -5,7 +5,7 @@ namespace pocketrec::tfl {
 namespace {
 
 void eval(OpContext& ctx) {
-  float_unary_eval(ctx, [](float x) { return std::tanh(x); });
+  float_unary_eval(ctx, [](float x) { return fast_tanh(x); });
 }
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "tflite/op_harness.hpp"
 
+#include <cmath>
+
+#include "tflite/ops/op_util.hpp"
+
 namespace pocketrec::tfl {
 namespace {
 
@@ -96,6 +100,21 @@ TEST(Logistic, KnownValuesAndSaturation) {
   EXPECT_NEAR(v[1], 0.880797f, 1e-6);
   EXPECT_NEAR(v[2], 0.0f, 1e-30);
   EXPECT_FLOAT_EQ(v[3], 1.0f);
+}
+
+TEST(Tanh, FastTanhIsWithinOneMillionthOfLibm) {
+  double worst = 0;
+  for (int i = -200000; i <= 200000; ++i) {
+    const float x = static_cast<float>(i) * 1e-4f;  // -20 .. 20, through the polynomial's edge
+    const double want = std::tanh(static_cast<double>(x));
+    const double error = std::fabs(fast_tanh(x) - want) / std::max(std::fabs(want), 1e-30);
+    worst = std::max(worst, error);
+  }
+  EXPECT_LT(worst, 1e-6);
+  EXPECT_EQ(fast_tanh(0.0f), 0.0f);
+  EXPECT_EQ(fast_tanh(100.0f), 1.0f);
+  EXPECT_EQ(fast_tanh(-100.0f), -1.0f);
+  EXPECT_EQ(fast_tanh(1e-30f), 1e-30f);
 }
 
 TEST(Tanh, KnownValues) {
