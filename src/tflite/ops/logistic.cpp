@@ -1,11 +1,13 @@
 // LOGISTIC: 1 / (1 + exp(-x)), saturating cleanly at both ends.
 #include "tflite/ops/unary_common.hpp"
+#include "tflite/ops/vector_math.hpp"
 
 namespace pocketrec::tfl {
 namespace {
 
 void eval(OpContext& ctx) {
-  float_unary_eval(ctx, [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
+  sigmoid_array(ctx.input(0).as<float>(), ctx.output(0).as<float>(),
+                static_cast<size_t>(ctx.input(0).elements()));
 }
 
 }  // namespace

@@ -59,17 +59,6 @@ inline float dot(const float* a, const float* b, int64_t n) {
   return total;
 }
 
-// tanh through expf, several times faster than libm's tanhf (which goes through expm1f): a
-// polynomial near 0 where 1 - 2 / (e^2x + 1) would cancel, that form elsewhere. Error below 1e-6
-// relative; exactly +-1 at saturation.
-inline float fast_tanh(float x) {
-  if (std::fabs(x) < 0.125f) {
-    const float x2 = x * x;
-    return x * (1.0f + x2 * (-1.0f / 3.0f + x2 * (2.0f / 15.0f + x2 * (-17.0f / 315.0f))));
-  }
-  return 1.0f - 2.0f / (std::exp(2.0f * x) + 1.0f);
-}
-
 // NumPy broadcasting of two or three shapes.
 Shape broadcast_shape(const OpContext& ctx, const Shape& a, const Shape& b);
 

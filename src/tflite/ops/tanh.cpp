@@ -1,11 +1,13 @@
 // TANH, elementwise.
 #include "tflite/ops/unary_common.hpp"
+#include "tflite/ops/vector_math.hpp"
 
 namespace pocketrec::tfl {
 namespace {
 
 void eval(OpContext& ctx) {
-  float_unary_eval(ctx, [](float x) { return fast_tanh(x); });
+  tanh_array(ctx.input(0).as<float>(), ctx.output(0).as<float>(),
+             static_cast<size_t>(ctx.input(0).elements()));
 }
 
 }  // namespace

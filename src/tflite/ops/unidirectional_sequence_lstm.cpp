@@ -2,28 +2,24 @@
 // gates i, f, c, o, their biases, and the state in variable tensors (inputs 18 and 19) that the
 // kernel leaves holding the final h and c. CIFG, peepholes, projection and layer norm are rejected.
 #include "tflite/ops/op_util.hpp"
+#include "tflite/ops/vector_math.hpp"
 
 namespace pocketrec::tfl {
 namespace {
 
 struct Params {
-  float (*act)(float) = nullptr;
+  void (*act_array)(float*, size_t) = nullptr;  // the cell activation, in place
   float cell_clip = 0.0f;
   bool time_major = false;
 };
 
-float act_tanh(float x) {
-  return fast_tanh(x);
+void act_tanh(float* x, size_t n) {
+  tanh_array(x, x, n);
 }
-float act_relu(float x) {
-  return std::max(x, 0.0f);
+void act_relu(float* x, size_t n) {
+  for (size_t i = 0; i < n; ++i) x[i] = std::max(x[i], 0.0f);
 }
-float act_none(float x) {
-  return x;
-}
-float sigmoid(float x) {
-  return 1.0f / (1.0f + std::exp(-x));
-}
+void act_none(float*, size_t) {}
 
 Params read_params(const OpContext& ctx) {
   const auto* opt = options_as<tflite::UnidirectionalSequenceLSTMOptions>(ctx);
@@ -31,13 +27,13 @@ Params read_params(const OpContext& ctx) {
   Params p;
   switch (opt->fused_activation_function()) {
     case tflite::ActivationFunctionType::TANH:
-      p.act = act_tanh;
+      p.act_array = act_tanh;
       break;
     case tflite::ActivationFunctionType::RELU:
-      p.act = act_relu;
+      p.act_array = act_relu;
       break;
     case tflite::ActivationFunctionType::NONE:
-      p.act = act_none;
+      p.act_array = act_none;
       break;
     default:
       ctx.fail("cell activation " +
@@ -153,16 +149,18 @@ void eval(OpContext& ctx) {
         for (int64_t j = 0; j < width; ++j) gates[j] += hk * rrow[j];
       }
       float* out = y + row * n_cell;
+      // Gate activations as whole arrays: i and f, then o, are sigmoids; c is the activation.
+      sigmoid_array(gates, gates, 2 * static_cast<size_t>(n_cell));
+      sigmoid_array(gates + 3 * n_cell, gates + 3 * n_cell, n_cell);
+      p.act_array(gates + 2 * n_cell, n_cell);
       for (int32_t u = 0; u < n_cell; ++u) {
-        float i_gate = sigmoid(gates[u]);
-        float f_gate = sigmoid(gates[n_cell + u]);
-        float g_gate = p.act(gates[2 * n_cell + u]);
-        float o_gate = sigmoid(gates[3 * n_cell + u]);
-        float cell = f_gate * c[u] + i_gate * g_gate;
+        float cell = gates[n_cell + u] * c[u] + gates[u] * gates[2 * n_cell + u];
         if (p.cell_clip > 0.0f) cell = std::clamp(cell, -p.cell_clip, p.cell_clip);
         c[u] = cell;
-        out[u] = o_gate * p.act(cell);
+        out[u] = cell;
       }
+      p.act_array(out, n_cell);
+      for (int32_t u = 0; u < n_cell; ++u) out[u] *= gates[3 * n_cell + u];
       for (int32_t u = 0; u < n_cell; ++u) h[u] = out[u];
     }
   }

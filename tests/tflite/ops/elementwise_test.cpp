@@ -1,8 +1,9 @@
 #include "tflite/op_harness.hpp"
 
 #include <cmath>
+#include <vector>
 
-#include "tflite/ops/op_util.hpp"
+#include "tflite/ops/vector_math.hpp"
 
 namespace pocketrec::tfl {
 namespace {
@@ -102,19 +103,32 @@ TEST(Logistic, KnownValuesAndSaturation) {
   EXPECT_FLOAT_EQ(v[3], 1.0f);
 }
 
-TEST(Tanh, FastTanhIsWithinOneMillionthOfLibm) {
-  double worst = 0;
-  for (int i = -200000; i <= 200000; ++i) {
-    const float x = static_cast<float>(i) * 1e-4f;  // -20 .. 20, through the polynomial's edge
-    const double want = std::tanh(static_cast<double>(x));
-    const double error = std::fabs(fast_tanh(x) - want) / std::max(std::fabs(want), 1e-30);
-    worst = std::max(worst, error);
+TEST(VectorMath, TanhAndSigmoidArraysAreWithinOneMillionthOfLibm) {
+  // 400,001 values over -20..20 (an odd count, so the last partial vector is exercised too).
+  std::vector<float> x;
+  for (int i = -200000; i <= 200000; ++i) x.push_back(static_cast<float>(i) * 1e-4f);
+  x.push_back(1e-30f);
+  std::vector<float> t(x.size()), s(x.size());
+  tanh_array(x.data(), t.data(), x.size());
+  sigmoid_array(x.data(), s.data(), x.size());
+  double worst_tanh = 0, worst_sigmoid = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double want_t = std::tanh(static_cast<double>(x[i]));
+    const double want_s = 1.0 / (1.0 + std::exp(-static_cast<double>(x[i])));
+    worst_tanh =
+        std::max(worst_tanh, std::fabs(t[i] - want_t) / std::max(std::fabs(want_t), 1e-30));
+    worst_sigmoid = std::max(worst_sigmoid, std::fabs(s[i] - want_s) / want_s);
   }
-  EXPECT_LT(worst, 1e-6);
-  EXPECT_EQ(fast_tanh(0.0f), 0.0f);
-  EXPECT_EQ(fast_tanh(100.0f), 1.0f);
-  EXPECT_EQ(fast_tanh(-100.0f), -1.0f);
-  EXPECT_EQ(fast_tanh(1e-30f), 1e-30f);
+  EXPECT_LT(worst_tanh, 1e-6);
+  EXPECT_LT(worst_sigmoid, 1e-6);
+  float extremes[4] = {-1000.0f, 1000.0f, -1000.0f, 1000.0f};
+  tanh_array(extremes, extremes, 2);
+  sigmoid_array(extremes + 2, extremes + 2, 2);
+  EXPECT_EQ(extremes[0], -1.0f);
+  EXPECT_EQ(extremes[1], 1.0f);
+  EXPECT_GE(extremes[2], 0.0f);
+  EXPECT_LT(extremes[2], 1e-30f);
+  EXPECT_EQ(extremes[3], 1.0f);
 }
 
 TEST(Tanh, KnownValues) {

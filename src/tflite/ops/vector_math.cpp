@@ -1,0 +1,60 @@
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "tflite/ops/vector_math.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include <hwy/contrib/math/math-inl.h>
+
+#include "tflite/ops/vector_math.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace pocketrec::tfl::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Applies f to whole vectors, then to a zero-padded last vector (no reads past the end).
+template <class F>
+void Apply(const float* HWY_RESTRICT x, float* HWY_RESTRICT y, size_t n, F f) {
+  const hn::ScalableTag<float> d;
+  const size_t lanes = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) hn::StoreU(f(d, hn::LoadU(d, x + i)), d, y + i);
+  if (i < n) {
+    HWY_ALIGN float tail[hn::MaxLanes(d)] = {};
+    for (size_t j = i; j < n; ++j) tail[j - i] = x[j];
+    hn::Store(f(d, hn::Load(d, tail)), d, tail);
+    for (size_t j = i; j < n; ++j) y[j] = tail[j - i];
+  }
+}
+
+void SigmoidArray(const float* HWY_RESTRICT x, float* HWY_RESTRICT y, size_t n) {
+  Apply(x, y, n, [](auto d, auto v) {
+    // Exp is valid up to 104; beyond +-88 the sigmoid is 0 or 1 in float anyway.
+    const auto clamped = hn::Min(hn::Max(v, hn::Set(d, -88.0f)), hn::Set(d, 88.0f));
+    const auto one = hn::Set(d, 1.0f);
+    return hn::Div(one, hn::Add(one, hn::Exp(d, hn::Neg(clamped))));
+  });
+}
+
+void TanhArray(const float* HWY_RESTRICT x, float* HWY_RESTRICT y, size_t n) {
+  Apply(x, y, n, [](auto d, auto v) { return hn::Tanh(d, v); });
+}
+
+}  // namespace pocketrec::tfl::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace pocketrec::tfl {
+
+HWY_EXPORT(SigmoidArray);
+HWY_EXPORT(TanhArray);
+
+void sigmoid_array(const float* x, float* y, size_t n) {
+  HWY_DYNAMIC_DISPATCH(SigmoidArray)(x, y, n);
+}
+
+void tanh_array(const float* x, float* y, size_t n) {
+  HWY_DYNAMIC_DISPATCH(TanhArray)(x, y, n);
+}
+
+}  // namespace pocketrec::tfl
+#endif
