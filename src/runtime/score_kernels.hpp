@@ -34,6 +34,7 @@ void top_k_i8(const int8_t* table, const float* scale, const float* bias, const 
 // those for the selection. Sized by ScoreTable::make_scratch.
 struct TopKScratch {
   std::vector<float> scores, chunk_max, spare;
+  bool reverse = false;  // the direction of the last walk over the table (alternates)
 };
 void top_k_two_pass_f32(const float* table, const float* bias, const float* user, int dim,
                         int blocks, int rows, TopKScratch& scratch, TopK& top);

@@ -50,13 +50,16 @@ std::vector<Scored> top_k_both(const ScoreTable& t, const float* user,
   top.take_sorted(streaming);
   auto scratch = t.make_scratch();
   EXPECT_FALSE(scratch.scores.empty());
-  top.reset(k);
-  t.top_k(user, skip, top, &scratch);
-  top.take_sorted(two_pass);
-  EXPECT_EQ(streaming.size(), two_pass.size());
-  for (size_t i = 0; i < std::min(streaming.size(), two_pass.size()); ++i) {
-    EXPECT_EQ(streaming[i].item, two_pass[i].item) << "rank " << i;
-    EXPECT_EQ(streaming[i].score, two_pass[i].score) << "rank " << i;
+  // Twice: the two-pass walk alternates its direction over the table.
+  for (int walk = 0; walk < 2; ++walk) {
+    top.reset(k);
+    t.top_k(user, skip, top, &scratch);
+    top.take_sorted(two_pass);
+    EXPECT_EQ(streaming.size(), two_pass.size());
+    for (size_t i = 0; i < std::min(streaming.size(), two_pass.size()); ++i) {
+      EXPECT_EQ(streaming[i].item, two_pass[i].item) << "walk " << walk << " rank " << i;
+      EXPECT_EQ(streaming[i].score, two_pass[i].score) << "walk " << walk << " rank " << i;
+    }
   }
   return two_pass;
 }
