@@ -82,6 +82,29 @@ void read_prepared_items(const std::string& path, RawLog& log) {
   }
 }
 
+// users.tsv: a header "user<TAB>attribute..." then one line per user.
+void read_prepared_users(const std::string& path, RawLog& log) {
+  LineReader reader(path);
+  std::string line;
+  size_t columns = 0;
+  while (reader.next(line)) {
+    auto fields = split(line, "\t");
+    if (reader.line_number() == 1) {
+      for (size_t f = 1; f < fields.size(); ++f) log.user_attribute_names.emplace_back(fields[f]);
+      columns = fields.size();
+      continue;
+    }
+    if (fields.size() != columns) {
+      log.report.skip(path, reader.line_number(),
+                      "expected " + std::to_string(columns) + " fields, found " +
+                          std::to_string(fields.size()));
+      continue;
+    }
+    std::vector<std::string> values(fields.begin() + 1, fields.end());
+    log.user_meta[std::string(fields[0])] = std::move(values);
+  }
+}
+
 std::string sanitize(std::string text) {
   std::replace(text.begin(), text.end(), '\t', ' ');
   std::replace(text.begin(), text.end(), '\n', ' ');
@@ -166,6 +189,7 @@ RawLog load_raw_log(const std::string& path, const LoadOptions& options) {
     log.has_timestamps = manifest.value("has_timestamps", true);
     log.has_ratings = manifest.value("has_ratings", true);
     read_prepared_items((base / "items.tsv").string(), log);
+    if (fs::exists(base / "users.tsv")) read_prepared_users((base / "users.tsv").string(), log);
   } else {
     if (folder) throw Error(path + ": --format csv needs a file, not a folder");
     read_delimited_log(path, options.columns, log);
@@ -197,6 +221,23 @@ void write_prepared_dataset(const Dataset& dataset, const std::string& folder) {
                 std::to_string(timeline.times[k]) + "\t" + rating + "\n";
     }
   }
+  std::string users;
+  if (!dataset.user_attribute_names.empty()) {
+    users = "user";
+    for (const auto& name : dataset.user_attribute_names) {
+      users += '\t';
+      users += sanitize(name);
+    }
+    users += '\n';
+    for (const auto& timeline : dataset.timelines) {
+      users += sanitize(timeline.user);
+      for (size_t a = 0; a < dataset.user_attribute_names.size(); ++a) {
+        users += '\t';
+        if (a < timeline.attributes.size()) users += sanitize(timeline.attributes[a]);
+      }
+      users += '\n';
+    }
+  }
   nlohmann::json manifest = {
       {"format", "pocketrec-prepared"},           {"version", 1},
       {"source_format", dataset.format},          {"users", dataset.timelines.size()},
@@ -204,6 +245,7 @@ void write_prepared_dataset(const Dataset& dataset, const std::string& folder) {
       {"has_timestamps", dataset.has_timestamps}, {"has_ratings", dataset.has_ratings}};
   write_file_atomically((fs::path(folder) / "items.tsv").string(), items);
   write_file_atomically((fs::path(folder) / "events.tsv").string(), events);
+  if (!users.empty()) write_file_atomically((fs::path(folder) / "users.tsv").string(), users);
   // The manifest goes last: a folder with a manifest is complete.
   write_file_atomically((fs::path(folder) / "manifest.json").string(), manifest.dump(2) + "\n");
 }

@@ -64,6 +64,8 @@ TEST(Dataset, PreparedRoundTrip) {
   auto dir = testing::scratch_dir("prepared");
   auto log = small_log();
   log.item_meta["10"] = {"Ten (1999)", {"Drama", "War"}, 1999};
+  log.user_attribute_names = {"gender", "age"};
+  log.user_meta["a"] = {"F", "25"};  // b has none: unknown attributes stay empty
   auto dataset = build_dataset(std::move(log), {});
   write_prepared_dataset(dataset, (dir / "p").string());
   auto again = load_dataset((dir / "p").string(), {});
@@ -73,6 +75,9 @@ TEST(Dataset, PreparedRoundTrip) {
     EXPECT_EQ(again.timelines[t].items, dataset.timelines[t].items);
     EXPECT_EQ(again.timelines[t].times, dataset.timelines[t].times);
   }
+  EXPECT_EQ(again.user_attribute_names, (std::vector<std::string>{"gender", "age"}));
+  EXPECT_EQ(again.timelines[0].attributes, (std::vector<std::string>{"F", "25"}));
+  EXPECT_EQ(again.timelines[1].attributes, (std::vector<std::string>{"", ""}));
   auto ten = *again.catalog.find("10");
   EXPECT_EQ(again.catalog.item(ten).title, "Ten (1999)");
   EXPECT_EQ(again.catalog.item(ten).genres.size(), 2u);

@@ -18,6 +18,26 @@ void write_gzip(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+TEST(Readers, MovieLensUserAttributesBothLayouts) {
+  auto dir = testing::scratch_dir("ml1m_users");
+  testing::write_text(dir / "ratings.dat", "1::10::5::100\n2::10::3::200\n");
+  testing::write_text(dir / "users.dat", "1::F::25::7::02139\n2::M::56\n");  // 2 is malformed
+  auto log = load_raw_log(dir.string(), {});
+  EXPECT_EQ(log.user_attribute_names,
+            (std::vector<std::string>{"gender", "age", "occupation", "zip"}));
+  EXPECT_EQ(log.user_meta.at("1"), (std::vector<std::string>{"F", "25", "7", "02139"}));
+  EXPECT_EQ(log.user_meta.count("2"), 0u);
+  ASSERT_EQ(log.report.rows_skipped(), 1u);
+  EXPECT_NE(log.report.examples()[0].find("users.dat:2:"), std::string::npos);
+  // ml-100k's u.user orders the fields id|age|gender|occupation|zip.
+  auto old = testing::scratch_dir("ml100k_users");
+  testing::write_text(old / "u.data", "1\t10\t5\t100\n");
+  testing::write_text(old / "u.user", "1|24|M|technician|85711\n");
+  auto log100k = load_raw_log(old.string(), {});
+  EXPECT_EQ(log100k.user_meta.at("1"),
+            (std::vector<std::string>{"M", "24", "technician", "85711"}));
+}
+
 TEST(Readers, MovieLens1mCountsMalformedLines) {
   auto dir = testing::scratch_dir("ml1m");
   testing::write_text(dir / "ratings.dat",
