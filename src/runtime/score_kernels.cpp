@@ -130,8 +130,8 @@ float ScoreBlocksI8(const int8_t* HWY_RESTRICT table, const float* HWY_RESTRICT 
 
 // Offers the rows of a scored chunk that reach the running threshold to `top`. The comparison is
 // one vector compare per 8 (or 16) rows turned into bits, so rows that cannot enter cost nothing
-// beyond it once the heap is warm. Chunks arrive in any order, so a row tying the threshold is
-// offered too and TopK settles the tie by index. Rows scored -inf (filtered) never enter.
+// beyond it once the heap is warm. A row tying the threshold is offered too (the two-pass floor is
+// itself some row's score) and TopK settles ties by index. Rows scored -inf (filtered) never enter.
 void FeedChunk(const float* HWY_RESTRICT chunk, uint32_t base, int n, float best, float floor,
                TopK& top) {
   float threshold = std::max(floor, top.threshold());
@@ -157,12 +157,9 @@ void FeedChunk(const float* HWY_RESTRICT chunk, uint32_t base, int n, float best
 }
 
 void TopKF32(const float* HWY_RESTRICT table, const float* HWY_RESTRICT bias,
-             const float* HWY_RESTRICT user, int dim, int blocks, int rows,
-             const int32_t* HWY_RESTRICT chunk_order, TopK& top) {
+             const float* HWY_RESTRICT user, int dim, int blocks, int rows, TopK& top) {
   HWY_ALIGN float chunk[kChunkBlocks * 16];
-  const int chunks = (blocks + kChunkBlocks - 1) / kChunkBlocks;
-  for (int c = 0; c < chunks; ++c) {
-    const int first = chunk_order[c] * kChunkBlocks;
+  for (int first = 0; first < blocks; first += kChunkBlocks) {
     const int count = std::min(kChunkBlocks, blocks - first);
     const float best = ScoreBlocksF32(table, bias, user, dim, first, count, chunk);
     FeedChunk(chunk, static_cast<uint32_t>(first * 16), std::min(count * 16, rows - first * 16),
@@ -172,12 +169,9 @@ void TopKF32(const float* HWY_RESTRICT table, const float* HWY_RESTRICT bias,
 
 void TopKI8(const int8_t* HWY_RESTRICT table, const float* HWY_RESTRICT scale,
             const float* HWY_RESTRICT bias, const int32_t* HWY_RESTRICT user_pairs,
-            float user_scale, int pairs, int blocks, int rows,
-            const int32_t* HWY_RESTRICT chunk_order, TopK& top) {
+            float user_scale, int pairs, int blocks, int rows, TopK& top) {
   HWY_ALIGN float chunk[kChunkBlocks * 16];
-  const int chunks = (blocks + kChunkBlocks - 1) / kChunkBlocks;
-  for (int c = 0; c < chunks; ++c) {
-    const int first = chunk_order[c] * kChunkBlocks;
+  for (int first = 0; first < blocks; first += kChunkBlocks) {
     const int count = std::min(kChunkBlocks, blocks - first);
     const float best =
         ScoreBlocksI8(table, scale, bias, user_pairs, user_scale, pairs, first, count, chunk);
@@ -279,15 +273,14 @@ void top_k_two_pass_i8(const int8_t* table, const float* scale, const float* bia
 }
 
 void top_k_f32(const float* table, const float* bias, const float* user, int dim, int blocks,
-               int rows, const int32_t* chunk_order, TopK& top) {
-  HWY_DYNAMIC_DISPATCH(TopKF32)(table, bias, user, dim, blocks, rows, chunk_order, top);
+               int rows, TopK& top) {
+  HWY_DYNAMIC_DISPATCH(TopKF32)(table, bias, user, dim, blocks, rows, top);
 }
 
 void top_k_i8(const int8_t* table, const float* scale, const float* bias, const int32_t* user_pairs,
-              float user_scale, int pairs, int blocks, int rows, const int32_t* chunk_order,
-              TopK& top) {
+              float user_scale, int pairs, int blocks, int rows, TopK& top) {
   HWY_DYNAMIC_DISPATCH(TopKI8)
-  (table, scale, bias, user_pairs, user_scale, pairs, blocks, rows, chunk_order, top);
+  (table, scale, bias, user_pairs, user_scale, pairs, blocks, rows, top);
 }
 
 float score_blocks_f32(const float* table, const float* bias, const float* user, int dim, int first,

@@ -22,13 +22,11 @@ float score_blocks_i8(const int8_t* table, const float* scale, const float* bias
 inline constexpr int kChunkBlocks = 4;
 
 // Scores all `blocks` and offers rows [0, rows) that reach the running threshold to `top`, chunk
-// by chunk in `chunk_order` (a permutation of the ceil(blocks / kChunkBlocks) chunks: visiting
-// likely winners first raises the threshold early, so later chunks are skipped whole).
+// by chunk in table order (a sequential walk keeps the prefetchers streaming a large table).
 void top_k_f32(const float* table, const float* bias, const float* user, int dim, int blocks,
-               int rows, const int32_t* chunk_order, TopK& top);
+               int rows, TopK& top);
 void top_k_i8(const int8_t* table, const float* scale, const float* bias, const int32_t* user_pairs,
-              float user_scale, int pairs, int blocks, int rows, const int32_t* chunk_order,
-              TopK& top);
+              float user_scale, int pairs, int blocks, int rows, TopK& top);
 
 // Per-session buffers of the two-pass top-K: every score, each chunk's maximum, and a copy of
 // those for the selection. Sized by ScoreTable::make_scratch.

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "core/error.hpp"
 #include "runtime/score_kernels.hpp"
@@ -38,7 +37,6 @@ ScoreTable ScoreTable::from_float(std::span<const float> table, int rows, int di
     }
     if (!bias.empty()) t.bias_[r] = bias[r];
   }
-  t.order_chunks(table, bias, {});
   return t;
 }
 
@@ -68,37 +66,7 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
     t.scale_[r] = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
     if (!bias.empty()) t.bias_[r] = bias[r];
   }
-  t.order_chunks({}, bias, table);
   return t;
-}
-
-// Likely winners first: chunks by their largest bias (popular items carry large biases), or by
-// their largest row norm where the model has no bias. Ties keep the table order.
-void ScoreTable::order_chunks(std::span<const float> f32, std::span<const float> bias,
-                              std::span<const int8_t> i8) {
-  const int chunks = (blocks_ + kChunkBlocks - 1) / kChunkBlocks;
-  const int rows_per_chunk = kChunkBlocks * kBlockRows;
-  const bool biased = std::any_of(bias.begin(), bias.end(), [](float b) { return b != 0.0f; });
-  std::vector<float> key(chunks, -INFINITY);
-  for (int r = 0; r < rows_; ++r) {
-    float value = 0;
-    if (biased) {
-      value = bias[r];
-    } else {
-      double norm = 0;
-      for (int k = 0; k < dim_; ++k) {
-        const size_t at = static_cast<size_t>(r) * dim_ + k;
-        const double x = f32.empty() ? i8[at] * static_cast<double>(scale_[r]) : f32[at];
-        norm += x * x;
-      }
-      value = static_cast<float>(norm);
-    }
-    key[r / rows_per_chunk] = std::max(key[r / rows_per_chunk], value);
-  }
-  chunk_order_.resize(chunks);
-  std::iota(chunk_order_.begin(), chunk_order_.end(), 0);
-  std::stable_sort(chunk_order_.begin(), chunk_order_.end(),
-                   [&](int32_t a, int32_t b) { return key[a] > key[b]; });
 }
 
 size_t ScoreTable::bytes() const {
@@ -173,7 +141,7 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
     return;
   }
   if (!quantized_) {
-    top_k_f32(f32_.data(), masked_bias, user, dim_, blocks_, rows_, chunk_order_.data(), top);
+    top_k_f32(f32_.data(), masked_bias, user, dim_, blocks_, rows_, top);
     return;
   }
   int32_t pairs[kMaxQuantizedDim / 2];
@@ -183,8 +151,7 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
                       rows_, *scratch, top);
     return;
   }
-  top_k_i8(i8_.data(), scale_.data(), masked_bias, pairs, user_scale, pairs_, blocks_, rows_,
-           chunk_order_.data(), top);
+  top_k_i8(i8_.data(), scale_.data(), masked_bias, pairs, user_scale, pairs_, blocks_, rows_, top);
 }
 
 void ScoreTable::score_all(const float* user, float* out) const {

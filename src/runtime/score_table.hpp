@@ -64,11 +64,7 @@ class ScoreTable {
   float score_chunk(const float* user, const int32_t* pairs, float user_scale, const float* bias,
                     int first, int count, float* out) const;
 
-  void order_chunks(std::span<const float> f32, std::span<const float> bias,
-                    std::span<const int8_t> i8);
-
   int rows_ = 0, dim_ = 0, blocks_ = 0, pairs_ = 0;
-  std::vector<int32_t> chunk_order_;  // the order chunks are scored in (see top_k_f32)
   bool quantized_ = false;
   std::vector<float, std::allocator<float>> f32_;  // [block][d][16]
   std::vector<int8_t> i8_;                         // [block][d][16]
