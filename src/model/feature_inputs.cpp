@@ -198,16 +198,20 @@ void FeatureExtractor::fill_items(const Group& group, const Timeline& timeline, 
 
 void FeatureExtractor::fill_genres(const Group& group, const Timeline& timeline, size_t pos,
                                    int32_t* tokens) const {
+  // Newest first from the last slot backwards (no allocation: training calls this per example),
+  // then moved to the front for the oldest-first layout. The slots start zeroed.
   const size_t length = static_cast<size_t>(group.length);
-  std::vector<int32_t> recent;  // newest first
-  for (size_t e = pos; e-- > 0 && recent.size() < length;) {
+  size_t filled = 0;
+  for (size_t e = pos; e-- > 0 && filled < length;) {
     const auto& genres = item_genres_[timeline.items[e]];
-    recent.insert(recent.end(), genres.rbegin(), genres.rend());
+    for (auto g = genres.rbegin(); g != genres.rend() && filled < length; ++g) {
+      tokens[length - 1 - filled++] = *g;
+    }
   }
-  if (recent.size() > length) recent.resize(length);
-  std::reverse(recent.begin(), recent.end());
-  const size_t first = config_.layout == HistoryLayout::kNewestLast ? length - recent.size() : 0;
-  std::copy(recent.begin(), recent.end(), tokens + first);
+  if (config_.layout == HistoryLayout::kOldestFirst && filled < length) {
+    std::copy(tokens + (length - filled), tokens + length, tokens);
+    std::fill(tokens + filled, tokens + length, 0);
+  }
 }
 
 void FeatureExtractor::fill(const Timeline& timeline, size_t pos, int row,
