@@ -79,12 +79,16 @@ TEST(Trainer, LearnsClearlyBetterThanPopularity) {
   expect_beats_popularity(model, dataset, split);
 }
 
-TEST(Trainer, GruLearnsClearlyBetterThanPopularity) {
+class EncoderLearning : public ::testing::TestWithParam<const char*> {};
+INSTANTIATE_TEST_SUITE_P(CnnGruLstm, EncoderLearning, ::testing::Values("cnn", "gru", "lstm"));
+
+TEST_P(EncoderLearning, LearnsClearlyBetterThanPopularity) {
   const auto& dataset = synthetic();
   auto split = leave_one_out_split(dataset);
   auto config = config_for(dataset);
-  config.encoder = "gru";
+  config.encoder = GetParam();
   config.rnn_units = 32;
+  config.context_length = 8;
   DualEncoder model(config);
   model.initialize(1);
   TrainConfig train;
