@@ -2,10 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <random>
-
 #include "core/error.hpp"
-#include "nn/grad_check.hpp"
+#include "model/model_grad_check.hpp"
 #include "train/softmax_loss.hpp"
 
 namespace pocketrec {
@@ -25,47 +23,10 @@ ModelConfig small_config() {
 void check_model(const ModelConfig& config) {
   DualEncoder model(config);
   model.initialize(9);
-  // Non-zero biases keep pre-activations off the ReLU kink at 0 (an all-padding row pools to 0).
-  std::mt19937 rng(5);
-  std::normal_distribution<float> normal(0.0f, 0.3f);
-  for (auto& p : model.parameters()) {
-    if (p.name.find("bias") != std::string::npos) {
-      for (float& v : p.value.data) v = normal(rng);
-    }
-  }
+  testing::randomize_biases(model, 5);
   std::vector<int32_t> contexts = {0, 0, 1, 2, 3, 4, 5, 6, 0, 0, 0, 7, 0, 0, 0, 0};
-  std::vector<uint32_t> targets = {3, 1, 7, 2};
-  const int batch = 4;
-  auto loss = [&] {
-    EncoderWorkspace ws;
-    model.encode(contexts.data(), batch, ws);
-    auto grads = model.make_gradients();
-    nn::Matrix logits;
-    int b = model.label_bias_index();
-    return softmax_cross_entropy(ws.user(), targets.data(), model.label_table(), model.label_bias(),
-                                 1.0f, logits, ws.user_grad(), grads[model.label_index()],
-                                 b >= 0 ? &grads[b] : nullptr);
-  };
-  EncoderWorkspace ws;
-  auto grads = model.make_gradients();
-  model.encode(contexts.data(), batch, ws);
-  nn::Matrix logits;
-  int b = model.label_bias_index();
-  softmax_cross_entropy(ws.user(), targets.data(), model.label_table(), model.label_bias(), 1.0f,
-                        logits, ws.user_grad(), grads[model.label_index()],
-                        b >= 0 ? &grads[b] : nullptr);
-  model.encode_backward(contexts.data(), ws, grads);
-  for (size_t p = 0; p < model.parameters().size(); ++p) {
-    auto& value = model.parameters()[p].value;
-    // Row 0 (padding) of the tables is excluded: it is masked and never a class.
-    size_t skip =
-        model.parameters()[p].name.find("embedding") != std::string::npos ? value.cols : 0;
-    auto result = nn::check_gradient(value.data.data() + skip, value.size() - skip,
-                                     grads[p].values.data.data() + skip, loss, 5e-3f);
-    EXPECT_LT(result.max_error, 5e-3)
-        << model.parameters()[p].name << " index " << result.worst_index << " numeric "
-        << result.worst_numeric << " analytic " << result.worst_analytic;
-  }
+  testing::expect_model_gradients(
+      model, {3, 1, 7, 2}, [&](EncoderWorkspace& ws) { model.encode(contexts.data(), 4, ws); });
 }
 
 }  // namespace
@@ -116,32 +77,10 @@ TEST(DualEncoder, EveryStepGradientsForCausalTraining) {
     model.initialize(9);
     std::vector<int32_t> contexts = {0, 0, 1, 2, 3, 4, 5, 6};
     // Targets per (sequence, step); 0 = no target (padding).
-    std::vector<uint32_t> targets = {0, 1, 2, 7, 4, 5, 6, 3};
-    auto forward = [&](EncoderWorkspace& ws, Gradients& grads) {
-      model.encode_steps(contexts.data(), 2, ws);
-      nn::Matrix logits;
-      return softmax_cross_entropy(ws.user(), targets.data(), model.label_table(),
-                                   model.label_bias(), 1.0f, logits, ws.user_grad(),
-                                   grads[model.label_index()], &grads[model.label_bias_index()]);
-    };
-    auto loss = [&] {
-      EncoderWorkspace ws;
-      auto grads = model.make_gradients();
-      return forward(ws, grads);
-    };
-    EncoderWorkspace ws;
-    auto grads = model.make_gradients();
-    forward(ws, grads);
+    EncoderWorkspace ws = testing::expect_model_gradients(
+        model, {0, 1, 2, 7, 4, 5, 6, 3},
+        [&](EncoderWorkspace& w) { model.encode_steps(contexts.data(), 2, w); }, encoder);
     EXPECT_EQ(ws.user().rows, 8);
-    model.encode_backward(contexts.data(), ws, grads);
-    for (size_t p = 0; p < model.parameters().size(); ++p) {
-      auto& value = model.parameters()[p].value;
-      size_t skip =
-          model.parameters()[p].name.find("embedding") != std::string::npos ? value.cols : 0;
-      auto result = nn::check_gradient(value.data.data() + skip, value.size() - skip,
-                                       grads[p].values.data.data() + skip, loss, 5e-3f);
-      EXPECT_LT(result.max_error, 5e-3) << encoder << " " << model.parameters()[p].name;
-    }
     // The last step's user vector equals the ordinary encoding of the same context.
     EncoderWorkspace single;
     model.encode(contexts.data() + 4, 1, single);

@@ -2,14 +2,11 @@
 // whole feature model's gradients against finite differences.
 #include <gtest/gtest.h>
 
-#include <random>
-
 #include "core/error.hpp"
 #include "model/dual_encoder.hpp"
 #include "model/feature_inputs.hpp"
 #include "model/input_config.hpp"
-#include "nn/grad_check.hpp"
-#include "train/softmax_loss.hpp"
+#include "model/model_grad_check.hpp"
 
 namespace pocketrec {
 namespace {
@@ -155,13 +152,7 @@ TEST_P(FeatureModel, GradientsMatchFiniteDifferences) {
   bind_features(config, d);
   DualEncoder model(config);
   model.initialize(3);
-  std::mt19937 rng(7);
-  std::normal_distribution<float> normal(0.0f, 0.3f);
-  for (auto& p : model.parameters()) {
-    if (p.name.find("bias") != std::string::npos) {
-      for (float& v : p.value.data) v = normal(rng);
-    }
-  }
+  testing::randomize_biases(model, 7);
   FeatureExtractor extractor(config, d.catalog, d.user_attribute_names);
   FeatureBatch batch;
   extractor.resize(batch, 4);
@@ -171,35 +162,10 @@ TEST_P(FeatureModel, GradientsMatchFiniteDifferences) {
   extractor.fill(d.timelines[1], 0, 3, batch);  // empty history: all padding
   // Ages as small floats keep the pre-activations in a sane range.
   for (float& v : batch.global_values[0]) v /= 50.0f;
-  std::vector<uint32_t> targets = {4, 2, 4, 6};
-  auto forward = [&](EncoderWorkspace& ws, Gradients& grads) {
-    model.encode(batch, ws);
-    nn::Matrix logits;
-    int b = model.label_bias_index();
-    return softmax_cross_entropy(ws.user(), targets.data(), model.label_table(), model.label_bias(),
-                                 1.0f, logits, ws.user_grad(), grads[model.label_index()],
-                                 b >= 0 ? &grads[b] : nullptr);
-  };
-  auto loss = [&] {
-    EncoderWorkspace ws;
-    auto grads = model.make_gradients();
-    return forward(ws, grads);
-  };
-  EncoderWorkspace ws;
-  auto grads = model.make_gradients();
-  forward(ws, grads);
-  model.encode_backward(ws, grads);
+  testing::expect_model_gradients(model, {4, 2, 4, 6},
+                                  [&](EncoderWorkspace& ws) { model.encode(batch, ws); });
   int checked_tables = 0;
-  for (size_t p = 0; p < model.parameters().size(); ++p) {
-    auto& param = model.parameters()[p];
-    size_t skip = param.name.find("embedding") != std::string::npos ? param.value.cols : 0;
-    checked_tables += param.name.starts_with("embedding/");
-    auto result = nn::check_gradient(param.value.data.data() + skip, param.value.size() - skip,
-                                     grads[p].values.data.data() + skip, loss, 5e-3f);
-    EXPECT_LT(result.max_error, 5e-3)
-        << param.name << " index " << result.worst_index << " numeric " << result.worst_numeric
-        << " analytic " << result.worst_analytic;
-  }
+  for (const auto& p : model.parameters()) checked_tables += p.name.starts_with("embedding/");
   EXPECT_EQ(checked_tables, 3);  // year, genre and gender tables
 }
 
