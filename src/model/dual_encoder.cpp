@@ -69,6 +69,10 @@ DualEncoder::Group DualEncoder::make_group(const FeatureGroupSpec& spec, bool gl
       continue;
     }
     ++group.token_count;
+    if (f.source != FeatureSource::kItem && f.vocab.size() < 2) {
+      throw Error("feature '" + f.name +
+                  "' has no vocabulary: bind the features to a dataset before building the model");
+    }
     if (f.source == FeatureSource::kItem) {
       group.tables.push_back(0);
     } else {

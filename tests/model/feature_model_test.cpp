@@ -197,6 +197,11 @@ TEST(FeatureModel, ShortHistoryEncodesTheSameUnderAnyPadding) {
   }
 }
 
+TEST(FeatureModel, UnboundFeaturesAreRefusedAtConstruction) {
+  ModelConfig config = every_feature_config("bow");  // year, genre, gender vocabularies empty
+  EXPECT_THROW(DualEncoder model(config), Error);
+}
+
 TEST(FeatureModel, ItemIdOnlyCallsAreRefusedForFeatureModels) {
   Dataset d = feature_dataset();
   ModelConfig config = every_feature_config("bow");
