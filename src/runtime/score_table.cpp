@@ -29,13 +29,15 @@ ScoreTable ScoreTable::from_float(std::span<const float> table, int rows, int di
   t.dim_ = dim;
   t.blocks_ = (rows + kBlockRows - 1) / kBlockRows;
   t.f32_.assign(static_cast<size_t>(t.blocks_) * dim * kBlockRows, 0.0f);
-  t.bias_.assign(static_cast<size_t>(t.blocks_) * kBlockRows, 0.0f);
+  // Padding rows score -inf: never returned, and never the maximum a chunk reports (the two-pass
+  // top-K takes chunk maxima as lower bounds of real scores).
+  t.bias_.assign(static_cast<size_t>(t.blocks_) * kBlockRows, -INFINITY);
   for (int r = 0; r < rows; ++r) {
     const size_t block = r / kBlockRows, lane = r % kBlockRows;
     for (int k = 0; k < dim; ++k) {
       t.f32_[(block * dim + k) * kBlockRows + lane] = table[static_cast<size_t>(r) * dim + k];
     }
-    if (!bias.empty()) t.bias_[r] = bias[r];
+    t.bias_[r] = bias.empty() ? 0.0f : bias[r];
   }
   return t;
 }
@@ -57,14 +59,16 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
   t.pairs_ = (dim + 1) / 2;
   t.i8_.assign(static_cast<size_t>(t.blocks_) * t.pairs_ * 2 * kBlockRows, 0);
   t.scale_.assign(static_cast<size_t>(t.blocks_) * kBlockRows, 0.0f);
-  t.bias_.assign(static_cast<size_t>(t.blocks_) * kBlockRows, 0.0f);
+  // Padding rows score -inf: never returned, and never the maximum a chunk reports (the two-pass
+  // top-K takes chunk maxima as lower bounds of real scores).
+  t.bias_.assign(static_cast<size_t>(t.blocks_) * kBlockRows, -INFINITY);
   for (int r = 0; r < rows; ++r) {
     const size_t block = r / kBlockRows, lane = r % kBlockRows;
     for (int k = 0; k < dim; ++k) {
       t.i8_[t.int8_at(block, k, lane)] = table[static_cast<size_t>(r) * dim + k];
     }
     t.scale_[r] = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
-    if (!bias.empty()) t.bias_[r] = bias[r];
+    t.bias_[r] = bias.empty() ? 0.0f : bias[r];
   }
   return t;
 }

@@ -133,6 +133,23 @@ TEST(TopKScoring, TiesAcrossChunksAndInt8TablesAgreeBothWays) {
   }
 }
 
+TEST(TopKScoring, PaddingRowsNeverRaiseTheBound) {
+  // 100 rows: the last 64-row chunk is padded with 28 empty rows. Every real score is negative,
+  // so an empty row scoring 0 must not count as the best of its chunk.
+  const int rows = 100, dim = 4;
+  std::vector<float> table(rows * dim, -1.0f), user(dim, 1.0f), bias(rows, -0.5f);
+  for (int r = 0; r < rows; ++r) table[r * dim] = -1.0f - 0.01f * static_cast<float>(r % 7);
+  auto t = ScoreTable::from_float(table, rows, dim, bias, "t");
+  for (size_t k : {size_t{1}, size_t{2}, size_t{5}}) {
+    auto got = top_k_both(t, user.data(), {}, k);
+    expect_same(got, brute_force(table, bias, user, rows, dim, {}, k));
+  }
+  std::vector<int8_t> q(rows * dim, -100);
+  std::vector<float> scales(rows, 0.01f);
+  auto quantized = ScoreTable::from_int8(q, scales, rows, dim, {}, "t");
+  EXPECT_EQ(top_k_both(quantized, user.data(), {}, 1).size(), 1u);
+}
+
 TEST(TopKScoring, NonFiniteTablesAreRejectedAtLoad) {
   std::vector<float> table(8, 1.0f);
   table[5] = std::nanf("");
