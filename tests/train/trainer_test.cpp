@@ -44,6 +44,15 @@ std::vector<std::vector<float>> weights(const DualEncoder& model) {
   return out;
 }
 
+// What the learning tests train with: a few epochs, two threads, a brisk learning rate.
+TrainConfig learning_config() {
+  TrainConfig train;
+  train.epochs = 8;
+  train.threads = 2;
+  train.learning_rate = 0.005f;
+  return train;
+}
+
 TrainOptions quiet() {
   TrainOptions options;
   options.progress = false;
@@ -69,10 +78,7 @@ TEST(Trainer, LearnsClearlyBetterThanPopularity) {
   auto split = leave_one_out_split(dataset);
   DualEncoder model(config_for(dataset));
   model.initialize(1);
-  TrainConfig train;
-  train.epochs = 8;
-  train.threads = 2;
-  train.learning_rate = 0.005f;
+  TrainConfig train = learning_config();
   auto result = Trainer(model, dataset, split, train).run(quiet());
   EXPECT_GE(result.best_epoch, 1);
   EXPECT_LT(result.epochs.back().loss, result.epochs.front().loss);
@@ -91,10 +97,7 @@ TEST_P(EncoderLearning, LearnsClearlyBetterThanPopularity) {
   config.context_length = 8;
   DualEncoder model(config);
   model.initialize(1);
-  TrainConfig train;
-  train.epochs = 8;
-  train.threads = 2;
-  train.learning_rate = 0.005f;
+  TrainConfig train = learning_config();
   Trainer(model, dataset, split, train).run(quiet());
   expect_beats_popularity(model, dataset, split);
 }
@@ -111,10 +114,7 @@ TEST(Trainer, FeatureModelLearnsClearlyBetterThanPopularity) {
   bind_features(config, dataset);
   DualEncoder model(config);
   model.initialize(1);
-  TrainConfig train;
-  train.epochs = 8;
-  train.threads = 2;
-  train.learning_rate = 0.005f;
+  TrainConfig train = learning_config();
   auto result = Trainer(model, dataset, split, train).run(quiet());
   EXPECT_LT(result.epochs.back().loss, result.epochs.front().loss);
   expect_beats_popularity(model, dataset, split);
@@ -166,10 +166,7 @@ TEST(Trainer, SampledSoftmaxLearnsClearlyBetterThanPopularity) {
   auto split = leave_one_out_split(dataset);
   DualEncoder model(config_for(dataset));
   model.initialize(1);
-  TrainConfig train;
-  train.epochs = 8;
-  train.threads = 2;
-  train.learning_rate = 0.005f;
+  TrainConfig train = learning_config();
   train.loss = "sampled";
   train.negatives = 64;  // of the synthetic catalog's items
   auto result = Trainer(model, dataset, split, train).run(quiet());
