@@ -26,13 +26,14 @@ DualEncoder::DualEncoder(ModelConfig config) : config_(std::move(config)) {
   for (size_t g = 0; g < groups.size(); ++g) {
     activity_.push_back(make_group(groups[g], false, static_cast<int>(g)));
     activity_.back().offset = offset;
-    offset += activity_.back().encoder.front().output_dim();
+    offset += activity_.back().encoder->output_dim();
   }
   for (size_t g = 0; g < config_.features.global.size(); ++g) {
     global_.push_back(make_group(config_.features.global[g], true, static_cast<int>(g)));
     global_.back().offset = offset;
     offset += global_.back().width;
   }
+  pooled_width_ = offset;
   int width = offset;
   std::vector<int> dims = config_.hidden;
   if (config_.output_dim > 0) dims.push_back(config_.output_dim);
@@ -84,7 +85,7 @@ DualEncoder::Group DualEncoder::make_group(const FeatureGroupSpec& spec, bool gl
   if (!global) {
     // Group 0 keeps the historical parameter names, so item-id models read and export as before.
     std::string prefix = group_number == 0 ? "" : "group_" + std::to_string(group_number) + "/";
-    group.encoder.emplace_back(spec.encoder, spec.length(), group.width, config_, prefix, params_);
+    group.encoder.emplace(spec.encoder, spec.length(), group.width, config_, prefix, params_);
   }
   return group;
 }
@@ -100,7 +101,7 @@ void DualEncoder::initialize(uint64_t seed) {
     for (int table : group.tables) {
       if (table != 0) init_table(params_[table].value);
     }
-    group.encoder.front().initialize(params_, rng);
+    group.encoder->initialize(params_, rng);
   }
   for (const auto& group : global_) {
     for (int table : group.tables) init_table(params_[table].value);
@@ -175,7 +176,7 @@ void DualEncoder::encode(const FeatureBatch& features, EncoderWorkspace& ws) con
 }
 
 void DualEncoder::encode_steps(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
-  if (config_.has_features() || !activity_.front().encoder.front().recurrent()) {
+  if (config_.has_features() || !activity_.front().encoder->recurrent()) {
     throw Error("causal training needs a recurrent encoder (gru or lstm) over item ids alone");
   }
   ws.groups.resize(1);
@@ -237,14 +238,13 @@ void DualEncoder::run(int batch, bool every_step, EncoderWorkspace& ws) const {
   const size_t layers = dense_index_.size() + 1;
   const int length = config_.context_length;
   const int rows = every_step ? batch * length : batch;
-  // One activity group and nothing else: its encoder writes the pooled vector in place.
-  const bool direct = activity_.size() == 1 && global_.empty() && !every_step;
+  const bool direct = pools_in_place(every_step);
   ws.batch = batch;
   ws.every_step = every_step;
   ws.layers.resize(layers);
   ws.grads.resize(layers);
-  ensure(ws.layers[0], rows, config_.encoder_dim());
-  ensure(ws.grads[0], rows, config_.encoder_dim());
+  ensure(ws.layers[0], rows, pooled_width_);
+  ensure(ws.grads[0], rows, pooled_width_);
   for (size_t i = 0; i < dense_index_.size(); ++i) {
     int width = params_[dense_index_[i]].value.cols;
     ensure(ws.layers[i + 1], rows, width);
@@ -253,7 +253,7 @@ void DualEncoder::run(int batch, bool every_step, EncoderWorkspace& ws) const {
   nn::Matrix& pooled_all = ws.layers[0];
   for (size_t g = 0; g < activity_.size(); ++g) {
     const Group& group = activity_[g];
-    const SequenceEncoder& encoder = group.encoder.front();
+    const SequenceEncoder& encoder = *group.encoder;
     GroupWorkspace& gw = ws.groups[g];
     embed(group, batch * encoder.length(), gw);
     ensure(gw.pooled, batch, encoder.output_dim());
@@ -317,10 +317,10 @@ void DualEncoder::encode_backward(EncoderWorkspace& ws, Gradients& grads) const 
                        ws.grads[i].data.data(), grads[w], grads[w + 1]);
   }
   const nn::Matrix& pooled_grad = ws.grads[0];
-  const bool direct = activity_.size() == 1 && global_.empty() && !ws.every_step;
+  const bool direct = pools_in_place(ws.every_step);
   for (size_t g = 0; g < activity_.size(); ++g) {
     const Group& group = activity_[g];
-    const SequenceEncoder& encoder = group.encoder.front();
+    const SequenceEncoder& encoder = *group.encoder;
     GroupWorkspace& gw = ws.groups[g];
     const float* out_grad = pooled_grad.data.data();
     const float* step_grads = nullptr;

@@ -10,6 +10,7 @@
 // The parameters are shared and read-only during a batch; everything a forward/backward pass
 // writes lives in a per-thread Workspace and Gradients, so threads never share mutable state.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,19 +90,24 @@ class DualEncoder {
     std::vector<int> tables;   // per token feature: its embedding parameter
     std::vector<int> columns;  // per feature: first column in the group's input row
     int token_count = 0, value_count = 0;
-    int width = 0, offset = 0;             // input width; first column in the concatenated vector
-    std::vector<SequenceEncoder> encoder;  // activity groups: exactly one
+    int width = 0, offset = 0;               // input width; first column in the concatenated vector
+    std::optional<SequenceEncoder> encoder;  // activity groups only
   };
 
   ModelConfig config_;
   std::vector<Parameter> params_;
   std::vector<Group> activity_, global_;
+  int pooled_width_ = 0;          // all groups' outputs side by side, before the dense layers
   std::vector<int> dense_index_;  // weight index per dense layer (bias follows it)
   int label_index_ = 0;
   int label_bias_index_ = -1;
 
   Group make_group(const FeatureGroupSpec& spec, bool global, int group_number);
   void run(int batch, bool every_step, EncoderWorkspace& ws) const;  // inputs already in ws
+  // One activity group and nothing else: its encoder writes the pooled vector in place.
+  bool pools_in_place(bool every_step) const {
+    return activity_.size() == 1 && global_.empty() && !every_step;
+  }
   void embed(const Group& group, int rows, GroupWorkspace& gw) const;
   void embed_backward(const Group& group, int rows, const float* input_grad,
                       const GroupWorkspace& gw, Gradients& grads) const;

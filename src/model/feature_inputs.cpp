@@ -153,24 +153,18 @@ FeatureExtractor::FeatureExtractor(const ModelConfig& config, const Catalog& cat
 
 void FeatureExtractor::resize(FeatureBatch& batch, int size) const {
   batch.batch = size;
-  auto fit = [size](auto& blocks, const std::vector<Group>& groups) {
+  // One block per group: size x positions x (token or value) features.
+  auto fit = [size](auto& blocks, const std::vector<Group>& groups, int Group::*per_position) {
     blocks.resize(groups.size());
     for (size_t g = 0; g < groups.size(); ++g) {
       blocks[g].resize(static_cast<size_t>(size) * std::max(groups[g].length, 1) *
-                       groups[g].token_count);
+                       groups[g].*per_position);
     }
   };
-  auto fit_values = [size](auto& blocks, const std::vector<Group>& groups) {
-    blocks.resize(groups.size());
-    for (size_t g = 0; g < groups.size(); ++g) {
-      blocks[g].resize(static_cast<size_t>(size) * std::max(groups[g].length, 1) *
-                       groups[g].value_count);
-    }
-  };
-  fit(batch.tokens, activity_);
-  fit_values(batch.values, activity_);
-  fit(batch.global_tokens, global_);
-  fit_values(batch.global_values, global_);
+  fit(batch.tokens, activity_, &Group::token_count);
+  fit(batch.values, activity_, &Group::value_count);
+  fit(batch.global_tokens, global_, &Group::token_count);
+  fit(batch.global_values, global_, &Group::value_count);
 }
 
 void FeatureExtractor::fill_items(const Group& group, const Timeline& timeline, size_t pos,
