@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-namespace pocketrec::runtime {
+#include "runtime/top_k.hpp"
 
-class TopK;
+namespace pocketrec::runtime {
 
 // out[b * 16 + r] = bias[row] + dot(user, row) for the 16 rows of blocks [first, first + count);
 // both return the largest score written (padding rows included), so callers can skip a chunk.
@@ -29,9 +29,11 @@ void top_k_i8(const int8_t* table, const float* scale, const float* bias, const 
               float user_scale, int pairs, int blocks, int rows, TopK& top);
 
 // Per-session buffers of the two-pass top-K: every score, each chunk's maximum, and a copy of
-// those for the selection. Sized by ScoreTable::make_scratch.
+// those for the selection; for the prefilter, the candidate rows and a heap of the approximate
+// best. Sized by ScoreTable::make_scratch.
 struct TopKScratch {
   std::vector<float> scores, chunk_max, spare;
+  std::vector<Scored> candidates;
   bool reverse = false;  // the direction of the last walk over the table (alternates)
 };
 void top_k_two_pass_f32(const float* table, const float* bias, const float* user, int dim,

@@ -18,6 +18,13 @@ void check_finite(std::span<const float> values, const std::string& origin, cons
   }
 }
 
+// Beyond this the scores leave L2 and a second pass over them costs more than it saves.
+constexpr int kTwoPassMaxRows = 1 << 16;
+
+bool use_prefilter(int rows, int dim) {
+  return rows <= kTwoPassMaxRows && dim <= kMaxPrefilterDim;
+}
+
 }  // namespace
 
 ScoreTable ScoreTable::from_float(std::span<const float> table, int rows, int dim,
@@ -39,6 +46,7 @@ ScoreTable ScoreTable::from_float(std::span<const float> table, int rows, int di
     }
     t.bias_[r] = bias.empty() ? 0.0f : bias[r];
   }
+  if (use_prefilter(rows, dim)) t.prefilter_ = Prefilter::from_float(table, rows, dim, bias);
   return t;
 }
 
@@ -70,11 +78,14 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
     t.scale_[r] = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
     t.bias_[r] = bias.empty() ? 0.0f : bias[r];
   }
+  if (use_prefilter(rows, dim))
+    t.prefilter_ = Prefilter::from_int8(table, row_scales, rows, dim, bias);
   return t;
 }
 
 size_t ScoreTable::bytes() const {
-  return f32_.size() * sizeof(float) + i8_.size() + (scale_.size() + bias_.size()) * sizeof(float);
+  return f32_.size() * sizeof(float) + i8_.size() + (scale_.size() + bias_.size()) * sizeof(float) +
+         prefilter_.bytes();
 }
 
 float ScoreTable::score(const float* user, uint32_t row) const {
@@ -126,20 +137,29 @@ void ScoreTable::top_k(const float* user, std::span<const uint8_t> skip, TopK& t
 }
 
 TopKScratch ScoreTable::make_scratch() const {
-  // Beyond this the scores leave L2 and the second pass costs more than the heap work it saves.
-  constexpr int kTwoPassMaxRows = 1 << 16;
   TopKScratch scratch;
   if (rows_ > kTwoPassMaxRows) return scratch;
   const int chunks = (blocks_ + kChunkBlocks - 1) / kChunkBlocks;
   scratch.scores.resize(static_cast<size_t>(chunks) * kChunkBlocks * kBlockRows);
   scratch.chunk_max.resize(chunks);
   scratch.spare.resize(chunks);
+  if (!prefilter_.empty()) prefilter_.prepare(scratch);
   return scratch;
 }
 
 void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK& top,
                               TopKScratch* scratch) const {
+  for (int k = 0; k < dim_; ++k) {
+    if (!std::isfinite(user[k])) {
+      throw Error("the user vector holds a non-finite value (" + std::to_string(user[k]) + ") at " +
+                  std::to_string(k) + ": the model's encoder overflowed");
+    }
+  }
   const bool two_pass = scratch && !scratch->scores.empty();
+  if (two_pass && !quantized_ && !prefilter_.empty() &&
+      prefilter_.top_k(user, nullptr, 0.0f, masked_bias, *scratch, top)) {
+    return;
+  }
   if (!quantized_ && two_pass) {
     top_k_two_pass_f32(f32_.data(), masked_bias, user, dim_, blocks_, rows_, *scratch, top);
     return;
@@ -150,6 +170,10 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
   }
   int32_t pairs[kMaxQuantizedDim / 2];
   const float user_scale = quantize_user(user, pairs);
+  if (two_pass && !prefilter_.empty() &&
+      prefilter_.top_k(user, pairs, user_scale, masked_bias, *scratch, top)) {
+    return;
+  }
   if (two_pass) {
     top_k_two_pass_i8(i8_.data(), scale_.data(), masked_bias, pairs, user_scale, pairs_, blocks_,
                       rows_, *scratch, top);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/prefilter.hpp"
 #include "runtime/score_kernels.hpp"
 #include "runtime/top_k.hpp"
 
@@ -28,6 +29,9 @@ class ScoreTable {
                               int rows, int dim, std::span<const float> bias,
                               const std::string& origin);
 
+  // Scores every row exactly in the two-pass top-K instead (benchmarks and tests compare both).
+  void disable_prefilter() { prefilter_ = Prefilter(); }
+
   int rows() const { return rows_; }
   int dim() const { return dim_; }
   bool quantized() const { return quantized_; }
@@ -42,7 +46,8 @@ class ScoreTable {
   // for rows that must not come back) in place of the bias. Masking through the bias keeps the
   // filtered rows out of each chunk's maximum, so chunks full of already-seen items are skipped.
   // With scratch from make_scratch() (the table's scores fit in cache), scores everything first and
-  // offers the heap only rows at or above a lower bound of the k-th best; same results.
+  // offers the heap only rows at or above a lower bound of the k-th best; same results. Throws
+  // Error when the user vector is not finite.
   void top_k_masked(const float* user, const float* masked_bias, TopK& top,
                     TopKScratch* scratch = nullptr) const;
   // Buffers for the two-pass top-K, or empty ones where the table is too large for it to pay.
@@ -69,6 +74,7 @@ class ScoreTable {
   std::vector<float, std::allocator<float>> f32_;  // [block][d][16]
   std::vector<int8_t> i8_;                         // [block][d][16]
   std::vector<float> scale_, bias_;                // padded to blocks * 16
+  Prefilter prefilter_;                            // empty for tables too large for two passes
 };
 
 // The SIMD target the kernels run on ("AVX2", "NEON", ...).

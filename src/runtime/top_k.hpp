@@ -18,6 +18,7 @@ class TopK {
  public:
   void reserve(size_t capacity) { heap_.reserve(capacity); }
   size_t k() const { return k_; }
+  size_t size() const { return heap_.size(); }
   void reset(size_t k) {
     k_ = k;
     heap_.clear();

@@ -7,6 +7,8 @@
 #include <numeric>
 #include <random>
 
+#include <hwy/targets.h>
+
 #include "core/error.hpp"
 #include "runtime/score_table.hpp"
 
@@ -39,29 +41,35 @@ void expect_same(const std::vector<Scored>& got, const std::vector<Scored>& want
   }
 }
 
-// The filtered top-K both ways, streaming and two-pass (scores first, then the rows above a lower
-// bound of the k-th best); they must agree exactly.
+// The filtered top-K every way: streaming, two-pass (scores first, then the rows above a lower
+// bound of the k-th best) and prefiltered (8-bit approximate scores, then exact scores of the rows
+// that can still win); they must agree exactly, scores to the bit.
 std::vector<Scored> top_k_both(const ScoreTable& t, const float* user,
                                std::span<const uint8_t> skip, size_t k) {
-  std::vector<Scored> streaming, two_pass;
+  std::vector<Scored> streaming, other;
   TopK top;
   top.reset(k);
   t.top_k(user, skip, top);
   top.take_sorted(streaming);
-  auto scratch = t.make_scratch();
-  EXPECT_FALSE(scratch.scores.empty());
-  // Twice: the two-pass walk alternates its direction over the table.
-  for (int walk = 0; walk < 2; ++walk) {
-    top.reset(k);
-    t.top_k(user, skip, top, &scratch);
-    top.take_sorted(two_pass);
-    EXPECT_EQ(streaming.size(), two_pass.size());
-    for (size_t i = 0; i < std::min(streaming.size(), two_pass.size()); ++i) {
-      EXPECT_EQ(streaming[i].item, two_pass[i].item) << "walk " << walk << " rank " << i;
-      EXPECT_EQ(streaming[i].score, two_pass[i].score) << "walk " << walk << " rank " << i;
+  ScoreTable exact_only = t;
+  exact_only.disable_prefilter();
+  for (const ScoreTable* table : {static_cast<const ScoreTable*>(&exact_only), &t}) {
+    auto scratch = table->make_scratch();
+    EXPECT_FALSE(scratch.scores.empty());
+    // Twice: the two-pass walk alternates its direction over the table.
+    for (int walk = 0; walk < 2; ++walk) {
+      top.reset(k);
+      table->top_k(user, skip, top, &scratch);
+      top.take_sorted(other);
+      const char* way = table == &t ? "prefiltered" : "two-pass";
+      EXPECT_EQ(streaming.size(), other.size()) << way;
+      for (size_t i = 0; i < std::min(streaming.size(), other.size()); ++i) {
+        EXPECT_EQ(streaming[i].item, other[i].item) << way << " walk " << walk << " rank " << i;
+        EXPECT_EQ(streaming[i].score, other[i].score) << way << " walk " << walk << " rank " << i;
+      }
     }
   }
-  return two_pass;
+  return other;
 }
 
 TEST(TopKScoring, MatchesBruteForceOnRandomTables) {
@@ -196,6 +204,86 @@ TEST(TopKScoring, Int8RowsWithinTheirDocumentedError) {
     float q1 = 0;
     for (int d = 0; d < dim; ++d) q1 += std::abs(q[r * dim + d]);
     EXPECT_NEAR(all[r], t8.score(user.data(), r), 0.5f * max_u / 32767 * scales[r] * q1 + 1e-5f);
+  }
+}
+
+// Tables built to stress the prefilter's error bound: row norms over six orders of magnitude,
+// biases that dwarf the dot products, near-ties within the approximation error, extreme int8
+// codes, and user vectors that are zero, one-hot or huge.
+void expect_prefilter_exact_on_adversarial_tables() {
+  std::mt19937 rng(17);
+  std::normal_distribution<float> normal;
+  const int rows = 2000;
+  for (int dim : {3, 16, 32, 37}) {
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    std::vector<float> table(static_cast<size_t>(rows) * dim), bias(rows);
+    for (int r = 0; r < rows; ++r) {
+      const float norm = std::pow(10.0f, static_cast<float>(r % 7) - 3.0f);
+      for (int k = 0; k < dim; ++k) table[r * dim + k] = norm * normal(rng);
+      bias[r] = r % 5 == 0 ? 1e4f * normal(rng) : 0.01f * normal(rng);
+    }
+    // Near-ties: rows 100..139 copy row 99 with a last-place nudge.
+    for (int r = 100; r < 140; ++r) {
+      for (int k = 0; k < dim; ++k) table[r * dim + k] = std::nextafter(table[99 * dim + k], 1.0f);
+      bias[r] = bias[99];
+    }
+    std::vector<int8_t> codes(table.size());
+    std::vector<float> scales(rows);
+    for (size_t i = 0; i < codes.size(); ++i) {
+      codes[i] = static_cast<int8_t>(i % 3 == 0 ? -128 : static_cast<int>(rng() % 255) - 127);
+    }
+    for (int r = 0; r < rows; ++r) scales[r] = std::pow(2.0f, static_cast<float>(r % 9) - 6.0f);
+    auto f32 = ScoreTable::from_float(table, rows, dim, bias, "t");
+    auto i8 = ScoreTable::from_int8(codes, scales, rows, dim, bias, "t");
+    std::vector<std::vector<float>> users(4, std::vector<float>(dim, 0.0f));
+    users[1][dim / 2] = 1.0f;
+    for (float& v : users[2]) v = 1e6f * normal(rng);
+    for (float& v : users[3]) v = normal(rng);
+    std::vector<uint8_t> skip(rows, 0);
+    for (int r = 0; r < rows; r += 7) skip[r] = 1;
+    for (const auto& user : users) {
+      for (size_t k : {size_t{1}, size_t{10}, size_t{50}}) {
+        top_k_both(f32, user.data(), skip, k);
+        top_k_both(i8, user.data(), skip, k);
+        top_k_both(f32, user.data(), {}, k);
+      }
+    }
+  }
+}
+
+TEST(TopKScoring, PrefilterIsExactOnAdversarialTables) {
+  expect_prefilter_exact_on_adversarial_tables();
+}
+
+TEST(TopKScoring, PrefilterIsExactOnEveryCompiledTarget) {
+  // The kernels are compiled per instruction set (AVX2's byte multiply-add, a portable loop
+  // elsewhere); each one this machine runs must give the same results.
+  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
+  if (targets.size() < 2) {
+    GTEST_SKIP() << "only " << hwy::TargetName(targets[0])
+                 << " is compiled (-march=native); the sanitizer build compiles the portable "
+                    "targets too and runs this test on each";
+  }
+  for (int64_t target : targets) {
+    SCOPED_TRACE(hwy::TargetName(target));
+    hwy::SetSupportedTargetsForTest(target);
+    ASSERT_EQ(simd_target(), hwy::TargetName(target));
+    expect_prefilter_exact_on_adversarial_tables();
+  }
+  hwy::SetSupportedTargetsForTest(0);
+}
+
+TEST(TopKScoring, NonFiniteUserVectorsAreAnError) {
+  const int rows = 300, dim = 8;
+  std::vector<float> table(rows * dim, 0.5f), user(dim, 1.0f);
+  auto t = ScoreTable::from_float(table, rows, dim, {}, "t");
+  auto scratch = t.make_scratch();
+  TopK top;
+  for (float bad : {INFINITY, -INFINITY, std::nanf("")}) {
+    user[3] = bad;
+    top.reset(5);
+    EXPECT_THROW(t.top_k(user.data(), {}, top), Error);
+    EXPECT_THROW(t.top_k(user.data(), {}, top, &scratch), Error);
   }
 }
 

@@ -1,0 +1,157 @@
+#include "runtime/prefilter.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "runtime/score_kernels.hpp"
+#include "runtime/top_k.hpp"
+
+namespace pocketrec::runtime {
+namespace {
+
+// The user bytes are 32 + a value in [-31, 31]: the int16 sum of two products of pairs of
+// unsigned user bytes and signed codes then stays in range (4 * 63 * 128 < 32768), so the kernel
+// adds two quads of dimensions before widening to int32 (one multiply instead of two).
+constexpr int kUserLevels = 31;
+constexpr int kUserOffset = 32;
+
+}  // namespace
+
+void Prefilter::build_codes(int rows, int dim) {
+  rows_ = rows;
+  dim_ = dim;
+  quads_ = (dim + 3) / 4;
+  blocks_ = (rows + kPrefilterBlockRows - 1) / kPrefilterBlockRows;
+  const size_t padded = static_cast<size_t>(blocks_) * kPrefilterBlockRows;
+  codes_.assign(padded * quads_ * 4, 0);
+  offset_.assign(padded, 0);
+  scale_.assign(padded, 0.0f);
+  l1_.assign(padded, 0.0f);
+}
+
+void Prefilter::finish_row(int row, float l1, float scale) {
+  int32_t sum = 0;
+  for (int k = 0; k < dim_; ++k) sum += code(row, k);
+  offset_[row] = -kUserOffset * sum;
+  scale_[row] = scale;
+  l1_[row] = l1;
+  max_l1_ = std::max(max_l1_, l1);
+  max_width_ = std::max(max_width_, l1 + static_cast<float>(dim_) * scale);
+}
+
+Prefilter Prefilter::from_float(std::span<const float> table, int rows, int dim,
+                                std::span<const float> bias) {
+  Prefilter p;
+  p.build_codes(rows, dim);
+  p.rows_f32_.assign(table.begin(), table.end());
+  for (int r = 0; r < rows; ++r) {
+    const float* v = table.data() + static_cast<size_t>(r) * dim;
+    float max_abs = 0.0f, l1 = 0.0f;
+    for (int k = 0; k < dim; ++k) {
+      max_abs = std::max(max_abs, std::fabs(v[k]));
+      l1 += std::fabs(v[k]);
+    }
+    const float scale = max_abs / 127.0f;
+    for (int k = 0; k < dim && scale > 0.0f; ++k) {
+      p.code(r, k) = static_cast<int8_t>(std::clamp(std::lround(v[k] / scale), -127L, 127L));
+    }
+    // |v - scale * code| <= scale / 2 per dimension (plus the rounding of v / scale).
+    p.max_code_scale_ = std::max(p.max_code_scale_, scale);
+    p.finish_row(r, l1, scale);
+  }
+  for (float b : bias) p.max_abs_bias_ = std::max(p.max_abs_bias_, std::fabs(b));
+  return p;
+}
+
+Prefilter Prefilter::from_int8(std::span<const int8_t> table, std::span<const float> row_scales,
+                               int rows, int dim, std::span<const float> bias) {
+  Prefilter p;
+  p.int8_ = true;
+  p.build_codes(rows, dim);
+  for (int r = 0; r < rows; ++r) {
+    const float scale = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
+    int32_t l1 = 0;
+    for (int k = 0; k < dim; ++k) {
+      const int8_t c = table[static_cast<size_t>(r) * dim + k];
+      p.code(r, k) = c;
+      l1 += std::abs(c);
+    }
+    p.finish_row(r, std::fabs(scale) * static_cast<float>(l1), scale);
+  }
+  for (float b : bias) p.max_abs_bias_ = std::max(p.max_abs_bias_, std::fabs(b));
+  return p;
+}
+
+size_t Prefilter::bytes() const {
+  return codes_.size() + offset_.size() * sizeof(int32_t) + scale_.size() * sizeof(float);
+}
+
+void Prefilter::prepare(TopKScratch& scratch) const {
+  const size_t chunks =
+      (static_cast<size_t>(rows_) + kPrefilterChunkRows - 1) / kPrefilterChunkRows;
+  scratch.scores.resize(chunks * kPrefilterChunkRows);
+  scratch.chunk_max.resize(chunks);
+  scratch.spare.resize(chunks);
+  scratch.candidates.resize(rows_);
+}
+
+bool Prefilter::top_k(const float* user, const int32_t* user_pairs, float pairs_scale,
+                      const float* masked_bias, TopKScratch& scratch, TopK& top) const {
+  float max_abs = 0.0f;
+  for (int k = 0; k < dim_; ++k) max_abs = std::max(max_abs, std::fabs(user[k]));
+  if (!std::isfinite(max_abs)) return false;
+  const float step = max_abs / kUserLevels;
+  uint32_t quads[kMaxPrefilterDim / 4] = {};
+  float levels_l1 = 0.0f;  // sum |user / step| after rounding
+  for (int k = 0; k < quads_ * 4; ++k) {
+    long level = 0;
+    if (k < dim_ && step > 0.0f) level = std::clamp(std::lround(user[k] / step), -31L, 31L);
+    levels_l1 += static_cast<float>(std::labs(level));
+    quads[k / 4] |= static_cast<uint32_t>(level + kUserOffset) << (8 * (k % 4));
+  }
+  // |exact - approximate| for row r, from three sources:
+  //  - the user rounded to levels: at most step / 2 per dimension, times sum|row|;
+  //  - float rows rounded to codes: at most scale / 2 per dimension, times step * sum|levels|;
+  //    for int8 tables, the int16 user of their exact scores instead (pairs_scale / 2 per
+  //    dimension, times sum|row|);
+  //  - float rounding in both computations: (dim + 8) units in the last place of the largest
+  //    magnitude either sums (|bias| + (max|user| + step) * (sum|row| + dim * scale)), bounded
+  //    table-wide.
+  // The factor 1.001 covers the rounding of the bound itself and of the codes' scales.
+  const float alpha = 0.5f * (step + (int8_ ? pairs_scale : 0.0f)) * 1.001f;
+  const float beta = int8_ ? 0.0f : 0.5f * step * levels_l1 * 1.001f;
+  const float rounding = static_cast<float>(dim_ + 8) * 0x1p-24f *
+                         (max_abs_bias_ + (max_abs + step) * max_width_) * 1.001f;
+  float max_error = alpha * max_l1_ + beta * max_code_scale_ + rounding;
+  if (!(max_error < INFINITY)) return false;  // an overflowing bound: score every row instead
+  int16_t user16[kMaxPrefilterDim] = {};
+  for (int k = 0; k < dim_ && user_pairs; ++k) {
+    const auto pair = static_cast<uint32_t>(user_pairs[k / 2]);
+    user16[k] = static_cast<int16_t>(k % 2 ? pair >> 16 : pair & 0xffff);
+  }
+  prepare(scratch);
+  PrefilterQuery q{};
+  q.codes = codes_.data();
+  q.offset = offset_.data();
+  q.scale = scale_.data();
+  q.bias = masked_bias;
+  q.rows = rows_;
+  q.dim = dim_;
+  q.quads = quads_;
+  q.blocks = blocks_;
+  q.user_quads = quads;
+  q.user_step = step;
+  q.l1 = l1_.data();
+  q.alpha = alpha;
+  q.beta = beta;
+  q.rounding = rounding;
+  q.max_error = max_error;
+  q.user = user;
+  q.rows_f32 = int8_ ? nullptr : rows_f32_.data();
+  q.user16 = user16;
+  q.user16_scale = pairs_scale;
+  top_k_prefiltered(q, scratch, top);
+  return true;
+}
+
+}  // namespace pocketrec::runtime

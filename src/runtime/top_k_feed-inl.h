@@ -1,0 +1,83 @@
+// Per-target helpers shared by the scoring kernels (score_kernels.cpp, prefilter_kernels.cpp):
+// feeding a chunk of scores to the heap, and the lower bound of the k-th best from chunk maxima.
+// Included once per Highway target, hence the toggling guard instead of #pragma once.
+#if defined(POCKETREC_RUNTIME_TOP_K_FEED_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef POCKETREC_RUNTIME_TOP_K_FEED_INL_H_
+#undef POCKETREC_RUNTIME_TOP_K_FEED_INL_H_
+#else
+#define POCKETREC_RUNTIME_TOP_K_FEED_INL_H_
+#endif
+
+#include <hwy/highway.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "runtime/top_k.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace pocketrec::runtime::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Calls visit(i) for each i < n with values[i] >= floor and values[i] > -inf, in increasing
+// order, one vector compare per 8 (or 16) values. visit returns the floor for the rest (it may
+// rise as a heap fills).
+template <class Visit>
+void ForEachAtLeast(const float* HWY_RESTRICT values, int n, float floor, const Visit& visit) {
+  const hn::CappedTag<float, 16> d;
+  const int lanes = static_cast<int>(hn::Lanes(d));
+  for (int v = 0; v < n; v += lanes) {
+    uint8_t bytes[8] = {};
+    const auto x = hn::LoadU(d, values + v);
+    const auto at_least = hn::Ge(x, hn::Set(d, floor));
+    hn::StoreMaskBits(d, hn::And(at_least, hn::Gt(x, hn::Set(d, -HUGE_VALF))), bytes);
+    uint32_t bits = bytes[0] | (static_cast<uint32_t>(bytes[1]) << 8);
+    while (bits) {
+      const int i = v + std::countr_zero(bits);
+      bits &= bits - 1;
+      if (i >= n) break;
+      if (values[i] >= floor && values[i] > -HUGE_VALF) floor = visit(i);
+    }
+  }
+}
+
+// Offers the rows of a scored chunk that reach the running threshold to `top`. Rows that cannot
+// enter cost one vector compare once the heap is warm. A row tying the threshold is offered too
+// (the two-pass floor is itself some row's score) and TopK settles ties by index. Rows scored
+// -inf (filtered) never enter.
+inline void FeedChunk(const float* HWY_RESTRICT chunk, uint32_t base, int n, float best,
+                      float floor, TopK& top) {
+  const float threshold = std::max(floor, top.threshold());
+  if (!(best >= threshold) || best == -HUGE_VALF) return;
+  ForEachAtLeast(chunk, n, threshold, [&](int i) {
+    top.push(base + static_cast<uint32_t>(i), chunk[i]);
+    return std::max(floor, top.threshold());
+  });
+}
+
+// The k-th largest of chunk_max[0, chunks) (k chunks each hold a row reaching it, so it is a
+// lower bound of the k-th best row), or -inf when there are fewer than k chunks. `spare` holds k
+// floats.
+inline float KthLargestChunkMax(const float* HWY_RESTRICT chunk_max, int chunks, size_t k,
+                                float* HWY_RESTRICT spare) {
+  if (k < 1 || k > static_cast<size_t>(chunks)) return -HUGE_VALF;
+  // Insertion into a sorted list of the k largest: most chunks fail the first compare.
+  size_t held = 0;
+  for (int c = 0; c < chunks; ++c) {
+    const float v = chunk_max[c];
+    if (held == k && !(v > spare[k - 1])) continue;
+    size_t at = held < k ? held++ : k - 1;
+    while (at > 0 && spare[at - 1] < v) {
+      spare[at] = spare[at - 1];
+      --at;
+    }
+    spare[at] = v;
+  }
+  return spare[k - 1];
+}
+
+}  // namespace pocketrec::runtime::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // toggling include guard
