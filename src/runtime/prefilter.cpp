@@ -63,27 +63,9 @@ Prefilter Prefilter::from_float(std::span<const float> table, int rows, int dim,
   return p;
 }
 
-Prefilter Prefilter::from_int8(std::span<const int8_t> table, std::span<const float> row_scales,
-                               int rows, int dim, std::span<const float> bias) {
-  Prefilter p;
-  p.int8_ = true;
-  p.build_codes(rows, dim);
-  for (int r = 0; r < rows; ++r) {
-    const float scale = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
-    int32_t l1 = 0;
-    for (int k = 0; k < dim; ++k) {
-      const int8_t c = table[static_cast<size_t>(r) * dim + k];
-      p.code(r, k) = c;
-      l1 += std::abs(c);
-    }
-    p.finish_row(r, std::fabs(scale) * static_cast<float>(l1), scale);
-  }
-  for (float b : bias) p.max_abs_bias_ = std::max(p.max_abs_bias_, std::fabs(b));
-  return p;
-}
-
 size_t Prefilter::bytes() const {
-  return codes_.size() + offset_.size() * sizeof(int32_t) + scale_.size() * sizeof(float);
+  return codes_.size() + offset_.size() * sizeof(int32_t) +
+         (scale_.size() + l1_.size() + rows_f32_.size()) * sizeof(float);
 }
 
 void Prefilter::prepare(TopKScratch& scratch) const {
@@ -92,11 +74,13 @@ void Prefilter::prepare(TopKScratch& scratch) const {
   scratch.scores.resize(chunks * kPrefilterChunkRows);
   scratch.chunk_max.resize(chunks);
   scratch.spare.resize(chunks);
+  scratch.high.resize(chunks * kPrefilterChunkRows);
+  scratch.high_max.resize(chunks);
   scratch.candidates.resize(rows_);
 }
 
-bool Prefilter::top_k(const float* user, const int32_t* user_pairs, float pairs_scale,
-                      const float* masked_bias, TopKScratch& scratch, TopK& top) const {
+bool Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& scratch,
+                      TopK& top) const {
   float max_abs = 0.0f;
   for (int k = 0; k < dim_; ++k) max_abs = std::max(max_abs, std::fabs(user[k]));
   if (!std::isfinite(max_abs)) return false;
@@ -111,24 +95,17 @@ bool Prefilter::top_k(const float* user, const int32_t* user_pairs, float pairs_
   }
   // |exact - approximate| for row r, from three sources:
   //  - the user rounded to levels: at most step / 2 per dimension, times sum|row|;
-  //  - float rows rounded to codes: at most scale / 2 per dimension, times step * sum|levels|;
-  //    for int8 tables, the int16 user of their exact scores instead (pairs_scale / 2 per
-  //    dimension, times sum|row|);
+  //  - the rows rounded to codes: at most scale / 2 per dimension, times step * sum|levels|;
   //  - float rounding in both computations: (dim + 8) units in the last place of the largest
   //    magnitude either sums (|bias| + (max|user| + step) * (sum|row| + dim * scale)), bounded
   //    table-wide.
   // The factor 1.001 covers the rounding of the bound itself and of the codes' scales.
-  const float alpha = 0.5f * (step + (int8_ ? pairs_scale : 0.0f)) * 1.001f;
-  const float beta = int8_ ? 0.0f : 0.5f * step * levels_l1 * 1.001f;
+  const float alpha = 0.5f * step * 1.001f;
+  const float beta = 0.5f * step * levels_l1 * 1.001f;
   const float rounding = static_cast<float>(dim_ + 8) * 0x1p-24f *
                          (max_abs_bias_ + (max_abs + step) * max_width_) * 1.001f;
-  float max_error = alpha * max_l1_ + beta * max_code_scale_ + rounding;
-  if (!(max_error < INFINITY)) return false;  // an overflowing bound: score every row instead
-  int16_t user16[kMaxPrefilterDim] = {};
-  for (int k = 0; k < dim_ && user_pairs; ++k) {
-    const auto pair = static_cast<uint32_t>(user_pairs[k / 2]);
-    user16[k] = static_cast<int16_t>(k % 2 ? pair >> 16 : pair & 0xffff);
-  }
+  // An overflowing bound would make every row a candidate: score every row instead.
+  if (!(alpha * max_l1_ + beta * max_code_scale_ + rounding < INFINITY)) return false;
   prepare(scratch);
   PrefilterQuery q{};
   q.codes = codes_.data();
@@ -145,11 +122,8 @@ bool Prefilter::top_k(const float* user, const int32_t* user_pairs, float pairs_
   q.alpha = alpha;
   q.beta = beta;
   q.rounding = rounding;
-  q.max_error = max_error;
   q.user = user;
-  q.rows_f32 = int8_ ? nullptr : rows_f32_.data();
-  q.user16 = user16;
-  q.user16_scale = pairs_scale;
+  q.rows_f32 = rows_f32_.data();
   top_k_prefiltered(q, scratch, top);
   return true;
 }

@@ -1,10 +1,11 @@
 #pragma once
-// The exact fast path of the top-K for tables whose scores fit in cache. Every row is first scored
-// approximately from 8-bit codes against the user vector quantized to 6 bits (four dimensions per
-// integer multiply-add, a quarter of a float32 table's bytes). A rigorous bound E on the gap
-// between an approximate and an exact score then singles out the rows that can still be among the
-// K best, and only those are scored exactly, with the arithmetic of the full kernels: the results
-// are identical, bit for bit, to scoring every row exactly.
+// The exact fast path of the top-K for float32 tables whose scores fit in cache. Every row is first
+// scored approximately from 8-bit codes against the user vector quantized to 6 bits (four
+// dimensions per integer multiply-add, a quarter of the float table's bytes). A rigorous per-row
+// bound on the gap between the approximate and the exact score then singles out the rows that can
+// still be among the K best, and only those are scored exactly, with the arithmetic of the full
+// kernel: the results are identical, bit for bit, to scoring every row exactly. (For int8 tables
+// the int16 kernel was faster than this path on real models, so they do not use it.)
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -16,7 +17,7 @@ struct TopKScratch;
 
 inline constexpr int kPrefilterBlockRows = 8;
 inline constexpr int kPrefilterChunkRows = 64;
-// Exact int32 dot products of 7-bit users and int8 codes, and an int16 user on the stack.
+// The user's quads live on the stack.
 inline constexpr int kMaxPrefilterDim = 512;
 
 // What one query hands the per-target kernels (prefilter_kernels.cpp).
@@ -29,15 +30,11 @@ struct PrefilterQuery {
   int rows, dim, quads, blocks;
   const uint32_t* user_quads;  // 6-bit user values + 32, four bytes per quad of dimensions
   float user_step;             // user ~= user_step * (byte - 32)
-  // |exact - approximate| <= alpha * l1[r] + beta * scale[r] + rounding for row r, at most
-  // max_error for any row.
-  float alpha, beta, rounding, max_error;
-  // Exact scoring: the float rows (row-major), or for int8 tables the codes against the user
-  // quantized to int16 (user ~= user16 * user16_scale), as the ScoreTable's kernels compute them.
+  // |exact - approximate| <= alpha * l1[r] + beta * scale[r] + rounding for row r.
+  float alpha, beta, rounding;
+  // Exact scoring: the float rows, row-major, with the ScoreTable kernel's arithmetic.
   const float* rows_f32;
   const float* user;
-  const int16_t* user16;
-  float user16_scale;
 };
 
 class Prefilter {
@@ -47,19 +44,14 @@ class Prefilter {
   // row-major, two cache lines per row at D = 32, for the exact scores.
   static Prefilter from_float(std::span<const float> table, int rows, int dim,
                               std::span<const float> bias);
-  // The table's own int8 rows: the codes are exact and the exact scores are the int8 kernel's.
-  static Prefilter from_int8(std::span<const int8_t> table, std::span<const float> row_scales,
-                             int rows, int dim, std::span<const float> bias);
-
   bool empty() const { return rows_ == 0; }
   size_t bytes() const;
   // Sizes the scratch buffers this path needs.
   void prepare(TopKScratch& scratch) const;
-  // Feeds `top` the K best rows by exact score, as ScoreTable::top_k_masked. For int8 tables,
-  // user_pairs / pairs_scale are the int16 user the ScoreTable's int8 kernel uses. Returns false,
-  // having done nothing, when the user vector is not finite (the caller then scores every row).
-  bool top_k(const float* user, const int32_t* user_pairs, float pairs_scale,
-             const float* masked_bias, TopKScratch& scratch, TopK& top) const;
+  // Feeds `top` the K best rows by exact score, as ScoreTable::top_k_masked. Returns false,
+  // having done nothing, when the user vector is not finite or the error bound overflows (the
+  // caller then scores every row).
+  bool top_k(const float* user, const float* masked_bias, TopKScratch& scratch, TopK& top) const;
 
  private:
   void build_codes(int rows, int dim);
@@ -70,13 +62,11 @@ class Prefilter {
   void finish_row(int row, float l1, float scale);
 
   int rows_ = 0, dim_ = 0, quads_ = 0, blocks_ = 0;
-  bool int8_ = false;
   std::vector<int8_t> codes_;
   std::vector<int32_t> offset_;
   std::vector<float> scale_, l1_;
   std::vector<float> rows_f32_;
-  // Table-wide maxima for the error bound: sum|row|, code scale (float tables; int8 codes are
-  // exact), sum|row| + dim * scale, |bias|.
+  // Table-wide maxima for the error bound: sum|row|, code scale, sum|row| + dim * scale, |bias|.
   float max_l1_ = 0, max_code_scale_ = 0, max_width_ = 0, max_abs_bias_ = 0;
 };
 

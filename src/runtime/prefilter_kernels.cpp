@@ -9,7 +9,6 @@
 #include <bit>
 #include <cfloat>
 #include <cmath>
-#include <cstring>
 
 #include "runtime/prefilter.hpp"
 #include "runtime/score_kernels.hpp"
@@ -23,12 +22,12 @@ namespace hn = hwy::HWY_NAMESPACE;
 using TagF = hn::CappedTag<float, kPrefilterBlockRows>;
 constexpr int kBlocksPerChunk = kPrefilterChunkRows / kPrefilterBlockRows;
 
-// Lower bounds of every row's exact score (approximate score - its error bound) into scores, in
-// row order, and each 64-row chunk's maximum into chunk_max. kQuads > 0 fixes the number of quads
-// of dimensions at compile time, so the user bytes stay in registers.
+// Bounds of every row's exact score, approximate score -/+ its error bound, into low and high (in
+// row order), and each 64-row chunk's maxima into low_max and high_max. kQuads > 0 fixes the number
+// of quads of dimensions at compile time, so the user bytes stay in registers.
 template <int kQuads>
-void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT scores,
-                  float* HWY_RESTRICT chunk_max) {
+void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_RESTRICT high,
+                  float* HWY_RESTRICT low_max, float* HWY_RESTRICT high_max) {
   const TagF df;
   const hn::Rebind<int32_t, TagF> di;
   const size_t n = hn::Lanes(df);
@@ -50,7 +49,7 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT scores,
 #endif
   for (int first = 0; first < blocks; first += kBlocksPerChunk) {
     const int last = std::min(blocks, first + kBlocksPerChunk);
-    auto best = hn::Set(df, -HUGE_VALF);
+    auto best_low = hn::Set(df, -HUGE_VALF), best_high = best_low;
     for (int block = first; block < last; ++block) {
       const int8_t* block_codes = codes + static_cast<size_t>(block) * quads * 32;
       const size_t row0 = static_cast<size_t>(block) * kPrefilterBlockRows;
@@ -92,12 +91,15 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT scores,
                                   hn::LoadU(df, bias + row0 + v));
         const auto error =
             hn::MulAdd(alpha, hn::LoadU(df, l1 + row0 + v), hn::MulAdd(beta, s, rounding));
-        const auto low = hn::Sub(a, error);
-        hn::StoreU(low, df, scores + row0 + v);
-        best = hn::Max(best, low);
+        const auto lo = hn::Sub(a, error), hi = hn::Add(a, error);
+        hn::StoreU(lo, df, low + row0 + v);
+        hn::StoreU(hi, df, high + row0 + v);
+        best_low = hn::Max(best_low, lo);
+        best_high = hn::Max(best_high, hi);
       }
     }
-    chunk_max[first / kBlocksPerChunk] = hn::GetLane(hn::MaxOfLanes(df, best));
+    low_max[first / kBlocksPerChunk] = hn::GetLane(hn::MaxOfLanes(df, best_low));
+    high_max[first / kBlocksPerChunk] = hn::GetLane(hn::MaxOfLanes(df, best_high));
   }
 }
 
@@ -135,117 +137,67 @@ void ExactF32(const PrefilterQuery& q, const uint32_t* rows, int count, float* o
   for (int i = 0; i < count; ++i) out[i] = hn::GetLane(a[i]);
 }
 
-// Exact score of one int8 row as ScoreBlocksI8 computes it: the integer dot product of the int16
-// user and the codes (exact in any order), then the same float operations.
-float ExactI8(const PrefilterQuery& q, uint32_t r) {
-  const int8_t* codes =
-      q.codes + (static_cast<size_t>(r / kPrefilterBlockRows) * q.quads * kPrefilterBlockRows +
-                 r % kPrefilterBlockRows) *
-                    4;
-#if HWY_TARGET == HWY_SCALAR
-  int32_t dot = 0;
-  for (int k = 0; k < q.dim; ++k) {
-    dot += q.user16[k] * codes[(k / 4) * kPrefilterBlockRows * 4 + k % 4];
-  }
-#else
-  const hn::CappedTag<int32_t, 8> d32;
-  const hn::Repartition<int16_t, decltype(d32)> d16;
-  const hn::Repartition<int8_t, decltype(d32)> d8;
-  const hn::Half<decltype(d8)> d8h;
-  const size_t lanes = hn::Lanes(d32);
-  HWY_ALIGN int32_t words[8];
-  auto sum0 = hn::Zero(d32), sum1 = hn::Zero(d32);
-  for (int g = 0; g < q.quads; g += static_cast<int>(lanes)) {
-    for (size_t j = 0; j < lanes; ++j) {
-      words[j] = 0;
-      if (g + static_cast<int>(j) < q.quads) {
-        std::memcpy(&words[j], codes + (g + j) * kPrefilterBlockRows * 4, 4);
-      }
-    }
-    const auto bytes = hn::BitCast(d8, hn::Load(d32, words));
-    const int16_t* user = q.user16 + g * 4;
-    sum0 = hn::ReorderWidenMulAccumulate(d32, hn::PromoteTo(d16, hn::LowerHalf(d8h, bytes)),
-                                         hn::LoadU(d16, user), sum0, sum1);
-    sum0 = hn::ReorderWidenMulAccumulate(d32, hn::PromoteTo(d16, hn::UpperHalf(d8h, bytes)),
-                                         hn::LoadU(d16, user + hn::Lanes(d16)), sum0, sum1);
-  }
-  const int32_t dot = hn::GetLane(hn::SumOfLanes(d32, hn::Add(sum0, sum1)));
-#endif
-  const hn::CappedTag<float, 1> d1;
-  const hn::Rebind<int32_t, decltype(d1)> di1;
-  return hn::GetLane(
-      hn::MulAdd(hn::Mul(hn::ConvertTo(d1, hn::Set(di1, dot)), hn::Set(d1, q.user16_scale)),
-                 hn::Set(d1, q.scale[r]), hn::Set(d1, q.bias[r])));
-}
-
-// One pass over lower bounds of the exact scores, then exact scores for the few rows that can
-// still win. With low[r] <= exact[r] <= high[r] = low[r] + 2 * error[r]:
-//  - kth, the k-th best low, is at most the k-th best exact score, so only rows with
-//    high >= kth can be among the k best; floor, the k-th largest chunk maximum, is at most kth,
-//    so collecting the rows with low >= floor - 2 * max_error misses none of them;
-//  - the k best by low are scored exactly first, and then any other candidate whose high
-//    reaches the heap's threshold.
-void TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT scores,
-                     float* HWY_RESTRICT chunk_max, float* HWY_RESTRICT spare,
-                     Scored* HWY_RESTRICT candidates, TopK& top) {
+// One pass computes bounds low[r] <= exact[r] <= high[r] for every row; then
+//  - floor, the k-th largest chunk maximum of low, is at most kth, the k-th best low; collecting
+//    the rows with low >= floor and selecting among them gives kth exactly;
+//  - kth is at most the k-th best exact score (k rows have exact >= low >= kth), so only rows with
+//    high >= kth can be among the k best: those alone are scored exactly, with the full
+//    kernel's arithmetic, and offered to the heap (skipping any whose high falls below the heap's
+//    threshold once it is full).
+void TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_RESTRICT high,
+                     float* HWY_RESTRICT low_max, float* HWY_RESTRICT high_max,
+                     float* HWY_RESTRICT spare, Scored* HWY_RESTRICT candidates, TopK& top) {
   const int chunks = (q.rows + kPrefilterChunkRows - 1) / kPrefilterChunkRows;
   if (q.quads == 4) {
-    ApproxScores<4>(q, scores, chunk_max);
+    ApproxScores<4>(q, low, high, low_max, high_max);
   } else if (q.quads == 8) {
-    ApproxScores<8>(q, scores, chunk_max);
+    ApproxScores<8>(q, low, high, low_max, high_max);
   } else {
-    ApproxScores<0>(q, scores, chunk_max);
+    ApproxScores<0>(q, low, high, low_max, high_max);
   }
   const size_t k = top.k();
   if (k == 0) return;
-  // Comparisons of bounds computed in float get a margin of a few units in the last place.
-  auto margin = [](float a, float b) { return 0x1p-22f * (std::fabs(a) + std::fabs(b)); };
-  const float floor = KthLargestChunkMax(chunk_max, chunks, k, spare);
-  const float lowest = floor - 2 * q.max_error - margin(floor, 2 * q.max_error);
-  size_t count = 0;
-  for (int c = 0; c < chunks; ++c) {
-    if (!(chunk_max[c] >= lowest) || chunk_max[c] == -HUGE_VALF) continue;
-    const int base = c * kPrefilterChunkRows;
-    for (uint64_t bits =
-             AtLeastBits(scores + base, std::min(kPrefilterChunkRows, q.rows - base), lowest);
-         bits; bits &= bits - 1) {
-      const auto row = static_cast<uint32_t>(base + std::countr_zero(bits));
-      candidates[count++] = {row, scores[row]};
+  // Calls visit(row) for each row whose value reaches `at_least`, in row order.
+  auto for_each_row = [&](const float* values, const float* chunk_max, float at_least,
+                          const auto& visit) {
+    for (int c = 0; c < chunks; ++c) {
+      if (!(chunk_max[c] >= at_least) || chunk_max[c] == -HUGE_VALF) continue;
+      const int base = c * kPrefilterChunkRows;
+      for (uint64_t bits =
+               AtLeastBits(values + base, std::min(kPrefilterChunkRows, q.rows - base), at_least);
+           bits; bits &= bits - 1) {
+        visit(static_cast<uint32_t>(base + std::countr_zero(bits)));
+      }
     }
-  }
-  // Candidates [0, k) become the k best by low (any order), unless there are no more than k.
-  const size_t first = std::min(k, count);
+  };
+  size_t count = 0;
+  const float floor = KthLargestChunkMax(low_max, chunks, k, spare);
+  for_each_row(low, low_max, floor, [&](uint32_t row) { candidates[count++] = {row, low[row]}; });
+  // With fewer than k such rows, floor is -inf and every finite row is a candidate.
   float kth = -HUGE_VALF;
-  if (count > k) {
+  if (count >= k) {
     std::nth_element(candidates, candidates + (k - 1), candidates + count,
                      [](const Scored& a, const Scored& b) { return a.score > b.score; });
     kth = candidates[k - 1].score;
   }
-  auto high = [&](const Scored& c) {
-    return c.score + 2 * (q.alpha * q.l1[c.item] + q.beta * q.scale[c.item] + q.rounding);
+  // Bounds computed in float are compared with a margin of a few units in the last place.
+  auto reaches = [](float bound, float threshold) {
+    return bound >= threshold - 0x1p-22f * (std::fabs(bound) + std::fabs(threshold));
   };
+  const float bar = kth == -HUGE_VALF ? kth : kth - 0x1p-21f * std::fabs(kth);
   uint32_t group[8];
   float exact[8];
   int pending = 0;
   auto flush = [&] {
-    if (q.rows_f32) {
-      ExactF32(q, group, pending, exact);
-    } else {
-      for (int i = 0; i < pending; ++i) exact[i] = ExactI8(q, group[i]);
-    }
+    ExactF32(q, group, pending, exact);
     for (int i = 0; i < pending; ++i) top.push(group[i], exact[i]);
     pending = 0;
   };
-  for (size_t i = 0; i < count; ++i) {
-    if (i >= first) {
-      if (i == first && pending > 0) flush();
-      const float bar = std::max(kth, top.threshold());
-      const float h = high(candidates[i]);
-      if (!(h >= bar - margin(bar, h))) continue;
-    }
-    group[pending++] = candidates[i].item;
+  for_each_row(high, high_max, bar, [&](uint32_t row) {
+    if (!reaches(high[row], std::max(kth, top.threshold()))) return;
+    group[pending++] = row;
     if (pending == 8) flush();
-  }
+  });
   if (pending > 0) flush();
 }
 
@@ -259,8 +211,8 @@ HWY_EXPORT(TopKPrefiltered);
 
 void top_k_prefiltered(const PrefilterQuery& query, TopKScratch& scratch, TopK& top) {
   HWY_DYNAMIC_DISPATCH(TopKPrefiltered)
-  (query, scratch.scores.data(), scratch.chunk_max.data(), scratch.spare.data(),
-   scratch.candidates.data(), top);
+  (query, scratch.scores.data(), scratch.high.data(), scratch.chunk_max.data(),
+   scratch.high_max.data(), scratch.spare.data(), scratch.candidates.data(), top);
 }
 
 }  // namespace pocketrec::runtime

@@ -29,10 +29,12 @@ void top_k_i8(const int8_t* table, const float* scale, const float* bias, const 
               float user_scale, int pairs, int blocks, int rows, TopK& top);
 
 // Per-session buffers of the two-pass top-K: every score, each chunk's maximum, and a copy of
-// those for the selection; for the prefilter, the candidate rows and a heap of the approximate
-// best. Sized by ScoreTable::make_scratch.
+// those for the selection; for the prefilter, scores and chunk_max hold the lower bounds, high and
+// high_max the upper bounds, and candidates the rows selected among. Sized by
+// ScoreTable::make_scratch.
 struct TopKScratch {
   std::vector<float> scores, chunk_max, spare;
+  std::vector<float> high, high_max;
   std::vector<Scored> candidates;
   bool reverse = false;  // the direction of the last walk over the table (alternates)
 };

@@ -78,8 +78,6 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
     t.scale_[r] = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
     t.bias_[r] = bias.empty() ? 0.0f : bias[r];
   }
-  if (use_prefilter(rows, dim))
-    t.prefilter_ = Prefilter::from_int8(table, row_scales, rows, dim, bias);
   return t;
 }
 
@@ -157,7 +155,7 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
   }
   const bool two_pass = scratch && !scratch->scores.empty();
   if (two_pass && !quantized_ && !prefilter_.empty() &&
-      prefilter_.top_k(user, nullptr, 0.0f, masked_bias, *scratch, top)) {
+      prefilter_.top_k(user, masked_bias, *scratch, top)) {
     return;
   }
   if (!quantized_ && two_pass) {
@@ -170,10 +168,6 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
   }
   int32_t pairs[kMaxQuantizedDim / 2];
   const float user_scale = quantize_user(user, pairs);
-  if (two_pass && !prefilter_.empty() &&
-      prefilter_.top_k(user, pairs, user_scale, masked_bias, *scratch, top)) {
-    return;
-  }
   if (two_pass) {
     top_k_two_pass_i8(i8_.data(), scale_.data(), masked_bias, pairs, user_scale, pairs_, blocks_,
                       rows_, *scratch, top);

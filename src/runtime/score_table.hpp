@@ -74,7 +74,7 @@ class ScoreTable {
   std::vector<float, std::allocator<float>> f32_;  // [block][d][16]
   std::vector<int8_t> i8_;                         // [block][d][16]
   std::vector<float> scale_, bias_;                // padded to blocks * 16
-  Prefilter prefilter_;                            // empty for tables too large for two passes
+  Prefilter prefilter_;  // float tables up to 65,536 rows; empty otherwise
 };
 
 // The SIMD target the kernels run on ("AVX2", "NEON", ...).
