@@ -39,6 +39,9 @@ echo "== synthetic 3,953 x 32, float32 and int8"
 "$bin" bench --synthetic-items 3953 --dim 32 --int8 | grep -E "model|p50"
 echo "== synthetic 1,000,000 x 32, int8"
 "$bin" bench --synthetic-items 1000000 --dim 32 --int8 --queries 300 | grep -E "model|p50|memory"
+echo "== top-K alone, 3,953 rows (Google Benchmark, median of 5)"
+./build/bench/pocketrec_top_k_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  | grep -E "median"
 echo "== library size"
 ls -l build/libpocketrec_runtime.so
 strip -o "$out/libpocketrec_runtime.stripped.so" build/libpocketrec_runtime.so

@@ -30,7 +30,6 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_R
                   float* HWY_RESTRICT low_max, float* HWY_RESTRICT high_max) {
   const TagF df;
   const hn::Rebind<int32_t, TagF> di;
-  const size_t n = hn::Lanes(df);
   const auto step = hn::Set(df, q.user_step);
   const int quads = kQuads > 0 ? kQuads : q.quads, blocks = q.blocks;
   const int8_t* HWY_RESTRICT codes = q.codes;
@@ -41,7 +40,6 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_R
   const auto alpha = hn::Set(df, q.alpha), beta = hn::Set(df, q.beta),
              rounding = hn::Set(df, q.rounding);
   const uint32_t* HWY_RESTRICT user_quads = q.user_quads;
-  HWY_ALIGN int32_t dots[kPrefilterBlockRows];
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   constexpr int kHeld = kQuads > 0 ? kQuads : 1;
   __m256i held[kHeld];
@@ -50,6 +48,18 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_R
   for (int first = 0; first < blocks; first += kBlocksPerChunk) {
     const int last = std::min(blocks, first + kBlocksPerChunk);
     auto best_low = hn::Set(df, -HUGE_VALF), best_high = best_low;
+    // Rows [row, row + n): the float score from the integer dot products, and its bounds.
+    auto finish = [&](size_t row, hn::Vec<decltype(di)> dot) {
+      const auto s = hn::LoadU(df, scale + row);
+      const auto a =
+          hn::MulAdd(hn::Mul(hn::ConvertTo(df, dot), step), s, hn::LoadU(df, bias + row));
+      const auto error = hn::MulAdd(alpha, hn::LoadU(df, l1 + row), hn::MulAdd(beta, s, rounding));
+      const auto lo = hn::Sub(a, error), hi = hn::Add(a, error);
+      hn::StoreU(lo, df, low + row);
+      hn::StoreU(hi, df, high + row);
+      best_low = hn::Max(best_low, lo);
+      best_high = hn::Max(best_high, hi);
+    };
     for (int block = first; block < last; ++block) {
       const int8_t* block_codes = codes + static_cast<size_t>(block) * quads * 32;
       const size_t row0 = static_cast<size_t>(block) * kPrefilterBlockRows;
@@ -72,8 +82,9 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_R
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(pair, ones));
       }
       if (j < quads) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(product(j), ones));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(dots), acc);
+      finish(row0, hn::Vec<decltype(di)>{acc});  // 8 lanes on these targets
 #else
+      HWY_ALIGN int32_t dots[kPrefilterBlockRows];
       for (int lane = 0; lane < kPrefilterBlockRows; ++lane) {
         int32_t sum = offset[row0 + lane];
         for (int j = 0; j < quads; ++j) {
@@ -84,19 +95,10 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_R
         }
         dots[lane] = sum;
       }
-#endif
-      for (size_t v = 0; v < kPrefilterBlockRows; v += n) {
-        const auto s = hn::LoadU(df, scale + row0 + v);
-        const auto a = hn::MulAdd(hn::Mul(hn::ConvertTo(df, hn::Load(di, dots + v)), step), s,
-                                  hn::LoadU(df, bias + row0 + v));
-        const auto error =
-            hn::MulAdd(alpha, hn::LoadU(df, l1 + row0 + v), hn::MulAdd(beta, s, rounding));
-        const auto lo = hn::Sub(a, error), hi = hn::Add(a, error);
-        hn::StoreU(lo, df, low + row0 + v);
-        hn::StoreU(hi, df, high + row0 + v);
-        best_low = hn::Max(best_low, lo);
-        best_high = hn::Max(best_high, hi);
+      for (size_t v = 0; v < kPrefilterBlockRows; v += hn::Lanes(df)) {
+        finish(row0 + v, hn::Load(di, dots + v));
       }
+#endif
     }
     low_max[first / kBlocksPerChunk] = hn::GetLane(hn::MaxOfLanes(df, best_low));
     high_max[first / kBlocksPerChunk] = hn::GetLane(hn::MaxOfLanes(df, best_high));
