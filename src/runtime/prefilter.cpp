@@ -12,8 +12,8 @@ namespace {
 // The user bytes are 32 + a value in [-31, 31]: the int16 sum of two products of pairs of
 // unsigned user bytes and signed codes then stays in range (4 * 63 * 128 < 32768), so the kernel
 // adds two quads of dimensions before widening to int32 (one multiply instead of two).
-constexpr int kUserLevels = 31;
-constexpr int kUserOffset = 32;
+constexpr int kUserLevels = 63;
+constexpr int kUserOffset = 64;
 
 }  // namespace
 
@@ -79,17 +79,17 @@ void Prefilter::prepare(TopKScratch& scratch) const {
   scratch.candidates.resize(rows_);
 }
 
-bool Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& scratch,
-                      TopK& top) const {
+int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& scratch,
+                     TopK& top) const {
   float max_abs = 0.0f;
   for (int k = 0; k < dim_; ++k) max_abs = std::max(max_abs, std::fabs(user[k]));
-  if (!std::isfinite(max_abs)) return false;
+  if (!std::isfinite(max_abs)) return -1;
   const float step = max_abs / kUserLevels;
   uint32_t quads[kMaxPrefilterDim / 4] = {};
   float levels_l1 = 0.0f;  // sum |user / step| after rounding
   for (int k = 0; k < quads_ * 4; ++k) {
     long level = 0;
-    if (k < dim_ && step > 0.0f) level = std::clamp(std::lround(user[k] / step), -31L, 31L);
+    if (k < dim_ && step > 0.0f) level = std::clamp(std::lround(user[k] / step), -63L, 63L);
     levels_l1 += static_cast<float>(std::labs(level));
     quads[k / 4] |= static_cast<uint32_t>(level + kUserOffset) << (8 * (k % 4));
   }
@@ -105,7 +105,7 @@ bool Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& 
   const float rounding = static_cast<float>(dim_ + 8) * 0x1p-24f *
                          (max_abs_bias_ + (max_abs + step) * max_width_) * 1.001f;
   // An overflowing bound would make every row a candidate: score every row instead.
-  if (!(alpha * max_l1_ + beta * max_code_scale_ + rounding < INFINITY)) return false;
+  if (!(alpha * max_l1_ + beta * max_code_scale_ + rounding < INFINITY)) return -1;
   prepare(scratch);
   PrefilterQuery q{};
   q.codes = codes_.data();
@@ -124,8 +124,7 @@ bool Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& 
   q.rounding = rounding;
   q.user = user;
   q.rows_f32 = rows_f32_.data();
-  top_k_prefiltered(q, scratch, top);
-  return true;
+  return top_k_prefiltered(q, scratch, top);
 }
 
 }  // namespace pocketrec::runtime

@@ -2,6 +2,7 @@
 // exact scores of the candidate rows with the arithmetic of score_kernels.cpp.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/prefilter_kernels.cpp"
+#include <hwy/cache_control.h>
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
@@ -76,12 +77,9 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_R
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block_codes + j * 32));
         return _mm256_maddubs_epi16(user, c);
       };
-      int j = 0;
-      for (; j + 1 < quads; j += 2) {
-        const __m256i pair = _mm256_add_epi16(product(j), product(j + 1));
-        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(pair, ones));
+      for (int j = 0; j < quads; ++j) {
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(product(j), ones));
       }
-      if (j < quads) acc = _mm256_add_epi32(acc, _mm256_madd_epi16(product(j), ones));
       finish(row0, hn::Vec<decltype(di)>{acc});  // 8 lanes on these targets
 #else
       HWY_ALIGN int32_t dots[kPrefilterBlockRows];
@@ -146,9 +144,9 @@ void ExactF32(const PrefilterQuery& q, const uint32_t* rows, int count, float* o
 //    high >= kth can be among the k best: those alone are scored exactly, with the full
 //    kernel's arithmetic, and offered to the heap (skipping any whose high falls below the heap's
 //    threshold once it is full).
-void TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_RESTRICT high,
-                     float* HWY_RESTRICT low_max, float* HWY_RESTRICT high_max,
-                     float* HWY_RESTRICT spare, Scored* HWY_RESTRICT candidates, TopK& top) {
+int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_RESTRICT high,
+                    float* HWY_RESTRICT low_max, float* HWY_RESTRICT high_max,
+                    float* HWY_RESTRICT spare, Scored* HWY_RESTRICT candidates, TopK& top) {
   const int chunks = (q.rows + kPrefilterChunkRows - 1) / kPrefilterChunkRows;
   if (q.quads == 4) {
     ApproxScores<4>(q, low, high, low_max, high_max);
@@ -158,7 +156,7 @@ void TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HW
     ApproxScores<0>(q, low, high, low_max, high_max);
   }
   const size_t k = top.k();
-  if (k == 0) return;
+  if (k == 0) return 0;
   // Calls visit(row) for each row whose value reaches `at_least`, in row order.
   auto for_each_row = [&](const float* values, const float* chunk_max, float at_least,
                           const auto& visit) {
@@ -189,18 +187,24 @@ void TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HW
   const float bar = kth == -HUGE_VALF ? kth : kth - 0x1p-21f * std::fabs(kth);
   uint32_t group[8];
   float exact[8];
-  int pending = 0;
+  int pending = 0, scored = 0;
   auto flush = [&] {
+    scored += pending;
     ExactF32(q, group, pending, exact);
     for (int i = 0; i < pending; ++i) top.push(group[i], exact[i]);
     pending = 0;
   };
   for_each_row(high, high_max, bar, [&](uint32_t row) {
     if (!reaches(high[row], std::max(kth, top.threshold()))) return;
+    // The row-major rows are not streamed by the approximate pass: fetch the row's lines while
+    // the rest of the group is found.
+    const float* values = q.rows_f32 + static_cast<size_t>(row) * q.dim;
+    for (int b = 0; b < q.dim; b += 16) hwy::Prefetch(values + b);
     group[pending++] = row;
     if (pending == 8) flush();
   });
   if (pending > 0) flush();
+  return scored;
 }
 
 }  // namespace pocketrec::runtime::HWY_NAMESPACE
@@ -211,10 +215,10 @@ namespace pocketrec::runtime {
 
 HWY_EXPORT(TopKPrefiltered);
 
-void top_k_prefiltered(const PrefilterQuery& query, TopKScratch& scratch, TopK& top) {
-  HWY_DYNAMIC_DISPATCH(TopKPrefiltered)
-  (query, scratch.scores.data(), scratch.high.data(), scratch.chunk_max.data(),
-   scratch.high_max.data(), scratch.spare.data(), scratch.candidates.data(), top);
+int top_k_prefiltered(const PrefilterQuery& query, TopKScratch& scratch, TopK& top) {
+  return HWY_DYNAMIC_DISPATCH(TopKPrefiltered)(
+      query, scratch.scores.data(), scratch.high.data(), scratch.chunk_max.data(),
+      scratch.high_max.data(), scratch.spare.data(), scratch.candidates.data(), top);
 }
 
 }  // namespace pocketrec::runtime

@@ -18,6 +18,9 @@ float score_blocks_i8(const int8_t* table, const float* scale, const float* bias
                       const int32_t* user_pairs, float user_scale, int pairs, int first, int count,
                       float* out);
 
+// Queries that score every row after the prefilter stopped paying, before it is tried again.
+inline constexpr int kPrefilterPause = 256;
+
 // Chunks of this many blocks are scored, then offered to the top-K, at a time.
 inline constexpr int kChunkBlocks = 4;
 
@@ -36,6 +39,11 @@ struct TopKScratch {
   std::vector<float> scores, chunk_max, spare;
   std::vector<float> high, high_max;
   std::vector<Scored> candidates;
+  // Whether the prefilter pays for this session's queries: a moving average of the rows it
+  // scored exactly; above the table's limit, the next kPrefilterPause queries score every row.
+  float exact_rows_average = 0.0f;
+  int prefilter_pause = 0;
+  size_t prefiltered_queries = 0, full_queries = 0;  // counts, for tests and benchmarks
   bool reverse = false;  // the direction of the last walk over the table (alternates)
 };
 void top_k_two_pass_f32(const float* table, const float* bias, const float* user, int dim,

@@ -154,10 +154,21 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
     }
   }
   const bool two_pass = scratch && !scratch->scores.empty();
-  if (two_pass && !quantized_ && !prefilter_.empty() &&
-      prefilter_.top_k(user, masked_bias, *scratch, top)) {
-    return;
+  if (two_pass && !quantized_ && !prefilter_.empty()) {
+    if (scratch->prefilter_pause > 0) {
+      --scratch->prefilter_pause;
+    } else if (const int exact = prefilter_.top_k(user, masked_bias, *scratch, top); exact >= 0) {
+      ++scratch->prefiltered_queries;
+      float& average = scratch->exact_rows_average;
+      average += (static_cast<float>(exact) - average) / 8.0f;
+      if (average > prefilter_.exact_rows_limit()) {
+        scratch->prefilter_pause = kPrefilterPause;
+        average = 0.5f * prefilter_.exact_rows_limit();
+      }
+      return;
+    }
   }
+  if (two_pass) ++scratch->full_queries;
   if (!quantized_ && two_pass) {
     top_k_two_pass_f32(f32_.data(), masked_bias, user, dim_, blocks_, rows_, *scratch, top);
     return;

@@ -273,6 +273,57 @@ TEST(TopKScoring, PrefilterIsExactOnEveryCompiledTarget) {
   hwy::SetSupportedTargetsForTest(0);
 }
 
+// Runs `queries` random queries through one scratch and checks each against the streaming path;
+// returns the scratch for its counters.
+TopKScratch run_session(const ScoreTable& t, int dim, int queries, std::mt19937& rng) {
+  std::normal_distribution<float> normal;
+  TopKScratch scratch = t.make_scratch();
+  std::vector<float> user(dim);
+  std::vector<Scored> want, got;
+  TopK top;
+  for (int q = 0; q < queries; ++q) {
+    for (float& v : user) v = normal(rng);
+    top.reset(10);
+    t.top_k(user.data(), {}, top);
+    top.take_sorted(want);
+    top.reset(10);
+    t.top_k(user.data(), {}, top, &scratch);
+    top.take_sorted(got);
+    EXPECT_EQ(want.size(), got.size());
+    for (size_t i = 0; i < std::min(want.size(), got.size()); ++i) {
+      EXPECT_EQ(want[i].item, got[i].item) << "query " << q;
+      EXPECT_EQ(want[i].score, got[i].score) << "query " << q;
+    }
+  }
+  return scratch;
+}
+
+TEST(TopKScoring, PrefilterStepsAsideWhenItDoesNotPay) {
+  std::mt19937 rng(23);
+  std::normal_distribution<float> normal;
+  const int rows = 3953, dim = 16;
+  // Spread rows: few candidates per query, the prefilter serves every query.
+  std::vector<float> spread(rows * dim);
+  for (float& v : spread) v = normal(rng);
+  auto good = ScoreTable::from_float(spread, rows, dim, {}, "t");
+  TopKScratch kept = run_session(good, dim, 300, rng);
+  EXPECT_EQ(kept.prefiltered_queries, 300u);
+  EXPECT_EQ(kept.full_queries, 0u);
+  // Rows equal up to noise far below the approximation error: every row is a candidate, so after
+  // a few queries the session scores every row for kPrefilterPause queries, then tries again.
+  std::vector<float> clustered(rows * dim);
+  std::vector<float> center(dim);
+  for (float& v : center) v = normal(rng);
+  for (int r = 0; r < rows; ++r) {
+    for (int k = 0; k < dim; ++k) clustered[r * dim + k] = center[k] + 1e-4f * normal(rng);
+  }
+  auto bad = ScoreTable::from_float(clustered, rows, dim, {}, "t");
+  TopKScratch paused = run_session(bad, dim, 300, rng);
+  EXPECT_GE(paused.full_queries, static_cast<size_t>(kPrefilterPause));
+  EXPECT_GT(paused.prefiltered_queries, 0u);
+  EXPECT_LT(paused.prefiltered_queries, 300u - kPrefilterPause);
+}
+
 TEST(TopKScoring, NonFiniteUserVectorsAreAnError) {
   const int rows = 300, dim = 8;
   std::vector<float> table(rows * dim, 0.5f), user(dim, 1.0f);
