@@ -73,7 +73,7 @@ void Prefilter::prepare(TopKScratch& scratch) const {
       (static_cast<size_t>(rows_) + kPrefilterChunkRows - 1) / kPrefilterChunkRows;
   scratch.scores.resize(chunks * kPrefilterChunkRows);
   scratch.chunk_max.resize(chunks);
-  scratch.spare.resize(chunks);
+  scratch.spare.resize(chunks + 16);  // padded for vector loads
   scratch.high.resize(chunks * kPrefilterChunkRows);
   scratch.high_max.resize(chunks);
   scratch.candidates.resize(rows_);

@@ -140,7 +140,7 @@ TopKScratch ScoreTable::make_scratch() const {
   const int chunks = (blocks_ + kChunkBlocks - 1) / kChunkBlocks;
   scratch.scores.resize(static_cast<size_t>(chunks) * kChunkBlocks * kBlockRows);
   scratch.chunk_max.resize(chunks);
-  scratch.spare.resize(chunks);
+  scratch.spare.resize(chunks + 16);  // padded for vector loads
   if (!prefilter_.empty()) prefilter_.prepare(scratch);
   return scratch;
 }

@@ -57,24 +57,37 @@ inline void FeedChunk(const float* HWY_RESTRICT chunk, uint32_t base, int n, flo
 }
 
 // The k-th largest of chunk_max[0, chunks) (k chunks each hold a row reaching it, so it is a
-// lower bound of the k-th best row), or -inf when there are fewer than k chunks. `spare` holds k
-// floats.
+// lower bound of the k-th best row), or -inf when there are fewer than k chunks. `spare` holds
+// chunks + 16 floats.
 inline float KthLargestChunkMax(const float* HWY_RESTRICT chunk_max, int chunks, size_t k,
                                 float* HWY_RESTRICT spare) {
   if (k < 1 || k > static_cast<size_t>(chunks)) return -HUGE_VALF;
-  // Insertion into a sorted list of the k largest: most chunks fail the first compare.
-  size_t held = 0;
-  for (int c = 0; c < chunks; ++c) {
-    const float v = chunk_max[c];
-    if (held == k && !(v > spare[k - 1])) continue;
-    size_t at = held < k ? held++ : k - 1;
-    while (at > 0 && spare[at - 1] < v) {
-      spare[at] = spare[at - 1];
-      --at;
-    }
-    spare[at] = v;
+  std::copy_n(chunk_max, chunks, spare);
+  if (k > 16) {
+    std::nth_element(spare, spare + (k - 1), spare + chunks, std::greater<float>());
+    return spare[k - 1];
   }
-  return spare[k - 1];
+  // Small k: k rounds of "take the maximum and every copy of it" with vector compares, free of
+  // the data-dependent branches an insertion sort mispredicts when the maxima rise along the table.
+  const hn::CappedTag<float, 8> d;
+  const int lanes = static_cast<int>(hn::Lanes(d));
+  const int padded = (chunks + lanes - 1) / lanes * lanes;
+  std::fill(spare + chunks, spare + padded, -HUGE_VALF);
+  size_t left = k;
+  for (;;) {
+    auto best = hn::Set(d, -HUGE_VALF);
+    for (int i = 0; i < padded; i += lanes) best = hn::Max(best, hn::LoadU(d, spare + i));
+    const auto top = hn::MaxOfLanes(d, best);
+    size_t copies = 0;
+    for (int i = 0; i < padded; i += lanes) {
+      const auto v = hn::LoadU(d, spare + i);
+      const auto same = hn::Eq(v, top);
+      copies += hn::CountTrue(d, same);
+      hn::StoreU(hn::IfThenElse(same, hn::Set(d, -HUGE_VALF), v), d, spare + i);
+    }
+    if (copies >= left || copies == 0) return hn::GetLane(top);
+    left -= copies;
+  }
 }
 
 }  // namespace pocketrec::runtime::HWY_NAMESPACE
