@@ -25,6 +25,7 @@ struct Session::Impl {
         d(owner->impl()),
         interp(d.model, d.summary.fast_path ? d.user_tensor : -1) {
     skip.assign(d.items.size(), 0);
+    marked.reserve(d.items.size());
     if (d.summary.fast_path) {
       masked_bias = d.table.padded_bias();
       scratch = d.table.make_scratch();
@@ -64,10 +65,27 @@ struct Session::Impl {
       if (!masked_bias.empty()) masked_bias[item] = -INFINITY;
     }
   }
+  // mark() for a whole list (a history of hundreds of items): the sizes and pointers are read
+  // once, where the stores through them would make the compiler reload them per item.
+  void mark_all(std::span<const uint32_t> items) {
+    const size_t count = d.items.size();
+    uint8_t* flags = skip.data();
+    float* bias = masked_bias.empty() ? nullptr : masked_bias.data();
+    for (uint32_t item : items) {
+      if (item >= count) check(item);
+      if (flags[item]) continue;
+      flags[item] = 1;
+      marked.push_back(item);
+      if (bias) bias[item] = -INFINITY;
+    }
+  }
   void clear_marks() {
+    uint8_t* flags = skip.data();
+    float* bias = masked_bias.empty() ? nullptr : masked_bias.data();
+    const float* table_bias = d.table.padded_bias().data();
     for (uint32_t item : marked) {
-      skip[item] = 0;
-      if (!masked_bias.empty()) masked_bias[item] = d.table.bias(item);
+      flags[item] = 0;
+      if (bias) bias[item] = table_bias[item];
     }
     marked.clear();
   }
@@ -93,10 +111,8 @@ void Session::recommend(const Query& query, std::vector<Result>& out) {
     Impl& s;
     ~Clear() { s.clear_marks(); }
   } clear_on_exit{s};
-  for (uint32_t item : query.blocked) s.mark(item);
-  if (query.exclude_history) {
-    for (uint32_t item : query.history) s.mark(item);
-  }
+  s.mark_all(query.blocked);
+  if (query.exclude_history) s.mark_all(query.history);
   if (d.summary.fast_path) {
     s.run_graph(query.history);
     const float* user = s.interp.tensor(d.user_tensor).as<float>();
