@@ -68,22 +68,30 @@ void eval(OpContext& ctx) {
     for (int32_t oy = 0; oy < gh.out; ++oy) {
       for (int32_t ox = 0; ox < gw.out; ++ox) {
         float* out = y + ((static_cast<int64_t>(bi) * gh.out + oy) * gw.out + ox) * cout;
+        if (p.dilation_w == 1) {
+          // Undilated: the valid part of each window row is one contiguous run of input and
+          // filter values, so it is one dot product per output channel, four channels at a time.
+          for (int32_t co = 0; co < cout; ++co) out[co] = b ? b[co] : 0.0f;
+          for (int32_t ky = 0; ky < kh; ++ky) {
+            int32_t iy = oy * p.stride_h - gh.pad_before + ky * p.dilation_h;
+            if (iy < 0 || iy >= h) continue;
+            const int32_t ix0 = ox * p.stride_w - gw.pad_before;
+            const int32_t lo = std::max(0, -ix0), hi = std::min(kw, w - ix0);
+            if (lo >= hi) continue;
+            const float* xi = x + ((static_cast<int64_t>(bi) * h + iy) * w + ix0 + lo) * cin;
+            const float* fi = f + (static_cast<int64_t>(ky) * kw + lo) * cin;
+            dot_rows_add(xi, fi, static_cast<int64_t>(kh) * kw * cin, cout,
+                         static_cast<int64_t>(hi - lo) * cin, out);
+          }
+          for (int32_t co = 0; co < cout; ++co) out[co] = activate(p.act, out[co]);
+          continue;
+        }
         for (int32_t co = 0; co < cout; ++co) {
           float acc = b ? b[co] : 0.0f;
           for (int32_t ky = 0; ky < kh; ++ky) {
             int32_t iy = oy * p.stride_h - gh.pad_before + ky * p.dilation_h;
             if (iy < 0 || iy >= h) continue;
             const int32_t ix0 = ox * p.stride_w - gw.pad_before;
-            if (p.dilation_w == 1) {
-              // Undilated: the valid part of the window row is one contiguous run of input and
-              // filter values, so it is one dot product instead of one per kernel column.
-              const int32_t lo = std::max(0, -ix0), hi = std::min(kw, w - ix0);
-              if (lo >= hi) continue;
-              const float* xi = x + ((static_cast<int64_t>(bi) * h + iy) * w + ix0 + lo) * cin;
-              const float* fi = f + ((static_cast<int64_t>(co) * kh + ky) * kw + lo) * cin;
-              acc += dot(xi, fi, static_cast<int64_t>(hi - lo) * cin);
-              continue;
-            }
             for (int32_t kx = 0; kx < kw; ++kx) {
               int32_t ix = ix0 + kx * p.dilation_w;
               if (ix < 0 || ix >= w) continue;

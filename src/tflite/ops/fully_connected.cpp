@@ -77,11 +77,10 @@ void eval_float(OpContext& ctx, const Options& o) {
   const float* b = bias ? bias->as<float>() : nullptr;
   float* y = ctx.output(0).as<float>();
   for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * size;
-    for (int64_t u = 0; u < units; ++u) {
-      const float acc = dot(xr, weights + u * size, size);
-      y[r * units + u] = activate(o.act, acc + (b ? b[u] : 0.0f));
-    }
+    float* yr = y + r * units;
+    std::fill(yr, yr + units, 0.0f);
+    dot_rows_add(x + r * size, weights, size, units, size, yr);
+    for (int64_t u = 0; u < units; ++u) yr[u] = activate(o.act, yr[u] + (b ? b[u] : 0.0f));
   }
 }
 

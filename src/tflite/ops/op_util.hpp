@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "tflite/ops/kernel.hpp"
@@ -46,17 +47,60 @@ inline float activate(Activation a, float x) {
 }
 void activate_all(Activation a, float* x, int64_t n);
 
-// Dot product with eight independent partial sums, so the compiler vectorises it and the FMA
-// latency chain is split (a strictly sequential float sum can be neither).
+// Eight floats as one vector value (GCC/Clang vector extension: one AVX register, or two SSE
+// ones), so the dot products below compile to vector multiplies and adds on every target.
+using Float8 = float __attribute__((vector_size(32)));
+inline Float8 load8(const float* p) {
+  Float8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline float sum_lanes(Float8 acc) {
+  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
+// Dot product with eight independent partial sums (one vector), so the add latency chain is split
+// (a strictly sequential float sum cannot be vectorised).
 inline float dot(const float* a, const float* b, int64_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  Float8 acc = {};
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
-  }
-  float total = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+  for (; i + 8 <= n; i += 8) acc += load8(a + i) * load8(b + i);
+  float total = sum_lanes(acc);
   for (; i < n; ++i) total += a[i] * b[i];
   return total;
+}
+
+// out[r] += dot(x, w + r * stride, n) for r < rows, each summed exactly as dot() sums it (the
+// same bits), four rows at a time so their accumulators hide each other's latency and share the
+// loads of x: the inner loop of the convolution and fully connected kernels.
+inline void dot_rows_add(const float* x, const float* w, int64_t stride, int64_t rows, int64_t n,
+                         float* out) {
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* w0 = w + r * stride;
+    const float* w1 = w0 + stride;
+    const float* w2 = w1 + stride;
+    const float* w3 = w2 + stride;
+    Float8 a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      const Float8 xi = load8(x + i);
+      a0 += xi * load8(w0 + i);
+      a1 += xi * load8(w1 + i);
+      a2 += xi * load8(w2 + i);
+      a3 += xi * load8(w3 + i);
+    }
+    auto finish = [&](Float8 acc, const float* wq) {
+      float total = sum_lanes(acc);
+      for (int64_t k = i; k < n; ++k) total += x[k] * wq[k];
+      return total;
+    };
+    out[r] += finish(a0, w0);
+    out[r + 1] += finish(a1, w1);
+    out[r + 2] += finish(a2, w2);
+    out[r + 3] += finish(a3, w3);
+  }
+  for (; r < rows; ++r) out[r] += dot(x, w + r * stride, n);
 }
 
 // NumPy broadcasting of two or three shapes.
@@ -92,7 +136,19 @@ void broadcast_binary(const Tensor& a, const Tensor& b, Tensor& out, F f) {
     const int32_t inner = rank ? out.shape[rank - 1] : 1;
     const int64_t ia = rank ? sa[rank - 1] : 0, ib = rank ? sb[rank - 1] : 0;
     for (int64_t i = 0; i < n; i += inner) {
-      for (int32_t j = 0; j < inner; ++j) z[i + j] = f(x[oa + j * ia], y[ob + j * ib]);
+      // The common inner shapes as plain loops the compiler vectorises: both operands contiguous,
+      // or one of them broadcast along the innermost dimension ([.., n] * [.., 1]).
+      if (ia == 1 && ib == 1) {
+        for (int32_t j = 0; j < inner; ++j) z[i + j] = f(x[oa + j], y[ob + j]);
+      } else if (ia == 1 && ib == 0) {
+        const T v = y[ob];
+        for (int32_t j = 0; j < inner; ++j) z[i + j] = f(x[oa + j], v);
+      } else if (ia == 0 && ib == 1) {
+        const T v = x[oa];
+        for (int32_t j = 0; j < inner; ++j) z[i + j] = f(v, y[ob + j]);
+      } else {
+        for (int32_t j = 0; j < inner; ++j) z[i + j] = f(x[oa + j * ia], y[ob + j * ib]);
+      }
       for (int d = rank - 2; d >= 0; --d) {
         oa += sa[d];
         ob += sb[d];
