@@ -148,8 +148,23 @@ void eval(OpContext& ctx) {
       float* c = c_state + static_cast<int64_t>(b) * n_cell;
       for (int g = 0; g < 4; ++g) std::copy_n(bias[g], n_cell, gates + g * n_cell);
       // Eight gates at a time stay in one vector register across all inputs and recurrent values
-      // (GCC/Clang vector extensions: AVX here, two SSE or NEON halves elsewhere).
+      // (GCC/Clang vector extensions: AVX here, two SSE or NEON halves elsewhere). Eight such
+      // registers (64 gates) advance together, input by input, so their add chains overlap; each
+      // gate still sums its terms in the same order, so the results keep their bits.
       int64_t j0 = 0;
+      for (; j0 + 64 <= width; j0 += 64) {
+        Vec8 acc[8];
+        for (int a = 0; a < 8; ++a) acc[a] = load8(gates + j0 + 8 * a);
+        for (int32_t k = 0; k < n_input; ++k) {
+          const float* weights = wt + k * width + j0;
+          for (int a = 0; a < 8; ++a) acc[a] += x[k] * load8(weights + 8 * a);
+        }
+        for (int32_t k = 0; k < n_cell; ++k) {
+          const float* weights = rt + k * width + j0;
+          for (int a = 0; a < 8; ++a) acc[a] += h[k] * load8(weights + 8 * a);
+        }
+        std::memcpy(gates + j0, acc, sizeof acc);
+      }
       for (; j0 + 8 <= width; j0 += 8) {
         Vec8 acc = load8(gates + j0);
         for (int32_t k = 0; k < n_input; ++k) acc += x[k] * load8(wt + k * width + j0);
