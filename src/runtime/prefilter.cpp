@@ -81,6 +81,11 @@ void Prefilter::prepare(TopKScratch& scratch) const {
 
 int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& scratch,
                      TopK& top) const {
+  // With k beyond the number of 64-row chunks the selection has no chunk maxima to start from and
+  // would sort every row: scoring every row costs less.
+  const size_t chunks =
+      (static_cast<size_t>(rows_) + kPrefilterChunkRows - 1) / kPrefilterChunkRows;
+  if (top.k() > chunks) return -1;
   float max_abs = 0.0f;
   for (int k = 0; k < dim_; ++k) max_abs = std::max(max_abs, std::fabs(user[k]));
   if (!std::isfinite(max_abs)) return -1;

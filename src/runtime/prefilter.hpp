@@ -50,8 +50,9 @@ class Prefilter {
   // Sizes the scratch buffers this path needs.
   void prepare(TopKScratch& scratch) const;
   // Feeds `top` the K best rows by exact score, as ScoreTable::top_k_masked, and returns the
-  // number of rows it scored exactly; or -1, having done nothing, when the user vector is not
-  // finite or the error bound overflows (the caller then scores every row).
+  // number of rows it scored exactly; or -1, having done nothing, when k exceeds the table's
+  // 64-row chunks, the user vector is not finite or the error bound overflows (the caller then
+  // scores every row).
   int top_k(const float* user, const float* masked_bias, TopKScratch& scratch, TopK& top) const;
   // Beyond this many exactly scored rows per query the prefilter costs more than scoring every
   // row (measured: 3,953 x 16 tables break even near 60).

@@ -84,7 +84,8 @@ TEST(TopKScoring, MatchesBruteForceOnRandomTables) {
       std::vector<uint8_t> skip(rows, 0);
       for (int r = 0; r < rows; r += 3) skip[r] = 1;
       auto t = ScoreTable::from_float(table, rows, dim, bias, "t");
-      for (size_t k : {size_t{1}, size_t{10}, size_t{100}, static_cast<size_t>(rows) + 5}) {
+      for (size_t k :
+           {size_t{1}, size_t{10}, size_t{40}, size_t{100}, static_cast<size_t>(rows) + 5}) {
         std::vector<Scored> got = top_k_both(t, user.data(), skip, k);
         SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(dim) + " k=" + std::to_string(k));
         expect_same(got, brute_force(table, bias, user, rows, dim, skip, k));
@@ -242,7 +243,7 @@ void expect_prefilter_exact_on_adversarial_tables() {
     std::vector<uint8_t> skip(rows, 0);
     for (int r = 0; r < rows; r += 7) skip[r] = 1;
     for (const auto& user : users) {
-      for (size_t k : {size_t{1}, size_t{10}, size_t{50}}) {
+      for (size_t k : {size_t{1}, size_t{10}, size_t{30}, size_t{50}}) {
         top_k_both(f32, user.data(), skip, k);
         top_k_both(i8, user.data(), skip, k);
         top_k_both(f32, user.data(), {}, k);
