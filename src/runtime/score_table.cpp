@@ -145,6 +145,25 @@ TopKScratch ScoreTable::make_scratch() const {
   return scratch;
 }
 
+bool ScoreTable::try_prefilter(const float* user, const float* masked_bias, TopKScratch& scratch,
+                               TopK& top) const {
+  if (prefilter_.empty()) return false;
+  if (scratch.prefilter_pause > 0) {
+    --scratch.prefilter_pause;
+    return false;
+  }
+  const int exact = prefilter_.top_k(user, masked_bias, scratch, top);
+  if (exact < 0) return false;
+  ++scratch.prefiltered_queries;
+  float& average = scratch.exact_rows_average;
+  average += (static_cast<float>(exact) - average) / 8.0f;
+  if (average > prefilter_.exact_rows_limit()) {
+    scratch.prefilter_pause = kPrefilterPause;
+    average = 0.5f * prefilter_.exact_rows_limit();
+  }
+  return true;
+}
+
 void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK& top,
                               TopKScratch* scratch) const {
   for (int k = 0; k < dim_; ++k) {
@@ -154,20 +173,7 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
     }
   }
   const bool two_pass = scratch && !scratch->scores.empty();
-  if (two_pass && !quantized_ && !prefilter_.empty()) {
-    if (scratch->prefilter_pause > 0) {
-      --scratch->prefilter_pause;
-    } else if (const int exact = prefilter_.top_k(user, masked_bias, *scratch, top); exact >= 0) {
-      ++scratch->prefiltered_queries;
-      float& average = scratch->exact_rows_average;
-      average += (static_cast<float>(exact) - average) / 8.0f;
-      if (average > prefilter_.exact_rows_limit()) {
-        scratch->prefilter_pause = kPrefilterPause;
-        average = 0.5f * prefilter_.exact_rows_limit();
-      }
-      return;
-    }
-  }
+  if (two_pass && try_prefilter(user, masked_bias, *scratch, top)) return;
   if (two_pass) ++scratch->full_queries;
   if (!quantized_ && two_pass) {
     top_k_two_pass_f32(f32_.data(), masked_bias, user, dim_, blocks_, rows_, *scratch, top);

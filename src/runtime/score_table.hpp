@@ -64,6 +64,10 @@ class ScoreTable {
   size_t int8_at(size_t block, int k, size_t lane) const {
     return ((block * pairs_ + k / 2) * kBlockRows + lane) * 2 + k % 2;
   }
+  // The prefilter's answer when it has one and pays for this session (see TopKScratch); false
+  // leaves `top` untouched for the exact path.
+  bool try_prefilter(const float* user, const float* masked_bias, TopKScratch& scratch,
+                     TopK& top) const;
   // Quantizes the user vector to int16 pairs; returns its scale.
   float quantize_user(const float* user, int32_t* pairs) const;
   float score_chunk(const float* user, const int32_t* pairs, float user_scale, const float* bias,

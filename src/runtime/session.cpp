@@ -57,16 +57,10 @@ struct Session::Impl {
     interp.invoke();
   }
 
-  void mark(uint32_t item) {
-    check(item);
-    if (!skip[item]) {
-      skip[item] = 1;
-      marked.push_back(item);
-      if (!masked_bias.empty()) masked_bias[item] = -INFINITY;
-    }
-  }
-  // mark() for a whole list (a history of hundreds of items): the sizes and pointers are read
-  // once, where the stores through them would make the compiler reload them per item.
+  void mark(uint32_t item) { mark_all({&item, 1}); }
+  // Marks items as not to be returned. For a whole list (a history of hundreds of items) the sizes
+  // and pointers are read once, where the stores through them would make the compiler reload them
+  // per item.
   void mark_all(std::span<const uint32_t> items) {
     const size_t count = d.items.size();
     uint8_t* flags = skip.data();

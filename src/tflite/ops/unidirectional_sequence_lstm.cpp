@@ -9,13 +9,6 @@
 namespace pocketrec::tfl {
 namespace {
 
-using Vec8 = float __attribute__((vector_size(32)));
-Vec8 load8(const float* p) {
-  Vec8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
 struct Params {
   void (*act_array)(float*, size_t) = nullptr;  // the cell activation, in place
   float cell_clip = 0.0f;
@@ -153,7 +146,7 @@ void eval(OpContext& ctx) {
       // gate still sums its terms in the same order, so the results keep their bits.
       int64_t j0 = 0;
       for (; j0 + 64 <= width; j0 += 64) {
-        Vec8 acc[8];
+        Float8 acc[8];
         for (int a = 0; a < 8; ++a) acc[a] = load8(gates + j0 + 8 * a);
         for (int32_t k = 0; k < n_input; ++k) {
           const float* weights = wt + k * width + j0;
@@ -166,7 +159,7 @@ void eval(OpContext& ctx) {
         std::memcpy(gates + j0, acc, sizeof acc);
       }
       for (; j0 + 8 <= width; j0 += 8) {
-        Vec8 acc = load8(gates + j0);
+        Float8 acc = load8(gates + j0);
         for (int32_t k = 0; k < n_input; ++k) acc += x[k] * load8(wt + k * width + j0);
         for (int32_t k = 0; k < n_cell; ++k) acc += h[k] * load8(rt + k * width + j0);
         std::memcpy(gates + j0, &acc, sizeof acc);
