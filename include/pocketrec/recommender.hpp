@@ -37,6 +37,7 @@ struct ModelSummary {
   int dim = 0;             // user vector width (0 without the fast path)
   bool quantized = false;  // int8 label table
   bool fast_path = false;  // SIMD scoring with filters; otherwise the graph's own top-K
+  bool prefilter = false;  // the fast path's exact 8-bit prefilter (float32 tables)
   bool sigmoid_scores = false;
   int graph_top_k = 0;
   size_t items = 0;
@@ -48,6 +49,9 @@ struct ModelLoadOptions {
   // Supplies or replaces the catalog (e.g. the Android sample's sorted_movie_vocab.json for the
   // reference's starter models, which carry none).
   std::optional<std::vector<Item>> catalog;
+  // float32 tables up to 65,536 rows get the exact 8-bit prefilter (same results, about twice the
+  // table's memory); false scores every row of every query instead.
+  bool prefilter = true;
 };
 
 struct Query {

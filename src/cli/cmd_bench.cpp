@@ -43,16 +43,19 @@ double percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
-std::shared_ptr<const Recommender> load(const std::string& path, bool int8) {
-  if (is_tflite_file(path)) return Recommender::load_file(path);
+std::shared_ptr<const Recommender> load(const std::string& path, bool int8,
+                                        const ModelLoadOptions& load_options) {
+  if (is_tflite_file(path)) return Recommender::load_file(path, load_options);
   auto loaded = load_model(path);  // a .pkrec: export in memory
   ExportOptions options;
   options.quantize_int8 = int8;
   ExportResult r = export_tflite(*loaded.model, loaded.catalog, options);
-  return Recommender::load_buffer(r.bytes.data(), r.bytes.size(), path + " (exported)");
+  return Recommender::load_buffer(r.bytes.data(), r.bytes.size(), path + " (exported)",
+                                  load_options);
 }
 
-std::shared_ptr<const Recommender> synthetic(int items, int dim, int length, bool int8) {
+std::shared_ptr<const Recommender> synthetic(int items, int dim, int length, bool int8,
+                                             const ModelLoadOptions& load_options) {
   ModelConfig config;
   config.items = items;
   config.embedding_dim = dim;
@@ -65,7 +68,7 @@ std::shared_ptr<const Recommender> synthetic(int items, int dim, int length, boo
   ExportOptions options;
   options.quantize_int8 = int8;
   ExportResult r = export_tflite(model, catalog, options);
-  return Recommender::load_buffer(r.bytes.data(), r.bytes.size(), "synthetic");
+  return Recommender::load_buffer(r.bytes.data(), r.bytes.size(), "synthetic", load_options);
 }
 
 }  // namespace
@@ -93,11 +96,17 @@ void register_bench(CLI::App& app) {
                       "No model or data: a random BOW model over this many items");
   command->add_option("--dim", *dim, "Dimension of the synthetic model")->capture_default_str();
   command->add_flag("--json", *json, "Print JSON");
+  auto no_prefilter = std::make_shared<bool>(false);
+  command->add_flag(
+      "--no-prefilter", *no_prefilter,
+      "Score every row of every query (float32 tables skip the exact 8-bit prefilter)");
   command->callback([=] {
+    ModelLoadOptions load_options;
+    load_options.prefilter = !*no_prefilter;
     std::shared_ptr<const Recommender> rec;
     std::vector<std::vector<uint32_t>> histories;
     if (*synthetic_items > 0) {
-      rec = synthetic(*synthetic_items, *dim, 10, *int8);
+      rec = synthetic(*synthetic_items, *dim, 10, *int8, load_options);
       std::mt19937 rng(7);
       for (int u = 0; u < 2000; ++u) {
         std::vector<uint32_t> h(1 + u % 10);
@@ -108,7 +117,7 @@ void register_bench(CLI::App& app) {
       if (model_path->empty() || data->path.empty()) {
         throw Error("bench needs --model and --data, or --synthetic-items");
       }
-      rec = load(*model_path, *int8);
+      rec = load(*model_path, *int8, load_options);
       auto dataset = load_dataset_reporting(*data);
       for (const auto& timeline : dataset.timelines) {
         std::vector<uint32_t> h;
@@ -165,6 +174,8 @@ void register_bench(CLI::App& app) {
                           {"items", s.items},
                           {"dim", s.dim},
                           {"int8", s.quantized},
+                          {"prefilter", s.prefilter},
+                          {"table_bytes", s.table_bytes},
                           {"encoder", s.encoder},
                           {"k", *k},
                           {"p50_us", p50},
@@ -184,7 +195,8 @@ void register_bench(CLI::App& app) {
     std::printf("model: %s encoder, %zu items x %d dims, %s table (%.0f KB), L = %d, %s\n",
                 s.encoder.c_str(), s.items, s.dim, s.quantized ? "int8" : "float32",
                 s.table_bytes / 1024.0, s.context_length,
-                s.fast_path ? "fast path" : "whole graph (no fast path)");
+                s.fast_path ? (s.prefilter ? "fast path, exact 8-bit prefilter" : "fast path")
+                            : "whole graph (no fast path)");
     std::printf(
         "single query, 1 thread, top-%d, history excluded (%d queries over %zu histories):\n", *k,
         *queries, histories.size());

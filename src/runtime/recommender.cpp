@@ -220,6 +220,7 @@ std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const
         set_norm(i, rows.data() + i * dim, 1.0f);
       }
       d.table = runtime::ScoreTable::from_float(rows, static_cast<int>(n), dim, bias, origin);
+      if (!options.prefilter) d.table.disable_prefilter();
     } else {
       std::vector<int8_t> rows(n * dim);
       std::vector<float> scales(n);
@@ -236,6 +237,7 @@ std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const
     }
     d.user_tensor = scoring->user;
     d.summary.fast_path = true;
+    d.summary.prefilter = d.table.has_prefilter();
     d.summary.dim = dim;
     d.summary.sigmoid_scores = scoring->sigmoid;
     d.summary.table_bytes = d.table.bytes();

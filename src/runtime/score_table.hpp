@@ -31,6 +31,7 @@ class ScoreTable {
 
   // Scores every row exactly in the two-pass top-K instead (benchmarks and tests compare both).
   void disable_prefilter() { prefilter_ = Prefilter(); }
+  bool has_prefilter() const { return !prefilter_.empty(); }
 
   int rows() const { return rows_; }
   int dim() const { return dim_; }

@@ -141,4 +141,12 @@ if "$bin" recommend --model "$work/truncated.tflite" --history 1 2> "$work/err.t
   fail "truncated .tflite accepted"
 fi
 grep -q "truncated.tflite" "$work/err.txt" || fail "truncated .tflite error does not name the file"
+# bench on real histories of the dataset, with and without the prefilter.
+"$bin" bench --model "$work/model.pkrec" --data "$work/prepared" --queries 200 --json \
+  > "$work/bench.json"
+grep -q '"prefilter": true' "$work/bench.json" || fail "bench does not report the prefilter"
+grep -q '"p99_us"' "$work/bench.json" || fail "bench lacks p99"
+"$bin" bench --model "$work/model.pkrec" --data "$work/prepared" --queries 200 --json \
+  --no-prefilter > "$work/bench_off.json"
+grep -q '"prefilter": false' "$work/bench_off.json" || fail "--no-prefilter ignored"
 echo "cli end-to-end: ok"

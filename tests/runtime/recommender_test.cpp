@@ -119,6 +119,38 @@ TEST(Recommender, FastPathEqualsEveryExport) {
   }
 }
 
+TEST(Recommender, PrefilterCanBeTurnedOffAtLoad) {
+  ModelConfig config = testing::export_cases().front().config;
+  config.items = 300;
+  Catalog catalog = testing::make_catalog(config.items, true);
+  DualEncoder model = testing::make_model(config, 29);
+  ExportResult result = export_tflite(model, catalog, ExportOptions{});
+  auto with = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m");
+  ModelLoadOptions options;
+  options.prefilter = false;
+  auto without = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m", options);
+  EXPECT_TRUE(with->summary().prefilter);
+  EXPECT_FALSE(without->summary().prefilter);
+  // The prefilter keeps int8 codes and a row-major copy beside the float table.
+  EXPECT_GT(with->summary().table_bytes, without->summary().table_bytes * 3 / 2);
+  Session a(with), b(without);
+  for (const auto& rows : testing::sample_histories(config.items, config.context_length)) {
+    std::vector<uint32_t> history;
+    for (uint32_t r : rows) history.push_back(r - 1);
+    Query q;
+    q.history = history;
+    q.k = 20;
+    std::vector<Result> fast, exact;
+    a.recommend(q, fast);
+    b.recommend(q, exact);
+    ASSERT_EQ(fast.size(), exact.size());
+    for (size_t i = 0; i < fast.size(); ++i) {
+      EXPECT_EQ(fast[i].item, exact[i].item) << i;
+      EXPECT_EQ(fast[i].score, exact[i].score) << i;
+    }
+  }
+}
+
 TEST(Recommender, FiltersAndEdgeCases) {
   auto c = testing::export_cases()[0];
   Catalog catalog = testing::make_catalog(c.config.items, true);
