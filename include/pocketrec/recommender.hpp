@@ -34,10 +34,11 @@ struct ModelSummary {
   std::string encoder;  // bow | cnn | gru | lstm, or "unknown" for foreign models
   std::string layout;   // newest-last | oldest-first
   int context_length = 0;
-  int dim = 0;             // user vector width (0 without the fast path)
-  bool quantized = false;  // int8 label table
-  bool fast_path = false;  // SIMD scoring with filters; otherwise the graph's own top-K
-  bool prefilter = false;  // the fast path's exact 8-bit prefilter (float32 tables)
+  int dim = 0;                 // user vector width (0 without the fast path)
+  bool quantized = false;      // int8 label table
+  bool fast_path = false;      // SIMD scoring with filters; otherwise the graph's own top-K
+  bool prefilter = false;      // the fast path's exact 8-bit prefilter (float32 tables)
+  bool fused_encoder = false;  // BOW encoder evaluated directly instead of by the interpreter
   bool sigmoid_scores = false;
   int graph_top_k = 0;
   size_t items = 0;

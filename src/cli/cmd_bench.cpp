@@ -175,6 +175,7 @@ void register_bench(CLI::App& app) {
                           {"dim", s.dim},
                           {"int8", s.quantized},
                           {"prefilter", s.prefilter},
+                          {"fused_encoder", s.fused_encoder},
                           {"table_bytes", s.table_bytes},
                           {"encoder", s.encoder},
                           {"k", *k},
@@ -192,18 +193,19 @@ void register_bench(CLI::App& app) {
     }
     std::printf("machine: %s, SIMD target %s\n", cpu_name().c_str(),
                 runtime::simd_target().c_str());
+    std::string path = s.fast_path ? "fast path" : "whole graph (no fast path)";
+    if (s.fused_encoder) path += ", fused BOW encoder";
+    if (s.prefilter) path += ", exact 8-bit prefilter";
     std::printf("model: %s encoder, %zu items x %d dims, %s table (%.0f KB), L = %d, %s\n",
                 s.encoder.c_str(), s.items, s.dim, s.quantized ? "int8" : "float32",
-                s.table_bytes / 1024.0, s.context_length,
-                s.fast_path ? (s.prefilter ? "fast path, exact 8-bit prefilter" : "fast path")
-                            : "whole graph (no fast path)");
+                s.table_bytes / 1024.0, s.context_length, path.c_str());
     std::printf(
         "single query, 1 thread, top-%d, history excluded (%d queries over %zu histories):\n", *k,
         *queries, histories.size());
     std::printf("  p50 %.2f us   p90 %.2f us   p99 %.2f us   %.0f queries/s\n", p50, p90, p99,
                 *queries / single_seconds);
     if (s.fast_path) {
-      std::printf("  of which encoding the history (graph up to the user vector): p50 %.2f us\n",
+      std::printf("  of which encoding the history (up to the user vector): p50 %.2f us\n",
                   encode_p50);
     }
     std::printf("batch: %zu histories on %d threads in %.3f s (%.0f queries/s)\n", histories.size(),

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <thread>
 
 #include "core/error.hpp"
@@ -103,6 +104,38 @@ std::optional<LabelScoring> find_label_scoring(const tfl::Model& m, int ids_outp
   s.fc_op = op;
   s.user = in[0];
   return s;
+}
+
+// The fused BOW encoder of this graph, if it has one that gives the interpreter's user vectors to
+// the bit on a spread of inputs (padding at either end, repeats, every part of the id range).
+std::optional<runtime::FusedBow> verified_fused_bow(const std::shared_ptr<const tfl::Model>& model,
+                                                    int user_tensor, int dim, int context_length) {
+  auto fused = runtime::FusedBow::match(*model, user_tensor);
+  if (!fused || fused->dim() != dim || fused->length() != context_length ||
+      model->inputs().size() != 1) {
+    return std::nullopt;
+  }
+  tfl::Interpreter interp(model, user_tensor);
+  if (interp.input(0).type != tfl::DType::kInt32 || interp.input(0).elements() != fused->length())
+    return std::nullopt;
+  std::vector<float> scratch(fused->scratch_floats()), user(dim);
+  const int length = fused->length();
+  for (int trial = 0; trial < 16; ++trial) {
+    int32_t* ids = interp.input(0).as<int32_t>();
+    for (int i = 0; i < length; ++i) {
+      const bool padding =
+          (trial % 4 == 1 && i < trial % length) || (trial % 4 == 2 && i > trial % length);
+      ids[i] = padding ? 0
+                       : static_cast<int32_t>((trial * 7919u + i * 104729u) % 1000003u %
+                                              static_cast<uint32_t>(fused->rows()));
+    }
+    if (trial == 3) std::fill(ids, ids + length, 0);  // nothing but padding
+    interp.invoke();
+    fused->encode(ids, user.data(), scratch.data());
+    if (std::memcmp(user.data(), interp.tensor(user_tensor).data, dim * sizeof(float)) != 0)
+      return std::nullopt;
+  }
+  return fused;
 }
 
 }  // namespace
@@ -241,6 +274,8 @@ std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const
     d.summary.dim = dim;
     d.summary.sigmoid_scores = scoring->sigmoid;
     d.summary.table_bytes = d.table.bytes();
+    d.fused = verified_fused_bow(model, d.user_tensor, dim, d.summary.context_length);
+    d.summary.fused_encoder = d.fused.has_value();
   }
   return r;
 }

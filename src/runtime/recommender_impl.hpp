@@ -1,8 +1,10 @@
 #pragma once
 // Internals of pocketrec::Recommender shared by the session and batch code.
+#include <optional>
 #include <unordered_map>
 
 #include "pocketrec/recommender.hpp"
+#include "runtime/fused_bow.hpp"
 #include "runtime/score_table.hpp"
 #include "tflite/model.hpp"
 
@@ -27,7 +29,10 @@ struct Recommender::Impl {
   int ids_output = -1, scores_output = -1;
   // Fast path: run the graph up to the label scoring, then score with the table.
   int user_tensor = -1;
-  runtime::ScoreTable table;    // rows = items
+  runtime::ScoreTable table;  // rows = items
+  // The BOW encoder evaluated directly, when the graph is pocketrec's export and it reproduced the
+  // interpreter's user vectors at load.
+  std::optional<runtime::FusedBow> fused;
   std::vector<float> inv_norm;  // per item, for similar()
 };
 

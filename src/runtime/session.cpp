@@ -19,6 +19,8 @@ struct Session::Impl {
   std::vector<uint32_t> marked;
   std::vector<runtime::Scored> scored;
   std::vector<float> row;
+  std::vector<int32_t> fused_ids;  // the fused encoder's input and buffers
+  std::vector<float> fused_user, fused_scratch;
 
   explicit Impl(std::shared_ptr<const Recommender> model)
       : owner(std::move(model)),
@@ -26,6 +28,11 @@ struct Session::Impl {
         interp(d.model, d.summary.fast_path ? d.user_tensor : -1) {
     skip.assign(d.items.size(), 0);
     marked.reserve(d.items.size());
+    if (d.fused) {
+      fused_ids.resize(d.fused->length());
+      fused_user.resize(d.fused->dim());
+      fused_scratch.resize(d.fused->scratch_floats());
+    }
     if (d.summary.fast_path) {
       masked_bias = d.table.padded_bias();
       scratch = d.table.make_scratch();
@@ -41,11 +48,12 @@ struct Session::Impl {
   }
 
   // Lays out the newest L items of the history as the graph expects and runs it (in the fast path
-  // the interpreter only holds the operators up to the user vector).
-  void run_graph(std::span<const uint32_t> history) {
+  // the interpreter only holds the operators up to the user vector, or the fused encoder stands
+  // in for it); returns the user vector (fast path).
+  const float* run_graph(std::span<const uint32_t> history) {
     const size_t length = static_cast<size_t>(d.summary.context_length);
     const size_t n = std::min(history.size(), length);
-    int32_t* input = interp.input(0).as<int32_t>();
+    int32_t* input = d.fused ? fused_ids.data() : interp.input(0).as<int32_t>();
     std::fill(input, input + length, 0);
     const size_t offset = d.newest_last ? length - n : 0;
     for (size_t i = 0; i < n; ++i) {
@@ -53,8 +61,13 @@ struct Session::Impl {
       check(item);
       input[offset + i] = d.graph_id[item];
     }
+    if (d.fused) {
+      d.fused->encode(input, fused_user.data(), fused_scratch.data());
+      return fused_user.data();
+    }
     interp.reset_variables();
     interp.invoke();
+    return d.summary.fast_path ? interp.tensor(d.user_tensor).as<float>() : nullptr;
   }
 
   void mark(uint32_t item) { mark_all({&item, 1}); }
@@ -92,8 +105,7 @@ Session::~Session() = default;
 std::span<const float> Session::encode(std::span<const uint32_t> history) {
   Impl& s = *impl_;
   if (!s.d.summary.fast_path) throw Error("encode needs a model with the dual-encoder fast path");
-  s.run_graph(history);
-  return {s.interp.tensor(s.d.user_tensor).as<float>(), static_cast<size_t>(s.d.summary.dim)};
+  return {s.run_graph(history), static_cast<size_t>(s.d.summary.dim)};
 }
 
 void Session::recommend(const Query& query, std::vector<Result>& out) {
@@ -108,8 +120,7 @@ void Session::recommend(const Query& query, std::vector<Result>& out) {
   s.mark_all(query.blocked);
   if (query.exclude_history) s.mark_all(query.history);
   if (d.summary.fast_path) {
-    s.run_graph(query.history);
-    const float* user = s.interp.tensor(d.user_tensor).as<float>();
+    const float* user = s.run_graph(query.history);
     s.top.reserve(static_cast<size_t>(query.k));
     s.top.reset(static_cast<size_t>(query.k));
     if (query.allowed.empty()) {

@@ -2,6 +2,11 @@
 // run by the interpreter, for the starter models and every export; filters; threads.
 #include <gtest/gtest.h>
 
+#include <random>
+
+#include "runtime/recommender_impl.hpp"
+#include "tflite/interpreter.hpp"
+
 #include <cmath>
 #include <filesystem>
 #include <thread>
@@ -147,6 +152,49 @@ TEST(Recommender, PrefilterCanBeTurnedOffAtLoad) {
     for (size_t i = 0; i < fast.size(); ++i) {
       EXPECT_EQ(fast[i].item, exact[i].item) << i;
       EXPECT_EQ(fast[i].score, exact[i].score) << i;
+    }
+  }
+}
+
+TEST(Recommender, FusedBowEncoderMatchesTheInterpreterBitForBit) {
+  std::mt19937 rng(31);
+  for (bool int8 : {false, true}) {
+    for (const auto& c : testing::export_cases()) {
+      SCOPED_TRACE(c.name + (int8 ? " int8" : ""));
+      ModelConfig config = c.config;
+      config.items = 300;
+      Catalog catalog = testing::make_catalog(config.items, true);
+      DualEncoder model = testing::make_model(config, 37);
+      ExportOptions options;
+      options.quantize_int8 = int8;
+      ExportResult result = export_tflite(model, catalog, options);
+      auto rec = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m");
+      const auto& d = rec->impl();
+      // float32 BOW exports are fused; int8 exports dequantize their embeddings first, and the
+      // other encoders have other graphs: those keep the interpreter.
+      const bool fusable = !int8 && config.encoder == "bow";
+      ASSERT_EQ(rec->summary().fused_encoder, fusable);
+      if (!fusable) continue;
+      tfl::Interpreter interp(d.model, d.user_tensor);
+      const int length = d.fused->length(), dim = d.fused->dim();
+      std::vector<float> scratch(d.fused->scratch_floats()), user(dim);
+      for (int trial = 0; trial < 300; ++trial) {
+        int32_t* ids = interp.input(0).as<int32_t>();
+        const int padding = static_cast<int>(rng() % (length + 1));
+        for (int i = 0; i < length; ++i) {
+          ids[i] = i < padding ? 0 : static_cast<int32_t>(1 + rng() % config.items);
+        }
+        interp.invoke();
+        d.fused->encode(ids, user.data(), scratch.data());
+        const float* want = interp.tensor(d.user_tensor).as<float>();
+        for (int k = 0; k < dim; ++k) ASSERT_EQ(user[k], want[k]) << "trial " << trial;
+      }
+      // An id outside the tables is an error, as GATHER makes it.
+      std::vector<int32_t> bad(length, 0);
+      bad[0] = d.fused->rows();
+      EXPECT_THROW(d.fused->encode(bad.data(), user.data(), scratch.data()), Error);
+      bad[0] = -1;
+      EXPECT_THROW(d.fused->encode(bad.data(), user.data(), scratch.data()), Error);
     }
   }
 }

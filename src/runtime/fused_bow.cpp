@@ -1,0 +1,158 @@
+#include "runtime/fused_bow.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "tflite_generated.h"
+
+namespace pocketrec::runtime {
+namespace {
+
+using Op = tflite::BuiltinOperator;
+
+// The operator that writes `tensor`, or -1.
+int producer(const tfl::Model& m, int tensor) {
+  for (size_t o = 0; o < m.ops().size(); ++o) {
+    for (int out : m.ops()[o].outputs) {
+      if (out == tensor) return static_cast<int>(o);
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+std::optional<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) {
+  const auto& ops = m.ops();
+  const auto& tensors = m.tensors();
+  auto op_of = [&](int tensor, Op code) -> const tfl::OpSpec* {
+    if (tensor < 0) return nullptr;
+    const int o = producer(m, tensor);
+    return o >= 0 && ops[o].code == static_cast<int>(code) ? &ops[o] : nullptr;
+  };
+  auto constant_f32 = [&](int tensor) -> const float* {
+    if (tensor < 0 || !tensors[tensor].data || tensors[tensor].type != tfl::DType::kFloat32)
+      return nullptr;
+    return reinterpret_cast<const float*>(tensors[tensor].data);
+  };
+  auto activation = [](const tfl::OpSpec& op) -> std::optional<tfl::Activation> {
+    const auto* o = op.raw ? op.raw->builtin_options_as_FullyConnectedOptions() : nullptr;
+    const auto type = o ? o->fused_activation_function() : tflite::ActivationFunctionType::NONE;
+    switch (type) {
+      case tflite::ActivationFunctionType::NONE:
+        return tfl::Activation::kNone;
+      case tflite::ActivationFunctionType::RELU:
+        return tfl::Activation::kRelu;
+      case tflite::ActivationFunctionType::RELU_N1_TO_1:
+        return tfl::Activation::kReluN1To1;
+      case tflite::ActivationFunctionType::RELU6:
+        return tfl::Activation::kRelu6;
+      default:
+        return std::nullopt;
+    }
+  };
+  FusedBow f;
+  // The dense layers, last first, down to the mean.
+  int t = user_tensor;
+  while (const tfl::OpSpec* fc = op_of(t, Op::FULLY_CONNECTED)) {
+    if (fc->inputs.size() < 2) return std::nullopt;
+    const auto& w = tensors[fc->inputs[1]];
+    const float* weights = constant_f32(fc->inputs[1]);
+    const float* bias = fc->inputs.size() > 2 ? constant_f32(fc->inputs[2]) : nullptr;
+    if (fc->inputs.size() > 2 && fc->inputs[2] >= 0 && !bias) return std::nullopt;
+    const auto act = activation(*fc);
+    if (!weights || w.shape.rank != 2 || !act) return std::nullopt;
+    if (bias && tensors[fc->inputs[2]].shape.elements() != w.shape[0]) return std::nullopt;
+    if (tensors[fc->inputs[0]].shape.elements() != w.shape[1]) return std::nullopt;
+    f.layers_.push_back({weights, bias, w.shape[0], w.shape[1], *act});
+    t = fc->inputs[0];
+  }
+  if (f.layers_.empty()) return std::nullopt;
+  std::reverse(f.layers_.begin(), f.layers_.end());
+  // mean = SUM(MUL(GATHER(E, ids), RESHAPE(GATHER(M, ids)))) / MAXIMUM(SUM(GATHER(M, ids)), c)
+  const tfl::OpSpec* div = op_of(t, Op::DIV);
+  if (!div || div->inputs.size() != 2) return std::nullopt;
+  const tfl::OpSpec* sum = op_of(div->inputs[0], Op::SUM);
+  const tfl::OpSpec* maximum = op_of(div->inputs[1], Op::MAXIMUM);
+  if (!sum || !maximum || maximum->inputs.size() != 2) return std::nullopt;
+  const tfl::OpSpec* mul = op_of(sum->inputs[0], Op::MUL);
+  const tfl::OpSpec* count = op_of(maximum->inputs[0], Op::SUM);
+  const float* min_count = constant_f32(maximum->inputs[1]);
+  if (!mul || !count || !min_count || tensors[maximum->inputs[1]].shape.elements() != 1)
+    return std::nullopt;
+  const tfl::OpSpec* gather_e = op_of(mul->inputs[0], Op::GATHER);
+  const tfl::OpSpec* reshape_m = op_of(mul->inputs[1], Op::RESHAPE);
+  if (!gather_e || !reshape_m) return std::nullopt;
+  const tfl::OpSpec* gather_m = op_of(reshape_m->inputs[0], Op::GATHER);
+  if (!gather_m || gather_m->outputs[0] != count->inputs[0]) return std::nullopt;
+  if (gather_e->inputs[1] != gather_m->inputs[1]) return std::nullopt;
+  const tfl::OpSpec* reshape_ids = op_of(gather_e->inputs[1], Op::RESHAPE);
+  if (!reshape_ids || reshape_ids->inputs[0] != m.inputs().at(0)) return std::nullopt;
+  const auto& e = tensors[gather_e->inputs[0]];
+  const auto& mask = tensors[gather_m->inputs[0]];
+  f.embeddings_ = constant_f32(gather_e->inputs[0]);
+  f.mask_ = constant_f32(gather_m->inputs[0]);
+  if (!f.embeddings_ || !f.mask_ || e.shape.rank != 2 || mask.shape.rank != 1 ||
+      mask.shape[0] != e.shape[0]) {
+    return std::nullopt;
+  }
+  // Shapes as the interpreter planned them: ids [1, L], embeddings [1, L, D], mask [1, L, 1],
+  // sums [1, D] and a single count; anything else (another axis, keep_dims) is another graph.
+  f.rows_ = e.shape[0];
+  f.emb_dim_ = e.shape[1];
+  f.length_ = static_cast<int>(tensors[m.inputs().at(0)].shape.elements());
+  const tfl::Shape ids_shape{1, f.length_};
+  const tfl::Shape embedded{1, f.length_, f.emb_dim_};
+  const tfl::Shape weights{1, f.length_, 1};
+  if (!(tensors[reshape_ids->outputs[0]].shape == ids_shape) ||
+      !(tensors[gather_e->outputs[0]].shape == embedded) ||
+      !(tensors[mul->outputs[0]].shape == embedded) ||
+      !(tensors[reshape_m->outputs[0]].shape == weights) ||
+      !(tensors[gather_m->outputs[0]].shape == ids_shape) ||
+      tensors[sum->outputs[0]].shape.elements() != f.emb_dim_ ||
+      tensors[count->outputs[0]].shape.elements() != 1 ||
+      tensors[div->outputs[0]].shape.elements() != f.emb_dim_ || f.layers_.front().size != f.emb_dim_) {
+    return std::nullopt;
+  }
+  f.min_count_ = *min_count;
+  f.out_dim_ = static_cast<int>(f.layers_.back().units);
+  size_t widest = static_cast<size_t>(f.emb_dim_);
+  for (const auto& layer : f.layers_) widest = std::max(widest, static_cast<size_t>(layer.units));
+  f.scratch_floats_ = 2 * widest;
+  return f;
+}
+
+void FusedBow::encode(const int32_t* ids, float* out, float* scratch) const {
+  float* mean = scratch;
+  float* spare = scratch + scratch_floats_ / 2;
+  // SUM(MUL(E[id], M[id])) over the history and SUM(M[id]), in the interpreter's order: each
+  // product rounded, then added to a sum that starts at 0.
+  std::fill(mean, mean + emb_dim_, 0.0f);
+  float count = 0.0f;
+  for (int i = 0; i < length_; ++i) {
+    if (ids[i] < 0 || ids[i] >= rows_) {
+      throw Error("item index " + std::to_string(ids[i]) + " is outside the embedding table (" +
+                  std::to_string(rows_) + " rows)");
+    }
+    const float weight = mask_[ids[i]];
+    const float* row = embeddings_ + static_cast<size_t>(ids[i]) * emb_dim_;
+    for (int d = 0; d < emb_dim_; ++d) mean[d] = mean[d] + row[d] * weight;
+    count = count + weight;
+  }
+  const float denominator = count > min_count_ ? count : min_count_;
+  for (int d = 0; d < emb_dim_; ++d) mean[d] = mean[d] / denominator;
+  // FULLY_CONNECTED as its kernel computes it.
+  const float* in = mean;
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const Dense& layer = layers_[l];
+    float* result = l + 1 == layers_.size() ? out : (in == mean ? spare : mean);
+    std::fill(result, result + layer.units, 0.0f);
+    tfl::dot_rows_add(in, layer.weights, layer.size, layer.units, layer.size, result);
+    for (int64_t u = 0; u < layer.units; ++u) {
+      result[u] = tfl::activate(layer.act, result[u] + (layer.bias ? layer.bias[u] : 0.0f));
+    }
+    in = result;
+  }
+}
+
+}  // namespace pocketrec::runtime

@@ -1,0 +1,45 @@
+#pragma once
+// The bag-of-words encoder of pocketrec's own exports, evaluated directly instead of operator by
+// operator: a masked mean of the history's embeddings through the dense layers. It recognises the
+// exported graph between the input ids and the user vector (GATHER of embeddings and of the
+// padding mask, MUL, SUM, SUM, MAXIMUM, DIV, FULLY_CONNECTED...), repeats each operator's
+// arithmetic in the same order, and is only used after it reproduced the interpreter's user
+// vector bit for bit on test histories at load. Other graphs keep the interpreter.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "tflite/model.hpp"
+#include "tflite/ops/op_util.hpp"
+
+namespace pocketrec::runtime {
+
+class FusedBow {
+ public:
+  // The encoder of `model` up to `user_tensor`, or nothing when the graph has another shape.
+  static std::optional<FusedBow> match(const tfl::Model& model, int user_tensor);
+
+  int length() const { return length_; }
+  int rows() const { return rows_; }
+  int dim() const { return out_dim_; }
+  size_t scratch_floats() const { return scratch_floats_; }
+  // ids: the graph's int32 input (length() values); out: the user vector (dim() values). Throws
+  // Error for an id outside the tables, as GATHER does.
+  void encode(const int32_t* ids, float* out, float* scratch) const;
+
+ private:
+  struct Dense {
+    const float* weights;  // [units, size]
+    const float* bias;     // [units] or null
+    int64_t units, size;
+    tfl::Activation act;
+  };
+  int length_ = 0, rows_ = 0, emb_dim_ = 0, out_dim_ = 0;
+  const float* embeddings_ = nullptr;  // [rows, emb_dim]
+  const float* mask_ = nullptr;        // [rows]: the weight of each id (0 for padding)
+  float min_count_ = 0.0f;             // MAXIMUM's constant
+  std::vector<Dense> layers_;
+  size_t scratch_floats_ = 0;
+};
+
+}  // namespace pocketrec::runtime
