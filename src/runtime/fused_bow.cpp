@@ -69,34 +69,89 @@ std::optional<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) {
   }
   if (f.layers_.empty()) return std::nullopt;
   std::reverse(f.layers_.begin(), f.layers_.end());
-  // mean = SUM(MUL(GATHER(E, ids), RESHAPE(GATHER(M, ids)))) / MAXIMUM(SUM(GATHER(M, ids)), c)
-  const tfl::OpSpec* div = op_of(t, Op::DIV);
-  if (!div || div->inputs.size() != 2) return std::nullopt;
-  const tfl::OpSpec* sum = op_of(div->inputs[0], Op::SUM);
-  const tfl::OpSpec* maximum = op_of(div->inputs[1], Op::MAXIMUM);
-  if (!sum || !maximum || maximum->inputs.size() != 2) return std::nullopt;
+  // The mean, in one of the two forms the known exports write:
+  //  pocketrec: SUM(MUL(GATHER(E, ids), RESHAPE(GATHER(M, ids)))) / MAXIMUM(SUM(GATHER(M, ids)), c)
+  //  reference: SELECT(NOT_EQUAL(n, z), DIV(SUM(MUL(GATHER(E, ids), w)), n), fallback) with
+  //             n = MUL(SUM(w), k) and w = RESHAPE(CAST(NOT_EQUAL(ids, pad)))
+  const tfl::OpSpec* sum = nullptr;  // of the weighted embeddings
+  const tfl::OpSpec* count = nullptr;
+  int weights_tensor = -1;  // [1, L, 1]
+  if (const tfl::OpSpec* div = op_of(t, Op::DIV)) {
+    const tfl::OpSpec* maximum = op_of(div->inputs[1], Op::MAXIMUM);
+    if (!maximum) return std::nullopt;
+    sum = op_of(div->inputs[0], Op::SUM);
+    count = op_of(maximum->inputs[0], Op::SUM);
+    const float* min_count = constant_f32(maximum->inputs[1]);
+    if (!min_count || tensors[maximum->inputs[1]].shape.elements() != 1 || !count) {
+      return std::nullopt;
+    }
+    const tfl::OpSpec* gather_m = op_of(count->inputs[0], Op::GATHER);
+    if (!gather_m) return std::nullopt;
+    f.mask_ = constant_f32(gather_m->inputs[0]);
+    f.ids_tensor_ = gather_m->inputs[1];
+    if (!f.mask_ || tensors[gather_m->inputs[0]].shape.rank != 1) return std::nullopt;
+    f.mask_rows_ = tensors[gather_m->inputs[0]].shape[0];
+    const tfl::OpSpec* reshape_m = nullptr;
+    for (const auto& op : ops) {
+      if (op.code == static_cast<int>(Op::RESHAPE) && op.inputs[0] == gather_m->outputs[0])
+        reshape_m = &op;
+    }
+    if (!reshape_m) return std::nullopt;
+    weights_tensor = reshape_m->outputs[0];
+    f.min_count_ = *min_count;
+    if (tensors[div->outputs[0]].shape.elements() != tensors[div->inputs[0]].shape.elements())
+      return std::nullopt;
+  } else {
+    const tfl::OpSpec* select = op_of(t, Op::SELECT);
+    if (!select) select = op_of(t, Op::SELECT_V2);
+    if (!select || select->inputs.size() != 3) return std::nullopt;
+    const tfl::OpSpec* nonzero = op_of(select->inputs[0], Op::NOT_EQUAL);
+    const tfl::OpSpec* quotient = op_of(select->inputs[1], Op::DIV);
+    f.fallback_ = constant_f32(select->inputs[2]);
+    if (!nonzero || !quotient || !f.fallback_) return std::nullopt;
+    const int n = quotient->inputs[1];
+    const float* zero = constant_f32(nonzero->inputs[1]);
+    const tfl::OpSpec* scale = op_of(n, Op::MUL);
+    if (nonzero->inputs[0] != n || !zero || tensors[nonzero->inputs[1]].shape.elements() != 1 ||
+        !scale) {
+      return std::nullopt;
+    }
+    f.zero_ = *zero;
+    f.count_scale_ = constant_f32(scale->inputs[1]);
+    count = op_of(scale->inputs[0], Op::SUM);
+    sum = op_of(quotient->inputs[0], Op::SUM);
+    if (!f.count_scale_ || !count || tensors[count->outputs[0]].shape.elements() != 1) {
+      return std::nullopt;
+    }
+    weights_tensor = count->inputs[0];
+    const tfl::OpSpec* reshape_w = op_of(weights_tensor, Op::RESHAPE);
+    const tfl::OpSpec* cast = reshape_w ? op_of(reshape_w->inputs[0], Op::CAST) : nullptr;
+    const tfl::OpSpec* not_pad = cast ? op_of(cast->inputs[0], Op::NOT_EQUAL) : nullptr;
+    if (!not_pad) return std::nullopt;
+    const auto& pad = tensors[not_pad->inputs[1]];
+    if (!pad.data || pad.type != tfl::DType::kInt32 || pad.shape.elements() != 1) {
+      return std::nullopt;
+    }
+    f.pad_id_ = *reinterpret_cast<const int32_t*>(pad.data);
+    f.ids_tensor_ = not_pad->inputs[0];
+    for (int tensor :
+         {select->inputs[2], scale->inputs[1], select->outputs[0], quotient->outputs[0]}) {
+      if (tensors[tensor].shape.elements() != tensors[quotient->inputs[0]].shape.elements())
+        return std::nullopt;
+    }
+  }
+  if (!sum || !count) return std::nullopt;
   const tfl::OpSpec* mul = op_of(sum->inputs[0], Op::MUL);
-  const tfl::OpSpec* count = op_of(maximum->inputs[0], Op::SUM);
-  const float* min_count = constant_f32(maximum->inputs[1]);
-  if (!mul || !count || !min_count || tensors[maximum->inputs[1]].shape.elements() != 1)
-    return std::nullopt;
+  if (!mul || mul->inputs[1] != weights_tensor) return std::nullopt;
   const tfl::OpSpec* gather_e = op_of(mul->inputs[0], Op::GATHER);
-  const tfl::OpSpec* reshape_m = op_of(mul->inputs[1], Op::RESHAPE);
-  if (!gather_e || !reshape_m) return std::nullopt;
-  const tfl::OpSpec* gather_m = op_of(reshape_m->inputs[0], Op::GATHER);
-  if (!gather_m || gather_m->outputs[0] != count->inputs[0]) return std::nullopt;
-  if (gather_e->inputs[1] != gather_m->inputs[1]) return std::nullopt;
-  const tfl::OpSpec* reshape_ids = op_of(gather_e->inputs[1], Op::RESHAPE);
+  if (!gather_e || gather_e->inputs[1] != f.ids_tensor_) return std::nullopt;
+  const tfl::OpSpec* reshape_ids = op_of(f.ids_tensor_, Op::RESHAPE);
   if (!reshape_ids || reshape_ids->inputs[0] != m.inputs().at(0)) return std::nullopt;
   const auto& e = tensors[gather_e->inputs[0]];
-  const auto& mask = tensors[gather_m->inputs[0]];
   f.embeddings_ = constant_f32(gather_e->inputs[0]);
-  f.mask_ = constant_f32(gather_m->inputs[0]);
-  if (!f.embeddings_ || !f.mask_ || e.shape.rank != 2 || mask.shape.rank != 1 ||
-      mask.shape[0] != e.shape[0]) {
-    return std::nullopt;
-  }
-  // Shapes as the interpreter planned them: ids [1, L], embeddings [1, L, D], mask [1, L, 1],
+  if (!f.embeddings_ || e.shape.rank != 2) return std::nullopt;
+  if (f.mask_ && f.mask_rows_ != e.shape[0]) return std::nullopt;
+  // Shapes as the interpreter planned them: ids [1, L], embeddings [1, L, D], weights [1, L, 1],
   // sums [1, D] and a single count; anything else (another axis, keep_dims) is another graph.
   f.rows_ = e.shape[0];
   f.emb_dim_ = e.shape[1];
@@ -104,17 +159,14 @@ std::optional<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) {
   const tfl::Shape ids_shape{1, f.length_};
   const tfl::Shape embedded{1, f.length_, f.emb_dim_};
   const tfl::Shape weights{1, f.length_, 1};
-  if (!(tensors[reshape_ids->outputs[0]].shape == ids_shape) ||
+  if (!(tensors[f.ids_tensor_].shape == ids_shape) ||
       !(tensors[gather_e->outputs[0]].shape == embedded) ||
       !(tensors[mul->outputs[0]].shape == embedded) ||
-      !(tensors[reshape_m->outputs[0]].shape == weights) ||
-      !(tensors[gather_m->outputs[0]].shape == ids_shape) ||
+      !(tensors[weights_tensor].shape == weights) ||
       tensors[sum->outputs[0]].shape.elements() != f.emb_dim_ ||
-      tensors[count->outputs[0]].shape.elements() != 1 ||
-      tensors[div->outputs[0]].shape.elements() != f.emb_dim_ || f.layers_.front().size != f.emb_dim_) {
+      tensors[count->outputs[0]].shape.elements() != 1 || f.layers_.front().size != f.emb_dim_) {
     return std::nullopt;
   }
-  f.min_count_ = *min_count;
   f.out_dim_ = static_cast<int>(f.layers_.back().units);
   size_t widest = static_cast<size_t>(f.emb_dim_);
   for (const auto& layer : f.layers_) widest = std::max(widest, static_cast<size_t>(layer.units));
@@ -134,13 +186,20 @@ void FusedBow::encode(const int32_t* ids, float* out, float* scratch) const {
       throw Error("item index " + std::to_string(ids[i]) + " is outside the embedding table (" +
                   std::to_string(rows_) + " rows)");
     }
-    const float weight = mask_[ids[i]];
+    const float weight = mask_ ? mask_[ids[i]] : (ids[i] != pad_id_ ? 1.0f : 0.0f);
     const float* row = embeddings_ + static_cast<size_t>(ids[i]) * emb_dim_;
     for (int d = 0; d < emb_dim_; ++d) mean[d] = mean[d] + row[d] * weight;
     count = count + weight;
   }
-  const float denominator = count > min_count_ ? count : min_count_;
-  for (int d = 0; d < emb_dim_; ++d) mean[d] = mean[d] / denominator;
+  if (mask_) {
+    const float denominator = count > min_count_ ? count : min_count_;
+    for (int d = 0; d < emb_dim_; ++d) mean[d] = mean[d] / denominator;
+  } else {
+    for (int d = 0; d < emb_dim_; ++d) {
+      const float n = count * count_scale_[d];
+      mean[d] = n != zero_ ? mean[d] / n : fallback_[d];
+    }
+  }
   // FULLY_CONNECTED as its kernel computes it.
   const float* in = mean;
   for (size_t l = 0; l < layers_.size(); ++l) {

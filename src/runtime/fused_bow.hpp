@@ -1,8 +1,8 @@
 #pragma once
-// The bag-of-words encoder of pocketrec's own exports, evaluated directly instead of operator by
-// operator: a masked mean of the history's embeddings through the dense layers. It recognises the
-// exported graph between the input ids and the user vector (GATHER of embeddings and of the
-// padding mask, MUL, SUM, SUM, MAXIMUM, DIV, FULLY_CONNECTED...), repeats each operator's
+// The bag-of-words encoder of pocketrec's exports and of the reference's BOW model, evaluated
+// directly instead of operator by operator: a masked mean of the history's embeddings through the
+// dense layers. It recognises either graph between the input ids and the user vector (GATHER,
+// MUL, SUM, the count and division in each form, FULLY_CONNECTED...), repeats each operator's
 // arithmetic in the same order, and is only used after it reproduced the interpreter's user
 // vector bit for bit on test histories at load. Other graphs keep the interpreter.
 #include <cstdint>
@@ -35,9 +35,18 @@ class FusedBow {
     tfl::Activation act;
   };
   int length_ = 0, rows_ = 0, emb_dim_ = 0, out_dim_ = 0;
+  int ids_tensor_ = -1;
   const float* embeddings_ = nullptr;  // [rows, emb_dim]
-  const float* mask_ = nullptr;        // [rows]: the weight of each id (0 for padding)
-  float min_count_ = 0.0f;             // MAXIMUM's constant
+  // pocketrec's form: a weight per id (0 for padding) and MAXIMUM's constant.
+  const float* mask_ = nullptr;
+  int64_t mask_rows_ = 0;
+  float min_count_ = 0.0f;
+  // The reference's form: weight 1 for every id but pad_id; the count times count_scale[d] divides
+  // dimension d unless it equals zero_, where fallback[d] stands instead.
+  int32_t pad_id_ = 0;
+  const float* count_scale_ = nullptr;
+  const float* fallback_ = nullptr;
+  float zero_ = 0.0f;
   std::vector<Dense> layers_;
   size_t scratch_floats_ = 0;
 };
