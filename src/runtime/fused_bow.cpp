@@ -10,16 +10,6 @@ namespace {
 
 using Op = tflite::BuiltinOperator;
 
-// The operator that writes `tensor`, or -1.
-int producer(const tfl::Model& m, int tensor) {
-  for (size_t o = 0; o < m.ops().size(); ++o) {
-    for (int out : m.ops()[o].outputs) {
-      if (out == tensor) return static_cast<int>(o);
-    }
-  }
-  return -1;
-}
-
 }  // namespace
 
 std::optional<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) {
@@ -27,7 +17,7 @@ std::optional<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) {
   const auto& tensors = m.tensors();
   auto op_of = [&](int tensor, Op code) -> const tfl::OpSpec* {
     if (tensor < 0) return nullptr;
-    const int o = producer(m, tensor);
+    const int o = m.producer(tensor);
     return o >= 0 && ops[o].code == static_cast<int>(code) ? &ops[o] : nullptr;
   };
   auto constant_f32 = [&](int tensor) -> const float* {
@@ -35,21 +25,10 @@ std::optional<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) {
       return nullptr;
     return reinterpret_cast<const float*>(tensors[tensor].data);
   };
-  auto activation = [](const tfl::OpSpec& op) -> std::optional<tfl::Activation> {
+  auto activation = [](const tfl::OpSpec& op) {
     const auto* o = op.raw ? op.raw->builtin_options_as_FullyConnectedOptions() : nullptr;
-    const auto type = o ? o->fused_activation_function() : tflite::ActivationFunctionType::NONE;
-    switch (type) {
-      case tflite::ActivationFunctionType::NONE:
-        return tfl::Activation::kNone;
-      case tflite::ActivationFunctionType::RELU:
-        return tfl::Activation::kRelu;
-      case tflite::ActivationFunctionType::RELU_N1_TO_1:
-        return tfl::Activation::kReluN1To1;
-      case tflite::ActivationFunctionType::RELU6:
-        return tfl::Activation::kRelu6;
-      default:
-        return std::nullopt;
-    }
+    return tfl::activation_of(o ? o->fused_activation_function()
+                                : tflite::ActivationFunctionType::NONE);
   };
   FusedBow f;
   // The dense layers, last first, down to the mean.

@@ -22,16 +22,6 @@ std::optional<int64_t> to_integer(const std::string& s) {
   return v;
 }
 
-// The operator that writes `tensor`, or -1.
-int producer(const tfl::Model& m, int tensor) {
-  for (size_t o = 0; o < m.ops().size(); ++o) {
-    for (int out : m.ops()[o].outputs) {
-      if (out == tensor) return static_cast<int>(o);
-    }
-  }
-  return -1;
-}
-
 struct LabelScoring {
   int fc_op = -1;
   int user = -1;
@@ -50,12 +40,12 @@ std::optional<LabelScoring> find_label_scoring(const tfl::Model& m, int ids_outp
                                                int scores_output) {
   const auto& ops = m.ops();
   const auto& tensors = m.tensors();
-  int topk = producer(m, m.outputs()[ids_output]);
+  int topk = m.producer(m.outputs()[ids_output]);
   if (topk < 0 || ops[topk].code != static_cast<int>(Op::TOPK_V2)) return std::nullopt;
   LabelScoring s;
   int scores_tensor = m.outputs()[scores_output];
   if (scores_tensor != ops[topk].outputs[0]) {
-    int p = producer(m, scores_tensor);
+    int p = m.producer(scores_tensor);
     if (p < 0 || ops[p].code != static_cast<int>(Op::LOGISTIC) ||
         ops[p].inputs[0] != ops[topk].outputs[0]) {
       return std::nullopt;
@@ -63,9 +53,9 @@ std::optional<LabelScoring> find_label_scoring(const tfl::Model& m, int ids_outp
     s.sigmoid = true;
   }
   int t = ops[topk].inputs[0];
-  int op = producer(m, t);
+  int op = m.producer(t);
   while (op >= 0 && ops[op].code == static_cast<int>(Op::RESHAPE))
-    op = producer(m, ops[op].inputs[0]);
+    op = m.producer(ops[op].inputs[0]);
   if (op < 0 || ops[op].code != static_cast<int>(Op::FULLY_CONNECTED)) return std::nullopt;
   if (const auto* o = ops[op].raw->builtin_options_as_FullyConnectedOptions();
       o && o->fused_activation_function() != tflite::ActivationFunctionType::NONE) {
@@ -81,7 +71,7 @@ std::optional<LabelScoring> find_label_scoring(const tfl::Model& m, int ids_outp
   if (tensors[w].data && tensors[w].type == tfl::DType::kFloat32) {
     s.f32 = reinterpret_cast<const float*>(tensors[w].data);
   } else {
-    int dq = producer(m, w);
+    int dq = m.producer(w);
     if (dq < 0 || ops[dq].code != static_cast<int>(Op::DEQUANTIZE)) return std::nullopt;
     const auto& q = tensors[ops[dq].inputs[0]];
     if (!q.data || q.type != tfl::DType::kInt8 || !q.quant.quantized()) return std::nullopt;

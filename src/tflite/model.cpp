@@ -334,4 +334,13 @@ void Model::decode() {
   }
 }
 
+int Model::producer(int tensor) const {
+  for (size_t o = 0; o < ops_.size(); ++o) {
+    for (int out : ops_[o].outputs) {
+      if (out == tensor) return static_cast<int>(o);
+    }
+  }
+  return -1;
+}
+
 }  // namespace pocketrec::tfl

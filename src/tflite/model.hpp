@@ -51,6 +51,8 @@ class Model {
   const std::string& description() const { return description_; }
   const std::vector<TensorSpec>& tensors() const { return tensors_; }
   const std::vector<OpSpec>& ops() const { return ops_; }
+  // The operator that writes `tensor`, or -1 (a constant, an input, or no tensor at all).
+  int producer(int tensor) const;
   const std::vector<int>& inputs() const { return inputs_; }
   const std::vector<int>& outputs() const { return outputs_; }
   const std::vector<SignatureSpec>& signatures() const { return signatures_; }

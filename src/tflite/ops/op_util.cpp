@@ -23,7 +23,7 @@ int normalize_axis(const OpContext& ctx, int64_t axis, int rank) {
   return static_cast<int>(a);
 }
 
-Activation fused_activation(const OpContext& ctx, tflite::ActivationFunctionType type) {
+std::optional<Activation> activation_of(tflite::ActivationFunctionType type) {
   switch (type) {
     case tflite::ActivationFunctionType::NONE:
       return Activation::kNone;
@@ -34,8 +34,13 @@ Activation fused_activation(const OpContext& ctx, tflite::ActivationFunctionType
     case tflite::ActivationFunctionType::RELU6:
       return Activation::kRelu6;
     default:
-      ctx.fail("fused activation " + std::to_string(static_cast<int>(type)) + " is not supported");
+      return std::nullopt;
   }
+}
+
+Activation fused_activation(const OpContext& ctx, tflite::ActivationFunctionType type) {
+  if (auto a = activation_of(type)) return *a;
+  ctx.fail("fused activation " + std::to_string(static_cast<int>(type)) + " is not supported");
 }
 
 void activate_all(Activation a, float* x, int64_t n) {

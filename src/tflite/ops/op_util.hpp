@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "tflite/ops/kernel.hpp"
@@ -31,6 +32,8 @@ inline int64_t constant_at(const Tensor& t, int64_t i) {
 int normalize_axis(const OpContext& ctx, int64_t axis, int rank);
 
 enum class Activation { kNone, kRelu, kReluN1To1, kRelu6 };
+// The supported fused activations, or nothing for the others.
+std::optional<Activation> activation_of(tflite::ActivationFunctionType type);
 Activation fused_activation(const OpContext& ctx, tflite::ActivationFunctionType type);
 inline float activate(Activation a, float x) {
   switch (a) {
