@@ -90,6 +90,20 @@ TEST(Recommender, FastPathEqualsTheStarterGraphs) {
   }
 }
 
+// An export of `config` with 300 items, loaded through the runtime.
+std::shared_ptr<const Recommender> load_export(ModelConfig config, bool int8, uint64_t seed,
+                                               int top_k = 100,
+                                               ModelLoadOptions load_options = {}) {
+  config.items = 300;
+  Catalog catalog = testing::make_catalog(config.items, true);
+  DualEncoder model = testing::make_model(config, seed);
+  ExportOptions options;
+  options.top_k = top_k;
+  options.quantize_int8 = int8;
+  ExportResult result = export_tflite(model, catalog, options);
+  return Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m", load_options);
+}
+
 TEST(Recommender, FastPathEqualsEveryExport) {
   for (bool int8 : {false, true}) {
     for (const auto& c : testing::export_cases()) {
@@ -125,21 +139,17 @@ TEST(Recommender, FastPathEqualsEveryExport) {
 }
 
 TEST(Recommender, PrefilterCanBeTurnedOffAtLoad) {
-  ModelConfig config = testing::export_cases().front().config;
-  config.items = 300;
-  Catalog catalog = testing::make_catalog(config.items, true);
-  DualEncoder model = testing::make_model(config, 29);
-  ExportResult result = export_tflite(model, catalog, ExportOptions{});
-  auto with = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m");
+  const ModelConfig config = testing::export_cases().front().config;
+  auto with = load_export(config, false, 29);
   ModelLoadOptions options;
   options.prefilter = false;
-  auto without = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m", options);
+  auto without = load_export(config, false, 29, 100, options);
   EXPECT_TRUE(with->summary().prefilter);
   EXPECT_FALSE(without->summary().prefilter);
   // The prefilter keeps int8 codes and a row-major copy beside the float table.
   EXPECT_GT(with->summary().table_bytes, without->summary().table_bytes * 3 / 2);
   Session a(with), b(without);
-  for (const auto& rows : testing::sample_histories(config.items, config.context_length)) {
+  for (const auto& rows : testing::sample_histories(300, config.context_length)) {
     std::vector<uint32_t> history;
     for (uint32_t r : rows) history.push_back(r - 1);
     Query q;
@@ -187,17 +197,10 @@ TEST(Recommender, FusedBowEncoderMatchesTheInterpreterBitForBit) {
   for (bool int8 : {false, true}) {
     for (const auto& c : testing::export_cases()) {
       SCOPED_TRACE(c.name + (int8 ? " int8" : ""));
-      ModelConfig config = c.config;
-      config.items = 300;
-      Catalog catalog = testing::make_catalog(config.items, true);
-      DualEncoder model = testing::make_model(config, 37);
-      ExportOptions options;
-      options.quantize_int8 = int8;
-      ExportResult result = export_tflite(model, catalog, options);
-      auto rec = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m");
+      auto rec = load_export(c.config, int8, 37);
       // float32 BOW exports are fused; int8 exports dequantize their embeddings first, and the
       // other encoders have other graphs: those keep the interpreter.
-      const bool fusable = !int8 && config.encoder == "bow";
+      const bool fusable = !int8 && c.config.encoder == "bow";
       ASSERT_EQ(rec->summary().fused_encoder, fusable);
       if (fusable) expect_fused_matches_interpreter(*rec, rng);
     }
