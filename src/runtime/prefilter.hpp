@@ -1,6 +1,6 @@
 #pragma once
 // The exact fast path of the top-K for float32 tables whose scores fit in cache. Every row is first
-// scored approximately from 8-bit codes against the user vector quantized to 6 bits (four
+// scored approximately from 8-bit codes against the user vector quantized to 7 bits (four
 // dimensions per integer multiply-add, a quarter of the float table's bytes). A rigorous per-row
 // bound on the gap between the approximate and the exact score then singles out the rows that can
 // still be among the K best, and only those are scored exactly, with the arithmetic of the full
@@ -24,13 +24,13 @@ inline constexpr int kMaxPrefilterDim = 512;
 // What one query hands the per-target kernels (prefilter_kernels.cpp).
 struct PrefilterQuery {
   const int8_t* codes;    // [block][quad][8 rows][4 dims]
-  const int32_t* offset;  // per row: -32 * the sum of its codes (the user bytes carry +32)
+  const int32_t* offset;  // per row: -64 * the sum of its codes (the user bytes carry +64)
   const float* scale;     // per row: code scale
   const float* l1;        // per row: sum |row|
   const float* bias;      // masked bias (-inf: never returned), >= the padded rows
   int rows, dim, quads, blocks;
-  const uint32_t* user_quads;  // 6-bit user values + 32, four bytes per quad of dimensions
-  float user_step;             // user ~= user_step * (byte - 32)
+  const uint32_t* user_quads;  // 7-bit user values + 64, four bytes per quad of dimensions
+  float user_step;             // user ~= user_step * (byte - 64)
   // |exact - approximate| <= alpha * l1[r] + beta * scale[r] + rounding for row r.
   float alpha, beta, rounding;
   // Exact scoring: the float rows, row-major, with the ScoreTable kernel's arithmetic.
@@ -63,6 +63,7 @@ class Prefilter {
 
  private:
   void build_codes(int rows, int dim);
+  size_t chunks() const;  // of kPrefilterChunkRows rows
   int8_t& code(int row, int k) {
     const size_t block = row / kPrefilterBlockRows, lane = row % kPrefilterBlockRows;
     return codes_[((block * quads_ + k / 4) * kPrefilterBlockRows + lane) * 4 + k % 4];

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cfloat>
 #include <cmath>
 
 #include "runtime/prefilter.hpp"
@@ -66,8 +65,7 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_R
       const size_t row0 = static_cast<size_t>(block) * kPrefilterBlockRows;
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
       // vpmaddubsw multiplies the unsigned user bytes by the signed codes and adds pairs into
-      // int16; two quads add in int16 (|sum| <= 4 * 63 * 128) before vpmaddwd by ones widens them
-      // into each row's int32.
+      // int16 (|sum| <= 2 * 127 * 128); vpmaddwd by ones adds those into each row's int32.
       __m256i acc = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offset + row0));
       const __m256i ones = _mm256_set1_epi16(1);
       auto product = [&](int j) {
@@ -101,21 +99,6 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_R
     low_max[first / kBlocksPerChunk] = hn::GetLane(hn::MaxOfLanes(df, best_low));
     high_max[first / kBlocksPerChunk] = hn::GetLane(hn::MaxOfLanes(df, best_high));
   }
-}
-
-// Bit i set where values[i] >= floor (and is finite), for the n <= 64 values of a chunk.
-uint64_t AtLeastBits(const float* HWY_RESTRICT values, int n, float floor) {
-  const hn::CappedTag<float, 16> d;
-  const int lanes = static_cast<int>(hn::Lanes(d));
-  // -inf (a filtered row) never passes, even against a floor of -inf.
-  const auto f = hn::Set(d, floor > -HUGE_VALF ? floor : -FLT_MAX);
-  uint64_t bits = 0;
-  for (int v = 0; v < n; v += lanes) {
-    uint8_t bytes[8] = {};
-    hn::StoreMaskBits(d, hn::Ge(hn::LoadU(d, values + v), f), bytes);
-    bits |= static_cast<uint64_t>(bytes[0] | (static_cast<uint32_t>(bytes[1]) << 8)) << v;
-  }
-  return n < 64 ? bits & ((uint64_t{1} << n) - 1) : bits;
 }
 
 // Exact scores of float rows[0, count) (count <= 8): per row the chain of ScoreBlocksF32 (bias,

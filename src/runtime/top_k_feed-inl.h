@@ -1,5 +1,6 @@
 // Per-target helpers shared by the scoring kernels (score_kernels.cpp, prefilter_kernels.cpp):
-// feeding a chunk of scores to the heap, and the lower bound of the k-th best from chunk maxima.
+// rows of a chunk at or above a value, feeding a chunk of scores to the heap, and the lower bound
+// of the k-th best from chunk maxima.
 // Included once per Highway target, hence the toggling guard instead of #pragma once.
 #if defined(POCKETREC_RUNTIME_TOP_K_FEED_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef POCKETREC_RUNTIME_TOP_K_FEED_INL_H_
@@ -12,7 +13,10 @@
 
 #include <algorithm>
 #include <bit>
+#include <cfloat>
 #include <cmath>
+#include <cstdint>
+#include <functional>
 
 #include "runtime/top_k.hpp"
 
@@ -20,40 +24,37 @@ HWY_BEFORE_NAMESPACE();
 namespace pocketrec::runtime::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Calls visit(i) for each i < n with values[i] >= floor and values[i] > -inf, in increasing
-// order, one vector compare per 8 (or 16) values. visit returns the floor for the rest (it may
-// rise as a heap fills).
-template <class Visit>
-void ForEachAtLeast(const float* HWY_RESTRICT values, int n, float floor, const Visit& visit) {
+// Bit i set where values[i] >= floor and values[i] is finite, for n <= 64 values: one vector
+// compare per 8 (or 16) values.
+inline uint64_t AtLeastBits(const float* HWY_RESTRICT values, int n, float floor) {
   const hn::CappedTag<float, 16> d;
   const int lanes = static_cast<int>(hn::Lanes(d));
+  // -inf (a filtered row) never passes, even against a floor of -inf.
+  const auto f = hn::Set(d, floor > -HUGE_VALF ? floor : -FLT_MAX);
+  uint64_t bits = 0;
   for (int v = 0; v < n; v += lanes) {
     uint8_t bytes[8] = {};
-    const auto x = hn::LoadU(d, values + v);
-    const auto at_least = hn::Ge(x, hn::Set(d, floor));
-    hn::StoreMaskBits(d, hn::And(at_least, hn::Gt(x, hn::Set(d, -HUGE_VALF))), bytes);
-    uint32_t bits = bytes[0] | (static_cast<uint32_t>(bytes[1]) << 8);
-    while (bits) {
-      const int i = v + std::countr_zero(bits);
-      bits &= bits - 1;
-      if (i >= n) break;
-      if (values[i] >= floor && values[i] > -HUGE_VALF) floor = visit(i);
-    }
+    hn::StoreMaskBits(d, hn::Ge(hn::LoadU(d, values + v), f), bytes);
+    bits |= static_cast<uint64_t>(bytes[0] | (static_cast<uint32_t>(bytes[1]) << 8)) << v;
   }
+  return n < 64 ? bits & ((uint64_t{1} << n) - 1) : bits;
 }
 
-// Offers the rows of a scored chunk that reach the running threshold to `top`. Rows that cannot
-// enter cost one vector compare once the heap is warm. A row tying the threshold is offered too
-// (the two-pass floor is itself some row's score) and TopK settles ties by index. Rows scored
-// -inf (filtered) never enter.
+// Offers the rows of a scored chunk (n <= 64) that reach the running threshold to `top`. Rows
+// that cannot enter cost one vector compare once the heap is warm. A row tying the threshold is
+// offered too (the two-pass floor is itself some row's score) and TopK settles ties by index.
+// Rows scored -inf (filtered) never enter.
 inline void FeedChunk(const float* HWY_RESTRICT chunk, uint32_t base, int n, float best,
                       float floor, TopK& top) {
-  const float threshold = std::max(floor, top.threshold());
+  float threshold = std::max(floor, top.threshold());
   if (!(best >= threshold) || best == -HUGE_VALF) return;
-  ForEachAtLeast(chunk, n, threshold, [&](int i) {
+  for (uint64_t bits = AtLeastBits(chunk, n, threshold); bits; bits &= bits - 1) {
+    const int i = std::countr_zero(bits);
+    // The threshold rises as the heap fills: rows found at the first compare may no longer enter.
+    if (!(chunk[i] >= threshold)) continue;
     top.push(base + static_cast<uint32_t>(i), chunk[i]);
-    return std::max(floor, top.threshold());
-  });
+    threshold = std::max(floor, top.threshold());
+  }
 }
 
 // The k-th largest of chunk_max[0, chunks) (k chunks each hold a row reaching it, so it is a
