@@ -34,10 +34,12 @@ struct ModelSummary {
   std::string encoder;  // bow | cnn | gru | lstm, or "unknown" for foreign models
   std::string layout;   // newest-last | oldest-first
   int context_length = 0;
-  int dim = 0;                 // user vector width (0 without the fast path)
-  bool quantized = false;      // int8 label table
-  bool fast_path = false;      // SIMD scoring with filters; otherwise the graph's own top-K
-  bool prefilter = false;      // the fast path's exact 8-bit prefilter (float32 tables)
+  int dim = 0;             // user vector width (0 without the fast path)
+  bool quantized = false;  // int8 label table
+  bool fast_path = false;  // SIMD scoring with filters; otherwise the graph's own top-K
+  // The fast path's exact filter: 8-bit codes for float32 tables up to 65,536 rows, 4-bit codes
+  // streamed for larger int8 tables.
+  bool prefilter = false;
   bool fused_encoder = false;  // BOW encoder evaluated directly instead of by the interpreter
   bool sigmoid_scores = false;
   int graph_top_k = 0;
@@ -51,7 +53,8 @@ struct ModelLoadOptions {
   // reference's starter models, which carry none).
   std::optional<std::vector<Item>> catalog;
   // float32 tables up to 65,536 rows get the exact 8-bit prefilter (same results, about twice the
-  // table's memory); false scores every row of every query instead.
+  // table's memory), int8 tables beyond that the exact 4-bit filter (same results, 18 more bytes
+  // per row at 32 dimensions); false scores every row of every query instead.
   bool prefilter = true;
 };
 

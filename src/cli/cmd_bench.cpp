@@ -97,9 +97,8 @@ void register_bench(CLI::App& app) {
   command->add_option("--dim", *dim, "Dimension of the synthetic model")->capture_default_str();
   command->add_flag("--json", *json, "Print JSON");
   auto no_prefilter = std::make_shared<bool>(false);
-  command->add_flag(
-      "--no-prefilter", *no_prefilter,
-      "Score every row of every query (float32 tables skip the exact 8-bit prefilter)");
+  command->add_flag("--no-prefilter", *no_prefilter,
+                    "Score every row of every query (no exact 8-bit prefilter or 4-bit filter)");
   command->callback([=] {
     ModelLoadOptions load_options;
     load_options.prefilter = !*no_prefilter;
@@ -195,7 +194,7 @@ void register_bench(CLI::App& app) {
                 runtime::simd_target().c_str());
     std::string path = s.fast_path ? "fast path" : "whole graph (no fast path)";
     if (s.fused_encoder) path += ", fused BOW encoder";
-    if (s.prefilter) path += ", exact 8-bit prefilter";
+    if (s.prefilter) path += s.quantized ? ", exact 4-bit filter" : ", exact 8-bit prefilter";
     std::printf("model: %s encoder, %zu items x %d dims, %s table (%.0f KB), L = %d, %s\n",
                 s.encoder.c_str(), s.items, s.dim, s.quantized ? "int8" : "float32",
                 s.table_bytes / 1024.0, s.context_length, path.c_str());

@@ -78,12 +78,29 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
     t.scale_[r] = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
     t.bias_[r] = bias.empty() ? 0.0f : bias[r];
   }
+  // Tables in cache score every row faster than the 4-bit pass, and the scalar version of that
+  // pass is slower than the int8 kernel.
+  if (rows > kTwoPassMaxRows && coarse_filter_vectorized()) {
+    t.coarse_ = CoarseFilter::from_int8(table, row_scales, rows, dim, bias);
+  }
   return t;
+}
+
+void ScoreTable::force_coarse_filter() {
+  if (!quantized_) return;
+  std::vector<int8_t> table(static_cast<size_t>(rows_) * dim_);
+  for (int r = 0; r < rows_; ++r) {
+    for (int k = 0; k < dim_; ++k) {
+      table[static_cast<size_t>(r) * dim_ + k] = i8_[int8_at(r / kBlockRows, k, r % kBlockRows)];
+    }
+  }
+  coarse_ = CoarseFilter::from_int8(table, std::span(scale_).first(rows_), rows_, dim_,
+                                    std::span(bias_).first(rows_));
 }
 
 size_t ScoreTable::bytes() const {
   return f32_.size() * sizeof(float) + i8_.size() + (scale_.size() + bias_.size()) * sizeof(float) +
-         prefilter_.bytes();
+         prefilter_.bytes() + coarse_.bytes();
 }
 
 float ScoreTable::score(const float* user, uint32_t row) const {
@@ -185,6 +202,16 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
   }
   int32_t pairs[kMaxQuantizedDim / 2];
   const float user_scale = quantize_user(user, pairs);
+  const Int8Scoring exact{i8_.data(), scale_.data(), masked_bias, pairs,
+                          user_scale, pairs_,        blocks_,     rows_};
+  if (!two_pass && !coarse_.empty()) {
+    const long exact_rows = coarse_.top_k(exact, top);
+    if (exact_rows >= 0 && scratch) {
+      ++scratch->coarse_queries;
+      scratch->coarse_exact_rows += static_cast<size_t>(exact_rows);
+    }
+    if (exact_rows >= 0) return;
+  }
   if (two_pass) {
     top_k_two_pass_i8(i8_.data(), scale_.data(), masked_bias, pairs, user_scale, pairs_, blocks_,
                       rows_, *scratch, top);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/coarse_filter.hpp"
 #include "runtime/prefilter.hpp"
 #include "runtime/score_kernels.hpp"
 #include "runtime/top_k.hpp"
@@ -29,9 +30,16 @@ class ScoreTable {
                               int rows, int dim, std::span<const float> bias,
                               const std::string& origin);
 
-  // Scores every row exactly in the two-pass top-K instead (benchmarks and tests compare both).
-  void disable_prefilter() { prefilter_ = Prefilter(); }
-  bool has_prefilter() const { return !prefilter_.empty(); }
+  // Scores every row exactly instead of prefiltering (float tables in cache) or streaming 4-bit
+  // codes (int8 tables beyond it); benchmarks and tests compare both.
+  void disable_prefilter() {
+    prefilter_ = Prefilter();
+    coarse_ = CoarseFilter();
+  }
+  bool has_prefilter() const { return !prefilter_.empty() || !coarse_.empty(); }
+  // Builds the 4-bit filter of an int8 table whatever its size and the machine (tests: the
+  // filter then serves every query without scratch).
+  void force_coarse_filter();
 
   int rows() const { return rows_; }
   int dim() const { return dim_; }
@@ -80,6 +88,7 @@ class ScoreTable {
   std::vector<int8_t> i8_;                         // [block][d][16]
   std::vector<float> scale_, bias_;                // padded to blocks * 16
   Prefilter prefilter_;  // float tables up to 65,536 rows; empty otherwise
+  CoarseFilter coarse_;  // int8 tables beyond 65,536 rows, on x86 with AVX2; empty otherwise
 };
 
 // The SIMD target the kernels run on ("AVX2", "NEON", ...).

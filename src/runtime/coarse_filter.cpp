@@ -1,0 +1,157 @@
+#include "runtime/coarse_filter.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "runtime/top_k.hpp"
+
+namespace pocketrec::runtime {
+namespace {
+
+// Codes are in [-7, 7]: a code scale of max|row| / 7 leaves each value within half a step.
+constexpr int kCodeMax = 7;
+constexpr int kCodeOffset = 8;
+constexpr int kUserLevels = 127;
+// The code scales reach 2^kTopExponent at index 255 and span 32 octaves below it.
+constexpr int kMinTopExponent = -90, kMaxTopExponent = 100;
+
+}  // namespace
+
+float CoarseFilter::scale_of(int index) const {
+  const auto bits = std::bit_cast<uint32_t>(kCoarseMantissa[index & 7]) +
+                    (static_cast<uint32_t>(index >> 3) << 23);
+  return std::bit_cast<float>(bits) * scale_base_;
+}
+
+CoarseFilter CoarseFilter::from_int8(std::span<const int8_t> table,
+                                     std::span<const float> row_scales, int rows, int dim,
+                                     std::span<const float> bias) {
+  CoarseFilter f;
+  if (rows <= 0 || dim <= 0 || dim > kMaxCoarseDim) return f;
+  auto row_scale = [&](int r) -> double {
+    return std::fabs(row_scales.size() == 1 ? row_scales[0] : row_scales[r]);
+  };
+  // The code scale row r needs: max|value| / 7.
+  std::vector<double> needed(rows);
+  double top_needed = 0.0;
+  for (int r = 0; r < rows; ++r) {
+    int max_abs = 0;
+    for (int k = 0; k < dim; ++k)
+      max_abs = std::max(max_abs, std::abs(int{table[static_cast<size_t>(r) * dim + k]}));
+    needed[r] = row_scale(r) * max_abs / kCodeMax;
+    top_needed = std::max(top_needed, needed[r]);
+  }
+  int top_exponent = kMinTopExponent;
+  if (top_needed > 0.0) top_exponent = std::max(top_exponent, std::ilogb(top_needed) + 1);
+  if (top_exponent > kMaxTopExponent) return f;
+  f.rows_ = rows;
+  f.dim_ = dim;
+  f.octets_ = (dim + 7) / 8;
+  f.groups_ = (rows + 2 * kCoarseGroupRows - 1) / (2 * kCoarseGroupRows) * 2;
+  f.scale_base_ = std::ldexp(1.0f, top_exponent - 32);
+  const size_t padded = static_cast<size_t>(f.groups_) * kCoarseGroupRows;
+  // Padding rows and dimensions hold code 0.
+  f.codes_.assign(static_cast<size_t>(f.groups_) * f.octets_ * 32, kCodeOffset * 0x11);
+  f.scale_index_.assign(padded, 0);
+  f.bias_index_.assign(padded, 0);
+  for (int r = 0; r < rows; ++r) {
+    // The smallest index whose scale covers the row (the scales increase with the index).
+    int lo = 0, hi = 255;
+    while (lo < hi) {
+      const int mid = (lo + hi) / 2;
+      if (f.scale_of(mid) >= needed[r]) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    f.scale_index_[r] = static_cast<uint8_t>(lo);
+    const double code_scale = f.scale_of(lo);
+    const double scale = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
+    const size_t group = r / kCoarseGroupRows, lane = r % kCoarseGroupRows;
+    for (int k = 0; k < dim; ++k) {
+      const double value = scale * table[static_cast<size_t>(r) * dim + k];
+      const long code =
+          std::clamp(std::lround(value / code_scale), -long{kCodeMax}, long{kCodeMax});
+      // Byte j of an octet's 32 holds row j / 4; its low nibble dimension j % 4, its high nibble
+      // dimension 4 + j % 4.
+      uint8_t& byte = f.codes_[(group * f.octets_ + k / 8) * 32 + lane * 4 + k % 4];
+      const int shift = (k % 8) < 4 ? 0 : 4;
+      byte = static_cast<uint8_t>((byte & ~(0xf << shift)) | ((code + kCodeOffset) << shift));
+    }
+  }
+  // The bias, rounded up to one of 256 evenly spaced values.
+  float low = 0.0f, high = 0.0f, max_abs = 0.0f;
+  if (!bias.empty()) {
+    low = *std::min_element(bias.begin(), bias.begin() + rows);
+    high = *std::max_element(bias.begin(), bias.begin() + rows);
+    for (int r = 0; r < rows; ++r) max_abs = std::max(max_abs, std::fabs(bias[r]));
+  }
+  double step = (static_cast<double>(high) - low) / 255.0;
+  f.bias_step_ = std::nextafter(static_cast<float>(step), INFINITY);
+  if (high == low) f.bias_step_ = 0.0f;
+  for (int r = 0; r < rows && !bias.empty() && f.bias_step_ > 0.0f; ++r) {
+    const double offset = (static_cast<double>(bias[r]) - low) / f.bias_step_;
+    long index = std::clamp(static_cast<long>(std::floor(offset)), 0L, 254L);
+    while (index < 254 && low + (index + 1.0) * f.bias_step_ < bias[r]) ++index;
+    f.bias_index_[r] = static_cast<uint8_t>(index);
+  }
+  // bias <= low + (index + 1) * step exactly; the slack covers the float rounding of that sum in
+  // the kernel, and of the bias in the exact score, with a wide margin.
+  const float slack = 0x1p-14f * (max_abs + std::fabs(low) + 255.0f * f.bias_step_) + 0x1p-120f;
+  f.bias_floor_ = std::nextafter(low + f.bias_step_ + slack, INFINITY);
+  return f;
+}
+
+long CoarseFilter::top_k(const Int8Scoring& exact, TopK& top) const {
+  // The user as the exact kernel sees it: user_scale * its int16 values.
+  double user[kMaxCoarseDim] = {};
+  double max_abs = 0.0, l1 = 0.0;
+  for (int k = 0; k < dim_; ++k) {
+    const auto pair = static_cast<uint32_t>(exact.user_pairs[k / 2]);
+    const auto q = static_cast<int16_t>(k % 2 == 0 ? pair & 0xffff : pair >> 16);
+    user[k] = static_cast<double>(exact.user_scale) * q;
+    max_abs = std::max(max_abs, std::fabs(user[k]));
+    l1 += std::fabs(user[k]);
+  }
+  const auto step = static_cast<float>(max_abs / kUserLevels);
+  uint32_t quads[kMaxCoarseDim / 4] = {};
+  int32_t levels_sum = 0;
+  double max_error = 0.0;  // max |user - step * level|
+  for (int k = 0; k < dim_; ++k) {
+    long level = 0;
+    if (step > 0.0f) {
+      level = std::clamp(std::lround(user[k] / step), -long{kUserLevels}, long{kUserLevels});
+    }
+    max_error = std::max(max_error, std::fabs(user[k] - static_cast<double>(step) * level));
+    levels_sum += static_cast<int32_t>(level);
+    quads[k / 4] |= static_cast<uint32_t>(static_cast<uint8_t>(level)) << (8 * (k % 4));
+  }
+  // With v = the row's values (scale * int8), c its codes and s its code scale:
+  //   dot(user, v) = s * dot(user, c) + dot(user, v - s c),  |v - s c| <= s / 2 per dimension;
+  //   dot(user, c) = step * dot(levels, c) + dot(user - step * levels, c),  |c| <= 7.
+  // So dot(user, v) <= s * (step * dot(levels, c) + l1 / 2 + 7 * dim * max_error). The margin
+  // (2^-16 relative, and 2^-16 * 7 * l1 absolute, against |dot| <= 7 * s * l1) covers the float
+  // rounding of the exact score and of the bound: a few units in the last place.
+  const double error =
+      (l1 / 2 + kCodeMax * dim_ * max_error) * (1 + 0x1p-16) + 0x1p-16 * kCodeMax * l1;
+  const float error_f = std::nextafter(static_cast<float>(error), INFINITY);
+  if (!std::isfinite(error_f) || !std::isfinite(step)) return -1;
+  CoarseQuery q{};
+  q.codes = codes_.data();
+  q.scale_index = scale_index_.data();
+  q.bias_index = bias_index_.data();
+  q.scale_base = scale_base_;
+  q.bias_floor = bias_floor_;
+  q.bias_step = bias_step_;
+  q.octets = octets_;
+  q.user_quads = quads;
+  q.level_offset = kCodeOffset * levels_sum;
+  q.user_step = step;
+  q.error = error_f;
+  q.exact = exact;
+  return top_k_coarse(q, top);
+}
+
+}  // namespace pocketrec::runtime
