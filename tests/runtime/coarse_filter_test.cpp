@@ -6,9 +6,8 @@
 #include <cmath>
 #include <random>
 
-#include <hwy/targets.h>
-
 #include "runtime/coarse_filter.hpp"
+#include "runtime/every_target.hpp"
 #include "runtime/score_table.hpp"
 
 namespace pocketrec::runtime {
@@ -107,18 +106,7 @@ TEST(CoarseFilter, ExactOnAdversarialTables) {
 
 TEST(CoarseFilter, ExactOnEveryCompiledTarget) {
   // AVX2's byte multiply-add, or a portable loop: each target this machine runs must agree.
-  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
-  if (targets.size() < 2) {
-    GTEST_SKIP() << "only " << hwy::TargetName(targets[0])
-                 << " is compiled (-march=native); the sanitizer build compiles the portable "
-                    "targets too and runs this test on each";
-  }
-  for (int64_t target : targets) {
-    SCOPED_TRACE(hwy::TargetName(target));
-    hwy::SetSupportedTargetsForTest(target);
-    expect_exact_on_adversarial_tables();
-  }
-  hwy::SetSupportedTargetsForTest(0);
+  on_every_compiled_target(expect_exact_on_adversarial_tables);
 }
 
 TEST(CoarseFilter, BoundHoldsWhereEveryRoundingErrorAddsUp) {

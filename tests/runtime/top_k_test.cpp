@@ -7,9 +7,8 @@
 #include <numeric>
 #include <random>
 
-#include <hwy/targets.h>
-
 #include "core/error.hpp"
+#include "runtime/every_target.hpp"
 #include "runtime/score_table.hpp"
 
 namespace pocketrec::runtime {
@@ -259,19 +258,7 @@ TEST(TopKScoring, PrefilterIsExactOnAdversarialTables) {
 TEST(TopKScoring, PrefilterIsExactOnEveryCompiledTarget) {
   // The kernels are compiled per instruction set (AVX2's byte multiply-add, a portable loop
   // elsewhere); each one this machine runs must give the same results.
-  const std::vector<int64_t> targets = hwy::SupportedAndGeneratedTargets();
-  if (targets.size() < 2) {
-    GTEST_SKIP() << "only " << hwy::TargetName(targets[0])
-                 << " is compiled (-march=native); the sanitizer build compiles the portable "
-                    "targets too and runs this test on each";
-  }
-  for (int64_t target : targets) {
-    SCOPED_TRACE(hwy::TargetName(target));
-    hwy::SetSupportedTargetsForTest(target);
-    ASSERT_EQ(simd_target(), hwy::TargetName(target));
-    expect_prefilter_exact_on_adversarial_tables();
-  }
-  hwy::SetSupportedTargetsForTest(0);
+  on_every_compiled_target(expect_prefilter_exact_on_adversarial_tables);
 }
 
 // Runs `queries` random queries through one scratch and checks each against the streaming path;
