@@ -30,7 +30,7 @@ CoarseFilter CoarseFilter::from_int8(std::span<const int8_t> table,
   CoarseFilter f;
   if (rows <= 0 || dim <= 0 || dim > kMaxCoarseDim) return f;
   auto row_scale = [&](int r) -> double {
-    return std::fabs(row_scales.size() == 1 ? row_scales[0] : row_scales[r]);
+    return row_scales.size() == 1 ? row_scales[0] : row_scales[r];
   };
   // The code scale row r needs: max|value| / 7.
   std::vector<double> needed(rows);
@@ -39,7 +39,7 @@ CoarseFilter CoarseFilter::from_int8(std::span<const int8_t> table,
     int max_abs = 0;
     for (int k = 0; k < dim; ++k)
       max_abs = std::max(max_abs, std::abs(int{table[static_cast<size_t>(r) * dim + k]}));
-    needed[r] = row_scale(r) * max_abs / kCodeMax;
+    needed[r] = std::fabs(row_scale(r)) * max_abs / kCodeMax;
     top_needed = std::max(top_needed, needed[r]);
   }
   int top_exponent = kMinTopExponent;
@@ -68,7 +68,7 @@ CoarseFilter CoarseFilter::from_int8(std::span<const int8_t> table,
     }
     f.scale_index_[r] = static_cast<uint8_t>(lo);
     const double code_scale = f.scale_of(lo);
-    const double scale = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
+    const double scale = row_scale(r);
     const size_t group = r / kCoarseGroupRows, lane = r % kCoarseGroupRows;
     for (int k = 0; k < dim; ++k) {
       const double value = scale * table[static_cast<size_t>(r) * dim + k];
