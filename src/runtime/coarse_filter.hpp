@@ -11,6 +11,8 @@
 #include <span>
 #include <vector>
 
+#include "runtime/large_buffer.hpp"
+
 namespace pocketrec::runtime {
 
 class TopK;
@@ -70,7 +72,7 @@ class CoarseFilter {
 
  private:
   int rows_ = 0, dim_ = 0, octets_ = 0, groups_ = 0;
-  std::vector<uint8_t> codes_, scale_index_, bias_index_;
+  LargeVector<uint8_t> codes_, scale_index_, bias_index_;
   // bias_floor_ includes a slack that covers the float rounding of the bias bound and of the
   // exact score's bias.
   float scale_base_ = 0, bias_floor_ = 0, bias_step_ = 0;

@@ -144,7 +144,7 @@ float ScoreTable::score_chunk(const float* user, const int32_t* pairs, float use
 
 void ScoreTable::top_k(const float* user, std::span<const uint8_t> skip, TopK& top,
                        TopKScratch* scratch) const {
-  std::vector<float> masked = bias_;
+  std::vector<float> masked(bias_.begin(), bias_.end());
   for (size_t r = 0; r < skip.size(); ++r) {
     if (skip[r]) masked[r] = -INFINITY;
   }

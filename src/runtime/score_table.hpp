@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/coarse_filter.hpp"
+#include "runtime/large_buffer.hpp"
 #include "runtime/prefilter.hpp"
 #include "runtime/score_kernels.hpp"
 #include "runtime/top_k.hpp"
@@ -65,7 +66,7 @@ class ScoreTable {
   void top_k(const float* user, std::span<const uint8_t> skip, TopK& top,
              TopKScratch* scratch = nullptr) const;
   size_t padded_rows() const { return bias_.size(); }
-  const std::vector<float>& padded_bias() const { return bias_; }
+  const LargeVector<float>& padded_bias() const { return bias_; }
   // All scores (rows values), for batch evaluation.
   void score_all(const float* user, float* out) const;
 
@@ -84,9 +85,9 @@ class ScoreTable {
 
   int rows_ = 0, dim_ = 0, blocks_ = 0, pairs_ = 0;
   bool quantized_ = false;
-  std::vector<float, std::allocator<float>> f32_;  // [block][d][16]
-  std::vector<int8_t> i8_;                         // [block][d][16]
-  std::vector<float> scale_, bias_;                // padded to blocks * 16
+  LargeVector<float> f32_;          // [block][d][16]
+  LargeVector<int8_t> i8_;          // [block][d][16]
+  LargeVector<float> scale_, bias_;  // padded to blocks * 16
   Prefilter prefilter_;  // float tables up to 65,536 rows; empty otherwise
   CoarseFilter coarse_;  // int8 tables beyond 65,536 rows, on x86 with AVX2; empty otherwise
 };
