@@ -19,9 +19,7 @@ constexpr int kMinTopExponent = -90, kMaxTopExponent = 100;
 }  // namespace
 
 float CoarseFilter::scale_of(int index) const {
-  const auto bits = std::bit_cast<uint32_t>(kCoarseMantissa[index & 7]) +
-                    (static_cast<uint32_t>(index >> 3) << 23);
-  return std::bit_cast<float>(bits) * scale_base_;
+  return std::bit_cast<float>(scale_bits_[index & 7] + (static_cast<uint32_t>(index) << 20));
 }
 
 CoarseFilter CoarseFilter::from_int8(std::span<const int8_t> table,
@@ -49,12 +47,21 @@ CoarseFilter CoarseFilter::from_int8(std::span<const int8_t> table,
   f.dim_ = dim;
   f.octets_ = (dim + 7) / 8;
   f.groups_ = (rows + 2 * kCoarseGroupRows - 1) / (2 * kCoarseGroupRows) * 2;
-  f.scale_base_ = std::ldexp(1.0f, top_exponent - 32);
+  // scale_of(i) = 2^(i / 8) * kCoarseMantissa[i % 8] * 2^(top_exponent - 32): normal floats for
+  // every index, as top_exponent >= -90.
+  for (uint32_t i = 0; i < 8; ++i) {
+    f.scale_bits_[i] =
+        std::bit_cast<uint32_t>(std::ldexp(kCoarseMantissa[i], top_exponent - 32)) - (i << 20);
+  }
   const size_t padded = static_cast<size_t>(f.groups_) * kCoarseGroupRows;
   // Padding rows and dimensions hold code 0.
   f.codes_.assign(static_cast<size_t>(f.groups_) * f.octets_ * 32, kCodeOffset * 0x11);
   f.scale_index_.assign(padded, 0);
   f.bias_index_.assign(padded, 0);
+  f.residual_index_.assign(padded, 0);
+  // The residual norms are at most sqrt(dim) / 2 (each code within half a step).
+  const double residual_step = std::sqrt(static_cast<double>(dim)) / 2 * (1 + 0x1p-20) / 255;
+  f.residual_step_ = std::nextafter(static_cast<float>(residual_step), INFINITY);
   for (int r = 0; r < rows; ++r) {
     // The smallest index whose scale covers the row (the scales increase with the index).
     int lo = 0, hi = 255;
@@ -70,16 +77,23 @@ CoarseFilter CoarseFilter::from_int8(std::span<const int8_t> table,
     const double code_scale = f.scale_of(lo);
     const double scale = row_scale(r);
     const size_t group = r / kCoarseGroupRows, lane = r % kCoarseGroupRows;
+    double residual_squares = 0.0;
     for (int k = 0; k < dim; ++k) {
       const double value = scale * table[static_cast<size_t>(r) * dim + k];
       const long code =
           std::clamp(std::lround(value / code_scale), -long{kCodeMax}, long{kCodeMax});
+      const double residual = value / code_scale - static_cast<double>(code);
+      residual_squares += residual * residual;
       // Byte j of an octet's 32 holds row j / 4; its low nibble dimension j % 4, its high nibble
       // dimension 4 + j % 4.
       uint8_t& byte = f.codes_[(group * f.octets_ + k / 8) * 32 + lane * 4 + k % 4];
       const int shift = (k % 8) < 4 ? 0 : 4;
       byte = static_cast<uint8_t>((byte & ~(0xf << shift)) | ((code + kCodeOffset) << shift));
     }
+    // Rounded up, with a margin for the rounding of the double sums.
+    const double residual_norm = std::sqrt(residual_squares) * (1 + 0x1p-30);
+    f.residual_index_[r] = static_cast<uint8_t>(
+        std::min(255.0, std::ceil(residual_norm / static_cast<double>(f.residual_step_))));
   }
   // The bias, rounded up to one of 256 evenly spaced values.
   float low = 0.0f, high = 0.0f, max_abs = 0.0f;
@@ -107,49 +121,63 @@ CoarseFilter CoarseFilter::from_int8(std::span<const int8_t> table,
 long CoarseFilter::top_k(const Int8Scoring& exact, TopK& top) const {
   // The user as the exact kernel sees it: user_scale * its int16 values.
   double user[kMaxCoarseDim] = {};
-  double max_abs = 0.0, l1 = 0.0;
+  double max_abs = 0.0, l1 = 0.0, l2_squared = 0.0;
   for (int k = 0; k < dim_; ++k) {
     const auto pair = static_cast<uint32_t>(exact.user_pairs[k / 2]);
     const auto q = static_cast<int16_t>(k % 2 == 0 ? pair & 0xffff : pair >> 16);
     user[k] = static_cast<double>(exact.user_scale) * q;
     max_abs = std::max(max_abs, std::fabs(user[k]));
     l1 += std::fabs(user[k]);
+    l2_squared += user[k] * user[k];
   }
   const auto step = static_cast<float>(max_abs / kUserLevels);
   uint32_t quads[kMaxCoarseDim / 4] = {};
   int32_t levels_sum = 0;
-  double max_error = 0.0;  // max |user - step * level|
+  double error_l1 = 0.0;  // sum |user - step * level|
   for (int k = 0; k < dim_; ++k) {
     long level = 0;
     if (step > 0.0f) {
       level = std::clamp(std::lround(user[k] / step), -long{kUserLevels}, long{kUserLevels});
     }
-    max_error = std::max(max_error, std::fabs(user[k] - static_cast<double>(step) * level));
+    error_l1 += std::fabs(user[k] - static_cast<double>(step) * level);
     levels_sum += static_cast<int32_t>(level);
     quads[k / 4] |= static_cast<uint32_t>(static_cast<uint8_t>(level)) << (8 * (k % 4));
   }
   // With v = the row's values (scale * int8), c its codes and s its code scale:
-  //   dot(user, v) = s * dot(user, c) + dot(user, v - s c),  |v - s c| <= s / 2 per dimension;
+  //   dot(user, v) = s * dot(user, c) + dot(user, v - s c), where |v - s c| <= s / 2 per
+  //   dimension and |v / s - c|_2 <= residual index * residual step, so
+  //   dot(user, v - s c) <= s * min(l1 / 2, |user|_2 * residual index * residual step);
   //   dot(user, c) = step * dot(levels, c) + dot(user - step * levels, c),  |c| <= 7.
-  // So dot(user, v) <= s * (step * dot(levels, c) + l1 / 2 + 7 * dim * max_error). The margin
-  // (2^-16 relative, and 2^-16 * 7 * l1 absolute, against |dot| <= 7 * s * l1) covers the float
-  // rounding of the exact score and of the bound: a few units in the last place.
-  const double error =
-      (l1 / 2 + kCodeMax * dim_ * max_error) * (1 + 0x1p-16) + 0x1p-16 * kCodeMax * l1;
-  const float error_f = std::nextafter(static_cast<float>(error), INFINITY);
-  if (!std::isfinite(error_f) || !std::isfinite(step)) return -1;
+  // So dot(user, v) <= s * (step * dot(levels, c) + 7 * error_l1 + min(...)). The margins
+  // (2^-16 relative, and 2^-16 * 7 * l1 absolute, against |dot| <= 7 * s * l1) cover the float
+  // rounding of the exact score and of the bound's few operations: units in the last place.
+  const double error = kCodeMax * error_l1 * (1 + 0x1p-16) + 0x1p-16 * kCodeMax * l1;
+  const float code_error_cap = std::nextafter(static_cast<float>(l1 / 2 * (1 + 0x1p-16)), INFINITY);
+  const float residual_unit = std::nextafter(
+      static_cast<float>(std::sqrt(l2_squared) * (1 + 0x1p-16) * residual_step_), INFINITY);
+  // The kernels add the codes' +8 offset to the dot products; the bound takes it back, rounded up
+  // (the double rounding here is covered by the 2^-50 term).
+  const double offset = static_cast<double>(step) * kCodeOffset * levels_sum;
+  const float bound_offset = std::nextafter(
+      static_cast<float>(error - offset + 0x1p-50 * (error + std::fabs(offset))), INFINITY);
+  if (!std::isfinite(bound_offset) || !std::isfinite(step) || !std::isfinite(code_error_cap) ||
+      !std::isfinite(residual_unit)) {
+    return -1;
+  }
   CoarseQuery q{};
   q.codes = codes_.data();
   q.scale_index = scale_index_.data();
   q.bias_index = bias_index_.data();
-  q.scale_base = scale_base_;
+  q.scale_bits = scale_bits_;
   q.bias_floor = bias_floor_;
   q.bias_step = bias_step_;
   q.octets = octets_;
   q.user_quads = quads;
-  q.level_offset = kCodeOffset * levels_sum;
   q.user_step = step;
-  q.error = error_f;
+  q.bound_offset = bound_offset;
+  q.residual_index = residual_index_.data();
+  q.code_error_cap = code_error_cap;
+  q.residual_unit = residual_unit;
   q.exact = exact;
   return top_k_coarse(q, top);
 }

@@ -23,25 +23,27 @@ namespace hn = hwy::HWY_NAMESPACE;
 // prefetched when they were found have arrived from memory.
 constexpr int kExactLag = 32;
 constexpr int kQueueSize = 128;  // a power of two, > kExactLag
+constexpr int kStreams = 4;
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
 constexpr bool kVectorized = true;
 
 // Upper bounds of the rows' exact scores, a group of 8 rows at a time. kOctets > 0 fixes the
-// number of octets of dimensions at compile time, so the user bytes stay in registers.
-template <int kOctets>
+// number of octets of dimensions at compile time, so the user bytes stay in registers; kBias
+// false (every row's bias bound is bias_floor) skips the bias bytes.
+template <int kOctets, bool kBias>
 class GroupBounds {
  public:
   explicit GroupBounds(const CoarseQuery& q)
       : q_(q),
         octets_(kOctets > 0 ? kOctets : q.octets),
-        mantissa_(_mm256_loadu_ps(kCoarseMantissa)),
-        scale_base_(_mm256_set1_ps(q.scale_base)),
+        scale_bits_(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q.scale_bits))),
         step_(_mm256_set1_ps(q.user_step)),
-        error_(_mm256_set1_ps(q.error)),
+        offset_(_mm256_set1_ps(q.bound_offset)),
+        code_error_cap_(_mm256_set1_ps(q.code_error_cap)),
+        residual_unit_(_mm256_set1_ps(q.residual_unit)),
         bias_floor_(_mm256_set1_ps(q.bias_floor)),
-        bias_step_(_mm256_set1_ps(q.bias_step)),
-        offset_(_mm256_set1_epi32(q.level_offset)) {
+        bias_step_(_mm256_set1_ps(q.bias_step)) {
     for (int j = 0; j < 2 * kHeld; ++j) {
       user_[j] = _mm256_set1_epi32(static_cast<int>(q.user_quads[std::min(j, 2 * octets_ - 1)]));
     }
@@ -52,16 +54,24 @@ class GroupBounds {
     __m256 dot, scale;
     approximate(group, dot, scale);
     const size_t row = group * kCoarseGroupRows;
-    const __m256 bias_index = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
-        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q_.bias_index + row))));
-    const __m256 bias = _mm256_fmadd_ps(bias_index, bias_step_, bias_floor_);
-    const __m256 bound = _mm256_fmadd_ps(scale, _mm256_fmadd_ps(dot, step_, error_), bias);
+    __m256 bias = bias_floor_;
+    if constexpr (kBias) {
+      const __m256 bias_index = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
+          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q_.bias_index + row))));
+      bias = _mm256_fmadd_ps(bias_index, bias_step_, bias_floor_);
+    }
+    const __m256 residual = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
+        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q_.residual_index + row))));
+    const __m256 error = _mm256_add_ps(
+        offset_, _mm256_min_ps(_mm256_mul_ps(residual, residual_unit_), code_error_cap_));
+    const __m256 bound = _mm256_fmadd_ps(scale, _mm256_fmadd_ps(dot, step_, error), bias);
     return static_cast<uint32_t>(
         _mm256_movemask_ps(_mm256_cmp_ps(bound, _mm256_set1_ps(threshold), _CMP_GE_OQ)));
   }
 
  private:
-  // The integer dot products of levels and codes (as float) and the code scales of a group.
+  // The integer dot products of levels and stored codes (as float; exact, below 2^24) and the
+  // code scales of a group.
   void approximate(size_t group, __m256& dot, __m256& scale) const {
     const __m256i nibble = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
     const uint8_t* codes = q_.codes + group * octets_ * 32;
@@ -80,14 +90,12 @@ class GroupBounds {
       }
     }
     const size_t row = group * kCoarseGroupRows;
-    dot = _mm256_cvtepi32_ps(_mm256_sub_epi32(sum32, offset_));
+    dot = _mm256_cvtepi32_ps(sum32);
+    // vpermd reads the low 3 bits of each index.
     const __m256i scale_index = _mm256_cvtepu8_epi32(
         _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q_.scale_index + row)));
-    const __m256i octave = _mm256_slli_epi32(_mm256_srli_epi32(scale_index, 3), 23);
-    scale = _mm256_mul_ps(
-        _mm256_castsi256_ps(_mm256_add_epi32(
-            _mm256_castps_si256(_mm256_permutevar8x32_ps(mantissa_, scale_index)), octave)),
-        scale_base_);
+    scale = _mm256_castsi256_ps(_mm256_add_epi32(
+        _mm256_permutevar8x32_epi32(scale_bits_, scale_index), _mm256_slli_epi32(scale_index, 20)));
   }
 
   static constexpr int kHeld = kOctets > 0 ? kOctets : 1;
@@ -96,8 +104,8 @@ class GroupBounds {
   }
   const CoarseQuery& q_;
   int octets_;
-  __m256 mantissa_, scale_base_, step_, error_, bias_floor_, bias_step_;
-  __m256i offset_;
+  __m256i scale_bits_;
+  __m256 step_, offset_, code_error_cap_, residual_unit_, bias_floor_, bias_step_;
   __m256i user_[2 * kHeld];
 };
 #else
@@ -105,7 +113,7 @@ constexpr bool kVectorized = false;
 
 // The same bounds, row by row (a valid bound in any float evaluation order: the error term's
 // margin covers the rounding).
-template <int kOctets>
+template <int kOctets, bool kBias>
 class GroupBounds {
  public:
   explicit GroupBounds(const CoarseQuery& q) : q_(q) {}
@@ -113,8 +121,13 @@ class GroupBounds {
     uint32_t bits = 0;
     for (int lane = 0; lane < kCoarseGroupRows; ++lane) {
       const size_t row = group * kCoarseGroupRows + lane;
-      const float bias = static_cast<float>(q_.bias_index[row]) * q_.bias_step + q_.bias_floor;
-      const float bound = scale(row) * (dot(row) * q_.user_step + q_.error) + bias;
+      const float bias = kBias
+                             ? static_cast<float>(q_.bias_index[row]) * q_.bias_step + q_.bias_floor
+                             : q_.bias_floor;
+      const float code_error = std::min(
+          static_cast<float>(q_.residual_index[row]) * q_.residual_unit, q_.code_error_cap);
+      const float bound =
+          scale(row) * (dot(row) * q_.user_step + (q_.bound_offset + code_error)) + bias;
       if (bound >= threshold) bits |= 1u << lane;
     }
     return bits;
@@ -124,20 +137,18 @@ class GroupBounds {
   float dot(size_t row) const {
     const uint8_t* codes =
         q_.codes + row / kCoarseGroupRows * q_.octets * 32 + row % kCoarseGroupRows * 4;
-    int32_t dot = -q_.level_offset;
+    int32_t dot = 0;
     for (int k = 0; k < q_.octets * 8; ++k) {
       const uint8_t byte = codes[(k / 8) * 32 + k % 4];
-      const int code = (k % 8) < 4 ? byte & 0xf : byte >> 4;
+      const int code = (k % 8) < 4 ? byte & 0xf : byte >> 4;  // stored + 8
       const auto level = static_cast<int8_t>((q_.user_quads[k / 4] >> (8 * (k % 4))) & 0xff);
       dot += code * level;
     }
     return static_cast<float>(dot);
   }
   float scale(size_t row) const {
-    const int index = q_.scale_index[row];
-    return std::bit_cast<float>(std::bit_cast<uint32_t>(kCoarseMantissa[index & 7]) +
-                                (static_cast<uint32_t>(index >> 3) << 23)) *
-           q_.scale_base;
+    const uint32_t index = q_.scale_index[row];
+    return std::bit_cast<float>(q_.scale_bits[index & 7] + (index << 20));
   }
 
  private:
@@ -153,17 +164,20 @@ bool CoarseFilterVectorized() {
 // is queued, its lines prefetched, and scored kExactLag blocks later with the int8 kernel itself
 // (so its scores are the full path's, bit for bit) and offered to the heap. A row left out has
 // exact score <= bound < threshold <= the final K-th best: it could not have entered.
-template <int kOctets>
+template <int kOctets, bool kBias>
 long TopKCoarseWith(const CoarseQuery& q, TopK& top) {
-  const GroupBounds<kOctets> bounds(q);
+  const GroupBounds<kOctets, kBias> bounds(q);
   const Int8Scoring& x = q.exact;
   const size_t block_bytes = static_cast<size_t>(x.pairs) * 32;
   HWY_ALIGN float chunk[16];
-  uint32_t queue[kQueueSize];
+  struct Queued {
+    uint32_t block, step;  // step: when it was found
+  };
+  Queued queue[kQueueSize];
   int head = 0, tail = 0;  // queue[head % size, tail % size)
   long scored = 0;
   auto score_front = [&] {
-    const uint32_t block = queue[head++ % kQueueSize];
+    const uint32_t block = queue[head++ % kQueueSize].block;
     const float best = ScoreBlocksI8(x.table, x.scale, x.bias, x.user_pairs, x.user_scale, x.pairs,
                                      static_cast<int>(block), 1, chunk);
     const int n = std::min(16, x.rows - static_cast<int>(block) * 16);
@@ -171,22 +185,31 @@ long TopKCoarseWith(const CoarseQuery& q, TopK& top) {
     scored += n;
   };
   float threshold = top.threshold();
-  for (int block = 0; block < x.blocks; ++block) {
-    while (head < tail && (queue[head % kQueueSize] + kExactLag <= static_cast<uint32_t>(block) ||
-                           tail - head == kQueueSize)) {
-      score_front();
-      threshold = top.threshold();
+  // The blocks are visited as kStreams interleaved runs of consecutive blocks: one core keeps more
+  // lines in flight over several sequential streams than over one. The order does not change the
+  // results (TopK settles ties by index).
+  const int run = (x.blocks + kStreams - 1) / kStreams;
+  uint32_t step = 0;
+  for (int i = 0; i < run; ++i) {
+    for (int stream = 0; stream < kStreams; ++stream, ++step) {
+      const int block = stream * run + i;
+      if (block >= x.blocks) break;  // the last stream's run may be shorter
+      while (head < tail &&
+             (queue[head % kQueueSize].step + kExactLag <= step || tail - head == kQueueSize)) {
+        score_front();
+        threshold = top.threshold();
+      }
+      const uint32_t bits = bounds(2 * static_cast<size_t>(block), threshold) |
+                            bounds(2 * static_cast<size_t>(block) + 1, threshold) << 8;
+      if (bits == 0) continue;
+      const int8_t* lines = x.table + block * block_bytes;
+      for (size_t b = 0; b < block_bytes; b += 64) hwy::Prefetch(lines + b);
+      hwy::Prefetch(x.scale + block * 16);
+      hwy::Prefetch(x.scale + block * 16 + 15);
+      hwy::Prefetch(x.bias + block * 16);
+      hwy::Prefetch(x.bias + block * 16 + 15);
+      queue[tail++ % kQueueSize] = {static_cast<uint32_t>(block), step};
     }
-    const uint32_t bits = bounds(2 * static_cast<size_t>(block), threshold) |
-                          bounds(2 * static_cast<size_t>(block) + 1, threshold) << 8;
-    if (bits == 0) continue;
-    const int8_t* lines = x.table + block * block_bytes;
-    for (size_t b = 0; b < block_bytes; b += 64) hwy::Prefetch(lines + b);
-    hwy::Prefetch(x.scale + block * 16);
-    hwy::Prefetch(x.scale + block * 16 + 15);
-    hwy::Prefetch(x.bias + block * 16);
-    hwy::Prefetch(x.bias + block * 16 + 15);
-    queue[tail++ % kQueueSize] = static_cast<uint32_t>(block);
   }
   while (head < tail) score_front();
   return scored;
@@ -194,7 +217,10 @@ long TopKCoarseWith(const CoarseQuery& q, TopK& top) {
 
 long TopKCoarse(const CoarseQuery& q, TopK& top) {
   if (top.k() == 0) return 0;
-  return q.octets == 4 ? TopKCoarseWith<4>(q, top) : TopKCoarseWith<0>(q, top);
+  if (q.bias_step == 0.0f) {
+    return q.octets == 4 ? TopKCoarseWith<4, false>(q, top) : TopKCoarseWith<0, false>(q, top);
+  }
+  return q.octets == 4 ? TopKCoarseWith<4, true>(q, top) : TopKCoarseWith<0, true>(q, top);
 }
 
 }  // namespace pocketrec::runtime::HWY_NAMESPACE

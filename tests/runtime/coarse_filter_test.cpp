@@ -77,10 +77,13 @@ void expect_exact_on_adversarial_tables() {
   for (int dim : {3, 16, 32, 37, 72}) {
     SCOPED_TRACE("dim " + std::to_string(dim));
     const Int8Table t = adversarial_table(rows, dim, rng);
-    for (bool with_bias : {true, false}) {
+    // Biases that vary, none, and one constant bias (the pass then skips the bias bytes).
+    const std::vector<float> constant_bias(rows, 3.5f);
+    for (const auto* bias :
+         {&t.bias, static_cast<const std::vector<float>*>(nullptr), &constant_bias}) {
       auto table = ScoreTable::from_int8(
           t.codes, t.scales, rows, dim,
-          with_bias ? std::span<const float>(t.bias) : std::span<const float>(), "t");
+          bias != nullptr ? std::span<const float>(*bias) : std::span<const float>(), "t");
       table.force_coarse_filter();
       ASSERT_TRUE(table.has_prefilter());
       std::vector<std::vector<float>> users(5, std::vector<float>(dim, 0.0f));
@@ -114,7 +117,8 @@ TEST(CoarseFilter, BoundHoldsWhereEveryRoundingErrorAddsUp) {
   // down by nearly half a step, against a user of all ones, so its approximate score falls short
   // of its exact score by nearly the whole error bound. A decoy one below it, early in the table,
   // is scored exactly first and sets the heap's threshold; only a bound that covers the full
-  // error lets the winner through. (A bound at 80% of the one derived misses it.)
+  // error lets the winner through. (A bound whose codes' rounding term is 80% of the one derived
+  // misses it, for either form of that term.)
   const int dim = 16, rows = 1000, winner = 640;
   std::vector<int8_t> codes(static_cast<size_t>(rows) * dim, 0);
   std::vector<float> scales(rows, 1.0f);
@@ -131,12 +135,17 @@ TEST(CoarseFilter, BoundHoldsWhereEveryRoundingErrorAddsUp) {
   codes[1] = static_cast<int8_t>(below_half_step - 1);  // the decoy, row 0
   auto table = ScoreTable::from_int8(codes, scales, rows, dim, {}, "t");
   table.force_coarse_filter();
-  const std::vector<float> user(dim, 1.0f);
-  const auto got = streaming_top_k(table, user, {}, 1);
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].item, static_cast<uint32_t>(winner));
-  expect_same_as_every_row(table, user, {}, 1);
-  expect_same_as_every_row(table, user, {}, 2);
+  // All ones: the residual-norm bound of the codes' rounding is the tighter one. One-hot on a
+  // dimension where the winner leads the decoy: the L1 bound is.
+  std::vector<float> one_hot(dim, 0.0f);
+  one_hot[1] = 1.0f;
+  for (const auto& user : {std::vector<float>(dim, 1.0f), one_hot}) {
+    const auto got = streaming_top_k(table, user, {}, 1);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].item, static_cast<uint32_t>(winner));
+    expect_same_as_every_row(table, user, {}, 1);
+    expect_same_as_every_row(table, user, {}, 2);
+  }
 }
 
 TEST(CoarseFilter, ServesLargeTablesAndScoresFewRowsExactly) {
