@@ -118,7 +118,7 @@ CoarseFilter CoarseFilter::from_int8(std::span<const int8_t> table,
   return f;
 }
 
-long CoarseFilter::top_k(const Int8Scoring& exact, TopK& top) const {
+long CoarseFilter::top_k(const Int8Scoring& exact, TopK& top, std::span<float> block_bound) const {
   // The user as the exact kernel sees it: user_scale * its int16 values.
   double user[kMaxCoarseDim] = {};
   double max_abs = 0.0, l1 = 0.0, l2_squared = 0.0;
@@ -179,7 +179,12 @@ long CoarseFilter::top_k(const Int8Scoring& exact, TopK& top) const {
   q.code_error_cap = code_error_cap;
   q.residual_unit = residual_unit;
   q.exact = exact;
-  return top_k_coarse(q, top);
+  std::vector<float> own;
+  if (block_bound.size() < static_cast<size_t>(blocks())) {
+    own.resize(blocks());
+    block_bound = own;
+  }
+  return top_k_coarse(q, block_bound.data(), top);
 }
 
 }  // namespace pocketrec::runtime

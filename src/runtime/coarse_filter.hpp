@@ -75,7 +75,10 @@ class CoarseFilter {
   // Feeds `top` the K best rows by exact score, as the int8 kernel would, and returns the number
   // of rows scored exactly; or -1, having done nothing, when the bound overflows (the caller then
   // scores every row).
-  long top_k(const Int8Scoring& exact, TopK& top) const;
+  // `block_bound` is scratch of at least blocks() floats; empty: allocated here.
+  long top_k(const Int8Scoring& exact, TopK& top, std::span<float> block_bound = {}) const;
+  // 16-row blocks of the table (the scratch top_k needs).
+  int blocks() const { return groups_ / 2; }
 
   // The code scale of index i, as the kernels decode it.
   float scale_of(int index) const;
@@ -91,7 +94,8 @@ class CoarseFilter {
 };
 
 // Returns the number of rows scored exactly.
-long top_k_coarse(const CoarseQuery& query, TopK& top);
+// `block_bound`: scratch, one float per 16-row block.
+long top_k_coarse(const CoarseQuery& query, float* block_bound, TopK& top);
 // Whether this machine runs the 4-bit pass with vector instructions (else it is a scalar loop,
 // correct but slower than scoring every row).
 bool coarse_filter_vectorized();

@@ -19,11 +19,10 @@ HWY_BEFORE_NAMESPACE();
 namespace pocketrec::runtime::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Candidate blocks are scored this many blocks after they were found, so that the lines
-// prefetched when they were found have arrived from memory.
-constexpr int kExactLag = 32;
-constexpr int kQueueSize = 128;  // a power of two, > kExactLag
 constexpr int kStreams = 4;
+// Blocks scored best first: kMinBestBlocks + 2 k, at most kMaxBestBlocks.
+constexpr size_t kMinBestBlocks = 64, kMaxBestBlocks = 512;
+constexpr int kScanBatch = 16;
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
 constexpr bool kVectorized = true;
@@ -49,8 +48,8 @@ class GroupBounds {
     }
   }
 
-  // Bit i set where row 8 * group + i may score at least `threshold`.
-  uint32_t operator()(size_t group, float threshold) const {
+  // The upper bounds of rows 8 * group + [0, 8).
+  __m256 operator()(size_t group) const {
     __m256 dot, scale;
     approximate(group, dot, scale);
     const size_t row = group * kCoarseGroupRows;
@@ -64,9 +63,7 @@ class GroupBounds {
         _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q_.residual_index + row))));
     const __m256 error = _mm256_add_ps(
         offset_, _mm256_min_ps(_mm256_mul_ps(residual, residual_unit_), code_error_cap_));
-    const __m256 bound = _mm256_fmadd_ps(scale, _mm256_fmadd_ps(dot, step_, error), bias);
-    return static_cast<uint32_t>(
-        _mm256_movemask_ps(_mm256_cmp_ps(bound, _mm256_set1_ps(threshold), _CMP_GE_OQ)));
+    return _mm256_fmadd_ps(scale, _mm256_fmadd_ps(dot, step_, error), bias);
   }
 
  private:
@@ -108,6 +105,15 @@ class GroupBounds {
   __m256 step_, offset_, code_error_cap_, residual_unit_, bias_floor_, bias_step_;
   __m256i user_[2 * kHeld];
 };
+
+// The largest upper bound among the 16 rows of a block (two groups).
+template <class Bounds>
+float BlockBound(const Bounds& bounds, size_t block) {
+  const __m256 both = _mm256_max_ps(bounds(2 * block), bounds(2 * block + 1));
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(both), _mm256_extractf128_ps(both, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+}
 #else
 constexpr bool kVectorized = false;
 
@@ -117,8 +123,9 @@ template <int kOctets, bool kBias>
 class GroupBounds {
  public:
   explicit GroupBounds(const CoarseQuery& q) : q_(q) {}
-  uint32_t operator()(size_t group, float threshold) const {
-    uint32_t bits = 0;
+  // The largest upper bound among rows 8 * group + [0, 8).
+  float max_bound(size_t group) const {
+    float best = -HUGE_VALF;
     for (int lane = 0; lane < kCoarseGroupRows; ++lane) {
       const size_t row = group * kCoarseGroupRows + lane;
       const float bias = kBias
@@ -128,9 +135,9 @@ class GroupBounds {
           static_cast<float>(q_.residual_index[row]) * q_.residual_unit, q_.code_error_cap);
       const float bound =
           scale(row) * (dot(row) * q_.user_step + (q_.bound_offset + code_error)) + bias;
-      if (bound >= threshold) bits |= 1u << lane;
+      best = std::max(best, bound);
     }
-    return bits;
+    return best;
   }
 
  private:
@@ -154,73 +161,127 @@ class GroupBounds {
  private:
   const CoarseQuery& q_;
 };
+
+template <class Bounds>
+float BlockBound(const Bounds& bounds, size_t block) {
+  return std::max(bounds.max_bound(2 * block), bounds.max_bound(2 * block + 1));
+}
 #endif
 
 bool CoarseFilterVectorized() {
   return kVectorized;
 }
 
-// One pass over the codes in table order; a 16-row block whose bound reaches the heap's threshold
-// is queued, its lines prefetched, and scored kExactLag blocks later with the int8 kernel itself
-// (so its scores are the full path's, bit for bit) and offered to the heap. A row left out has
-// exact score <= bound < threshold <= the final K-th best: it could not have entered.
+// Scores 16-row blocks of the int8 table exactly, with the full path's kernel (so their scores are
+// its scores, bit for bit), and offers them to the heap; prefetches blocks to be scored soon.
+class ExactBlocks {
+ public:
+  ExactBlocks(const Int8Scoring& x, TopK& top)
+      : x_(x), top_(top), block_bytes_(static_cast<size_t>(x.pairs) * 32) {}
+  void prefetch(uint32_t block) const {
+    const int8_t* lines = x_.table + block * block_bytes_;
+    for (size_t b = 0; b < block_bytes_; b += 64) hwy::Prefetch(lines + b);
+    hwy::Prefetch(x_.scale + block * 16);
+    hwy::Prefetch(x_.scale + block * 16 + 15);
+    hwy::Prefetch(x_.bias + block * 16);
+    hwy::Prefetch(x_.bias + block * 16 + 15);
+  }
+  void score(uint32_t block) {
+    HWY_ALIGN float chunk[16];
+    const float best = ScoreBlocksI8(x_.table, x_.scale, x_.bias, x_.user_pairs, x_.user_scale,
+                                     x_.pairs, static_cast<int>(block), 1, chunk);
+    const int n = std::min(16, x_.rows - static_cast<int>(block) * 16);
+    FeedChunk(chunk, block * 16, n, best, -HUGE_VALF, top_);
+    scored_ += n;
+  }
+  long scored() const { return scored_; }
+
+ private:
+  const Int8Scoring& x_;
+  TopK& top_;
+  size_t block_bytes_;
+  long scored_ = 0;
+};
+
+// Blocks ahead whose lines are requested before a block is scored.
+constexpr int kPrefetchAhead = 8;
+
+// Best first: one pass over the codes stores every block's largest bound and keeps the blocks with
+// the largest bounds; those are scored exactly first, in decreasing order of bound, so the heap's
+// threshold reaches (nearly) its final value at once; then every other block whose bound reaches
+// the threshold is scored. A row left out has exact score <= bound < threshold <= the final K-th
+// best: it could not have entered. Scoring in table order instead, the threshold rose slowly, and
+// half the blocks scored were in the first tenth of the table.
 template <int kOctets, bool kBias>
-long TopKCoarseWith(const CoarseQuery& q, TopK& top) {
+long TopKCoarseWith(const CoarseQuery& q, float* block_bound, TopK& top) {
   const GroupBounds<kOctets, kBias> bounds(q);
   const Int8Scoring& x = q.exact;
-  const size_t block_bytes = static_cast<size_t>(x.pairs) * 32;
-  HWY_ALIGN float chunk[16];
-  struct Queued {
-    uint32_t block, step;  // step: when it was found
+  struct Candidate {
+    float bound;
+    uint32_t block;
   };
-  Queued queue[kQueueSize];
-  int head = 0, tail = 0;  // queue[head % size, tail % size)
-  long scored = 0;
-  auto score_front = [&] {
-    const uint32_t block = queue[head++ % kQueueSize].block;
-    const float best = ScoreBlocksI8(x.table, x.scale, x.bias, x.user_pairs, x.user_scale, x.pairs,
-                                     static_cast<int>(block), 1, chunk);
-    const int n = std::min(16, x.rows - static_cast<int>(block) * 16);
-    FeedChunk(chunk, block * 16, n, best, -HUGE_VALF, top);
-    scored += n;
-  };
-  float threshold = top.threshold();
+  auto higher = [](const Candidate& a, const Candidate& b) { return a.bound > b.bound; };
+  // A min-heap (by bound) of the best blocks seen so far.
+  Candidate best[kMaxBestBlocks];
+  const int capacity = static_cast<int>(std::min<size_t>(
+      {kMaxBestBlocks, kMinBestBlocks + 2 * top.k(), static_cast<size_t>(x.blocks)}));
+  int held = 0;
+  float floor = -HUGE_VALF;  // the lowest bound held once the heap is full
   // The blocks are visited as kStreams interleaved runs of consecutive blocks: one core keeps more
-  // lines in flight over several sequential streams than over one. The order does not change the
-  // results (TopK settles ties by index).
+  // lines in flight over several sequential streams than over one.
   const int run = (x.blocks + kStreams - 1) / kStreams;
-  uint32_t step = 0;
   for (int i = 0; i < run; ++i) {
-    for (int stream = 0; stream < kStreams; ++stream, ++step) {
+    for (int stream = 0; stream < kStreams; ++stream) {
       const int block = stream * run + i;
       if (block >= x.blocks) break;  // the last stream's run may be shorter
-      while (head < tail &&
-             (queue[head % kQueueSize].step + kExactLag <= step || tail - head == kQueueSize)) {
-        score_front();
-        threshold = top.threshold();
+      const float bound = BlockBound(bounds, static_cast<size_t>(block));
+      block_bound[block] = bound;
+      if (!(bound > floor)) continue;
+      if (held == capacity) {
+        std::pop_heap(best, best + held, higher);
+        --held;
       }
-      const uint32_t bits = bounds(2 * static_cast<size_t>(block), threshold) |
-                            bounds(2 * static_cast<size_t>(block) + 1, threshold) << 8;
-      if (bits == 0) continue;
-      const int8_t* lines = x.table + block * block_bytes;
-      for (size_t b = 0; b < block_bytes; b += 64) hwy::Prefetch(lines + b);
-      hwy::Prefetch(x.scale + block * 16);
-      hwy::Prefetch(x.scale + block * 16 + 15);
-      hwy::Prefetch(x.bias + block * 16);
-      hwy::Prefetch(x.bias + block * 16 + 15);
-      queue[tail++ % kQueueSize] = {static_cast<uint32_t>(block), step};
+      best[held++] = {bound, static_cast<uint32_t>(block)};
+      std::push_heap(best, best + held, higher);
+      if (held == capacity) floor = best[0].bound;
     }
   }
-  while (head < tail) score_front();
-  return scored;
+  ExactBlocks exact(x, top);
+  std::sort(best, best + held, higher);
+  for (int i = 0; i < std::min(held, kPrefetchAhead); ++i) exact.prefetch(best[i].block);
+  for (int i = 0; i < held; ++i) {
+    if (i + kPrefetchAhead < held) exact.prefetch(best[i + kPrefetchAhead].block);
+    if (!(best[i].bound >= top.threshold())) break;  // nor can any later one
+    exact.score(best[i].block);
+    block_bound[best[i].block] = NAN;  // done: fails every comparison below
+  }
+  // The rest, in table order: blocks found in batches, prefetched, then scored unless the
+  // threshold has risen past their bound meanwhile.
+  uint32_t found[kScanBatch];
+  for (int block = 0; block < x.blocks;) {
+    int n = 0;
+    const float threshold = top.threshold();
+    for (; block < x.blocks && n < kScanBatch; ++block) {
+      if (block_bound[block] >= threshold) {
+        exact.prefetch(static_cast<uint32_t>(block));
+        found[n++] = static_cast<uint32_t>(block);
+      }
+    }
+    for (int j = 0; j < n; ++j) {
+      if (block_bound[found[j]] >= top.threshold()) exact.score(found[j]);
+    }
+  }
+  return exact.scored();
 }
 
-long TopKCoarse(const CoarseQuery& q, TopK& top) {
+long TopKCoarse(const CoarseQuery& q, float* block_bound, TopK& top) {
   if (top.k() == 0) return 0;
   if (q.bias_step == 0.0f) {
-    return q.octets == 4 ? TopKCoarseWith<4, false>(q, top) : TopKCoarseWith<0, false>(q, top);
+    return q.octets == 4 ? TopKCoarseWith<4, false>(q, block_bound, top)
+                         : TopKCoarseWith<0, false>(q, block_bound, top);
   }
-  return q.octets == 4 ? TopKCoarseWith<4, true>(q, top) : TopKCoarseWith<0, true>(q, top);
+  return q.octets == 4 ? TopKCoarseWith<4, true>(q, block_bound, top)
+                       : TopKCoarseWith<0, true>(q, block_bound, top);
 }
 
 }  // namespace pocketrec::runtime::HWY_NAMESPACE
@@ -232,8 +293,8 @@ namespace pocketrec::runtime {
 HWY_EXPORT(TopKCoarse);
 HWY_EXPORT(CoarseFilterVectorized);
 
-long top_k_coarse(const CoarseQuery& query, TopK& top) {
-  return HWY_DYNAMIC_DISPATCH(TopKCoarse)(query, top);
+long top_k_coarse(const CoarseQuery& query, float* block_bound, TopK& top) {
+  return HWY_DYNAMIC_DISPATCH(TopKCoarse)(query, block_bound, top);
 }
 
 bool coarse_filter_vectorized() {

@@ -45,6 +45,7 @@ struct TopKScratch {
   int prefilter_pause = 0;
   size_t prefiltered_queries = 0, full_queries = 0;  // counts, for tests and benchmarks
   size_t coarse_queries = 0, coarse_exact_rows = 0;  // the same for the 4-bit filter
+  std::vector<float> coarse_bounds;                  // the 4-bit filter's block bounds
   bool reverse = false;  // the direction of the last walk over the table (alternates)
 };
 void top_k_two_pass_f32(const float* table, const float* bias, const float* user, int dim,

@@ -153,6 +153,7 @@ void ScoreTable::top_k(const float* user, std::span<const uint8_t> skip, TopK& t
 
 TopKScratch ScoreTable::make_scratch() const {
   TopKScratch scratch;
+  if (!coarse_.empty()) scratch.coarse_bounds.resize(coarse_.blocks());
   if (rows_ > kTwoPassMaxRows) return scratch;
   const int chunks = (blocks_ + kChunkBlocks - 1) / kChunkBlocks;
   scratch.scores.resize(static_cast<size_t>(chunks) * kChunkBlocks * kBlockRows);
@@ -205,7 +206,8 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
   const Int8Scoring exact{i8_.data(), scale_.data(), masked_bias, pairs,
                           user_scale, pairs_,        blocks_,     rows_};
   if (!two_pass && !coarse_.empty()) {
-    const long exact_rows = coarse_.top_k(exact, top);
+    const long exact_rows =
+        coarse_.top_k(exact, top, scratch ? std::span(scratch->coarse_bounds) : std::span<float>());
     if (exact_rows >= 0 && scratch) {
       ++scratch->coarse_queries;
       scratch->coarse_exact_rows += static_cast<size_t>(exact_rows);

@@ -85,10 +85,10 @@ class ScoreTable {
 
   int rows_ = 0, dim_ = 0, blocks_ = 0, pairs_ = 0;
   bool quantized_ = false;
-  LargeVector<float> f32_;          // [block][d][16]
-  LargeVector<int8_t> i8_;          // [block][d][16]
+  LargeVector<float> f32_;           // [block][d][16]
+  LargeVector<int8_t> i8_;           // [block][d][16]
   LargeVector<float> scale_, bias_;  // padded to blocks * 16
-  Prefilter prefilter_;  // float tables up to 65,536 rows; empty otherwise
+  Prefilter prefilter_;              // float tables up to 65,536 rows; empty otherwise
   CoarseFilter coarse_;  // int8 tables beyond 65,536 rows, on x86 with AVX2; empty otherwise
 };
 

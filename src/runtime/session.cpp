@@ -14,8 +14,9 @@ struct Session::Impl {
   tfl::Interpreter interp;
   runtime::TopK top;
   runtime::TopKScratch scratch;
-  std::vector<uint8_t> skip;       // per item; cleared after every query
-  runtime::LargeVector<float> masked_bias;  // the table's bias with -inf at skipped items (fast path)
+  std::vector<uint8_t> skip;  // per item; cleared after every query
+  runtime::LargeVector<float>
+      masked_bias;  // the table's bias with -inf at skipped items (fast path)
   std::vector<uint32_t> marked;
   std::vector<runtime::Scored> scored;
   std::vector<float> row;

@@ -150,8 +150,8 @@ TEST(CoarseFilter, BoundHoldsWhereEveryRoundingErrorAddsUp) {
 
 TEST(CoarseFilter, ServesLargeTablesAndScoresFewRowsExactly) {
   // Beyond 65,536 rows an int8 table gets the filter by itself (where the 4-bit pass is
-  // vectorized). On Gaussian rows and users about 15% of these rows need their exact score,
-  // mostly near the table's start, before the heap's threshold has risen (4% of a million).
+  // vectorized). On Gaussian rows and users about 2.6% of these rows need their exact score
+  // (0.4% of a million).
   std::mt19937 rng(31);
   std::normal_distribution<float> normal;
   const int rows = 70000, dim = 32;
@@ -183,7 +183,8 @@ TEST(CoarseFilter, ServesLargeTablesAndScoresFewRowsExactly) {
     table.top_k(user.data(), {}, top, &counts);
   }
   EXPECT_EQ(counts.coarse_queries, 20u);
-  EXPECT_LT(counts.coarse_exact_rows, 20u * rows / 5) << "the 4-bit bound filters too little";
+  // Best first: 2.6% here; scoring blocks in table order as the threshold rose took over 6%.
+  EXPECT_LT(counts.coarse_exact_rows, 20u * rows / 25) << "the 4-bit bound filters too little";
   EXPECT_GE(counts.coarse_exact_rows, 20u * 10);
 }
 
