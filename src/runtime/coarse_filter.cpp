@@ -95,6 +95,9 @@ CoarseFilter CoarseFilter::from_int8(std::span<const int8_t> table,
     f.residual_index_[r] = static_cast<uint8_t>(
         std::min(255.0, std::ceil(residual_norm / static_cast<double>(f.residual_step_))));
   }
+  std::vector<uint8_t> residuals(f.residual_index_.begin(), f.residual_index_.begin() + rows);
+  std::nth_element(residuals.begin(), residuals.begin() + rows / 2, residuals.end());
+  f.residual_median_ = residuals[rows / 2];
   // The bias, rounded up to one of 256 evenly spaced values.
   float low = 0.0f, high = 0.0f, max_abs = 0.0f;
   if (!bias.empty()) {
@@ -175,7 +178,9 @@ long CoarseFilter::top_k(const Int8Scoring& exact, TopK& top, std::span<float> b
   q.user_quads = quads;
   q.user_step = step;
   q.bound_offset = bound_offset;
-  q.residual_index = residual_index_.data();
+  // The bound through the residual norms where it is tighter for the typical row.
+  const bool residual = static_cast<double>(residual_unit) * residual_median_ < code_error_cap;
+  q.residual_index = residual ? residual_index_.data() : nullptr;
   q.code_error_cap = code_error_cap;
   q.residual_unit = residual_unit;
   q.exact = exact;

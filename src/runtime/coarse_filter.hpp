@@ -51,11 +51,13 @@ struct CoarseQuery {
   const uint32_t* user_quads;  // the user's int8 levels, four per quad of dimensions
   float user_step;             // user ~= user_step * level
   // Per row: the norm of (its values / its code scale - its codes) is at most index * the step.
+  // Null: the query bounds the codes' rounding by code_error_cap instead.
   const uint8_t* residual_index;
   // Per unit of code scale, exact <= scale * (user_step * dot(levels, stored codes) + offset +
-  // min(code_error_cap, residual_index * residual_unit)): the user's rounding, less the stored
-  // codes' +8 times the levels; and the codes' rounding, bounded through the user's L1 norm (each
-  // code within half a step) or, often tighter, its L2 norm times the row's residual norm.
+  // code error): the user's rounding, less the stored codes' +8 times the levels; and the codes'
+  // rounding, bounded through the user's L1 norm (code_error_cap: each code is within half a step)
+  // or through its L2 norm times the row's residual norm (residual_index * residual_unit), which
+  // is tighter for all but sparse users.
   float bound_offset, code_error_cap, residual_unit;
   Int8Scoring exact;
 };
@@ -88,6 +90,7 @@ class CoarseFilter {
   uint32_t scale_bits_[8] = {};  // see CoarseQuery::scale_bits
   LargeVector<uint8_t> codes_, scale_index_, bias_index_, residual_index_;
   float residual_step_ = 0;
+  int residual_median_ = 0;  // the median residual index: picks the code error bound per query
   // bias_floor_ includes a slack that covers the float rounding of the bias bound and of the
   // exact score's bias.
   float bias_floor_ = 0, bias_step_ = 0;

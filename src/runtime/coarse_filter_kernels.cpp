@@ -29,8 +29,9 @@ constexpr bool kVectorized = true;
 
 // Upper bounds of the rows' exact scores, a group of 8 rows at a time. kOctets > 0 fixes the
 // number of octets of dimensions at compile time, so the user bytes stay in registers; kBias
-// false (every row's bias bound is bias_floor) skips the bias bytes.
-template <int kOctets, bool kBias>
+// false (every row's bias bound is bias_floor) skips the bias bytes; kResidual false bounds the
+// codes' rounding by the constant code_error_cap and skips the residual bytes.
+template <int kOctets, bool kBias, bool kResidual>
 class GroupBounds {
  public:
   explicit GroupBounds(const CoarseQuery& q)
@@ -38,8 +39,7 @@ class GroupBounds {
         octets_(kOctets > 0 ? kOctets : q.octets),
         scale_bits_(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q.scale_bits))),
         step_(_mm256_set1_ps(q.user_step)),
-        offset_(_mm256_set1_ps(q.bound_offset)),
-        code_error_cap_(_mm256_set1_ps(q.code_error_cap)),
+        offset_(_mm256_set1_ps(kResidual ? q.bound_offset : q.bound_offset + q.code_error_cap)),
         residual_unit_(_mm256_set1_ps(q.residual_unit)),
         bias_floor_(_mm256_set1_ps(q.bias_floor)),
         bias_step_(_mm256_set1_ps(q.bias_step)) {
@@ -59,10 +59,12 @@ class GroupBounds {
           _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q_.bias_index + row))));
       bias = _mm256_fmadd_ps(bias_index, bias_step_, bias_floor_);
     }
-    const __m256 residual = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
-        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q_.residual_index + row))));
-    const __m256 error = _mm256_add_ps(
-        offset_, _mm256_min_ps(_mm256_mul_ps(residual, residual_unit_), code_error_cap_));
+    __m256 error = offset_;
+    if constexpr (kResidual) {
+      const __m256 residual = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(
+          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q_.residual_index + row))));
+      error = _mm256_fmadd_ps(residual, residual_unit_, offset_);
+    }
     return _mm256_fmadd_ps(scale, _mm256_fmadd_ps(dot, step_, error), bias);
   }
 
@@ -102,7 +104,7 @@ class GroupBounds {
   const CoarseQuery& q_;
   int octets_;
   __m256i scale_bits_;
-  __m256 step_, offset_, code_error_cap_, residual_unit_, bias_floor_, bias_step_;
+  __m256 step_, offset_, residual_unit_, bias_floor_, bias_step_;
   __m256i user_[2 * kHeld];
 };
 
@@ -119,7 +121,7 @@ constexpr bool kVectorized = false;
 
 // The same bounds, row by row (a valid bound in any float evaluation order: the error term's
 // margin covers the rounding).
-template <int kOctets, bool kBias>
+template <int kOctets, bool kBias, bool kResidual>
 class GroupBounds {
  public:
   explicit GroupBounds(const CoarseQuery& q) : q_(q) {}
@@ -131,8 +133,9 @@ class GroupBounds {
       const float bias = kBias
                              ? static_cast<float>(q_.bias_index[row]) * q_.bias_step + q_.bias_floor
                              : q_.bias_floor;
-      const float code_error = std::min(
-          static_cast<float>(q_.residual_index[row]) * q_.residual_unit, q_.code_error_cap);
+      const float code_error = kResidual
+                                   ? static_cast<float>(q_.residual_index[row]) * q_.residual_unit
+                                   : q_.code_error_cap;
       const float bound =
           scale(row) * (dot(row) * q_.user_step + (q_.bound_offset + code_error)) + bias;
       best = std::max(best, bound);
@@ -212,9 +215,9 @@ constexpr int kPrefetchAhead = 8;
 // the threshold is scored. A row left out has exact score <= bound < threshold <= the final K-th
 // best: it could not have entered. Scoring in table order instead, the threshold rose slowly, and
 // half the blocks scored were in the first tenth of the table.
-template <int kOctets, bool kBias>
+template <int kOctets, bool kBias, bool kResidual>
 long TopKCoarseWith(const CoarseQuery& q, float* block_bound, TopK& top) {
-  const GroupBounds<kOctets, kBias> bounds(q);
+  const GroupBounds<kOctets, kBias, kResidual> bounds(q);
   const Int8Scoring& x = q.exact;
   struct Candidate {
     float bound;
@@ -274,14 +277,21 @@ long TopKCoarseWith(const CoarseQuery& q, float* block_bound, TopK& top) {
   return exact.scored();
 }
 
+template <bool kBias, bool kResidual>
+long TopKCoarseFor(const CoarseQuery& q, float* block_bound, TopK& top) {
+  return q.octets == 4 ? TopKCoarseWith<4, kBias, kResidual>(q, block_bound, top)
+                       : TopKCoarseWith<0, kBias, kResidual>(q, block_bound, top);
+}
+
 long TopKCoarse(const CoarseQuery& q, float* block_bound, TopK& top) {
   if (top.k() == 0) return 0;
+  const bool residual = q.residual_index != nullptr;
   if (q.bias_step == 0.0f) {
-    return q.octets == 4 ? TopKCoarseWith<4, false>(q, block_bound, top)
-                         : TopKCoarseWith<0, false>(q, block_bound, top);
+    return residual ? TopKCoarseFor<false, true>(q, block_bound, top)
+                    : TopKCoarseFor<false, false>(q, block_bound, top);
   }
-  return q.octets == 4 ? TopKCoarseWith<4, true>(q, block_bound, top)
-                       : TopKCoarseWith<0, true>(q, block_bound, top);
+  return residual ? TopKCoarseFor<true, true>(q, block_bound, top)
+                  : TopKCoarseFor<true, false>(q, block_bound, top);
 }
 
 }  // namespace pocketrec::runtime::HWY_NAMESPACE
