@@ -115,13 +115,23 @@ TEST(CoarseFilter, ExactOnEveryCompiledTarget) {
 TEST(CoarseFilter, BoundHoldsWhereEveryRoundingErrorAddsUp) {
   // A winner whose values all sit just below a half step of the 4-bit code scale: each rounds
   // down by nearly half a step, against a user of all ones, so its approximate score falls short
-  // of its exact score by nearly the whole error bound. A decoy one below it, early in the table,
-  // is scored exactly first and sets the heap's threshold; only a bound that covers the full
+  // of its exact score by nearly the whole error bound. A decoy one below it is scored exactly
+  // first and sets the heap's threshold; only a bound that covers the full
   // error lets the winner through. (A bound whose codes' rounding term is 80% of the one derived
   // misses it, for either form of that term.)
   const int dim = 16, rows = 1000, winner = 640;
-  std::vector<int8_t> codes(static_cast<size_t>(rows) * dim, 0);
+  // Small values elsewhere (scores far below the winner's), so the typical row's residual, which
+  // picks the form of the bound per query, is an ordinary one.
+  std::mt19937 rng(3);
+  std::vector<int8_t> codes(static_cast<size_t>(rows) * dim);
+  for (int8_t& c : codes) c = static_cast<int8_t>(static_cast<int>(rng() % 7) - 3);
   std::vector<float> scales(rows, 1.0f);
+  // Row 1, filtered out by the skip list, gives the decoy's block the largest bound, so that
+  // block is scored first (blocks are scored best first).
+  std::fill_n(codes.begin() + dim, dim, int8_t{127});
+  std::vector<uint8_t> skip(rows, 0);
+  skip[1] = 1;
+  std::fill_n(codes.begin() + winner * dim, dim, int8_t{0});
   codes[static_cast<size_t>(winner) * dim] = 100;  // sets the table's largest code scale
   const auto probe = CoarseFilter::from_int8(codes, scales, rows, dim, {});
   int index = 0;
@@ -140,11 +150,11 @@ TEST(CoarseFilter, BoundHoldsWhereEveryRoundingErrorAddsUp) {
   std::vector<float> one_hot(dim, 0.0f);
   one_hot[1] = 1.0f;
   for (const auto& user : {std::vector<float>(dim, 1.0f), one_hot}) {
-    const auto got = streaming_top_k(table, user, {}, 1);
+    const auto got = streaming_top_k(table, user, skip, 1);
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].item, static_cast<uint32_t>(winner));
-    expect_same_as_every_row(table, user, {}, 1);
-    expect_same_as_every_row(table, user, {}, 2);
+    expect_same_as_every_row(table, user, skip, 1);
+    expect_same_as_every_row(table, user, skip, 2);
   }
 }
 
