@@ -48,6 +48,20 @@ PR_API pr_status pr_model_load_file(const char* path, pr_model** out);
 PR_API pr_status pr_model_load_buffer(const void* data, size_t size, pr_model** out);
 PR_API void pr_model_free(pr_model* model);
 
+/* How a model is loaded; pr_load_options_init sets the defaults. */
+typedef struct pr_load_options {
+  /* 1 (default): exact filters that answer queries faster for more memory, with the same results
+   * (float32 tables up to 65,536 items: about twice the table; int8 tables beyond that: 18-19
+   * bytes per item at 32 dimensions). 0: every query scores every item; no extra memory. */
+  int prefilter;
+} pr_load_options;
+PR_API void pr_load_options_init(pr_load_options* options);
+/* The same loads with options (NULL: the defaults). */
+PR_API pr_status pr_model_load_file_with(const char* path, const pr_load_options* options,
+                                         pr_model** out);
+PR_API pr_status pr_model_load_buffer_with(const void* data, size_t size,
+                                           const pr_load_options* options, pr_model** out);
+
 typedef struct pr_model_info {
   const char* encoder; /* "bow", "cnn", "gru", "lstm" or "unknown" */
   const char* layout;  /* "newest-last" or "oldest-first" */
@@ -57,6 +71,8 @@ typedef struct pr_model_info {
   int quantized; /* int8 label table */
   int fast_path; /* SIMD scoring with filters (dual-encoder graphs) */
   size_t file_bytes;
+  int prefilter;      /* an exact filter is in use (see pr_load_options) */
+  size_t table_bytes; /* the label table as scored, filters included */
 } pr_model_info;
 PR_API pr_status pr_model_get_info(const pr_model* model, pr_model_info* out);
 

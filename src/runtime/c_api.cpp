@@ -118,26 +118,53 @@ void pr_set_log_callback(pr_log_fn callback, void* user_data) {
   log_user = user_data;
 }
 
-pr_status pr_model_load_file(const char* path, pr_model** out) {
+void pr_load_options_init(pr_load_options* options) {
+  if (!options) return;
+  std::memset(options, 0, sizeof *options);
+  options->prefilter = 1;
+}
+
+namespace {
+
+pocketrec::ModelLoadOptions load_options(const pr_load_options* options) {
+  pocketrec::ModelLoadOptions o;
+  if (options) o.prefilter = options->prefilter != 0;
+  return o;
+}
+
+}  // namespace
+
+pr_status pr_model_load_file_with(const char* path, const pr_load_options* options,
+                                  pr_model** out) {
   if (!path || !out) return fail(PR_INVALID_ARGUMENT, "pr_model_load_file: NULL argument");
   *out = nullptr;
   return guarded(PR_INVALID_MODEL, [&] {
     auto model = std::make_unique<pr_model>();
-    model->recommender = pocketrec::Recommender::load_file(path);
+    model->recommender = pocketrec::Recommender::load_file(path, load_options(options));
     *out = model.release();
     return PR_OK;
   });
 }
 
-pr_status pr_model_load_buffer(const void* data, size_t size, pr_model** out) {
+pr_status pr_model_load_buffer_with(const void* data, size_t size, const pr_load_options* options,
+                                    pr_model** out) {
   if (!data || !out) return fail(PR_INVALID_ARGUMENT, "pr_model_load_buffer: NULL argument");
   *out = nullptr;
   return guarded(PR_INVALID_MODEL, [&] {
     auto model = std::make_unique<pr_model>();
-    model->recommender = pocketrec::Recommender::load_buffer(data, size, "model buffer");
+    model->recommender =
+        pocketrec::Recommender::load_buffer(data, size, "model buffer", load_options(options));
     *out = model.release();
     return PR_OK;
   });
+}
+
+pr_status pr_model_load_file(const char* path, pr_model** out) {
+  return pr_model_load_file_with(path, nullptr, out);
+}
+
+pr_status pr_model_load_buffer(const void* data, size_t size, pr_model** out) {
+  return pr_model_load_buffer_with(data, size, nullptr, out);
 }
 
 void pr_model_free(pr_model* model) {
@@ -155,6 +182,8 @@ pr_status pr_model_get_info(const pr_model* model, pr_model_info* out) {
   out->quantized = s.quantized;
   out->fast_path = s.fast_path;
   out->file_bytes = s.file_bytes;
+  out->prefilter = s.prefilter;
+  out->table_bytes = s.table_bytes;
   return PR_OK;
 }
 

@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     bytes = (char*)malloc((size_t)size);
     CHECK(fread(bytes, 1, (size_t)size, f) == (size_t)size);
     fclose(f);
-    CHECK(pr_model_load_buffer(bytes, (size_t)size, &from_buffer) == PR_OK);
+    CHECK(pr_model_load_buffer_with(bytes, (size_t)size, NULL, &from_buffer) == PR_OK);
     free(bytes); /* the model keeps its own copy */
   }
 
@@ -141,6 +141,40 @@ int main(int argc, char** argv) {
   CHECK(count == 5 && !contains(results, count, id0));
   for (i = 1; i < count; ++i) CHECK(results[i - 1].score >= results[i].score);
   CHECK(pr_similar(session, "no such item", 5, results, 64, &count) == PR_UNKNOWN_ITEM);
+
+  /* Without the exact filters: less memory, the same answers. */
+  {
+    pr_load_options load;
+    pr_model* unfiltered = NULL;
+    pr_session* plain = NULL;
+    pr_model_info plain_info;
+    pr_result expected[10];
+    size_t expected_count = 0;
+    const char* history[2];
+    history[0] = id2;
+    history[1] = id0;
+    pr_load_options_init(&load);
+    CHECK(load.prefilter == 1);
+    CHECK(info.prefilter == 1); /* a float32 table this small gets the 8-bit prefilter */
+    load.prefilter = 0;
+    CHECK(pr_model_load_file_with(argv[1], &load, &unfiltered) == PR_OK);
+    CHECK(pr_model_load_file_with(NULL, &load, &unfiltered) == PR_INVALID_ARGUMENT);
+    if (unfiltered) {
+      CHECK(pr_model_get_info(unfiltered, &plain_info) == PR_OK);
+      CHECK(plain_info.prefilter == 0);
+      CHECK(plain_info.table_bytes > 0 && plain_info.table_bytes < info.table_bytes);
+      CHECK(pr_session_create(unfiltered, &plain) == PR_OK);
+      pr_options_init(&options);
+      CHECK(pr_recommend(session, history, 2, &options, expected, 10, &expected_count) == PR_OK);
+      CHECK(pr_recommend(plain, history, 2, &options, results, 64, &count) == PR_OK);
+      CHECK(count == expected_count && count == 10);
+      for (i = 0; i < count && i < expected_count; ++i) {
+        CHECK(results[i].index == expected[i].index && results[i].score == expected[i].score);
+      }
+      pr_session_free(plain);
+      pr_model_free(unfiltered);
+    }
+  }
 
   pr_session_free(session);
   pr_model_free(from_buffer);
