@@ -53,7 +53,7 @@ struct ModelLoadOptions {
   // reference's starter models, which carry none).
   std::optional<std::vector<Item>> catalog;
   // float32 tables up to 65,536 rows get the exact 8-bit prefilter (same results, about twice the
-  // table's memory), int8 tables beyond that the exact 4-bit filter (same results, 18 more bytes
+  // table's memory), int8 tables beyond that the exact 4-bit filter (same results, 19 more bytes
   // per row at 32 dimensions); false scores every row of every query instead.
   bool prefilter = true;
 };
