@@ -55,21 +55,28 @@ Fixture make_fixture(int dim, bool int8, bool prefilter) {
   return f;
 }
 
-void BM_TopK(benchmark::State& state) {
-  const int dim = static_cast<int>(state.range(0));
-  const bool int8 = state.range(1) != 0, prefilter = state.range(2) != 0;
-  Fixture f = make_fixture(dim, int8, prefilter);
-  TopKScratch scratch = f.table.make_scratch();
+// Top-10 queries over the users in turn, timed; returns the session scratch with its counts.
+TopKScratch run_queries(benchmark::State& state, const ScoreTable& table,
+                        const std::vector<std::vector<float>>& users, const float* bias) {
+  TopKScratch scratch = table.make_scratch();
   TopK top;
   top.reserve(10);
   std::vector<Scored> out;
   size_t i = 0;
   for (auto _ : state) {
     top.reset(10);
-    f.table.top_k_masked(f.users[i++ % f.users.size()].data(), f.bias.data(), top, &scratch);
+    table.top_k_masked(users[i++ % users.size()].data(), bias, top, &scratch);
     top.take_sorted(out);
     benchmark::DoNotOptimize(out.data());
   }
+  return scratch;
+}
+
+void BM_TopK(benchmark::State& state) {
+  const int dim = static_cast<int>(state.range(0));
+  const bool int8 = state.range(1) != 0, prefilter = state.range(2) != 0;
+  Fixture f = make_fixture(dim, int8, prefilter);
+  run_queries(state, f.table, f.users, f.bias.data());
   state.SetLabel(std::string(int8 ? "int8" : "float32") + (prefilter ? " prefilter" : " exact"));
 }
 // {dim, int8, prefilter}; int8 tables never use the prefilter.
@@ -83,7 +90,8 @@ BENCHMARK(BM_TopK)
 
 // The large shape: 1,000,000 x 32 int8 Gaussian rows (as a freshly initialized model has),
 // every row scored against streaming the 4-bit filter; and the first 131,072 rows, whose filter
-// (2.4 MB) stays in cache, so the pass's arithmetic shows without the memory's.
+// (2.4 MB) stays in cache, so the pass's arithmetic shows without the memory's; and 262,144 and
+// 524,288 rows, around the size where the filter starts to pay (ScoreTable: 8 MB).
 void BM_TopKLarge(benchmark::State& state) {
   constexpr int kMillion = 1000000, kDim = 32;
   const int rows = static_cast<int>(state.range(0));
@@ -98,24 +106,14 @@ void BM_TopKLarge(benchmark::State& state) {
   ScoreTable table = ScoreTable::from_int8(std::span(codes).first(static_cast<size_t>(rows) * kDim),
                                            std::vector<float>(1, 0.01f), rows, kDim, {}, "bench");
   if (!filter) table.disable_prefilter();
+  if (filter && !table.has_prefilter()) table.force_coarse_filter();  // below 8 MB: not by default
   std::mt19937 rng(5);
   std::normal_distribution<float> normal;
   std::vector<std::vector<float>> users(64, std::vector<float>(kDim));
   for (auto& user : users) {
     for (float& v : user) v = normal(rng);
   }
-  const LargeVector<float> bias = table.padded_bias();
-  TopKScratch scratch = table.make_scratch();
-  TopK top;
-  top.reserve(10);
-  std::vector<Scored> out;
-  size_t i = 0;
-  for (auto _ : state) {
-    top.reset(10);
-    table.top_k_masked(users[i++ % users.size()].data(), bias.data(), top, &scratch);
-    top.take_sorted(out);
-    benchmark::DoNotOptimize(out.data());
-  }
+  const TopKScratch scratch = run_queries(state, table, users, table.padded_bias().data());
   state.counters["exact_rows"] = benchmark::Counter(static_cast<double>(scratch.coarse_exact_rows) /
                                                     std::max<long>(1, scratch.coarse_queries));
   state.SetLabel(filter ? "int8 4-bit filter" : "int8 every row");
@@ -126,6 +124,10 @@ BENCHMARK(BM_TopKLarge)
     ->Args({1000000, 0})
     ->Args({131072, 1})
     ->Args({131072, 0})
+    ->Args({262144, 1})
+    ->Args({262144, 0})
+    ->Args({524288, 1})
+    ->Args({524288, 0})
     ->Unit(benchmark::kMicrosecond);
 
 // The floor under the 1,000,000 x 32 int8 table: reading its 32 MB once on one thread; and the

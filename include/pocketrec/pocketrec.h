@@ -51,8 +51,8 @@ PR_API void pr_model_free(pr_model* model);
 /* How a model is loaded; pr_load_options_init sets the defaults. */
 typedef struct pr_load_options {
   /* 1 (default): exact filters that answer queries faster for more memory, with the same results
-   * (float32 tables up to 65,536 items: about twice the table; int8 tables beyond that: 18-19
-   * bytes per item at 32 dimensions). 0: every query scores every item; no extra memory. */
+   * (float32 tables up to 65,536 items: about twice the table; int8 tables of 8 MB and more, on
+   * x86 with AVX2: 18-19 bytes per item at 32 dimensions). 0: every query scores every item. */
   int prefilter;
 } pr_load_options;
 PR_API void pr_load_options_init(pr_load_options* options);

@@ -38,7 +38,7 @@ struct ModelSummary {
   bool quantized = false;  // int8 label table
   bool fast_path = false;  // SIMD scoring with filters; otherwise the graph's own top-K
   // The fast path's exact filter: 8-bit codes for float32 tables up to 65,536 rows, 4-bit codes
-  // streamed for larger int8 tables.
+  // streamed for int8 tables of 8 MB and more.
   bool prefilter = false;
   bool fused_encoder = false;  // BOW encoder evaluated directly instead of by the interpreter
   bool sigmoid_scores = false;
@@ -53,8 +53,8 @@ struct ModelLoadOptions {
   // reference's starter models, which carry none).
   std::optional<std::vector<Item>> catalog;
   // float32 tables up to 65,536 rows get the exact 8-bit prefilter (same results, about twice the
-  // table's memory), int8 tables beyond that the exact 4-bit filter (same results, 19 more bytes
-  // per row at 32 dimensions); false scores every row of every query instead.
+  // table's memory), int8 tables of 8 MB and more the exact 4-bit filter (same results, 19 more
+  // bytes per row at 32 dimensions); false scores every row of every query instead.
   bool prefilter = true;
 };
 

@@ -89,7 +89,7 @@ class ScoreTable {
   LargeVector<int8_t> i8_;           // [block][d][16]
   LargeVector<float> scale_, bias_;  // padded to blocks * 16
   Prefilter prefilter_;              // float tables up to 65,536 rows; empty otherwise
-  CoarseFilter coarse_;  // int8 tables beyond 65,536 rows, on x86 with AVX2; empty otherwise
+  CoarseFilter coarse_;  // int8 tables of 8 MB and more, on x86 with AVX2; empty otherwise
 };
 
 // The SIMD target the kernels run on ("AVX2", "NEON", ...).
