@@ -19,7 +19,6 @@ HWY_BEFORE_NAMESPACE();
 namespace pocketrec::runtime::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-constexpr int kStreams = 4;
 // Blocks scored best first: kMinBestBlocks + 2 k, at most kMaxBestBlocks.
 constexpr size_t kMinBestBlocks = 64, kMaxBestBlocks = 512;
 constexpr int kScanBatch = 16;
@@ -230,25 +229,19 @@ long TopKCoarseWith(const CoarseQuery& q, float* block_bound, TopK& top) {
       {kMaxBestBlocks, kMinBestBlocks + 2 * top.k(), static_cast<size_t>(x.blocks)}));
   int held = 0;
   float floor = -HUGE_VALF;  // the lowest bound held once the heap is full
-  // The blocks are visited as kStreams interleaved runs of consecutive blocks: one core keeps more
-  // lines in flight over several sequential streams than over one.
-  const int run = (x.blocks + kStreams - 1) / kStreams;
-  for (int i = 0; i < run; ++i) {
-    for (int stream = 0; stream < kStreams; ++stream) {
-      const int block = stream * run + i;
-      if (block >= x.blocks) break;  // the last stream's run may be shorter
-      const float bound = BlockBound(bounds, static_cast<size_t>(block));
-      block_bound[block] = bound;
-      if (!(bound > floor)) continue;
-      if (held == capacity) {
-        std::pop_heap(best, best + held, higher);
-        --held;
-      }
-      best[held++] = {bound, static_cast<uint32_t>(block)};
-      std::push_heap(best, best + held, higher);
-      if (held == capacity) floor = best[0].bound;
+  // Blocks in interleaved runs: the codes stream from memory faster.
+  ForEachInterleaved(x.blocks, [&](int block) {
+    const float bound = BlockBound(bounds, static_cast<size_t>(block));
+    block_bound[block] = bound;
+    if (!(bound > floor)) return;
+    if (held == capacity) {
+      std::pop_heap(best, best + held, higher);
+      --held;
     }
-  }
+    best[held++] = {bound, static_cast<uint32_t>(block)};
+    std::push_heap(best, best + held, higher);
+    if (held == capacity) floor = best[0].bound;
+  });
   ExactBlocks exact(x, top);
   std::sort(best, best + held, higher);
   for (int i = 0; i < std::min(held, kPrefetchAhead); ++i) exact.prefetch(best[i].block);

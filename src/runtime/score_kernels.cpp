@@ -29,29 +29,20 @@ void TopKF32(const float* HWY_RESTRICT table, const float* HWY_RESTRICT bias,
   }
 }
 
-constexpr int kStreams = 4;
-
 void TopKI8(const int8_t* HWY_RESTRICT table, const float* HWY_RESTRICT scale,
             const float* HWY_RESTRICT bias, const int32_t* HWY_RESTRICT user_pairs,
             float user_scale, int pairs, int blocks, int rows, TopK& top) {
   HWY_ALIGN float chunk[kChunkBlocks * 16];
-  // Chunks are visited as kStreams interleaved runs of consecutive chunks: one core keeps more
-  // lines in flight over several sequential streams than over one (the order does not change
-  // the results: TopK settles ties by index).
+  // Chunks in interleaved runs: the table streams from memory faster.
   const int chunks = (blocks + kChunkBlocks - 1) / kChunkBlocks;
-  const int run = (chunks + kStreams - 1) / kStreams;
-  for (int i = 0; i < run; ++i) {
-    for (int stream = 0; stream < kStreams; ++stream) {
-      const int c = stream * run + i;
-      if (c >= chunks) break;  // the last stream's run may be shorter
-      const int first = c * kChunkBlocks;
-      const int count = std::min(kChunkBlocks, blocks - first);
-      const float best =
-          ScoreBlocksI8(table, scale, bias, user_pairs, user_scale, pairs, first, count, chunk);
-      FeedChunk(chunk, static_cast<uint32_t>(first * 16), std::min(count * 16, rows - first * 16),
-                best, -HUGE_VALF, top);
-    }
-  }
+  ForEachInterleaved(chunks, [&](int c) {
+    const int first = c * kChunkBlocks;
+    const int count = std::min(kChunkBlocks, blocks - first);
+    const float best =
+        ScoreBlocksI8(table, scale, bias, user_pairs, user_scale, pairs, first, count, chunk);
+    FeedChunk(chunk, static_cast<uint32_t>(first * 16), std::min(count * 16, rows - first * 16),
+              best, -HUGE_VALF, top);
+  });
 }
 
 // Two passes for tables whose scores fit in cache: all scores and each chunk's maximum first; the
