@@ -15,8 +15,8 @@ struct Session::Impl {
   runtime::TopK top;
   runtime::TopKScratch scratch;
   std::vector<uint8_t> skip;  // per item; cleared after every query
-  runtime::LargeVector<float>
-      masked_bias;  // the table's bias with -inf at skipped items (fast path)
+  // The table's bias with -inf at skipped items (fast path).
+  runtime::LargeVector<float> masked_bias;
   std::vector<uint32_t> marked;
   std::vector<runtime::Scored> scored;
   std::vector<float> row;
