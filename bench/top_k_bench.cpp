@@ -76,7 +76,11 @@ void BM_TopK(benchmark::State& state) {
   const int dim = static_cast<int>(state.range(0));
   const bool int8 = state.range(1) != 0, prefilter = state.range(2) != 0;
   Fixture f = make_fixture(dim, int8, prefilter);
-  run_queries(state, f.table, f.users, f.bias.data());
+  const TopKScratch scratch = run_queries(state, f.table, f.users, f.bias.data());
+  if (scratch.prefiltered_queries > 0) {
+    state.counters["exact_rows"] = static_cast<double>(scratch.prefilter_exact_rows) /
+                                   static_cast<double>(scratch.prefiltered_queries);
+  }
   state.SetLabel(std::string(int8 ? "int8" : "float32") + (prefilter ? " prefilter" : " exact"));
 }
 // {dim, int8, prefilter}; int8 tables never use the prefilter.

@@ -27,7 +27,8 @@ void Prefilter::build_codes(int rows, int dim) {
   codes_.assign(padded * quads_ * 4, 0);
   offset_.assign(padded, 0);
   scale_.assign(padded, 0.0f);
-  l1_.assign(padded, 0.0f);
+  chunk_l1_.assign(chunks(), 0.0f);
+  chunk_scale_.assign(chunks(), 0.0f);
 }
 
 void Prefilter::finish_row(int row, float l1, float scale) {
@@ -35,7 +36,10 @@ void Prefilter::finish_row(int row, float l1, float scale) {
   for (int k = 0; k < dim_; ++k) sum += code(row, k);
   offset_[row] = -kUserOffset * sum;
   scale_[row] = scale;
-  l1_[row] = l1;
+  float& chunk_l1 = chunk_l1_[row / kPrefilterChunkRows];
+  float& chunk_scale = chunk_scale_[row / kPrefilterChunkRows];
+  chunk_l1 = std::max(chunk_l1, l1);
+  chunk_scale = std::max(chunk_scale, scale);
   max_l1_ = std::max(max_l1_, l1);
   max_width_ = std::max(max_width_, l1 + static_cast<float>(dim_) * scale);
 }
@@ -66,7 +70,8 @@ Prefilter Prefilter::from_float(std::span<const float> table, int rows, int dim,
 
 size_t Prefilter::bytes() const {
   return codes_.size() + offset_.size() * sizeof(int32_t) +
-         (scale_.size() + l1_.size() + rows_f32_.size()) * sizeof(float);
+         (scale_.size() + chunk_l1_.size() + chunk_scale_.size() + rows_f32_.size()) *
+             sizeof(float);
 }
 
 size_t Prefilter::chunks() const {
@@ -78,8 +83,8 @@ void Prefilter::prepare(TopKScratch& scratch) const {
   scratch.scores.resize(chunks * kPrefilterChunkRows);
   scratch.chunk_max.resize(chunks);
   scratch.spare.resize(chunks + 16);  // padded for vector loads
-  scratch.high.resize(chunks * kPrefilterChunkRows);
-  scratch.high_max.resize(chunks);
+  scratch.chunk_error.resize(chunks);
+  scratch.low_max.resize(chunks);
   scratch.candidates.resize(rows_);
 }
 
@@ -126,10 +131,10 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   q.blocks = blocks_;
   q.user_quads = quads;
   q.user_step = step;
-  q.l1 = l1_.data();
-  q.alpha = alpha;
-  q.beta = beta;
-  q.rounding = rounding;
+  for (size_t c = 0; c < chunks(); ++c) {
+    scratch.chunk_error[c] = alpha * chunk_l1_[c] + beta * chunk_scale_[c] + rounding;
+  }
+  q.chunk_error = scratch.chunk_error.data();
   q.user = user;
   q.rows_f32 = rows_f32_.data();
   return top_k_prefiltered(q, scratch, top);

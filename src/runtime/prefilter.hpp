@@ -26,13 +26,12 @@ struct PrefilterQuery {
   const int8_t* codes;    // [block][quad][8 rows][4 dims]
   const int32_t* offset;  // per row: -64 * the sum of its codes (the user bytes carry +64)
   const float* scale;     // per row: code scale
-  const float* l1;        // per row: sum |row|
   const float* bias;      // masked bias (-inf: never returned), >= the padded rows
   int rows, dim, quads, blocks;
   const uint32_t* user_quads;  // 7-bit user values + 64, four bytes per quad of dimensions
   float user_step;             // user ~= user_step * (byte - 64)
-  // |exact - approximate| <= alpha * l1[r] + beta * scale[r] + rounding for row r.
-  float alpha, beta, rounding;
+  // |exact - approximate| <= chunk_error[c] for every row of 64-row chunk c.
+  const float* chunk_error;
   // Exact scoring: the float rows, row-major, with the ScoreTable kernel's arithmetic.
   const float* rows_f32;
   const float* user;
@@ -73,7 +72,10 @@ class Prefilter {
   int rows_ = 0, dim_ = 0, quads_ = 0, blocks_ = 0;
   std::vector<int8_t> codes_;
   std::vector<int32_t> offset_;
-  std::vector<float> scale_, l1_;
+  std::vector<float> scale_;
+  // Per 64-row chunk, the largest sum|row| and code scale: the error bound of a query is
+  // computed per chunk from these, so the approximate pass does no per-row bound arithmetic.
+  std::vector<float> chunk_l1_, chunk_scale_;
   std::vector<float> rows_f32_;
   // Table-wide maxima for the error bound: sum|row|, code scale, sum|row| + dim * scale, |bias|.
   float max_l1_ = 0, max_code_scale_ = 0, max_width_ = 0, max_abs_bias_ = 0;

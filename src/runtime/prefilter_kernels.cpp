@@ -22,12 +22,14 @@ namespace hn = hwy::HWY_NAMESPACE;
 using TagF = hn::CappedTag<float, kPrefilterBlockRows>;
 constexpr int kBlocksPerChunk = kPrefilterChunkRows / kPrefilterBlockRows;
 
-// Bounds of every row's exact score, approximate score -/+ its error bound, into low and high (in
-// row order), and each 64-row chunk's maxima into low_max and high_max. kQuads > 0 fixes the number
-// of quads of dimensions at compile time, so the user bytes stay in registers.
+// Approximate scores of every row (in row order) into approx, and each 64-row chunk's maximum
+// into chunk_max: the integer dot product of the user levels and the codes, times the user step and
+// the row's code scale, plus the bias. Error bounds are per chunk (PrefilterQuery::chunk_error),
+// so the pass does no per-row bound arithmetic. kQuads > 0 fixes the number of quads of
+// dimensions at compile time, so the user bytes stay in registers.
 template <int kQuads>
-void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_RESTRICT high,
-                  float* HWY_RESTRICT low_max, float* HWY_RESTRICT high_max) {
+void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
+                  float* HWY_RESTRICT chunk_max) {
   const TagF df;
   const hn::Rebind<int32_t, TagF> di;
   const auto step = hn::Set(df, q.user_step);
@@ -36,9 +38,6 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_R
   const int32_t* HWY_RESTRICT offset = q.offset;
   const float* HWY_RESTRICT scale = q.scale;
   const float* HWY_RESTRICT bias = q.bias;
-  const float* HWY_RESTRICT l1 = q.l1;
-  const auto alpha = hn::Set(df, q.alpha), beta = hn::Set(df, q.beta),
-             rounding = hn::Set(df, q.rounding);
   const uint32_t* HWY_RESTRICT user_quads = q.user_quads;
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   constexpr int kHeld = kQuads > 0 ? kQuads : 1;
@@ -47,18 +46,12 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_R
 #endif
   for (int first = 0; first < blocks; first += kBlocksPerChunk) {
     const int last = std::min(blocks, first + kBlocksPerChunk);
-    auto best_low = hn::Set(df, -HUGE_VALF), best_high = best_low;
-    // Rows [row, row + n): the float score from the integer dot products, and its bounds.
+    auto best = hn::Set(df, -HUGE_VALF);
     auto finish = [&](size_t row, hn::Vec<decltype(di)> dot) {
-      const auto s = hn::LoadU(df, scale + row);
-      const auto a =
-          hn::MulAdd(hn::Mul(hn::ConvertTo(df, dot), step), s, hn::LoadU(df, bias + row));
-      const auto error = hn::MulAdd(alpha, hn::LoadU(df, l1 + row), hn::MulAdd(beta, s, rounding));
-      const auto lo = hn::Sub(a, error), hi = hn::Add(a, error);
-      hn::StoreU(lo, df, low + row);
-      hn::StoreU(hi, df, high + row);
-      best_low = hn::Max(best_low, lo);
-      best_high = hn::Max(best_high, hi);
+      const auto a = hn::MulAdd(hn::Mul(hn::ConvertTo(df, dot), step), hn::LoadU(df, scale + row),
+                                hn::LoadU(df, bias + row));
+      hn::StoreU(a, df, approx + row);
+      best = hn::Max(best, a);
     };
     for (int block = first; block < last; ++block) {
       const int8_t* block_codes = codes + static_cast<size_t>(block) * quads * 32;
@@ -96,8 +89,7 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_R
       }
 #endif
     }
-    low_max[first / kBlocksPerChunk] = hn::GetLane(hn::MaxOfLanes(df, best_low));
-    high_max[first / kBlocksPerChunk] = hn::GetLane(hn::MaxOfLanes(df, best_high));
+    chunk_max[first / kBlocksPerChunk] = hn::GetLane(hn::MaxOfLanes(df, best));
   }
 }
 
@@ -120,43 +112,56 @@ void ExactF32(const PrefilterQuery& q, const uint32_t* rows, int count, float* o
   for (int i = 0; i < count; ++i) out[i] = hn::GetLane(a[i]);
 }
 
-// One pass computes bounds low[r] <= exact[r] <= high[r] for every row; then
-//  - floor, the k-th largest chunk maximum of low, is at most kth, the k-th best low; collecting
-//    the rows with low >= floor and selecting among them gives kth exactly;
+// One pass computes approximate scores approx[r], within chunk_error[c] of the exact score of every
+// row r of chunk c; then
+//  - low[r] = approx[r] - chunk_error[c] is at most the exact score. floor, the k-th largest chunk
+//    maximum of low, is at most kth, the k-th best low; collecting the rows with low >= floor
+//    and selecting among them gives kth exactly;
 //  - kth is at most the k-th best exact score (k rows have exact >= low >= kth), so only rows with
-//    high >= kth can be among the k best: those alone are scored exactly, with the full
-//    kernel's arithmetic, and offered to the heap (skipping any whose high falls below the heap's
-//    threshold once it is full).
-int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY_RESTRICT high,
-                    float* HWY_RESTRICT low_max, float* HWY_RESTRICT high_max,
+//    approx[r] + chunk_error[c] >= kth can be among the k best: those alone are scored exactly,
+//    with the full kernel's arithmetic, and offered to the heap (skipping any whose upper bound
+//    falls below the heap's threshold once it is full).
+int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
+                    float* HWY_RESTRICT chunk_max, float* HWY_RESTRICT low_max,
                     float* HWY_RESTRICT spare, Scored* HWY_RESTRICT candidates, TopK& top) {
   const int chunks = (q.rows + kPrefilterChunkRows - 1) / kPrefilterChunkRows;
   if (q.quads == 4) {
-    ApproxScores<4>(q, low, high, low_max, high_max);
+    ApproxScores<4>(q, approx, chunk_max);
   } else if (q.quads == 8) {
-    ApproxScores<8>(q, low, high, low_max, high_max);
+    ApproxScores<8>(q, approx, chunk_max);
   } else {
-    ApproxScores<0>(q, low, high, low_max, high_max);
+    ApproxScores<0>(q, approx, chunk_max);
   }
   const size_t k = top.k();
   if (k == 0) return 0;
-  // Calls visit(row) for each row whose value reaches `at_least`, in row order.
-  auto for_each_row = [&](const float* values, const float* chunk_max, float at_least,
-                          const auto& visit) {
+  const float* HWY_RESTRICT error = q.chunk_error;
+  // Rounding a - e to float is monotonic in a, so each chunk's largest low is its largest approx
+  // minus its error.
+  for (int c = 0; c < chunks; ++c) low_max[c] = chunk_max[c] - error[c];
+  // Calls visit(row, chunk) for each row whose approximate score reaches at_least(chunk), in row
+  // order. The thresholds carry a slack of a few units in the last place, so the rows visited are
+  // a superset of those meeting the bound as the caller computes it.
+  auto for_each_row = [&](const auto& at_least, const auto& visit) {
     for (int c = 0; c < chunks; ++c) {
-      if (!(chunk_max[c] >= at_least) || chunk_max[c] == -HUGE_VALF) continue;
+      const float threshold = at_least(c);
+      if (!(chunk_max[c] >= threshold) || chunk_max[c] == -HUGE_VALF) continue;
       const int base = c * kPrefilterChunkRows;
       for (uint64_t bits =
-               AtLeastBits(values + base, std::min(kPrefilterChunkRows, q.rows - base), at_least);
+               AtLeastBits(approx + base, std::min(kPrefilterChunkRows, q.rows - base), threshold);
            bits; bits &= bits - 1) {
-        visit(static_cast<uint32_t>(base + std::countr_zero(bits)));
+        visit(static_cast<uint32_t>(base + std::countr_zero(bits)), c);
       }
     }
   };
+  auto slack = [](float a, float b) { return 0x1p-22f * (std::fabs(a) + std::fabs(b)); };
   size_t count = 0;
   const float floor = KthLargestChunkMax(low_max, chunks, k, spare);
-  for_each_row(low, low_max, floor, [&](uint32_t row) { candidates[count++] = {row, low[row]}; });
-  // With fewer than k such rows, floor is -inf and every finite row is a candidate.
+  // With fewer than k chunks holding a finite row, floor is -inf and every finite row is a
+  // candidate.
+  for_each_row([&](int c) { return floor + error[c] - slack(floor, error[c]); },
+               [&](uint32_t row, int c) {
+                 candidates[count++] = {row, approx[row] - error[c]};
+               });
   float kth = -HUGE_VALF;
   if (count >= k) {
     std::nth_element(candidates, candidates + (k - 1), candidates + count,
@@ -177,15 +182,16 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT low, float* HWY
     for (int i = 0; i < pending; ++i) top.push(group[i], exact[i]);
     pending = 0;
   };
-  for_each_row(high, high_max, bar, [&](uint32_t row) {
-    if (!reaches(high[row], std::max(kth, top.threshold()))) return;
-    // The row-major rows are not streamed by the approximate pass: fetch the row's lines while
-    // the rest of the group is found.
-    const float* values = q.rows_f32 + static_cast<size_t>(row) * q.dim;
-    for (int b = 0; b < q.dim; b += 16) hwy::Prefetch(values + b);
-    group[pending++] = row;
-    if (pending == 8) flush();
-  });
+  for_each_row([&](int c) { return bar - error[c] - slack(bar, error[c]); },
+               [&](uint32_t row, int c) {
+                 if (!reaches(approx[row] + error[c], std::max(kth, top.threshold()))) return;
+                 // The row-major rows are not streamed by the approximate pass: fetch the row's
+                 // lines while the rest of the group is found.
+                 const float* values = q.rows_f32 + static_cast<size_t>(row) * q.dim;
+                 for (int b = 0; b < q.dim; b += 16) hwy::Prefetch(values + b);
+                 group[pending++] = row;
+                 if (pending == 8) flush();
+               });
   if (pending > 0) flush();
   return scored;
 }
@@ -200,8 +206,8 @@ HWY_EXPORT(TopKPrefiltered);
 
 int top_k_prefiltered(const PrefilterQuery& query, TopKScratch& scratch, TopK& top) {
   return HWY_DYNAMIC_DISPATCH(TopKPrefiltered)(
-      query, scratch.scores.data(), scratch.high.data(), scratch.chunk_max.data(),
-      scratch.high_max.data(), scratch.spare.data(), scratch.candidates.data(), top);
+      query, scratch.scores.data(), scratch.chunk_max.data(), scratch.low_max.data(),
+      scratch.spare.data(), scratch.candidates.data(), top);
 }
 
 }  // namespace pocketrec::runtime

@@ -32,18 +32,19 @@ void top_k_i8(const int8_t* table, const float* scale, const float* bias, const 
               float user_scale, int pairs, int blocks, int rows, TopK& top);
 
 // Per-session buffers of the two-pass top-K: every score, each chunk's maximum, and a copy of
-// those for the selection; for the prefilter, scores and chunk_max hold the lower bounds, high and
-// high_max the upper bounds, and candidates the rows selected among. Sized by
-// ScoreTable::make_scratch.
+// those for the selection; for the prefilter, scores and chunk_max hold the approximate scores,
+// chunk_error and low_max each chunk's error bound and largest lower bound, and candidates the
+// rows selected among. Sized by ScoreTable::make_scratch.
 struct TopKScratch {
   std::vector<float> scores, chunk_max, spare;
-  std::vector<float> high, high_max;
+  std::vector<float> chunk_error, low_max;
   std::vector<Scored> candidates;
   // Whether the prefilter pays for this session's queries: a moving average of the rows it
   // scored exactly; above the table's limit, the next kPrefilterPause queries score every row.
   float exact_rows_average = 0.0f;
   int prefilter_pause = 0;
   size_t prefiltered_queries = 0, full_queries = 0;  // counts, for tests and benchmarks
+  size_t prefilter_exact_rows = 0;                   // rows the prefilter scored exactly
   size_t coarse_queries = 0, coarse_exact_rows = 0;  // the same for the 4-bit filter
   std::vector<float> coarse_bounds;                  // the 4-bit filter's block bounds
   bool reverse = false;  // the direction of the last walk over the table (alternates)

@@ -179,6 +179,7 @@ bool ScoreTable::try_prefilter(const float* user, const float* masked_bias, TopK
   const int exact = prefilter_.top_k(user, masked_bias, scratch, top);
   if (exact < 0) return false;
   ++scratch.prefiltered_queries;
+  scratch.prefilter_exact_rows += static_cast<size_t>(exact);
   float& average = scratch.exact_rows_average;
   average += (static_cast<float>(exact) - average) / 8.0f;
   if (average > prefilter_.exact_rows_limit()) {
