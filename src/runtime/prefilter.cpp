@@ -9,12 +9,13 @@
 namespace pocketrec::runtime {
 namespace {
 
-// The user bytes are 64 + a value in [-63, 63]: the int16 sum of a pair of products of unsigned
-// user bytes and signed codes then stays in range (2 * 127 * 128 < 32768), as the 8-bit
-// multiply-add requires. (6 bits would let two quads add in int16 before widening, but doubled
-// the rows scored exactly: slower on every model measured.)
+// The user bytes are signed levels in [-63, 63] and the codes unsigned bytes, 128 + a value in
+// [-127, 127]: the int16 sum of a pair of their products then stays in range
+// (2 * 255 * 63 < 32768), as the 8-bit multiply-add requires, and the code offset adds
+// 128 * sum(levels) to every row alike, one constant per query. (6 bits would let two quads add
+// in int16 before widening, but doubled the rows scored exactly: slower on every model measured.)
 constexpr int kUserLevels = 63;
-constexpr int kUserOffset = 64;
+constexpr int kCodeOffset = 128;
 
 }  // namespace
 
@@ -24,24 +25,9 @@ void Prefilter::build_codes(int rows, int dim) {
   quads_ = (dim + 3) / 4;
   blocks_ = (rows + kPrefilterBlockRows - 1) / kPrefilterBlockRows;
   const size_t padded = static_cast<size_t>(blocks_) * kPrefilterBlockRows;
-  codes_.assign(padded * quads_ * 4, 0);
-  offset_.assign(padded, 0);
-  scale_.assign(padded, 0.0f);
+  codes_.assign(padded * quads_ * 4, kCodeOffset);
   chunk_l1_.assign(chunks(), 0.0f);
   chunk_scale_.assign(chunks(), 0.0f);
-}
-
-void Prefilter::finish_row(int row, float l1, float scale) {
-  int32_t sum = 0;
-  for (int k = 0; k < dim_; ++k) sum += code(row, k);
-  offset_[row] = -kUserOffset * sum;
-  scale_[row] = scale;
-  float& chunk_l1 = chunk_l1_[row / kPrefilterChunkRows];
-  float& chunk_scale = chunk_scale_[row / kPrefilterChunkRows];
-  chunk_l1 = std::max(chunk_l1, l1);
-  chunk_scale = std::max(chunk_scale, scale);
-  max_l1_ = std::max(max_l1_, l1);
-  max_width_ = std::max(max_width_, l1 + static_cast<float>(dim_) * scale);
 }
 
 Prefilter Prefilter::from_float(std::span<const float> table, int rows, int dim,
@@ -49,6 +35,8 @@ Prefilter Prefilter::from_float(std::span<const float> table, int rows, int dim,
   Prefilter p;
   p.build_codes(rows, dim);
   p.rows_f32_.assign(table.begin(), table.end());
+  // One code scale per 64-row chunk: the error bound is per chunk anyway (its largest scale), and
+  // the pass then loads no per-row scale.
   for (int r = 0; r < rows; ++r) {
     const float* v = table.data() + static_cast<size_t>(r) * dim;
     float max_abs = 0.0f, l1 = 0.0f;
@@ -56,22 +44,30 @@ Prefilter Prefilter::from_float(std::span<const float> table, int rows, int dim,
       max_abs = std::max(max_abs, std::fabs(v[k]));
       l1 += std::fabs(v[k]);
     }
-    const float scale = max_abs / 127.0f;
+    const size_t c = r / kPrefilterChunkRows;
+    p.chunk_scale_[c] = std::max(p.chunk_scale_[c], max_abs / 127.0f);
+    p.chunk_l1_[c] = std::max(p.chunk_l1_[c], l1);
+    p.max_l1_ = std::max(p.max_l1_, l1);
+  }
+  for (int r = 0; r < rows; ++r) {
+    const float* v = table.data() + static_cast<size_t>(r) * dim;
+    const float scale = p.chunk_scale_[r / kPrefilterChunkRows];
     for (int k = 0; k < dim && scale > 0.0f; ++k) {
-      p.code(r, k) = static_cast<int8_t>(std::clamp(std::lround(v[k] / scale), -127L, 127L));
+      p.code(r, k) =
+          static_cast<uint8_t>(kCodeOffset + std::clamp(std::lround(v[k] / scale), -127L, 127L));
     }
     // |v - scale * code| <= scale / 2 per dimension (plus the rounding of v / scale).
-    p.max_code_scale_ = std::max(p.max_code_scale_, scale);
-    p.finish_row(r, l1, scale);
+    p.max_width_ = std::max(p.max_width_,
+                            p.chunk_l1_[r / kPrefilterChunkRows] + static_cast<float>(dim) * scale);
   }
+  for (float s : p.chunk_scale_) p.max_code_scale_ = std::max(p.max_code_scale_, s);
   for (float b : bias) p.max_abs_bias_ = std::max(p.max_abs_bias_, std::fabs(b));
   return p;
 }
 
 size_t Prefilter::bytes() const {
-  return codes_.size() + offset_.size() * sizeof(int32_t) +
-         (scale_.size() + chunk_l1_.size() + chunk_scale_.size() + rows_f32_.size()) *
-             sizeof(float);
+  return codes_.size() +
+         (chunk_l1_.size() + chunk_scale_.size() + rows_f32_.size()) * sizeof(float);
 }
 
 size_t Prefilter::chunks() const {
@@ -99,12 +95,14 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   const float step = max_abs / kUserLevels;
   uint32_t quads[kMaxPrefilterDim / 4] = {};
   float levels_l1 = 0.0f;  // sum |user / step| after rounding
+  int32_t levels_sum = 0;
   for (int k = 0; k < quads_ * 4; ++k) {
     long level = 0;
     if (k < dim_ && step > 0.0f)
       level = std::clamp(std::lround(user[k] / step), -long{kUserLevels}, long{kUserLevels});
     levels_l1 += static_cast<float>(std::labs(level));
-    quads[k / 4] |= static_cast<uint32_t>(level + kUserOffset) << (8 * (k % 4));
+    levels_sum += static_cast<int32_t>(level);
+    quads[k / 4] |= static_cast<uint32_t>(static_cast<uint8_t>(level)) << (8 * (k % 4));
   }
   // |exact - approximate| for row r, from three sources:
   //  - the user rounded to levels: at most step / 2 per dimension, times sum|row|;
@@ -122,8 +120,8 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   prepare(scratch);
   PrefilterQuery q{};
   q.codes = codes_.data();
-  q.offset = offset_.data();
-  q.scale = scale_.data();
+  q.code_offset = -kCodeOffset * levels_sum;
+  q.chunk_scale = chunk_scale_.data();
   q.bias = masked_bias;
   q.rows = rows_;
   q.dim = dim_;

@@ -23,12 +23,12 @@ inline constexpr int kMaxPrefilterDim = 512;
 
 // What one query hands the per-target kernels (prefilter_kernels.cpp).
 struct PrefilterQuery {
-  const int8_t* codes;    // [block][quad][8 rows][4 dims]
-  const int32_t* offset;  // per row: -64 * the sum of its codes (the user bytes carry +64)
-  const float* scale;     // per row: code scale
-  const float* bias;      // masked bias (-inf: never returned), >= the padded rows
+  const uint8_t* codes;      // 128 + code, [block][quad][8 rows][4 dims]
+  int32_t code_offset;       // -128 * the sum of the user levels: removes the codes' offset
+  const float* chunk_scale;  // per 64-row chunk: code scale
+  const float* bias;         // masked bias (-inf: never returned), >= the padded rows
   int rows, dim, quads, blocks;
-  const uint32_t* user_quads;  // 7-bit user values + 64, four bytes per quad of dimensions
+  const uint32_t* user_quads;  // signed user levels in [-63, 63], four bytes per quad of dimensions
   float user_step;             // user ~= user_step * (byte - 64)
   // |exact - approximate| <= chunk_error[c] for every row of 64-row chunk c.
   const float* chunk_error;
@@ -40,7 +40,7 @@ struct PrefilterQuery {
 class Prefilter {
  public:
   Prefilter() = default;
-  // Float rows, row-major: each row gets int8 codes with its own scale; the rows are kept
+  // Float rows, row-major: each row gets 8-bit codes with its chunk's scale; the rows are kept
   // row-major, two cache lines per row at D = 32, for the exact scores.
   static Prefilter from_float(std::span<const float> table, int rows, int dim,
                               std::span<const float> bias);
@@ -63,17 +63,14 @@ class Prefilter {
  private:
   void build_codes(int rows, int dim);
   size_t chunks() const;  // of kPrefilterChunkRows rows
-  int8_t& code(int row, int k) {
+  uint8_t& code(int row, int k) {
     const size_t block = row / kPrefilterBlockRows, lane = row % kPrefilterBlockRows;
     return codes_[((block * quads_ + k / 4) * kPrefilterBlockRows + lane) * 4 + k % 4];
   }
-  void finish_row(int row, float l1, float scale);
 
   int rows_ = 0, dim_ = 0, quads_ = 0, blocks_ = 0;
-  std::vector<int8_t> codes_;
-  std::vector<int32_t> offset_;
-  std::vector<float> scale_;
-  // Per 64-row chunk, the largest sum|row| and code scale: the error bound of a query is
+  std::vector<uint8_t> codes_;
+  // Per 64-row chunk, the largest sum|row| and the code scale: the error bound of a query is
   // computed per chunk from these, so the approximate pass does no per-row bound arithmetic.
   std::vector<float> chunk_l1_, chunk_scale_;
   std::vector<float> rows_f32_;

@@ -24,7 +24,7 @@ constexpr int kBlocksPerChunk = kPrefilterChunkRows / kPrefilterBlockRows;
 
 // Approximate scores of every row (in row order) into approx, and each 64-row chunk's maximum
 // into chunk_max: the integer dot product of the user levels and the codes, times the user step and
-// the row's code scale, plus the bias. Error bounds are per chunk (PrefilterQuery::chunk_error),
+// the chunk's code scale, plus the bias. Error bounds are per chunk (PrefilterQuery::chunk_error),
 // so the pass does no per-row bound arithmetic. kQuads > 0 fixes the number of quads of
 // dimensions at compile time, so the user bytes stay in registers.
 template <int kQuads>
@@ -32,41 +32,40 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
                   float* HWY_RESTRICT chunk_max) {
   const TagF df;
   const hn::Rebind<int32_t, TagF> di;
-  const auto step = hn::Set(df, q.user_step);
   const int quads = kQuads > 0 ? kQuads : q.quads, blocks = q.blocks;
-  const int8_t* HWY_RESTRICT codes = q.codes;
-  const int32_t* HWY_RESTRICT offset = q.offset;
-  const float* HWY_RESTRICT scale = q.scale;
+  const uint8_t* HWY_RESTRICT codes = q.codes;
   const float* HWY_RESTRICT bias = q.bias;
   const uint32_t* HWY_RESTRICT user_quads = q.user_quads;
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   constexpr int kHeld = kQuads > 0 ? kQuads : 1;
   __m256i held[kHeld];
   for (int j = 0; j < kHeld; ++j) held[j] = _mm256_set1_epi32(static_cast<int>(user_quads[j]));
+  const __m256i code_offset = _mm256_set1_epi32(q.code_offset);
+  const __m256i ones = _mm256_set1_epi16(1);
 #endif
   for (int first = 0; first < blocks; first += kBlocksPerChunk) {
     const int last = std::min(blocks, first + kBlocksPerChunk);
+    const int chunk = first / kBlocksPerChunk;
+    const auto step = hn::Set(df, q.user_step * q.chunk_scale[chunk]);
     auto best = hn::Set(df, -HUGE_VALF);
     auto finish = [&](size_t row, hn::Vec<decltype(di)> dot) {
-      const auto a = hn::MulAdd(hn::Mul(hn::ConvertTo(df, dot), step), hn::LoadU(df, scale + row),
-                                hn::LoadU(df, bias + row));
+      const auto a = hn::MulAdd(hn::ConvertTo(df, dot), step, hn::LoadU(df, bias + row));
       hn::StoreU(a, df, approx + row);
       best = hn::Max(best, a);
     };
     for (int block = first; block < last; ++block) {
-      const int8_t* block_codes = codes + static_cast<size_t>(block) * quads * 32;
+      const uint8_t* block_codes = codes + static_cast<size_t>(block) * quads * 32;
       const size_t row0 = static_cast<size_t>(block) * kPrefilterBlockRows;
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
-      // vpmaddubsw multiplies the unsigned user bytes by the signed codes and adds pairs into
-      // int16 (|sum| <= 2 * 127 * 128); vpmaddwd by ones adds those into each row's int32.
-      __m256i acc = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(offset + row0));
-      const __m256i ones = _mm256_set1_epi16(1);
+      // vpmaddubsw multiplies the unsigned codes by the signed user levels and adds pairs into
+      // int16 (|sum| <= 2 * 255 * 63); vpmaddwd by ones adds those into each row's int32.
+      __m256i acc = code_offset;
       auto product = [&](int j) {
         const __m256i user =
             kQuads > 0 ? held[j] : _mm256_set1_epi32(static_cast<int>(user_quads[j]));
         const __m256i c =
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block_codes + j * 32));
-        return _mm256_maddubs_epi16(user, c);
+        return _mm256_maddubs_epi16(c, user);
       };
       for (int j = 0; j < quads; ++j) {
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(product(j), ones));
@@ -75,10 +74,10 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
 #else
       HWY_ALIGN int32_t dots[kPrefilterBlockRows];
       for (int lane = 0; lane < kPrefilterBlockRows; ++lane) {
-        int32_t sum = offset[row0 + lane];
+        int32_t sum = q.code_offset;
         for (int j = 0; j < quads; ++j) {
           for (int byte = 0; byte < 4; ++byte) {
-            const auto user = static_cast<int32_t>((user_quads[j] >> (8 * byte)) & 0xff);
+            const auto user = static_cast<int8_t>((user_quads[j] >> (8 * byte)) & 0xff);
             sum += user * block_codes[(j * kPrefilterBlockRows + lane) * 4 + byte];
           }
         }
@@ -89,7 +88,7 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
       }
 #endif
     }
-    chunk_max[first / kBlocksPerChunk] = hn::GetLane(hn::MaxOfLanes(df, best));
+    chunk_max[chunk] = hn::GetLane(hn::MaxOfLanes(df, best));
   }
 }
 

@@ -31,16 +31,16 @@ class TopK {
   void push(uint32_t item, float score) {
     if (heap_.size() < k_) {
       heap_.push_back({item, score});
-      std::push_heap(heap_.begin(), heap_.end(), worse_first);
+      std::push_heap(heap_.begin(), heap_.end(), WorseFirst{});
     } else if (k_ > 0 && better(Scored{item, score}, heap_.front())) {
-      std::pop_heap(heap_.begin(), heap_.end(), worse_first);
+      std::pop_heap(heap_.begin(), heap_.end(), WorseFirst{});
       heap_.back() = {item, score};
-      std::push_heap(heap_.begin(), heap_.end(), worse_first);
+      std::push_heap(heap_.begin(), heap_.end(), WorseFirst{});
     }
   }
   // The collected items, best first; the collector is left empty.
   void take_sorted(std::vector<Scored>& out) {
-    std::sort_heap(heap_.begin(), heap_.end(), worse_first);
+    std::sort_heap(heap_.begin(), heap_.end(), WorseFirst{});
     out.assign(heap_.begin(), heap_.end());
     heap_.clear();
   }
@@ -49,8 +49,11 @@ class TopK {
   }
 
  private:
-  // Heap order: the worst element at the front.
-  static bool worse_first(const Scored& a, const Scored& b) { return better(a, b); }
+  // Heap order: the worst element at the front. A function object, not a function pointer, so
+  // the heap algorithms inline the comparison.
+  struct WorseFirst {
+    bool operator()(const Scored& a, const Scored& b) const { return better(a, b); }
+  };
   std::vector<Scored> heap_;
   size_t k_ = 0;
 };
