@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 
+#include "runtime/rounding.hpp"
 #include "runtime/top_k.hpp"
 
 namespace pocketrec::runtime {
@@ -140,7 +141,7 @@ long CoarseFilter::top_k(const Int8Scoring& exact, TopK& top, std::span<float> b
   for (int k = 0; k < dim_; ++k) {
     long level = 0;
     if (step > 0.0f) {
-      level = std::clamp(std::lround(user[k] / step), -long{kUserLevels}, long{kUserLevels});
+      level = std::clamp(round_half_away(user[k] / step), -long{kUserLevels}, long{kUserLevels});
     }
     error_l1 += std::fabs(user[k] - static_cast<double>(step) * level);
     levels_sum += static_cast<int32_t>(level);

@@ -111,6 +111,34 @@ void ExactF32(const PrefilterQuery& q, const uint32_t* rows, int count, float* o
   for (int i = 0; i < count; ++i) out[i] = hn::GetLane(a[i]);
 }
 
+// Exact scores of int8 rows[0, count): the integer dot product with the int16 user (exact in
+// any order), then ScoreBlocksI8's float operations on one lane, so the bits match.
+void ExactI8(const PrefilterQuery& q, const uint32_t* rows, int count, float* out) {
+  const hn::CappedTag<float, 1> d1;
+  const hn::Rebind<int32_t, decltype(d1)> di1;
+  for (int i = 0; i < count; ++i) {
+    const int8_t* HWY_RESTRICT row = q.rows_i8 + static_cast<size_t>(rows[i]) * q.rows_i8_stride;
+    int32_t dot = 0;
+#if HWY_TARGET == HWY_SCALAR
+    for (int k = 0; k < q.dim; ++k) dot += int32_t{q.user_i16[k]} * row[k];
+#else
+    const hn::CappedTag<int16_t, kInt8Lanes / 2> d16;
+    const hn::Rebind<int8_t, decltype(d16)> d8;
+    const hn::RepartitionToWide<decltype(d16)> d32;
+    auto sum0 = hn::Zero(d32), sum1 = hn::Zero(d32);
+    for (int k = 0; k < q.rows_i8_stride; k += static_cast<int>(hn::Lanes(d16))) {
+      sum0 = hn::ReorderWidenMulAccumulate(d32, hn::PromoteTo(d16, hn::LoadU(d8, row + k)),
+                                           hn::LoadU(d16, q.user_i16 + k), sum0, sum1);
+    }
+    dot = hn::GetLane(hn::SumOfLanes(d32, hn::RearrangeToOddPlusEven(sum0, sum1)));
+#endif
+    const uint32_t r = rows[i];
+    out[i] = hn::GetLane(
+        hn::MulAdd(hn::Mul(hn::ConvertTo(d1, hn::Set(di1, dot)), hn::Set(d1, q.user_scale)),
+                   hn::Set(d1, q.row_scale[r]), hn::Set(d1, q.bias[r])));
+  }
+}
+
 // One pass computes approximate scores approx[r], within chunk_error[c] of the exact score of every
 // row r of chunk c; then
 //  - low[r] = approx[r] - chunk_error[c] is at most the exact score. floor, the k-th largest chunk
@@ -177,7 +205,11 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   int pending = 0, scored = 0;
   auto flush = [&] {
     scored += pending;
-    ExactF32(q, group, pending, exact);
+    if (q.rows_i8 != nullptr) {
+      ExactI8(q, group, pending, exact);
+    } else {
+      ExactF32(q, group, pending, exact);
+    }
     for (int i = 0; i < pending; ++i) top.push(group[i], exact[i]);
     pending = 0;
   };
@@ -186,8 +218,12 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
                  if (!reaches(approx[row] + error[c], std::max(kth, top.threshold()))) return;
                  // The row-major rows are not streamed by the approximate pass: fetch the row's
                  // lines while the rest of the group is found.
-                 const float* values = q.rows_f32 + static_cast<size_t>(row) * q.dim;
-                 for (int b = 0; b < q.dim; b += 16) hwy::Prefetch(values + b);
+                 if (q.rows_i8 != nullptr) {
+                   hwy::Prefetch(q.rows_i8 + static_cast<size_t>(row) * q.rows_i8_stride);
+                 } else {
+                   const float* values = q.rows_f32 + static_cast<size_t>(row) * q.dim;
+                   for (int b = 0; b < q.dim; b += 16) hwy::Prefetch(values + b);
+                 }
                  group[pending++] = row;
                  if (pending == 8) flush();
                });

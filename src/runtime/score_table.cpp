@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "runtime/rounding.hpp"
 #include "runtime/score_kernels.hpp"
 
 namespace pocketrec::runtime {
@@ -83,6 +84,9 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
     t.scale_[r] = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
     t.bias_[r] = bias.empty() ? 0.0f : bias[r];
   }
+  if (use_prefilter(rows, dim)) {
+    t.prefilter_ = Prefilter::from_int8(table, row_scales, rows, dim, bias);
+  }
   // Tables in cache score every row faster than the 4-bit pass, and the scalar version of that
   // pass is slower than the int8 kernel.
   const size_t table_bytes = static_cast<size_t>(rows) * (dim + 2 * sizeof(float));
@@ -134,7 +138,7 @@ float ScoreTable::quantize_user(const float* user, int32_t* pairs) const {
   for (int p = 0; p < pairs_; ++p) {
     auto q = [&](int k) -> uint32_t {
       if (k >= dim_) return 0;
-      return static_cast<uint16_t>(static_cast<int16_t>(std::lround(user[k] / scale)));
+      return static_cast<uint16_t>(static_cast<int16_t>(round_half_away(user[k] / scale)));
     };
     pairs[p] = static_cast<int32_t>(q(2 * p) | (q(2 * p + 1) << 16));
   }
@@ -170,13 +174,13 @@ TopKScratch ScoreTable::make_scratch() const {
 }
 
 bool ScoreTable::try_prefilter(const float* user, const float* masked_bias, TopKScratch& scratch,
-                               TopK& top) const {
+                               TopK& top, const Int8User* int8) const {
   if (prefilter_.empty()) return false;
   if (scratch.prefilter_pause > 0) {
     --scratch.prefilter_pause;
     return false;
   }
-  const int exact = prefilter_.top_k(user, masked_bias, scratch, top);
+  const int exact = prefilter_.top_k(user, masked_bias, scratch, top, int8);
   if (exact < 0) return false;
   ++scratch.prefiltered_queries;
   scratch.prefilter_exact_rows += static_cast<size_t>(exact);
@@ -198,9 +202,9 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
     }
   }
   const bool two_pass = scratch && !scratch->scores.empty();
-  if (two_pass && try_prefilter(user, masked_bias, *scratch, top)) return;
-  if (two_pass) ++scratch->full_queries;
+  if (two_pass && !quantized_ && try_prefilter(user, masked_bias, *scratch, top)) return;
   if (!quantized_ && two_pass) {
+    ++scratch->full_queries;
     top_k_two_pass_f32(f32_.data(), masked_bias, user, dim_, blocks_, rows_, *scratch, top);
     return;
   }
@@ -210,6 +214,9 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
   }
   int32_t pairs[kMaxQuantizedDim / 2];
   const float user_scale = quantize_user(user, pairs);
+  const Int8User int8{pairs, user_scale, scale_.data()};
+  if (two_pass && try_prefilter(user, masked_bias, *scratch, top, &int8)) return;
+  if (two_pass) ++scratch->full_queries;
   const Int8Scoring exact{i8_.data(), scale_.data(), masked_bias, pairs,
                           user_scale, pairs_,        blocks_,     rows_};
   if (!two_pass && !coarse_.empty()) {
