@@ -31,75 +31,43 @@ void Prefilter::build_codes(int rows, int dim) {
   chunk_scale_.assign(chunks(), 0.0f);
 }
 
-template <class RowOf>
-void Prefilter::encode_rows(const RowOf& row_of, std::span<const float> bias) {
-  // One code scale per 64-row chunk: the error bound is per chunk anyway (its largest scale), and
-  // the pass then loads no per-row scale.
-  std::vector<float> v(dim_);
-  for (int r = 0; r < rows_; ++r) {
-    row_of(r, v.data());
-    float max_abs = 0.0f, l1 = 0.0f;
-    for (int k = 0; k < dim_; ++k) {
-      max_abs = std::max(max_abs, std::fabs(v[k]));
-      l1 += std::fabs(v[k]);
-    }
-    const size_t c = r / kPrefilterChunkRows;
-    chunk_scale_[c] = std::max(chunk_scale_[c], max_abs / 127.0f);
-    chunk_l1_[c] = std::max(chunk_l1_[c], l1);
-    max_l1_ = std::max(max_l1_, l1);
-  }
-  for (int r = 0; r < rows_; ++r) {
-    row_of(r, v.data());
-    const float scale = chunk_scale_[r / kPrefilterChunkRows];
-    for (int k = 0; k < dim_ && scale > 0.0f; ++k) {
-      code(r, k) =
-          static_cast<uint8_t>(kCodeOffset + std::clamp(std::lround(v[k] / scale), -127L, 127L));
-    }
-    // |v - scale * code| <= scale / 2 per dimension (plus the rounding of v / scale).
-    max_width_ =
-        std::max(max_width_, chunk_l1_[r / kPrefilterChunkRows] + static_cast<float>(dim_) * scale);
-  }
-  for (float s : chunk_scale_) max_code_scale_ = std::max(max_code_scale_, s);
-  for (float b : bias) max_abs_bias_ = std::max(max_abs_bias_, std::fabs(b));
-}
-
 Prefilter Prefilter::from_float(std::span<const float> table, int rows, int dim,
                                 std::span<const float> bias) {
   Prefilter p;
   p.build_codes(rows, dim);
   p.rows_f32_.assign(table.begin(), table.end());
-  p.encode_rows(
-      [&](int r, float* out) {
-        std::copy_n(table.data() + static_cast<size_t>(r) * dim, dim, out);
-      },
-      bias);
-  return p;
-}
-
-Prefilter Prefilter::from_int8(std::span<const int8_t> table, std::span<const float> row_scales,
-                               int rows, int dim, std::span<const float> bias) {
-  Prefilter p;
-  p.build_codes(rows, dim);
-  p.rows_i8_stride_ = (dim + kInt8Lanes - 1) / kInt8Lanes * kInt8Lanes;
-  p.rows_i8_.assign(static_cast<size_t>(rows) * p.rows_i8_stride_, 0);
+  // One code scale per 64-row chunk: the error bound is per chunk anyway (its largest scale), and
+  // the pass then loads no per-row scale.
   for (int r = 0; r < rows; ++r) {
-    std::copy_n(table.data() + static_cast<size_t>(r) * dim, dim,
-                p.rows_i8_.data() + static_cast<size_t>(r) * p.rows_i8_stride_);
+    const float* v = table.data() + static_cast<size_t>(r) * dim;
+    float max_abs = 0.0f, l1 = 0.0f;
+    for (int k = 0; k < dim; ++k) {
+      max_abs = std::max(max_abs, std::fabs(v[k]));
+      l1 += std::fabs(v[k]);
+    }
+    const size_t c = r / kPrefilterChunkRows;
+    p.chunk_scale_[c] = std::max(p.chunk_scale_[c], max_abs / 127.0f);
+    p.chunk_l1_[c] = std::max(p.chunk_l1_[c], l1);
+    p.max_l1_ = std::max(p.max_l1_, l1);
   }
-  // The codes approximate the dequantized rows; the bound adds the int16 user's rounding.
-  p.encode_rows(
-      [&](int r, float* out) {
-        const float scale = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
-        for (int k = 0; k < dim; ++k) {
-          out[k] = static_cast<float>(table[static_cast<size_t>(r) * dim + k]) * scale;
-        }
-      },
-      bias);
+  for (int r = 0; r < rows; ++r) {
+    const float* v = table.data() + static_cast<size_t>(r) * dim;
+    const float scale = p.chunk_scale_[r / kPrefilterChunkRows];
+    for (int k = 0; k < dim && scale > 0.0f; ++k) {
+      p.code(r, k) =
+          static_cast<uint8_t>(kCodeOffset + std::clamp(std::lround(v[k] / scale), -127L, 127L));
+    }
+    // |v - scale * code| <= scale / 2 per dimension (plus the rounding of v / scale).
+    p.max_width_ = std::max(p.max_width_,
+                            p.chunk_l1_[r / kPrefilterChunkRows] + static_cast<float>(dim) * scale);
+  }
+  for (float s : p.chunk_scale_) p.max_code_scale_ = std::max(p.max_code_scale_, s);
+  for (float b : bias) p.max_abs_bias_ = std::max(p.max_abs_bias_, std::fabs(b));
   return p;
 }
 
 size_t Prefilter::bytes() const {
-  return codes_.size() + rows_i8_.size() +
+  return codes_.size() +
          (chunk_l1_.size() + chunk_scale_.size() + rows_f32_.size()) * sizeof(float);
 }
 
@@ -110,16 +78,15 @@ size_t Prefilter::chunks() const {
 void Prefilter::prepare(TopKScratch& scratch) const {
   const size_t chunks = this->chunks();
   scratch.scores.resize(chunks * kPrefilterChunkRows);
-  scratch.chunk_max.resize(chunks);
-  scratch.spare.resize(chunks + 16);  // padded for vector loads
+  scratch.chunk_max.resize(chunks + 16);  // padded for vector loads
+  scratch.spare.resize(chunks + 16);
   scratch.chunk_error.resize(chunks);
   scratch.low_max.resize(chunks);
   scratch.candidates.resize(rows_);
 }
 
-int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& scratch, TopK& top,
-                     const Int8User* int8) const {
-  if (!rows_i8_.empty() && int8 == nullptr) return -1;
+int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& scratch,
+                     TopK& top) const {
   // With k beyond the number of 64-row chunks the selection has no chunk maxima to start from and
   // would sort every row: scoring every row costs less.
   if (top.k() > chunks()) return -1;
@@ -139,15 +106,13 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
     quads[k / 4] |= static_cast<uint32_t>(static_cast<uint8_t>(level)) << (8 * (k % 4));
   }
   // |exact - approximate| for row r, from three sources:
-  //  - the user rounded to levels: at most step / 2 per dimension, times sum|row| (for int8 tables
-  //    the exact score's user is itself rounded, to user_scale / 2 per dimension);
+  //  - the user rounded to levels: at most step / 2 per dimension, times sum|row|;
   //  - the rows rounded to codes: at most scale / 2 per dimension, times step * sum|levels|;
   //  - float rounding in both computations: (dim + 8) units in the last place of the largest
   //    magnitude either sums (|bias| + (max|user| + step) * (sum|row| + dim * scale)), bounded
   //    table-wide.
   // The factor 1.001 covers the rounding of the bound itself and of the codes' scales.
-  const float exact_user_step = int8 ? int8->scale : 0.0f;
-  const float alpha = 0.5f * (step + exact_user_step) * 1.001f;
+  const float alpha = 0.5f * step * 1.001f;
   const float beta = 0.5f * step * levels_l1 * 1.001f;
   const float rounding = static_cast<float>(dim_ + 8) * 0x1p-24f *
                          (max_abs_bias_ + (max_abs + step) * max_width_) * 1.001f;
@@ -171,18 +136,6 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   q.chunk_error = scratch.chunk_error.data();
   q.user = user;
   q.rows_f32 = rows_f32_.data();
-  int16_t user_i16[kMaxPrefilterDim + kInt8Lanes] = {};
-  if (int8) {
-    for (int k = 0; k < dim_; ++k) {
-      const auto pair = static_cast<uint32_t>(int8->pairs[k / 2]);
-      user_i16[k] = static_cast<int16_t>(k % 2 == 0 ? pair & 0xffff : pair >> 16);
-    }
-    q.rows_i8 = rows_i8_.data();
-    q.rows_i8_stride = rows_i8_stride_;
-    q.user_i16 = user_i16;
-    q.user_scale = int8->scale;
-    q.row_scale = int8->row_scale;
-  }
   return top_k_prefiltered(q, scratch, top);
 }
 

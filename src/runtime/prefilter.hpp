@@ -1,11 +1,11 @@
 #pragma once
-// The exact fast path of the top-K for tables whose scores fit in cache. Every row is first scored
-// approximately from 8-bit codes against the user vector quantized to 7 bits (four dimensions per
-// integer multiply-add; for float32 tables a quarter of their bytes). A rigorous bound on the gap
-// between the approximate and the exact score then singles out the rows that can still be among
-// the K best, and only those are scored exactly, with the arithmetic of the full kernel (float32,
-// or the int8 kernel's int16 user): the results are identical, bit for bit, to scoring every row
-// exactly.
+// The exact fast path of the top-K for float32 tables whose scores fit in cache. Every row is first
+// scored approximately from 8-bit codes against the user vector quantized to 7 bits (four
+// dimensions per integer multiply-add, a quarter of the float table's bytes). A rigorous per-row
+// bound on the gap between the approximate and the exact score then singles out the rows that can
+// still be among the K best, and only those are scored exactly, with the arithmetic of the full
+// kernel: the results are identical, bit for bit, to scoring every row exactly. (For int8 tables
+// the int16 kernel was faster than this path on real models, so they do not use it.)
 #include <algorithm>
 #include <cstdint>
 #include <span>
@@ -20,8 +20,6 @@ inline constexpr int kPrefilterBlockRows = 8;
 inline constexpr int kPrefilterChunkRows = 64;
 // The user's quads live on the stack.
 inline constexpr int kMaxPrefilterDim = 512;
-// The int8 rows kept for exact scores are padded to a multiple of this many bytes (a vector).
-inline constexpr int kInt8Lanes = 32;
 
 // What one query hands the per-target kernels (prefilter_kernels.cpp).
 struct PrefilterQuery {
@@ -34,24 +32,9 @@ struct PrefilterQuery {
   float user_step;             // user ~= user_step * (byte - 64)
   // |exact - approximate| <= chunk_error[c] for every row of 64-row chunk c.
   const float* chunk_error;
-  // Exact scoring, with the ScoreTable kernel's arithmetic: float rows, row-major, against the
-  // user; or (rows_i8 set) int8 rows, row-major with rows_i8_stride bytes a row, against the user
-  // quantized to int16 (zero-padded to the stride), times user_scale and the row's scale.
+  // Exact scoring: the float rows, row-major, with the ScoreTable kernel's arithmetic.
   const float* rows_f32;
   const float* user;
-  const int8_t* rows_i8;
-  int rows_i8_stride;
-  const int16_t* user_i16;
-  float user_scale;
-  const float* row_scale;
-};
-
-// The int8 kernel's view of a query's user vector (ScoreTable::quantize_user), for the exact
-// scores of an int8 table.
-struct Int8User {
-  const int32_t* pairs;  // int16 values of dimensions 2p and 2p + 1
-  float scale;
-  const float* row_scale;  // the table's per-row scales
 };
 
 class Prefilter {
@@ -61,10 +44,6 @@ class Prefilter {
   // row-major, two cache lines per row at D = 32, for the exact scores.
   static Prefilter from_float(std::span<const float> table, int rows, int dim,
                               std::span<const float> bias);
-  // int8 rows, row-major, with their scales (one, or one per row): the codes come from the
-  // dequantized rows; the int8 rows are kept row-major, one cache line per row up to D = 64.
-  static Prefilter from_int8(std::span<const int8_t> table, std::span<const float> row_scales,
-                             int rows, int dim, std::span<const float> bias);
   bool empty() const { return rows_ == 0; }
   size_t bytes() const;
   // Sizes the scratch buffers this path needs.
@@ -73,9 +52,7 @@ class Prefilter {
   // number of rows it scored exactly; or -1, having done nothing, when k exceeds the table's
   // 64-row chunks, the user vector is not finite or the error bound overflows (the caller then
   // scores every row).
-  // int8 tables need the user as their kernel quantizes it (int8).
-  int top_k(const float* user, const float* masked_bias, TopKScratch& scratch, TopK& top,
-            const Int8User* int8 = nullptr) const;
+  int top_k(const float* user, const float* masked_bias, TopKScratch& scratch, TopK& top) const;
   // Beyond this many exactly scored rows per query the prefilter costs more than scoring every
   // row. Set from the starter models (3,952 x 16, limit 62): 22 exact rows per query made the
   // starter BOW faster, 71 made the starter CNN slower.
@@ -85,9 +62,6 @@ class Prefilter {
 
  private:
   void build_codes(int rows, int dim);
-  // Codes, chunk scales and bound maxima from the float rows row(r, out) writes.
-  template <class RowOf>
-  void encode_rows(const RowOf& row_of, std::span<const float> bias);
   size_t chunks() const;  // of kPrefilterChunkRows rows
   uint8_t& code(int row, int k) {
     const size_t block = row / kPrefilterBlockRows, lane = row % kPrefilterBlockRows;
@@ -100,8 +74,6 @@ class Prefilter {
   // computed per chunk from these, so the approximate pass does no per-row bound arithmetic.
   std::vector<float> chunk_l1_, chunk_scale_;
   std::vector<float> rows_f32_;
-  std::vector<int8_t> rows_i8_;  // int8 tables: [row][stride], zero-padded
-  int rows_i8_stride_ = 0;
   // Table-wide maxima for the error bound: sum|row|, code scale, sum|row| + dim * scale, |bias|.
   float max_l1_ = 0, max_code_scale_ = 0, max_width_ = 0, max_abs_bias_ = 0;
 };

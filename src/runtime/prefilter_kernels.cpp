@@ -111,34 +111,6 @@ void ExactF32(const PrefilterQuery& q, const uint32_t* rows, int count, float* o
   for (int i = 0; i < count; ++i) out[i] = hn::GetLane(a[i]);
 }
 
-// Exact scores of int8 rows[0, count): the integer dot product with the int16 user (exact in
-// any order), then ScoreBlocksI8's float operations on one lane, so the bits match.
-void ExactI8(const PrefilterQuery& q, const uint32_t* rows, int count, float* out) {
-  const hn::CappedTag<float, 1> d1;
-  const hn::Rebind<int32_t, decltype(d1)> di1;
-  for (int i = 0; i < count; ++i) {
-    const int8_t* HWY_RESTRICT row = q.rows_i8 + static_cast<size_t>(rows[i]) * q.rows_i8_stride;
-    int32_t dot = 0;
-#if HWY_TARGET == HWY_SCALAR
-    for (int k = 0; k < q.dim; ++k) dot += int32_t{q.user_i16[k]} * row[k];
-#else
-    const hn::CappedTag<int16_t, kInt8Lanes / 2> d16;
-    const hn::Rebind<int8_t, decltype(d16)> d8;
-    const hn::RepartitionToWide<decltype(d16)> d32;
-    auto sum0 = hn::Zero(d32), sum1 = hn::Zero(d32);
-    for (int k = 0; k < q.rows_i8_stride; k += static_cast<int>(hn::Lanes(d16))) {
-      sum0 = hn::ReorderWidenMulAccumulate(d32, hn::PromoteTo(d16, hn::LoadU(d8, row + k)),
-                                           hn::LoadU(d16, q.user_i16 + k), sum0, sum1);
-    }
-    dot = hn::GetLane(hn::SumOfLanes(d32, hn::RearrangeToOddPlusEven(sum0, sum1)));
-#endif
-    const uint32_t r = rows[i];
-    out[i] = hn::GetLane(
-        hn::MulAdd(hn::Mul(hn::ConvertTo(d1, hn::Set(di1, dot)), hn::Set(d1, q.user_scale)),
-                   hn::Set(d1, q.row_scale[r]), hn::Set(d1, q.bias[r])));
-  }
-}
-
 // One pass computes approximate scores approx[r], within chunk_error[c] of the exact score of every
 // row r of chunk c; then
 //  - low[r] = approx[r] - chunk_error[c] is at most the exact score. floor, the k-th largest chunk
@@ -146,8 +118,7 @@ void ExactI8(const PrefilterQuery& q, const uint32_t* rows, int count, float* ou
 //    and selecting among them gives kth exactly;
 //  - kth is at most the k-th best exact score (k rows have exact >= low >= kth), so only rows with
 //    approx[r] + chunk_error[c] >= kth can be among the k best: those alone are scored exactly,
-//    with the full kernel's arithmetic, and offered to the heap (skipping any whose upper bound
-//    falls below the heap's threshold once it is full).
+//    with the full kernel's arithmetic, and the k best of them go to the heap.
 int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
                     float* HWY_RESTRICT chunk_max, float* HWY_RESTRICT low_max,
                     float* HWY_RESTRICT spare, Scored* HWY_RESTRICT candidates, TopK& top) {
@@ -169,14 +140,32 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   // order. The thresholds carry a slack of a few units in the last place, so the rows visited are
   // a superset of those meeting the bound as the caller computes it.
   auto for_each_row = [&](const auto& at_least, const auto& visit) {
-    for (int c = 0; c < chunks; ++c) {
-      const float threshold = at_least(c);
-      if (!(chunk_max[c] >= threshold) || chunk_max[c] == -HUGE_VALF) continue;
-      const int base = c * kPrefilterChunkRows;
-      for (uint64_t bits =
-               AtLeastBits(approx + base, std::min(kPrefilterChunkRows, q.rows - base), threshold);
-           bits; bits &= bits - 1) {
-        visit(static_cast<uint32_t>(base + std::countr_zero(bits)), c);
+    // The chunks to visit are found with vector compares (spare holds the thresholds; both arrays
+    // are padded to whole vectors): a branch per chunk mispredicted on about a third of them.
+    const hn::CappedTag<float, 8> d;
+    const int lanes = static_cast<int>(hn::Lanes(d));
+    for (int c = 0; c < chunks; ++c) spare[c] = at_least(c);
+    const auto never = hn::Set(d, -HUGE_VALF);
+    for (int first = 0; first < chunks; first += 64) {
+      const int n = std::min(64, chunks - first);
+      uint64_t pass = 0;
+      for (int v = 0; v < n; v += lanes) {
+        const auto best = hn::LoadU(d, chunk_max + first + v);
+        const auto mask =
+            hn::And(hn::Ge(best, hn::LoadU(d, spare + first + v)), hn::Gt(best, never));
+        uint8_t bytes[8] = {};
+        hn::StoreMaskBits(d, mask, bytes);
+        pass |= static_cast<uint64_t>(bytes[0]) << v;
+      }
+      if (n < 64) pass &= (uint64_t{1} << n) - 1;
+      for (; pass; pass &= pass - 1) {
+        const int c = first + std::countr_zero(pass);
+        const int base = c * kPrefilterChunkRows;
+        for (uint64_t bits =
+                 AtLeastBits(approx + base, std::min(kPrefilterChunkRows, q.rows - base), spare[c]);
+             bits; bits &= bits - 1) {
+          visit(static_cast<uint32_t>(base + std::countr_zero(bits)), c);
+        }
       }
     }
   };
@@ -195,40 +184,34 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
                      [](const Scored& a, const Scored& b) { return a.score > b.score; });
     kth = candidates[k - 1].score;
   }
-  // Bounds computed in float are compared with a margin of a few units in the last place.
-  auto reaches = [](float bound, float threshold) {
-    return bound >= threshold - 0x1p-22f * (std::fabs(bound) + std::fabs(threshold));
-  };
+  // The rows that can still be among the k best: a superset, collected first (the candidates of
+  // the selection above are no longer needed) and then scored together, with no branch per row
+  // on the heap's threshold.
   const float bar = kth == -HUGE_VALF ? kth : kth - 0x1p-21f * std::fabs(kth);
-  uint32_t group[8];
-  float exact[8];
-  int pending = 0, scored = 0;
-  auto flush = [&] {
-    scored += pending;
-    if (q.rows_i8 != nullptr) {
-      ExactI8(q, group, pending, exact);
-    } else {
-      ExactF32(q, group, pending, exact);
-    }
-    for (int i = 0; i < pending; ++i) top.push(group[i], exact[i]);
-    pending = 0;
-  };
+  size_t n = 0;
   for_each_row([&](int c) { return bar - error[c] - slack(bar, error[c]); },
-               [&](uint32_t row, int c) {
-                 if (!reaches(approx[row] + error[c], std::max(kth, top.threshold()))) return;
-                 // The row-major rows are not streamed by the approximate pass: fetch the row's
-                 // lines while the rest of the group is found.
-                 if (q.rows_i8 != nullptr) {
-                   hwy::Prefetch(q.rows_i8 + static_cast<size_t>(row) * q.rows_i8_stride);
-                 } else {
-                   const float* values = q.rows_f32 + static_cast<size_t>(row) * q.dim;
-                   for (int b = 0; b < q.dim; b += 16) hwy::Prefetch(values + b);
-                 }
-                 group[pending++] = row;
-                 if (pending == 8) flush();
+               [&](uint32_t row, int) {
+                 // The row-major rows are not streamed by the approximate pass: fetch their lines
+                 // while the others are found.
+                 const float* values = q.rows_f32 + static_cast<size_t>(row) * q.dim;
+                 for (int b = 0; b < q.dim; b += 16) hwy::Prefetch(values + b);
+                 candidates[n++].item = row;
                });
-  if (pending > 0) flush();
-  return scored;
+  for (size_t first = 0; first < n; first += 8) {
+    uint32_t group[8];
+    float exact[8];
+    const int size = static_cast<int>(std::min<size_t>(8, n - first));
+    for (int i = 0; i < size; ++i) group[i] = candidates[first + i].item;
+    ExactF32(q, group, size, exact);
+    for (int i = 0; i < size; ++i) candidates[first + i].score = exact[i];
+  }
+  // The k best by (score, then lower row), the heap's order, so the set is the one the heap
+  // would keep; pushed worst first, each one lands without sifting.
+  const size_t keep = std::min(k, n);
+  if (n > k) std::nth_element(candidates, candidates + (k - 1), candidates + n, TopK::better);
+  std::sort(candidates, candidates + keep, TopK::better);
+  for (size_t i = keep; i-- > 0;) top.push(candidates[i].item, candidates[i].score);
+  return static_cast<int>(n);
 }
 
 }  // namespace pocketrec::runtime::HWY_NAMESPACE

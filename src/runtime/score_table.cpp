@@ -84,9 +84,6 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
     t.scale_[r] = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
     t.bias_[r] = bias.empty() ? 0.0f : bias[r];
   }
-  if (use_prefilter(rows, dim)) {
-    t.prefilter_ = Prefilter::from_int8(table, row_scales, rows, dim, bias);
-  }
   // Tables in cache score every row faster than the 4-bit pass, and the scalar version of that
   // pass is slower than the int8 kernel.
   const size_t table_bytes = static_cast<size_t>(rows) * (dim + 2 * sizeof(float));
@@ -174,13 +171,13 @@ TopKScratch ScoreTable::make_scratch() const {
 }
 
 bool ScoreTable::try_prefilter(const float* user, const float* masked_bias, TopKScratch& scratch,
-                               TopK& top, const Int8User* int8) const {
+                               TopK& top) const {
   if (prefilter_.empty()) return false;
   if (scratch.prefilter_pause > 0) {
     --scratch.prefilter_pause;
     return false;
   }
-  const int exact = prefilter_.top_k(user, masked_bias, scratch, top, int8);
+  const int exact = prefilter_.top_k(user, masked_bias, scratch, top);
   if (exact < 0) return false;
   ++scratch.prefiltered_queries;
   scratch.prefilter_exact_rows += static_cast<size_t>(exact);
@@ -202,9 +199,9 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
     }
   }
   const bool two_pass = scratch && !scratch->scores.empty();
-  if (two_pass && !quantized_ && try_prefilter(user, masked_bias, *scratch, top)) return;
+  if (two_pass && try_prefilter(user, masked_bias, *scratch, top)) return;
+  if (two_pass) ++scratch->full_queries;
   if (!quantized_ && two_pass) {
-    ++scratch->full_queries;
     top_k_two_pass_f32(f32_.data(), masked_bias, user, dim_, blocks_, rows_, *scratch, top);
     return;
   }
@@ -214,9 +211,6 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
   }
   int32_t pairs[kMaxQuantizedDim / 2];
   const float user_scale = quantize_user(user, pairs);
-  const Int8User int8{pairs, user_scale, scale_.data()};
-  if (two_pass && try_prefilter(user, masked_bias, *scratch, top, &int8)) return;
-  if (two_pass) ++scratch->full_queries;
   const Int8Scoring exact{i8_.data(), scale_.data(), masked_bias, pairs,
                           user_scale, pairs_,        blocks_,     rows_};
   if (!two_pass && !coarse_.empty()) {

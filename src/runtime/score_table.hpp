@@ -76,8 +76,8 @@ class ScoreTable {
   }
   // The prefilter's answer when it has one and pays for this session (see TopKScratch); false
   // leaves `top` untouched for the exact path.
-  bool try_prefilter(const float* user, const float* masked_bias, TopKScratch& scratch, TopK& top,
-                     const Int8User* int8 = nullptr) const;
+  bool try_prefilter(const float* user, const float* masked_bias, TopKScratch& scratch,
+                     TopK& top) const;
   // Quantizes the user vector to int16 pairs; returns its scale.
   float quantize_user(const float* user, int32_t* pairs) const;
   float score_chunk(const float* user, const int32_t* pairs, float user_scale, const float* bias,
@@ -88,7 +88,7 @@ class ScoreTable {
   LargeVector<float> f32_;           // [block][d][16]
   LargeVector<int8_t> i8_;           // [block][d][16]
   LargeVector<float> scale_, bias_;  // padded to blocks * 16
-  Prefilter prefilter_;              // tables up to 65,536 rows; empty otherwise
+  Prefilter prefilter_;              // float tables up to 65,536 rows; empty otherwise
   CoarseFilter coarse_;  // int8 tables of 8 MB and more, on x86 with AVX2; empty otherwise
 };
 

@@ -210,7 +210,6 @@ TEST(CoarseFilter, StaysOutOfTheWayWhereItCannotHelp) {
   std::vector<int8_t> codes(rows * dim, 100);
   std::vector<float> scales(rows, 1e35f);
   auto huge = ScoreTable::from_int8(codes, scales, rows, dim, {}, "t");
-  huge.disable_prefilter();  // the 8-bit prefilter of small tables
   huge.force_coarse_filter();
   EXPECT_FALSE(huge.has_prefilter());
   std::vector<float> user(dim, 1e-30f);

@@ -313,30 +313,6 @@ TEST(TopKScoring, PrefilterStepsAsideWhenItDoesNotPay) {
   EXPECT_LT(paused.prefiltered_queries, 300u - kPrefilterPause);
 }
 
-TEST(TopKScoring, Int8TablesArePrefilteredToTheSameBits) {
-  // The prefilter's exact scores of an int8 table use the int16 user of the int8 kernel: every
-  // query must match scoring every row, and the prefilter must serve them all.
-  std::mt19937 rng(29);
-  std::normal_distribution<float> normal;
-  for (int dim : {16, 32, 33}) {
-    const int rows = 3953;
-    std::vector<int8_t> codes(static_cast<size_t>(rows) * dim);
-    std::vector<float> scales(rows), bias(rows);
-    for (auto& c : codes)
-      c = static_cast<int8_t>(std::clamp(std::lround(40 * normal(rng)), -127L, 127L));
-    for (int r = 0; r < rows; ++r) {
-      scales[r] = 0.01f * (0.5f + static_cast<float>(r % 100) / 100.0f);
-      bias[r] = 0.5f * normal(rng);
-    }
-    auto t = ScoreTable::from_int8(codes, scales, rows, dim, bias, "t");
-    EXPECT_TRUE(t.has_prefilter());
-    TopKScratch scratch = run_session(t, dim, 200, rng);
-    EXPECT_EQ(scratch.prefiltered_queries, 200u) << "dim " << dim;
-    EXPECT_GT(scratch.prefilter_exact_rows, 0u);
-    EXPECT_LT(scratch.prefilter_exact_rows, 200u * 100u) << "dim " << dim;
-  }
-}
-
 TEST(TopKScoring, UserRoundingMatchesLround) {
   // The int8 kernel's user quantization must keep std::lround's results: halves, the floats just
   // below and above them, and random values over the int16 range.
