@@ -112,38 +112,6 @@ void ExactF32(const PrefilterQuery& q, const uint32_t* rows, int count, float* o
   for (int i = 0; i < count; ++i) out[i] = hn::GetLane(a[i]);
 }
 
-// The k best of in[0, n) in TopK's order (higher score, then lower item), best first, into out;
-// false if n exceeds kRankMax. Each one's rank is the count of those that beat it, n * n / lanes
-// vector compares: a partition (nth_element) of the few dozen candidates a query has spent most
-// of its time in mispredicted branches.
-constexpr size_t kRankMax = 64;
-bool RankBest(const Scored* HWY_RESTRICT in, size_t n, size_t k, Scored* HWY_RESTRICT out) {
-  if (n > kRankMax) return false;
-  const hn::CappedTag<float, 8> df;
-  const hn::Rebind<int32_t, decltype(df)> di;
-  const size_t lanes = hn::Lanes(df);
-  HWY_ALIGN float scores[kRankMax];
-  HWY_ALIGN int32_t items[kRankMax];
-  const size_t padded = (n + lanes - 1) / lanes * lanes;
-  for (size_t j = 0; j < padded; ++j) {
-    // Padding never beats anything: -inf scores with the largest item.
-    scores[j] = j < n ? in[j].score : -HUGE_VALF;
-    items[j] = j < n ? static_cast<int32_t>(in[j].item) : INT32_MAX;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const auto score = hn::Set(df, scores[i]);
-    const auto item = hn::Set(di, items[i]);
-    size_t rank = 0;
-    for (size_t j = 0; j < padded; j += lanes) {
-      const auto s = hn::Load(df, scores + j);
-      const auto earlier = hn::RebindMask(df, hn::Lt(hn::Load(di, items + j), item));
-      rank += hn::CountTrue(df, hn::Or(hn::Gt(s, score), hn::And(hn::Eq(s, score), earlier)));
-    }
-    if (rank < k) out[rank] = in[i];
-  }
-  return true;
-}
-
 // One pass computes approximate scores approx[r], within chunk_error[c] of the exact score of every
 // row r of chunk c; then
 //  - low[r] = approx[r] - chunk_error[c] is at most the exact score. floor, the k-th largest chunk
@@ -245,15 +213,7 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   }
   // The k best by (score, then lower row), the heap's order, so the set is the one the heap
   // would keep; pushed worst first, each one lands without sifting.
-  const size_t keep = std::min(k, n);
-  Scored best[kRankMax];
-  const Scored* kept = best;
-  if (!RankBest(candidates, n, k, best)) {
-    if (n > k) std::nth_element(candidates, candidates + (k - 1), candidates + n, TopK::better);
-    std::sort(candidates, candidates + keep, TopK::better);
-    kept = candidates;
-  }
-  for (size_t i = keep; i-- > 0;) top.push(kept[i].item, kept[i].score);
+  PushBest(candidates, n, top);
   return static_cast<int>(n);
 }
 

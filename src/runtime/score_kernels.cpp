@@ -7,6 +7,7 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "runtime/score_blocks-inl.h"
@@ -47,12 +48,12 @@ void TopKI8(const int8_t* HWY_RESTRICT table, const float* HWY_RESTRICT scale,
 
 // Two passes for tables whose scores fit in cache: all scores and each chunk's maximum first; the
 // k-th largest chunk maximum is then a lower bound of the k-th best score (k chunks each hold a
-// row reaching it), so the second pass offers only rows at or above it, in row order, and the
-// heap sees little more than the winners.
+// row reaching it), so only the rows at or above it are collected, and the k best of those go to
+// the heap.
 template <class ScoreChunk>
 void TopKTwoPass(int blocks, int rows, float* HWY_RESTRICT scores, float* HWY_RESTRICT chunk_max,
-                 float* HWY_RESTRICT spare, bool reverse, TopK& top,
-                 const ScoreChunk& score_chunk) {
+                 float* HWY_RESTRICT spare, Scored* HWY_RESTRICT candidates, bool reverse,
+                 TopK& top, const ScoreChunk& score_chunk) {
   const int chunks = (blocks + kChunkBlocks - 1) / kChunkBlocks;
   // Every other query walks the table backwards: what the last query read most recently is then
   // read first, while still cached, so a table slightly larger than L2 mostly hits (a table
@@ -63,18 +64,26 @@ void TopKTwoPass(int blocks, int rows, float* HWY_RESTRICT scores, float* HWY_RE
     chunk_max[c] = score_chunk(first, std::min(kChunkBlocks, blocks - first), scores + first * 16);
   }
   const float floor = KthLargestChunkMax(chunk_max, chunks, top.k(), spare);
+  size_t n = 0;
   for (int c = 0; c < chunks; ++c) {
+    if (!(chunk_max[c] >= floor) || chunk_max[c] == -HUGE_VALF) continue;
     const int base = c * kChunkBlocks * 16;
-    FeedChunk(scores + base, static_cast<uint32_t>(base), std::min(kChunkBlocks * 16, rows - base),
-              chunk_max[c], floor, top);
+    for (uint64_t bits =
+             AtLeastBits(scores + base, std::min(kChunkBlocks * 16, rows - base), floor);
+         bits; bits &= bits - 1) {
+      const int row = base + std::countr_zero(bits);
+      candidates[n++] = {static_cast<uint32_t>(row), scores[row]};
+    }
   }
+  PushBest(candidates, n, top);
 }
 
 void TopKTwoPassF32(const float* HWY_RESTRICT table, const float* HWY_RESTRICT bias,
                     const float* HWY_RESTRICT user, int dim, int blocks, int rows,
                     float* HWY_RESTRICT scores, float* HWY_RESTRICT chunk_max,
-                    float* HWY_RESTRICT spare, bool reverse, TopK& top) {
-  TopKTwoPass(blocks, rows, scores, chunk_max, spare, reverse, top,
+                    float* HWY_RESTRICT spare, Scored* HWY_RESTRICT candidates, bool reverse,
+                    TopK& top) {
+  TopKTwoPass(blocks, rows, scores, chunk_max, spare, candidates, reverse, top,
               [&](int first, int count, float* out) {
                 return ScoreBlocksF32(table, bias, user, dim, first, count, out);
               });
@@ -83,12 +92,13 @@ void TopKTwoPassF32(const float* HWY_RESTRICT table, const float* HWY_RESTRICT b
 void TopKTwoPassI8(const int8_t* HWY_RESTRICT table, const float* HWY_RESTRICT scale,
                    const float* HWY_RESTRICT bias, const int32_t* HWY_RESTRICT user_pairs,
                    float user_scale, int pairs, int blocks, int rows, float* HWY_RESTRICT scores,
-                   float* HWY_RESTRICT chunk_max, float* HWY_RESTRICT spare, bool reverse,
-                   TopK& top) {
-  TopKTwoPass(
-      blocks, rows, scores, chunk_max, spare, reverse, top, [&](int first, int count, float* out) {
-        return ScoreBlocksI8(table, scale, bias, user_pairs, user_scale, pairs, first, count, out);
-      });
+                   float* HWY_RESTRICT chunk_max, float* HWY_RESTRICT spare,
+                   Scored* HWY_RESTRICT candidates, bool reverse, TopK& top) {
+  TopKTwoPass(blocks, rows, scores, chunk_max, spare, candidates, reverse, top,
+              [&](int first, int count, float* out) {
+                return ScoreBlocksI8(table, scale, bias, user_pairs, user_scale, pairs, first,
+                                     count, out);
+              });
 }
 
 }  // namespace pocketrec::runtime::HWY_NAMESPACE
@@ -109,7 +119,7 @@ void top_k_two_pass_f32(const float* table, const float* bias, const float* user
   scratch.reverse = !scratch.reverse;
   HWY_DYNAMIC_DISPATCH(TopKTwoPassF32)
   (table, bias, user, dim, blocks, rows, scratch.scores.data(), scratch.chunk_max.data(),
-   scratch.spare.data(), scratch.reverse, top);
+   scratch.spare.data(), scratch.candidates.data(), scratch.reverse, top);
 }
 
 void top_k_two_pass_i8(const int8_t* table, const float* scale, const float* bias,
@@ -118,7 +128,7 @@ void top_k_two_pass_i8(const int8_t* table, const float* scale, const float* bia
   scratch.reverse = !scratch.reverse;
   HWY_DYNAMIC_DISPATCH(TopKTwoPassI8)
   (table, scale, bias, user_pairs, user_scale, pairs, blocks, rows, scratch.scores.data(),
-   scratch.chunk_max.data(), scratch.spare.data(), scratch.reverse, top);
+   scratch.chunk_max.data(), scratch.spare.data(), scratch.candidates.data(), scratch.reverse, top);
 }
 
 void top_k_f32(const float* table, const float* bias, const float* user, int dim, int blocks,

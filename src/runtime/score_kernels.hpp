@@ -31,10 +31,10 @@ void top_k_f32(const float* table, const float* bias, const float* user, int dim
 void top_k_i8(const int8_t* table, const float* scale, const float* bias, const int32_t* user_pairs,
               float user_scale, int pairs, int blocks, int rows, TopK& top);
 
-// Per-session buffers of the two-pass top-K: every score, each chunk's maximum, and a copy of
-// those for the selection; for the prefilter, scores and chunk_max hold the approximate scores,
-// chunk_error and low_max each chunk's error bound and largest lower bound, and candidates the
-// rows selected among. Sized by ScoreTable::make_scratch.
+// Per-session buffers of the two-pass top-K: every score, each chunk's maximum, a copy of those
+// for the selection, and the candidate rows selected among; for the prefilter, scores and
+// chunk_max hold the approximate scores, chunk_error and low_max each chunk's error bound and
+// largest lower bound. Sized by ScoreTable::make_scratch.
 struct TopKScratch {
   std::vector<float> scores, chunk_max, spare;
   std::vector<float> chunk_error, low_max;

@@ -166,6 +166,7 @@ TopKScratch ScoreTable::make_scratch() const {
   scratch.scores.resize(static_cast<size_t>(chunks) * kChunkBlocks * kBlockRows);
   scratch.chunk_max.resize(chunks);
   scratch.spare.resize(chunks + 16);  // padded for vector loads
+  scratch.candidates.resize(rows_);
   if (!prefilter_.empty()) prefilter_.prepare(scratch);
   return scratch;
 }

@@ -41,6 +41,52 @@ inline uint64_t AtLeastBits(const float* HWY_RESTRICT values, int n, float floor
   return n < 64 ? bits & ((uint64_t{1} << n) - 1) : bits;
 }
 
+// The k best of in[0, n) in TopK's order (higher score, then lower item), best first, into out;
+// false if n exceeds kRankMax. Each one's rank is the count of those that beat it, n * n / lanes
+// vector compares: a partition (nth_element) of the few dozen candidates a query has spent most
+// of its time in mispredicted branches.
+inline constexpr size_t kRankMax = 64;
+inline bool RankBest(const Scored* HWY_RESTRICT in, size_t n, size_t k, Scored* HWY_RESTRICT out) {
+  if (n > kRankMax) return false;
+  const hn::CappedTag<float, 8> df;
+  const hn::Rebind<int32_t, decltype(df)> di;
+  const size_t lanes = hn::Lanes(df);
+  HWY_ALIGN float scores[kRankMax];
+  HWY_ALIGN int32_t items[kRankMax];
+  const size_t padded = (n + lanes - 1) / lanes * lanes;
+  for (size_t j = 0; j < padded; ++j) {
+    // Padding never beats anything: -inf scores with the largest item.
+    scores[j] = j < n ? in[j].score : -HUGE_VALF;
+    items[j] = j < n ? static_cast<int32_t>(in[j].item) : INT32_MAX;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const auto score = hn::Set(df, scores[i]);
+    const auto item = hn::Set(di, items[i]);
+    size_t rank = 0;
+    for (size_t j = 0; j < padded; j += lanes) {
+      const auto s = hn::Load(df, scores + j);
+      const auto earlier = hn::RebindMask(df, hn::Lt(hn::Load(di, items + j), item));
+      rank += hn::CountTrue(df, hn::Or(hn::Gt(s, score), hn::And(hn::Eq(s, score), earlier)));
+    }
+    if (rank < k) out[rank] = in[i];
+  }
+  return true;
+}
+
+// Offers `top` (empty) the k best of candidates[0, n) (reordered), worst first, so each one lands
+// without sifting; the set is the one pushing every candidate would keep.
+inline void PushBest(Scored* HWY_RESTRICT candidates, size_t n, TopK& top) {
+  const size_t k = top.k(), keep = std::min(k, n);
+  Scored best[kRankMax];
+  const Scored* kept = best;
+  if (!RankBest(candidates, n, k, best)) {
+    if (n > k) std::nth_element(candidates, candidates + (k - 1), candidates + n, TopK::better);
+    std::sort(candidates, candidates + keep, TopK::better);
+    kept = candidates;
+  }
+  for (size_t i = keep; i-- > 0;) top.push(kept[i].item, kept[i].score);
+}
+
 // Offers the rows of a scored chunk (n <= 64) that reach the running threshold to `top`. Rows
 // that cannot enter cost one vector compare once the heap is warm. A row tying the threshold is
 // offered too (the two-pass floor is itself some row's score) and TopK settles ties by index.
