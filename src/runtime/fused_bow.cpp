@@ -20,17 +20,49 @@ std::optional<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) {
     const int o = m.producer(tensor);
     return o >= 0 && ops[o].code == static_cast<int>(code) ? &ops[o] : nullptr;
   };
+  FusedBow f;
+  // A float constant, or the output of a DEQUANTIZE of an int8 (uint8) constant (the weights of
+  // --quantize int8 exports), dequantized here with the kernel's arithmetic: real = scale[c] *
+  // (q - zero_point[c]).
   auto constant_f32 = [&](int tensor) -> const float* {
-    if (tensor < 0 || !tensors[tensor].data || tensors[tensor].type != tfl::DType::kFloat32)
+    if (tensor < 0) return nullptr;
+    if (tensors[tensor].data && tensors[tensor].type == tfl::DType::kFloat32)
+      return reinterpret_cast<const float*>(tensors[tensor].data);
+    const tfl::OpSpec* dequantize = op_of(tensor, Op::DEQUANTIZE);
+    if (!dequantize || dequantize->inputs.size() != 1 || dequantize->inputs[0] < 0) return nullptr;
+    const tfl::TensorSpec& in = tensors[dequantize->inputs[0]];
+    const tfl::Quantization& q = in.quant;
+    const bool int8 = in.type == tfl::DType::kInt8;
+    if (!in.data || (!int8 && in.type != tfl::DType::kUInt8) || q.scale.empty() ||
+        q.zero_point.size() != q.scale.size() || !(in.shape == tensors[tensor].shape)) {
       return nullptr;
-    return reinterpret_cast<const float*>(tensors[tensor].data);
+    }
+    const int64_t n = in.shape.elements();
+    if (in.bytes < static_cast<size_t>(n)) return nullptr;
+    int64_t inner = 1, channels = 1;
+    if (q.scale.size() > 1) {
+      if (q.axis < 0 || q.axis >= in.shape.rank ||
+          static_cast<int64_t>(q.scale.size()) != in.shape[q.axis]) {
+        return nullptr;
+      }
+      for (int d = q.axis + 1; d < in.shape.rank; ++d) inner *= in.shape[d];
+      channels = in.shape[q.axis];
+    }
+    auto values = std::make_shared<std::vector<float>>(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t c = (i / inner) % channels;
+      const int64_t raw = int8 ? static_cast<int64_t>(reinterpret_cast<const int8_t*>(in.data)[i])
+                               : static_cast<int64_t>(reinterpret_cast<const uint8_t*>(in.data)[i]);
+      (*values)[i] = q.scale[c] * static_cast<float>(raw - q.zero_point[c]);
+    }
+    f.dequantized_.push_back(values);
+    return values->data();
   };
   auto activation = [](const tfl::OpSpec& op) {
     const auto* o = op.raw ? op.raw->builtin_options_as_FullyConnectedOptions() : nullptr;
     return tfl::activation_of(o ? o->fused_activation_function()
                                 : tflite::ActivationFunctionType::NONE);
   };
-  FusedBow f;
   // The dense layers, last first, down to the mean.
   int t = user_tensor;
   while (const tfl::OpSpec* fc = op_of(t, Op::FULLY_CONNECTED)) {
@@ -122,24 +154,59 @@ std::optional<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) {
   if (!sum || !count) return std::nullopt;
   const tfl::OpSpec* mul = op_of(sum->inputs[0], Op::MUL);
   if (!mul || mul->inputs[1] != weights_tensor) return std::nullopt;
-  const tfl::OpSpec* gather_e = op_of(mul->inputs[0], Op::GATHER);
-  if (!gather_e || gather_e->inputs[1] != f.ids_tensor_) return std::nullopt;
   const tfl::OpSpec* reshape_ids = op_of(f.ids_tensor_, Op::RESHAPE);
   if (!reshape_ids || reshape_ids->inputs[0] != m.inputs().at(0)) return std::nullopt;
-  const auto& e = tensors[gather_e->inputs[0]];
-  f.embeddings_ = constant_f32(gather_e->inputs[0]);
-  if (!f.embeddings_ || e.shape.rank != 2) return std::nullopt;
-  if (f.mask_ && f.mask_rows_ != e.shape[0]) return std::nullopt;
+  // The embedded rows: GATHER(E, ids), or for int8 tables MUL(CAST(GATHER(E8, ids)), GATHER(S,
+  // ids)), whose rows are float(code) * scale, one product each: that table is built here.
+  int64_t rows = 0, emb_dim = 0;
+  if (const tfl::OpSpec* gather_e = op_of(mul->inputs[0], Op::GATHER)) {
+    const auto& e = tensors[gather_e->inputs[0]];
+    f.embeddings_ = constant_f32(gather_e->inputs[0]);
+    if (gather_e->inputs[1] != f.ids_tensor_ || !f.embeddings_ || e.shape.rank != 2)
+      return std::nullopt;
+    rows = e.shape[0];
+    emb_dim = e.shape[1];
+  } else if (const tfl::OpSpec* scaled = op_of(mul->inputs[0], Op::MUL)) {
+    const tfl::OpSpec* cast = op_of(scaled->inputs[0], Op::CAST);
+    const tfl::OpSpec* gather_q = cast ? op_of(cast->inputs[0], Op::GATHER) : nullptr;
+    const tfl::OpSpec* gather_s = op_of(scaled->inputs[1], Op::GATHER);
+    if (!gather_q || !gather_s || gather_q->inputs[1] != f.ids_tensor_ ||
+        gather_s->inputs[1] != f.ids_tensor_) {
+      return std::nullopt;
+    }
+    const auto& q = tensors[gather_q->inputs[0]];
+    const float* scales = constant_f32(gather_s->inputs[0]);
+    if (!q.data || q.type != tfl::DType::kInt8 || q.quant.quantized() || q.shape.rank != 2 ||
+        !scales || tensors[gather_s->inputs[0]].shape.elements() != q.shape[0] ||
+        q.bytes < static_cast<size_t>(q.shape.elements()) ||
+        tensors[gather_s->outputs[0]].shape.elements() != tensors[f.ids_tensor_].shape.elements()) {
+      return std::nullopt;
+    }
+    rows = q.shape[0];
+    emb_dim = q.shape[1];
+    auto table = std::make_shared<std::vector<float>>(static_cast<size_t>(rows * emb_dim));
+    const auto* codes = reinterpret_cast<const int8_t*>(q.data);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t d = 0; d < emb_dim; ++d) {
+        (*table)[r * emb_dim + d] = static_cast<float>(codes[r * emb_dim + d]) * scales[r];
+      }
+    }
+    f.dequantized_.push_back(table);
+    f.embeddings_ = table->data();
+  } else {
+    return std::nullopt;
+  }
+  if (f.mask_ && f.mask_rows_ != rows) return std::nullopt;
   // Shapes as the interpreter planned them: ids [1, L], embeddings [1, L, D], weights [1, L, 1],
   // sums [1, D] and a single count; anything else (another axis, keep_dims) is another graph.
-  f.rows_ = e.shape[0];
-  f.emb_dim_ = e.shape[1];
+  f.rows_ = static_cast<int>(rows);
+  f.emb_dim_ = static_cast<int>(emb_dim);
   f.length_ = static_cast<int>(tensors[m.inputs().at(0)].shape.elements());
   const tfl::Shape ids_shape{1, f.length_};
   const tfl::Shape embedded{1, f.length_, f.emb_dim_};
   const tfl::Shape weights{1, f.length_, 1};
   if (!(tensors[f.ids_tensor_].shape == ids_shape) ||
-      !(tensors[gather_e->outputs[0]].shape == embedded) ||
+      !(tensors[mul->inputs[0]].shape == embedded) ||
       !(tensors[mul->outputs[0]].shape == embedded) ||
       !(tensors[weights_tensor].shape == weights) ||
       tensors[sum->outputs[0]].shape.elements() != f.emb_dim_ ||

@@ -4,8 +4,10 @@
 // dense layers. It recognises either graph between the input ids and the user vector (GATHER,
 // MUL, SUM, the count and division in each form, FULLY_CONNECTED...), repeats each operator's
 // arithmetic in the same order, and is only used after it reproduced the interpreter's user
-// vector bit for bit on test histories at load. Other graphs keep the interpreter.
+// vector bit for bit on test histories at load. Weights behind a DEQUANTIZE (int8 exports) are
+// dequantized once, at match. Other graphs keep the interpreter.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -49,6 +51,9 @@ class FusedBow {
   float zero_ = 0.0f;
   std::vector<Dense> layers_;
   size_t scratch_floats_ = 0;
+  // Dequantized copies of int8 weights that the pointers above may point into (shared, so a copy
+  // of the encoder keeps them alive).
+  std::vector<std::shared_ptr<const std::vector<float>>> dequantized_;
 };
 
 }  // namespace pocketrec::runtime

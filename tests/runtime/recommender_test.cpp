@@ -198,9 +198,10 @@ TEST(Recommender, FusedBowEncoderMatchesTheInterpreterBitForBit) {
     for (const auto& c : testing::export_cases()) {
       SCOPED_TRACE(c.name + (int8 ? " int8" : ""));
       auto rec = load_export(c.config, int8, 37);
-      // float32 BOW exports are fused; int8 exports dequantize their embeddings first, and the
-      // other encoders have other graphs: those keep the interpreter.
-      const bool fusable = !int8 && c.config.encoder == "bow";
+      // BOW exports are fused, float32 and int8 (whose tables the encoder dequantizes at load, as
+      // the graph does per query); the other encoders have other graphs and keep the
+      // interpreter.
+      const bool fusable = c.config.encoder == "bow";
       ASSERT_EQ(rec->summary().fused_encoder, fusable);
       if (fusable) expect_fused_matches_interpreter(*rec, rng);
     }
