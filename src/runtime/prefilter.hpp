@@ -80,5 +80,9 @@ class Prefilter {
 
 // Returns the number of rows scored exactly.
 int top_k_prefiltered(const PrefilterQuery& query, TopKScratch& scratch, TopK& top);
+// Whether the approximate pass is vectorized on the instruction set the kernels run on (x86 with
+// AVX2 or AVX-512). Elsewhere (ARM, older x86) its portable loop is slower than scoring every
+// row, so tables do not get the prefilter there.
+bool prefilter_vectorized();
 
 }  // namespace pocketrec::runtime

@@ -112,6 +112,16 @@ void ExactF32(const PrefilterQuery& q, const uint32_t* rows, int count, float* o
   for (int i = 0; i < count; ++i) out[i] = hn::GetLane(a[i]);
 }
 
+// Whether this target's approximate pass is vectorized (AVX2's byte multiply-add); elsewhere it is
+// a scalar loop, several times slower than scoring every row with the float kernel.
+bool PrefilterVectorized() {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  return true;
+#else
+  return false;
+#endif
+}
+
 // One pass computes approximate scores approx[r], within chunk_error[c] of the exact score of every
 // row r of chunk c; then
 //  - low[r] = approx[r] - chunk_error[c] is at most the exact score. floor, the k-th largest chunk
@@ -224,6 +234,11 @@ HWY_AFTER_NAMESPACE();
 namespace pocketrec::runtime {
 
 HWY_EXPORT(TopKPrefiltered);
+HWY_EXPORT(PrefilterVectorized);
+
+bool prefilter_vectorized() {
+  return HWY_DYNAMIC_DISPATCH(PrefilterVectorized)();
+}
 
 int top_k_prefiltered(const PrefilterQuery& query, TopKScratch& scratch, TopK& top) {
   return HWY_DYNAMIC_DISPATCH(TopKPrefiltered)(

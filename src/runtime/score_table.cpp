@@ -52,7 +52,9 @@ ScoreTable ScoreTable::from_float(std::span<const float> table, int rows, int di
     }
     t.bias_[r] = bias.empty() ? 0.0f : bias[r];
   }
-  if (use_prefilter(rows, dim)) t.prefilter_ = Prefilter::from_float(table, rows, dim, bias);
+  if (use_prefilter(rows, dim) && prefilter_vectorized()) {
+    t.prefilter_ = Prefilter::from_float(table, rows, dim, bias);
+  }
   return t;
 }
 
@@ -103,6 +105,14 @@ void ScoreTable::force_coarse_filter() {
   }
   coarse_ = CoarseFilter::from_int8(table, std::span(scale_).first(rows_), rows_, dim_,
                                     std::span(bias_).first(rows_));
+}
+
+void ScoreTable::force_prefilter() {
+  if (quantized_ || !use_prefilter(rows_, dim_)) return;
+  std::vector<float> table(static_cast<size_t>(rows_) * dim_);
+  for (int r = 0; r < rows_; ++r)
+    row(static_cast<uint32_t>(r), table.data() + static_cast<size_t>(r) * dim_);
+  prefilter_ = Prefilter::from_float(table, rows_, dim_, std::span(bias_).first(rows_));
 }
 
 size_t ScoreTable::bytes() const {

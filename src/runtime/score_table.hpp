@@ -41,6 +41,9 @@ class ScoreTable {
   // Builds the 4-bit filter of an int8 table whatever its size and the machine (tests: the
   // filter then serves every query without scratch).
   void force_coarse_filter();
+  // Builds the 8-bit prefilter of a float table of its size even where its pass is not
+  // vectorized (tests: that portable pass must give the same results).
+  void force_prefilter();
 
   int rows() const { return rows_; }
   int dim() const { return dim_; }

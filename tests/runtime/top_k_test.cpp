@@ -235,6 +235,7 @@ void expect_prefilter_exact_on_adversarial_tables() {
     }
     for (int r = 0; r < rows; ++r) scales[r] = std::pow(2.0f, static_cast<float>(r % 9) - 6.0f);
     auto f32 = ScoreTable::from_float(table, rows, dim, bias, "t");
+    f32.force_prefilter();  // also where the pass is a portable loop
     auto i8 = ScoreTable::from_int8(codes, scales, rows, dim, bias, "t");
     std::vector<std::vector<float>> users(4, std::vector<float>(dim, 0.0f));
     users[1][dim / 2] = 1.0f;
@@ -260,6 +261,17 @@ TEST(TopKScoring, PrefilterIsExactOnEveryCompiledTarget) {
   // The kernels are compiled per instruction set (AVX2's byte multiply-add, a portable loop
   // elsewhere); each one this machine runs must give the same results.
   on_every_compiled_target(expect_prefilter_exact_on_adversarial_tables);
+}
+
+TEST(TopKScoring, PrefilterOnlyWhereItsPassIsVectorized) {
+  // The portable pass is a scalar loop, slower than scoring every row with the float kernel.
+  std::vector<float> table(100 * 8, 1.0f);
+  EXPECT_EQ(ScoreTable::from_float(table, 100, 8, {}, "t").has_prefilter(), prefilter_vectorized());
+  on_every_compiled_target([&] {
+    const bool vectorized = simd_target() == "AVX2" || simd_target() == "AVX3";
+    EXPECT_EQ(prefilter_vectorized(), vectorized);
+    EXPECT_EQ(ScoreTable::from_float(table, 100, 8, {}, "t").has_prefilter(), vectorized);
+  });
 }
 
 // Runs `queries` random queries through one scratch and checks each against the streaming path;
