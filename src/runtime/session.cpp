@@ -14,8 +14,8 @@ struct Session::Impl {
   tfl::Interpreter interp;
   runtime::TopK top;
   runtime::TopKScratch scratch;
-  std::vector<uint8_t> skip;  // per item; cleared after every query
-  // The table's bias with -inf at skipped items (fast path).
+  std::vector<uint8_t> skip;  // per item, graph path; cleared after every query
+  // The table's bias with -inf at skipped items (fast path); restored after every query.
   runtime::LargeVector<float> masked_bias;
   std::vector<uint32_t> marked;
   std::vector<runtime::Scored> scored;
@@ -71,30 +71,42 @@ struct Session::Impl {
     return d.summary.fast_path ? interp.tensor(d.user_tensor).as<float>() : nullptr;
   }
 
-  void mark(uint32_t item) { mark_all({&item, 1}); }
-  // Marks items as not to be returned. For a whole list (a history of hundreds of items) the sizes
-  // and pointers are read once, where the stores through them would make the compiler reload them
-  // per item.
+  // Fast path: -inf in the session's copy of the bias marks an item that must not come back (the
+  // table's biases are finite, checked at load). Unmasking walks the query's lists again, so no
+  // flags or list of marked items are kept (with them, excluding an ml-1m history of 163 items on
+  // average took about 0.3 us of a 3.4 us starter query). For a whole list the sizes and pointers
+  // are read once, where the stores through them would make the compiler reload them per item.
+  void mask_all(std::span<const uint32_t> items) {
+    const size_t count = d.items.size();
+    float* bias = masked_bias.data();
+    for (uint32_t item : items) {
+      if (item >= count) check(item);
+      bias[item] = -INFINITY;
+    }
+  }
+  // Also after an exception part-way through a list: restoring an item never masked is harmless.
+  void unmask_all(std::span<const uint32_t> items) {
+    const size_t count = d.items.size();
+    float* bias = masked_bias.data();
+    const float* table_bias = d.table.padded_bias().data();
+    for (uint32_t item : items) {
+      if (item < count) bias[item] = table_bias[item];
+    }
+  }
+  // Graph path: marks items as not to be returned.
   void mark_all(std::span<const uint32_t> items) {
     const size_t count = d.items.size();
     uint8_t* flags = skip.data();
-    float* bias = masked_bias.empty() ? nullptr : masked_bias.data();
     for (uint32_t item : items) {
       if (item >= count) check(item);
       if (flags[item]) continue;
       flags[item] = 1;
       marked.push_back(item);
-      if (bias) bias[item] = -INFINITY;
     }
   }
   void clear_marks() {
     uint8_t* flags = skip.data();
-    float* bias = masked_bias.empty() ? nullptr : masked_bias.data();
-    const float* table_bias = d.table.padded_bias().data();
-    for (uint32_t item : marked) {
-      flags[item] = 0;
-      if (bias) bias[item] = table_bias[item];
-    }
+    for (uint32_t item : marked) flags[item] = 0;
     marked.clear();
   }
 };
@@ -114,13 +126,19 @@ void Session::recommend(const Query& query, std::vector<Result>& out) {
   const auto& d = s.d;
   out.clear();
   if (query.k <= 0) return;
-  struct Clear {
-    Impl& s;
-    ~Clear() { s.clear_marks(); }
-  } clear_on_exit{s};
-  s.mark_all(query.blocked);
-  if (query.exclude_history) s.mark_all(query.history);
   if (d.summary.fast_path) {
+    // Filters through the session's copy of the bias alone; the query's own lists undo them.
+    struct Unmask {
+      Impl& s;
+      const Query& q;
+      ~Unmask() {
+        s.unmask_all(q.blocked);
+        if (q.exclude_history) s.unmask_all(q.history);
+        s.unmask_all(q.allowed);
+      }
+    } unmask_on_exit{s, query};
+    s.mask_all(query.blocked);
+    if (query.exclude_history) s.mask_all(query.history);
     const float* user = s.run_graph(query.history);
     s.top.reserve(static_cast<size_t>(query.k));
     s.top.reset(static_cast<size_t>(query.k));
@@ -129,9 +147,10 @@ void Session::recommend(const Query& query, std::vector<Result>& out) {
     } else {
       for (uint32_t item : query.allowed) {
         s.check(item);
-        if (!s.skip[item]) s.top.push(item, d.table.score(user, item));
-        // An item listed twice must not come back twice.
-        s.mark(item);
+        // Filtered, or listed twice: an item must not come back twice.
+        if (s.masked_bias[item] == -INFINITY) continue;
+        s.top.push(item, d.table.score(user, item));
+        s.masked_bias[item] = -INFINITY;
       }
     }
     s.top.take_sorted(s.scored);
@@ -141,7 +160,13 @@ void Session::recommend(const Query& query, std::vector<Result>& out) {
     }
     return;
   }
-  // Graph path: the model's own top-K, filtered.
+  // Graph path: the model's own top-K, filtered through per-item flags.
+  struct Clear {
+    Impl& s;
+    ~Clear() { s.clear_marks(); }
+  } clear_on_exit{s};
+  s.mark_all(query.blocked);
+  if (query.exclude_history) s.mark_all(query.history);
   s.run_graph(query.history);
   if (!query.allowed.empty()) {
     // Allowed items are marked 2 (allowed, not blocked); everything else is skipped below.

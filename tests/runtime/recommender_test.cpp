@@ -264,6 +264,22 @@ TEST(Recommender, FiltersAndEdgeCases) {
   q.blocked = {};
   session.recommend(q, out);
   EXPECT_EQ(out.size(), 5u);
+  // Every filter is undone after each query, one that failed part-way through its lists included.
+  std::vector<uint32_t> partly_bad{7, 8, 40}, allowed_bad{6, 40};
+  q.blocked = partly_bad;
+  EXPECT_THROW(session.recommend(q, out), Error);
+  q.blocked = {};
+  q.allowed = allowed_bad;
+  EXPECT_THROW(session.recommend(q, out), Error);
+  q.allowed = {};
+  q.exclude_history = false;
+  q.k = 1000;
+  session.recommend(q, out);
+  ASSERT_EQ(out.size(), all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(out[i].item, all[i].item) << i;
+    EXPECT_EQ(out[i].score, all[i].score) << i;
+  }
   // Similar items: never the item itself, cosine in [-1, 1], best first.
   session.similar(3, 5, out);
   ASSERT_EQ(out.size(), 5u);
