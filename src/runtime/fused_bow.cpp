@@ -48,15 +48,14 @@ std::optional<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) {
       for (int d = q.axis + 1; d < in.shape.rank; ++d) inner *= in.shape[d];
       channels = in.shape[q.axis];
     }
-    auto values = std::make_shared<std::vector<float>>(static_cast<size_t>(n));
+    std::vector<float>& values = f.dequantized_.emplace_back(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) {
       const int64_t c = (i / inner) % channels;
       const int64_t raw = int8 ? static_cast<int64_t>(reinterpret_cast<const int8_t*>(in.data)[i])
                                : static_cast<int64_t>(reinterpret_cast<const uint8_t*>(in.data)[i]);
-      (*values)[i] = q.scale[c] * static_cast<float>(raw - q.zero_point[c]);
+      values[i] = q.scale[c] * static_cast<float>(raw - q.zero_point[c]);
     }
-    f.dequantized_.push_back(values);
-    return values->data();
+    return values.data();
   };
   auto activation = [](const tfl::OpSpec& op) {
     const auto* o = op.raw ? op.raw->builtin_options_as_FullyConnectedOptions() : nullptr;
@@ -184,15 +183,14 @@ std::optional<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) {
     }
     rows = q.shape[0];
     emb_dim = q.shape[1];
-    auto table = std::make_shared<std::vector<float>>(static_cast<size_t>(rows * emb_dim));
+    std::vector<float>& table = f.dequantized_.emplace_back(static_cast<size_t>(rows * emb_dim));
     const auto* codes = reinterpret_cast<const int8_t*>(q.data);
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t d = 0; d < emb_dim; ++d) {
-        (*table)[r * emb_dim + d] = static_cast<float>(codes[r * emb_dim + d]) * scales[r];
+        table[r * emb_dim + d] = static_cast<float>(codes[r * emb_dim + d]) * scales[r];
       }
     }
-    f.dequantized_.push_back(table);
-    f.embeddings_ = table->data();
+    f.embeddings_ = table.data();
   } else {
     return std::nullopt;
   }

@@ -7,7 +7,6 @@
 // vector bit for bit on test histories at load. Weights behind a DEQUANTIZE (int8 exports) are
 // dequantized once, at match. Other graphs keep the interpreter.
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <vector>
 
@@ -18,6 +17,12 @@ namespace pocketrec::runtime {
 
 class FusedBow {
  public:
+  FusedBow() = default;
+  FusedBow(FusedBow&&) = default;
+  FusedBow& operator=(FusedBow&&) = default;
+  FusedBow(const FusedBow&) = delete;
+  FusedBow& operator=(const FusedBow&) = delete;
+
   // The encoder of `model` up to `user_tensor`, or nothing when the graph has another shape.
   static std::optional<FusedBow> match(const tfl::Model& model, int user_tensor);
 
@@ -51,9 +56,9 @@ class FusedBow {
   float zero_ = 0.0f;
   std::vector<Dense> layers_;
   size_t scratch_floats_ = 0;
-  // Dequantized copies of int8 weights that the pointers above may point into (shared, so a copy
-  // of the encoder keeps them alive).
-  std::vector<std::shared_ptr<const std::vector<float>>> dequantized_;
+  // Dequantized copies of int8 weights that the pointers above may point into: their buffers stay
+  // put when the encoder moves, and it cannot be copied.
+  std::vector<std::vector<float>> dequantized_;
 };
 
 }  // namespace pocketrec::runtime
