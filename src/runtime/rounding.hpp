@@ -7,9 +7,11 @@ namespace pocketrec::runtime {
 
 // The nearest integer to x, halves away from zero, as std::lround, for |x| < 2^31. The sum is
 // taken in double, where |x| + 0.5 is exact for every float, so no value just below a half
-// rounds up.
+// rounds up. Beyond that range (and for NaN, 0) the result saturates instead of being undefined.
 inline long round_half_away(float x) {
-  const auto magnitude = static_cast<long>(std::fabs(static_cast<double>(x)) + 0.5);
+  const double sum = std::fabs(static_cast<double>(x)) + 0.5;
+  if (!(sum < 0x1p31)) return std::isnan(x) ? 0 : (x < 0.0f ? -0x7fffffffL : 0x7fffffffL);
+  const auto magnitude = static_cast<long>(sum);
   return x < 0.0f ? -magnitude : magnitude;
 }
 

@@ -339,6 +339,11 @@ TEST(TopKScoring, UserRoundingMatchesLround) {
   for (int i = 0; i < 100000; ++i) values.push_back(uniform(rng));
   values.insert(values.end(), {0.0f, -0.0f, std::nextafter(0.5f, 0.0f), 1e-30f, -1e-30f});
   for (float x : values) ASSERT_EQ(round_half_away(x), std::lround(x)) << x;
+  // Outside lround's range the result saturates (a non-finite user vector is rejected before
+  // quantization anyway; this keeps the conversion defined).
+  EXPECT_EQ(round_half_away(NAN), 0);
+  EXPECT_EQ(round_half_away(INFINITY), 0x7fffffffL);
+  EXPECT_EQ(round_half_away(-3e9f), -0x7fffffffL);
 }
 
 TEST(TopKScoring, NonFiniteUserVectorsAreAnError) {
