@@ -257,10 +257,35 @@ TEST(TopKScoring, PrefilterIsExactOnAdversarialTables) {
   expect_prefilter_exact_on_adversarial_tables();
 }
 
+// A table on which the prefilter's bound is nearly attained: row 0 gets all its score from
+// dimensions whose user values round down to level 0 (its approximate score is 0, its exact one
+// 190.46, close to its chunk's bound of 222), and row 64, in a chunk of small rows (code scale
+// 3 / 127), scores 189 with a lower bound of 186.75. A user-rounding term 20% too small drops
+// row 0 (checked: the test then fails).
+void expect_prefilter_keeps_the_row_its_bound_barely_saves() {
+  const int rows = 128, dim = 4;
+  std::vector<float> table(static_cast<size_t>(rows) * dim, 0.0f);
+  for (int k = 1; k < dim; ++k) table[k] = 127.0f;  // row 0: {0, 127, 127, 127}
+  table[64 * dim] = 3.0f;                           // row 64: {3, 0, 0, 0}
+  auto t = ScoreTable::from_float(table, rows, dim, {}, "t");
+  t.force_prefilter();
+  const std::vector<float> user{63.0f, 0.4999f, 0.4999f, 0.4999f};
+  const std::vector<Scored> got = top_k_both(t, user.data(), {}, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].item, 0u);
+}
+
+TEST(TopKScoring, PrefilterKeepsTheRowItsBoundBarelySaves) {
+  expect_prefilter_keeps_the_row_its_bound_barely_saves();
+}
+
 TEST(TopKScoring, PrefilterIsExactOnEveryCompiledTarget) {
   // The kernels are compiled per instruction set (AVX2's byte multiply-add, a portable loop
   // elsewhere); each one this machine runs must give the same results.
-  on_every_compiled_target(expect_prefilter_exact_on_adversarial_tables);
+  on_every_compiled_target([] {
+    expect_prefilter_exact_on_adversarial_tables();
+    expect_prefilter_keeps_the_row_its_bound_barely_saves();
+  });
 }
 
 TEST(TopKScoring, PrefilterOnlyWhereItsPassIsVectorized) {
