@@ -137,6 +137,31 @@ inline float KthLargestChunkMax(const float* HWY_RESTRICT chunk_max, int chunks,
   // the data-dependent branches an insertion sort mispredicts when the maxima rise along the table.
   const hn::CappedTag<float, 8> d;
   const int lanes = static_cast<int>(hn::Lanes(d));
+  if (lanes == 8 && chunks <= 64) {
+    // Up to 64 maxima stay in eight registers across the rounds: through memory, each round
+    // waited on the previous one's stores.
+    constexpr int kVectors = 8;
+    hn::Vec<decltype(d)> v[kVectors];
+    const auto none = hn::Set(d, -HUGE_VALF);
+    HWY_ALIGN float padded[kVectors * 8];
+    std::copy_n(chunk_max, chunks, padded);
+    std::fill(padded + chunks, padded + kVectors * 8, -HUGE_VALF);
+    for (int i = 0; i < kVectors; ++i) v[i] = hn::Load(d, padded + i * 8);
+    size_t left = k;
+    for (;;) {
+      auto m = hn::Max(hn::Max(hn::Max(v[0], v[1]), hn::Max(v[2], v[3])),
+                       hn::Max(hn::Max(v[4], v[5]), hn::Max(v[6], v[7])));
+      const auto top = hn::MaxOfLanes(d, m);
+      size_t copies = 0;
+      for (int i = 0; i < kVectors; ++i) {
+        const auto same = hn::Eq(v[i], top);
+        copies += hn::CountTrue(d, same);
+        v[i] = hn::IfThenElse(same, none, v[i]);
+      }
+      if (copies >= left || copies == 0) return hn::GetLane(top);
+      left -= copies;
+    }
+  }
   const int padded = (chunks + lanes - 1) / lanes * lanes;
   std::fill(spare + chunks, spare + padded, -HUGE_VALF);
   size_t left = k;

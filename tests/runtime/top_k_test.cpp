@@ -75,7 +75,7 @@ std::vector<Scored> top_k_both(const ScoreTable& t, const float* user,
 TEST(TopKScoring, MatchesBruteForceOnRandomTables) {
   std::mt19937 rng(3);
   std::normal_distribution<float> normal;
-  for (int rows : {1, 15, 16, 17, 100, 1000, 3953}) {
+  for (int rows : {1, 15, 16, 17, 100, 1000, 3953, 5000}) {  // 5,000: more than 64 chunks
     for (int dim : {1, 7, 16, 32}) {
       std::vector<float> table(rows * dim), bias(rows), user(dim);
       for (float& v : table) v = normal(rng);
