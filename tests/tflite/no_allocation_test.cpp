@@ -4,9 +4,11 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <new>
 
 #include "export/export_fixture.hpp"
+#include "test_util.hpp"
 #include "tflite/interpreter.hpp"
 
 namespace {
@@ -54,6 +56,27 @@ TEST(Interpreter, InvokeNeverAllocates) {
     counting = false;
     EXPECT_EQ(allocations.load(), 0);
     EXPECT_EQ(interp.arena_bytes(), arena);
+  }
+}
+
+TEST(Interpreter, InvokeNeverAllocatesOnTheStarterModels) {
+  const auto dir = std::filesystem::path(testing::shared_dir()) / "reference" / "tflite";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "shared reference models absent, skipping";
+  for (const char* file : {"model_history10_top100.tflite", "recommendation_cnn_i10o100.tflite",
+                           "recommendation_rnn_i10o100.tflite"}) {
+    SCOPED_TRACE(file);
+    tfl::Interpreter interp(tfl::Model::load_file((dir / file).string()));
+    int32_t* input = interp.input(0).as<int32_t>();
+    const int64_t length = interp.input(0).elements();
+    allocations = 0;
+    counting = true;
+    for (int q = 0; q < 50; ++q) {
+      for (int64_t t = 0; t < length; ++t) input[t] = static_cast<int32_t>((q * 31 + t * 7) % 3000);
+      interp.reset_variables();
+      interp.invoke();
+    }
+    counting = false;
+    EXPECT_EQ(allocations.load(), 0);
   }
 }
 

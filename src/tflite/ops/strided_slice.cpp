@@ -40,7 +40,8 @@ Plan make_plan(const OpContext& ctx) {
   p.rank = rank;
   for (int i = 0; i < rank; ++i) {
     const int64_t d = in.shape[i], s = strides[i];
-    ctx.require(s != 0, "stride 0 in dimension " + std::to_string(i));
+    // The messages are built only on failure: eval plans too, and must not allocate.
+    if (s == 0) ctx.require(false, "stride 0 in dimension " + std::to_string(i));
     auto clamp = [&](int64_t v) {
       if (v < 0) v += d;
       return s > 0 ? std::clamp<int64_t>(v, 0, d) : std::clamp<int64_t>(v, -1, d - 1);
@@ -49,8 +50,10 @@ Plan make_plan(const OpContext& ctx) {
     int64_t stop;
     if (shrink >> i & 1) {
       int64_t b = begin[i] < 0 ? begin[i] + d : begin[i];
-      ctx.require(b >= 0 && b < d, "shrunk index " + std::to_string(begin[i]) +
-                                       " is out of range in dimension " + std::to_string(i));
+      if (b < 0 || b >= d) {
+        ctx.require(false, "shrunk index " + std::to_string(begin[i]) +
+                               " is out of range in dimension " + std::to_string(i));
+      }
       p.start[i] = b;
       p.stride[i] = 1;
       p.count[i] = 1;
