@@ -192,13 +192,7 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   float kth = -HUGE_VALF;
   if (count >= k) {
     Scored best[kRankMax];
-    if (RankBest(candidates, count, k, best)) {
-      kth = best[k - 1].score;
-    } else {
-      std::nth_element(candidates, candidates + (k - 1), candidates + count,
-                       [](const Scored& a, const Scored& b) { return a.score > b.score; });
-      kth = candidates[k - 1].score;
-    }
+    kth = BestFirst(candidates, count, k, best)[k - 1].score;
   }
   // The rows that can still be among the k best: a superset, collected first (the candidates of
   // the selection above are no longer needed) and then scored together, with no branch per row

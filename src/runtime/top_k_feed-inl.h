@@ -73,18 +73,22 @@ inline bool RankBest(const Scored* HWY_RESTRICT in, size_t n, size_t k, Scored* 
   return true;
 }
 
+// The min(k, n) best of candidates[0, n) in TopK's order, best first: in `best` (kRankMax entries)
+// when RankBest can rank them, else in candidates itself (reordered). Returns where they are.
+inline const Scored* BestFirst(Scored* HWY_RESTRICT candidates, size_t n, size_t k,
+                               Scored* HWY_RESTRICT best) {
+  if (RankBest(candidates, n, k, best)) return best;
+  if (n > k) std::nth_element(candidates, candidates + (k - 1), candidates + n, TopK::better);
+  std::sort(candidates, candidates + std::min(k, n), TopK::better);
+  return candidates;
+}
+
 // Offers `top` (empty) the k best of candidates[0, n) (reordered), worst first, so each one lands
 // without sifting; the set is the one pushing every candidate would keep.
 inline void PushBest(Scored* HWY_RESTRICT candidates, size_t n, TopK& top) {
-  const size_t k = top.k(), keep = std::min(k, n);
   Scored best[kRankMax];
-  const Scored* kept = best;
-  if (!RankBest(candidates, n, k, best)) {
-    if (n > k) std::nth_element(candidates, candidates + (k - 1), candidates + n, TopK::better);
-    std::sort(candidates, candidates + keep, TopK::better);
-    kept = candidates;
-  }
-  for (size_t i = keep; i-- > 0;) top.push(kept[i].item, kept[i].score);
+  const Scored* kept = BestFirst(candidates, n, top.k(), best);
+  for (size_t i = std::min(top.k(), n); i-- > 0;) top.push(kept[i].item, kept[i].score);
 }
 
 // Offers the rows of a scored chunk (n <= 64) that reach the running threshold to `top`. Rows
