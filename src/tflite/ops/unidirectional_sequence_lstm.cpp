@@ -1,27 +1,19 @@
 // UNIDIRECTIONAL_SEQUENCE_LSTM, float, the plain form Keras exports: input/recurrent weights for
 // gates i, f, c, o, their biases, and the state in variable tensors (inputs 18 and 19) that the
 // kernel leaves holding the final h and c. CIFG, peepholes, projection and layer norm are rejected.
-#include <cstring>
+#include <algorithm>
 
+#include "tflite/ops/lstm_kernel.hpp"
 #include "tflite/ops/op_util.hpp"
-#include "tflite/ops/vector_math.hpp"
 
 namespace pocketrec::tfl {
 namespace {
 
 struct Params {
-  void (*act_array)(float*, size_t) = nullptr;  // the cell activation, in place
+  LstmCellActivation activation = LstmCellActivation::kTanh;
   float cell_clip = 0.0f;
   bool time_major = false;
 };
-
-void act_tanh(float* x, size_t n) {
-  tanh_array(x, x, n);
-}
-void act_relu(float* x, size_t n) {
-  for (size_t i = 0; i < n; ++i) x[i] = std::max(x[i], 0.0f);
-}
-void act_none(float*, size_t) {}
 
 Params read_params(const OpContext& ctx) {
   const auto* opt = options_as<tflite::UnidirectionalSequenceLSTMOptions>(ctx);
@@ -29,13 +21,13 @@ Params read_params(const OpContext& ctx) {
   Params p;
   switch (opt->fused_activation_function()) {
     case tflite::ActivationFunctionType::TANH:
-      p.act_array = act_tanh;
+      p.activation = LstmCellActivation::kTanh;
       break;
     case tflite::ActivationFunctionType::RELU:
-      p.act_array = act_relu;
+      p.activation = LstmCellActivation::kRelu;
       break;
     case tflite::ActivationFunctionType::NONE:
-      p.act_array = act_none;
+      p.activation = LstmCellActivation::kNone;
       break;
     default:
       ctx.fail("cell activation " +
@@ -87,9 +79,13 @@ void prepare(OpContext& ctx) {
   Shape out = in.shape;
   out[2] = n_cell;
   ctx.set_output(0, out, DType::kFloat32);
-  // Gates, a "packed" flag, then the weights transposed (see eval).
-  const size_t gates = 4 * static_cast<size_t>(n_cell);
-  ctx.scratch_bytes = sizeof(float) * (gates + 1 + (static_cast<size_t>(n_input) + n_cell) * gates);
+  // A "packed" flag, the biases and weights packed for the kernel (see eval), its scratch.
+  LstmWeights w;
+  w.n_input = n_input;
+  w.n_cell = n_cell;
+  ctx.scratch_bytes =
+      sizeof(float) *
+      (1 + 4 * static_cast<size_t>(n_cell) * (1 + n_input + n_cell) + lstm_scratch_floats(w));
 }
 
 void eval(OpContext& ctx) {
@@ -107,84 +103,40 @@ void eval(OpContext& ctx) {
                           ctx.input(14).as<float>(), ctx.input(15).as<float>()};
   float* h_state = ctx.input(18).as<float>();
   float* c_state = ctx.input(19).as<float>();
-  // The weights transposed to [input][4 * n_cell] (gates i, f, c, o side by side), so each input
-  // value scales one contiguous row: all gate pre-activations are a few vector loops per step,
-  // instead of 4 * n_cell short dot products. Constant weights (the usual case) are packed once
-  // into this operator's own scratch, which the arena zeroes at planning.
+  // Constant weights (the usual case) are packed once into this operator's own scratch, which
+  // the arena zeroes at planning.
   const int64_t width = 4 * static_cast<int64_t>(n_cell);
-  float* gates = reinterpret_cast<float*>(ctx.scratch);
-  float* packed_flag = gates + width;
-  float* wt = packed_flag + 1;
+  float* packed_flag = reinterpret_cast<float*>(ctx.scratch);
+  float* packed_bias = packed_flag + 1;
+  float* wt = packed_bias + width;
   float* rt = wt + n_input * width;
+  float* kernel_scratch = rt + n_cell * width;
   bool constant_weights = true;
-  for (int i = 1; i <= 8; ++i) constant_weights = constant_weights && ctx.input(i).constant;
+  for (int i = 1; i <= 15; ++i) {
+    if (i < 9 || i > 11) constant_weights = constant_weights && ctx.input(i).constant;
+  }
   if (!constant_weights || *packed_flag == 0.0f) {
-    for (int g = 0; g < 4; ++g) {
-      for (int32_t u = 0; u < n_cell; ++u) {
-        for (int32_t k = 0; k < n_input; ++k) {
-          wt[k * width + g * n_cell + u] = w[g][static_cast<int64_t>(u) * n_input + k];
-        }
-        for (int32_t k = 0; k < n_cell; ++k) {
-          rt[k * width + g * n_cell + u] = r[g][static_cast<int64_t>(u) * n_cell + k];
-        }
-      }
-    }
+    pack_lstm_gates(w, n_cell, n_input, wt);
+    pack_lstm_gates(r, n_cell, n_cell, rt);
+    for (int g = 0; g < 4; ++g) std::copy_n(bias[g], n_cell, packed_bias + g * n_cell);
     *packed_flag = 1.0f;
   }
-  float* y = ctx.output(0).as<float>();
-  for (int32_t t = 0; t < steps; ++t) {
-    for (int32_t b = 0; b < batch; ++b) {
-      const int64_t row =
-          p.time_major ? static_cast<int64_t>(t) * batch + b : static_cast<int64_t>(b) * steps + t;
-      const float* x = in.as<float>() + row * n_input;
-      float* h = h_state + static_cast<int64_t>(b) * n_cell;
-      float* c = c_state + static_cast<int64_t>(b) * n_cell;
-      for (int g = 0; g < 4; ++g) std::copy_n(bias[g], n_cell, gates + g * n_cell);
-      // Eight gates at a time stay in one vector register across all inputs and recurrent values
-      // (GCC/Clang vector extensions: AVX here, two SSE or NEON halves elsewhere). Eight such
-      // registers (64 gates) advance together, input by input, so their add chains overlap; each
-      // gate still sums its terms in the same order, so the results keep their bits.
-      int64_t j0 = 0;
-      for (; j0 + 64 <= width; j0 += 64) {
-        Float8 acc[8];
-        for (int a = 0; a < 8; ++a) acc[a] = load8(gates + j0 + 8 * a);
-        for (int32_t k = 0; k < n_input; ++k) {
-          const float* weights = wt + k * width + j0;
-          for (int a = 0; a < 8; ++a) acc[a] += x[k] * load8(weights + 8 * a);
-        }
-        for (int32_t k = 0; k < n_cell; ++k) {
-          const float* weights = rt + k * width + j0;
-          for (int a = 0; a < 8; ++a) acc[a] += h[k] * load8(weights + 8 * a);
-        }
-        std::memcpy(gates + j0, acc, sizeof acc);
-      }
-      for (; j0 + 8 <= width; j0 += 8) {
-        Float8 acc = load8(gates + j0);
-        for (int32_t k = 0; k < n_input; ++k) acc += x[k] * load8(wt + k * width + j0);
-        for (int32_t k = 0; k < n_cell; ++k) acc += h[k] * load8(rt + k * width + j0);
-        std::memcpy(gates + j0, &acc, sizeof acc);
-      }
-      for (int64_t j = j0; j < width; ++j) {
-        float acc = gates[j];
-        for (int32_t k = 0; k < n_input; ++k) acc += x[k] * wt[k * width + j];
-        for (int32_t k = 0; k < n_cell; ++k) acc += h[k] * rt[k * width + j];
-        gates[j] = acc;
-      }
-      float* out = y + row * n_cell;
-      // Gate activations as whole arrays: i and f, then o, are sigmoids; c is the activation.
-      sigmoid_array(gates, gates, 2 * static_cast<size_t>(n_cell));
-      sigmoid_array(gates + 3 * n_cell, gates + 3 * n_cell, n_cell);
-      p.act_array(gates + 2 * n_cell, n_cell);
-      for (int32_t u = 0; u < n_cell; ++u) {
-        float cell = gates[n_cell + u] * c[u] + gates[u] * gates[2 * n_cell + u];
-        if (p.cell_clip > 0.0f) cell = std::clamp(cell, -p.cell_clip, p.cell_clip);
-        c[u] = cell;
-        out[u] = cell;
-      }
-      p.act_array(out, n_cell);
-      for (int32_t u = 0; u < n_cell; ++u) out[u] *= gates[3 * n_cell + u];
-      for (int32_t u = 0; u < n_cell; ++u) h[u] = out[u];
-    }
+  LstmWeights weights;
+  weights.input_t = wt;
+  weights.recurrent_t = rt;
+  weights.bias = packed_bias;
+  weights.n_input = n_input;
+  weights.n_cell = n_cell;
+  weights.activation = p.activation;
+  weights.cell_clip = p.cell_clip;
+  // Each sequence in turn; time-major input interleaves the sequences step by step.
+  const int64_t stride = p.time_major ? batch : 1;
+  for (int32_t b = 0; b < batch; ++b) {
+    const int64_t first_row = p.time_major ? b : static_cast<int64_t>(b) * steps;
+    lstm_sequence(weights, in.as<float>() + first_row * n_input, stride * n_input, steps,
+                  h_state + static_cast<int64_t>(b) * n_cell,
+                  c_state + static_cast<int64_t>(b) * n_cell,
+                  ctx.output(0).as<float>() + first_row * n_cell, stride * n_cell, kernel_scratch);
   }
 }
 

@@ -3,8 +3,7 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
-#include <hwy/contrib/math/math-inl.h>
-
+#include "tflite/ops/activations-inl.h"
 #include "tflite/ops/vector_math.hpp"
 
 HWY_BEFORE_NAMESPACE();
@@ -27,16 +26,11 @@ void Apply(const float* HWY_RESTRICT x, float* HWY_RESTRICT y, size_t n, F f) {
 }
 
 void SigmoidArray(const float* HWY_RESTRICT x, float* HWY_RESTRICT y, size_t n) {
-  Apply(x, y, n, [](auto d, auto v) {
-    // Exp is valid up to 104; beyond +-88 the sigmoid is 0 or 1 in float anyway.
-    const auto clamped = hn::Min(hn::Max(v, hn::Set(d, -88.0f)), hn::Set(d, 88.0f));
-    const auto one = hn::Set(d, 1.0f);
-    return hn::Div(one, hn::Add(one, hn::Exp(d, hn::Neg(clamped))));
-  });
+  Apply(x, y, n, [](auto d, auto v) { return SigmoidOf(d, v); });
 }
 
 void TanhArray(const float* HWY_RESTRICT x, float* HWY_RESTRICT y, size_t n) {
-  Apply(x, y, n, [](auto d, auto v) { return hn::Tanh(d, v); });
+  Apply(x, y, n, [](auto d, auto v) { return TanhOf(d, v); });
 }
 
 }  // namespace pocketrec::tfl::HWY_NAMESPACE
