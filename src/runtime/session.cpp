@@ -14,7 +14,7 @@ struct Session::Impl {
   tfl::Interpreter interp;
   runtime::TopK top;
   runtime::TopKScratch scratch;
-  std::vector<uint8_t> skip;  // per item, graph path; cleared after every query
+  std::vector<uint8_t> skip;  // per item, graph path only; cleared after every query
   // The table's bias with -inf at skipped items (fast path); restored after every query.
   runtime::LargeVector<float> masked_bias;
   std::vector<uint32_t> marked;
@@ -27,8 +27,10 @@ struct Session::Impl {
       : owner(std::move(model)),
         d(owner->impl()),
         interp(d.model, d.summary.fast_path ? d.user_tensor : -1) {
-    skip.assign(d.items.size(), 0);
-    marked.reserve(d.items.size());
+    if (!d.summary.fast_path) {  // a byte and a list slot per item: 5 MB at a million items
+      skip.assign(d.items.size(), 0);
+      marked.reserve(d.items.size());
+    }
     if (d.fused) {
       fused_ids.resize(d.fused->length());
       fused_user.resize(d.fused->dim());

@@ -8,12 +8,14 @@
 #include <new>
 
 #include "export/export_fixture.hpp"
+#include "pocketrec/recommender.hpp"
 #include "test_util.hpp"
 #include "tflite/interpreter.hpp"
 
 namespace {
 std::atomic<bool> counting{false};
 std::atomic<long> allocations{0};
+std::atomic<long> allocated_bytes{0};
 }  // namespace
 
 // The replacement pair is malloc/free on both sides; GCC's mismatch check sees only the free of a
@@ -21,7 +23,10 @@ std::atomic<long> allocations{0};
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
+  if (counting.load(std::memory_order_relaxed)) {
+    allocations.fetch_add(1);
+    allocated_bytes.fetch_add(static_cast<long>(size));
+  }
   if (void* p = std::malloc(size ? size : 1)) return p;
   throw std::bad_alloc();
 }
@@ -78,6 +83,50 @@ TEST(Interpreter, InvokeNeverAllocatesOnTheStarterModels) {
     counting = false;
     EXPECT_EQ(allocations.load(), 0);
   }
+}
+
+// A fast-path session holds the masked bias and the top-K's scratch, no per-item flags (the
+// graph path's), and its queries, with every filter, allocate nothing once warm.
+TEST(Session, FastPathHoldsNoPerItemFlagsAndQueriesNeverAllocate) {
+  constexpr int kItems = 20000;
+  ModelConfig config;
+  config.items = kItems;
+  config.embedding_dim = 8;
+  config.output_dim = 8;
+  config.context_length = 5;
+  DualEncoder model(config);
+  model.initialize(3);
+  ExportResult exported = export_tflite(model, testing::make_catalog(kItems, true), {});
+  auto rec = Recommender::load_buffer(exported.bytes.data(), exported.bytes.size(), "m");
+  ASSERT_TRUE(rec->summary().fast_path);
+  allocated_bytes = 0;
+  counting = true;
+  auto session = std::make_unique<Session>(rec);
+  counting = false;
+  // Per item: the masked bias (4 bytes), the scores (4) and candidates (8) of the top-K's scratch,
+  // and a few bytes of chunk and prefilter state; the graph path's flags and list would add 5.
+  EXPECT_LT(allocated_bytes.load(), 18L * kItems);
+  EXPECT_GT(allocated_bytes.load(), 15L * kItems);
+
+  std::vector<uint32_t> history = {5, 17, 4000, 19999, 12};
+  std::vector<uint32_t> blocked = {1, 2, 3}, allowed = {7, 8, 9, 10, 11, 12, 4000};
+  std::vector<Result> out;
+  auto run = [&](int q) {
+    Query query;
+    query.k = 1 + q % 12;
+    history[0] = static_cast<uint32_t>(q * 37 % kItems);
+    query.history = history;
+    query.blocked = blocked;
+    if (q % 3 == 0) query.allowed = allowed;
+    session->recommend(query, out);
+    session->similar(history[0], 5, out);
+  };
+  for (int q = 0; q < 20; ++q) run(q);  // warm: the result vector has grown
+  allocations = 0;
+  counting = true;
+  for (int q = 0; q < 50; ++q) run(q);
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0);
 }
 
 }  // namespace
