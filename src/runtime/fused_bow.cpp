@@ -251,9 +251,7 @@ void FusedBow::encode(const int32_t* ids, float* out, float* scratch) const {
     float* result = l + 1 == layers_.size() ? out : (in == mean ? spare : mean);
     std::fill(result, result + layer.units, 0.0f);
     tfl::dot_rows_add(in, layer.weights, layer.size, layer.units, layer.size, result);
-    for (int64_t u = 0; u < layer.units; ++u) {
-      result[u] = tfl::activate(layer.act, result[u] + (layer.bias ? layer.bias[u] : 0.0f));
-    }
+    tfl::add_bias_activate(result, layer.bias, layer.units, layer.act);
     in = result;
   }
 }

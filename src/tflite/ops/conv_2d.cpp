@@ -2,6 +2,7 @@
 // padding, strides, dilations and a fused activation from Conv2DOptions.
 #include "tflite/ops/conv_geometry.hpp"
 #include "tflite/ops/op_util.hpp"
+#include "tflite/ops/vector_math.hpp"
 
 namespace pocketrec::tfl {
 namespace {
@@ -49,6 +50,8 @@ void prepare(OpContext& ctx) {
   auto gh = window_geometry(p.same, in.shape[1], filter.shape[1], p.stride_h, p.dilation_h);
   auto gw = window_geometry(p.same, in.shape[2], filter.shape[2], p.stride_w, p.dilation_w);
   ctx.set_output(0, Shape{in.shape[0], gh.out, gw.out, filter.shape[0]}, DType::kFloat32);
+  // Undilated rows: a "packed" flag and the filter transposed to [KH][KW][Cin][Cout] (see eval).
+  if (p.dilation_w == 1) ctx.scratch_bytes = sizeof(float) * (1 + filter.elements());
 }
 
 void eval(OpContext& ctx) {
@@ -64,14 +67,33 @@ void eval(OpContext& ctx) {
   const float* f = filter.as<float>();
   const float* b = bias ? bias->as<float>() : nullptr;
   float* y = ctx.output(0).as<float>();
+  // A constant filter (the usual case) is transposed once into this operator's own scratch, which
+  // the arena zeroes at planning: a second copy of the filter per interpreter.
+  float* packed = nullptr;
+  if (p.dilation_w == 1) {
+    float* packed_flag = reinterpret_cast<float*>(ctx.scratch);
+    packed = packed_flag + 1;
+    if (!filter.constant || *packed_flag == 0.0f) {
+      const int64_t window = static_cast<int64_t>(kh) * kw * cin;
+      for (int32_t co = 0; co < cout; ++co) {
+        for (int64_t j = 0; j < window; ++j) packed[j * cout + co] = f[co * window + j];
+      }
+      *packed_flag = 1.0f;
+    }
+  }
   for (int32_t bi = 0; bi < n; ++bi) {
     for (int32_t oy = 0; oy < gh.out; ++oy) {
       for (int32_t ox = 0; ox < gw.out; ++ox) {
         float* out = y + ((static_cast<int64_t>(bi) * gh.out + oy) * gw.out + ox) * cout;
         if (p.dilation_w == 1) {
-          // Undilated: the valid part of each window row is one contiguous run of input and
-          // filter values, so it is one dot product per output channel, four channels at a time.
-          for (int32_t co = 0; co < cout; ++co) out[co] = b ? b[co] : 0.0f;
+          // Undilated: the valid part of each window row is one contiguous run of input values
+          // and of rows of the transposed filter, so each input value scales one row of Cout
+          // weights, a multiply-add per output channel vectorised across the channels.
+          if (b) {
+            std::copy_n(b, cout, out);
+          } else {
+            std::fill_n(out, cout, 0.0f);
+          }
           for (int32_t ky = 0; ky < kh; ++ky) {
             int32_t iy = oy * p.stride_h - gh.pad_before + ky * p.dilation_h;
             if (iy < 0 || iy >= h) continue;
@@ -79,11 +101,10 @@ void eval(OpContext& ctx) {
             const int32_t lo = std::max(0, -ix0), hi = std::min(kw, w - ix0);
             if (lo >= hi) continue;
             const float* xi = x + ((static_cast<int64_t>(bi) * h + iy) * w + ix0 + lo) * cin;
-            const float* fi = f + (static_cast<int64_t>(ky) * kw + lo) * cin;
-            dot_rows_add(xi, fi, static_cast<int64_t>(kh) * kw * cin, cout,
-                         static_cast<int64_t>(hi - lo) * cin, out);
+            const float* rows = packed + (static_cast<int64_t>(ky) * kw + lo) * cin * cout;
+            add_scaled_rows(out, xi, (hi - lo) * cin, rows, static_cast<size_t>(cout), out);
           }
-          for (int32_t co = 0; co < cout; ++co) out[co] = activate(p.act, out[co]);
+          activate_all(p.act, out, cout);
           continue;
         }
         for (int32_t co = 0; co < cout; ++co) {

@@ -80,7 +80,7 @@ void eval_float(OpContext& ctx, const Options& o) {
     float* yr = y + r * units;
     std::fill(yr, yr + units, 0.0f);
     dot_rows_add(x + r * size, weights, size, units, size, yr);
-    for (int64_t u = 0; u < units; ++u) yr[u] = activate(o.act, yr[u] + (b ? b[u] : 0.0f));
+    add_bias_activate(yr, b, units, o.act);
   }
 }
 

@@ -7,49 +7,12 @@
 
 #include "tflite/ops/activations-inl.h"
 #include "tflite/ops/lstm_kernel.hpp"
+#include "tflite/ops/scaled_rows-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace pocketrec::tfl::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 using D = hn::ScalableTag<float>;
-
-// out[j] = start[j] + v[0] * rows[j] + v[1] * rows[width + j] + ..., terms added in that order.
-// Four vectors of gates advance together so their multiply-add chains overlap.
-HWY_INLINE void AddScaledRows(const float* HWY_RESTRICT start, const float* HWY_RESTRICT v,
-                              int32_t count, const float* HWY_RESTRICT rows, size_t width,
-                              float* HWY_RESTRICT out) {
-  const D d;
-  const size_t n = hn::Lanes(d);
-  size_t j = 0;
-  for (; j + 4 * n <= width; j += 4 * n) {
-    auto a0 = hn::LoadU(d, start + j), a1 = hn::LoadU(d, start + j + n);
-    auto a2 = hn::LoadU(d, start + j + 2 * n), a3 = hn::LoadU(d, start + j + 3 * n);
-    for (int32_t k = 0; k < count; ++k) {
-      const auto s = hn::Set(d, v[k]);
-      const float* r = rows + static_cast<size_t>(k) * width + j;
-      a0 = hn::MulAdd(s, hn::LoadU(d, r), a0);
-      a1 = hn::MulAdd(s, hn::LoadU(d, r + n), a1);
-      a2 = hn::MulAdd(s, hn::LoadU(d, r + 2 * n), a2);
-      a3 = hn::MulAdd(s, hn::LoadU(d, r + 3 * n), a3);
-    }
-    hn::StoreU(a0, d, out + j);
-    hn::StoreU(a1, d, out + j + n);
-    hn::StoreU(a2, d, out + j + 2 * n);
-    hn::StoreU(a3, d, out + j + 3 * n);
-  }
-  for (; j + n <= width; j += n) {
-    auto a = hn::LoadU(d, start + j);
-    for (int32_t k = 0; k < count; ++k) {
-      a = hn::MulAdd(hn::Set(d, v[k]), hn::LoadU(d, rows + static_cast<size_t>(k) * width + j), a);
-    }
-    hn::StoreU(a, d, out + j);
-  }
-  for (; j < width; ++j) {
-    float a = start[j];
-    for (int32_t k = 0; k < count; ++k) a += v[k] * rows[static_cast<size_t>(k) * width + j];
-    out[j] = a;
-  }
-}
 
 template <class V>
 HWY_INLINE V CellActivation(D d, V v, LstmCellActivation activation) {

@@ -44,8 +44,30 @@ Activation fused_activation(const OpContext& ctx, tflite::ActivationFunctionType
 }
 
 void activate_all(Activation a, float* x, int64_t n) {
-  if (a == Activation::kNone) return;
-  for (int64_t i = 0; i < n; ++i) x[i] = activate(a, x[i]);
+  // One loop per activation: with the switch inside, GCC compiled ReLU to a compare and a branch
+  // per value, mispredicted on about half of them; these loops vectorise (max, min).
+  switch (a) {
+    case Activation::kNone:
+      return;
+    case Activation::kRelu:
+      for (int64_t i = 0; i < n; ++i) x[i] = std::max(x[i], 0.0f);
+      return;
+    case Activation::kReluN1To1:
+      for (int64_t i = 0; i < n; ++i) x[i] = std::clamp(x[i], -1.0f, 1.0f);
+      return;
+    case Activation::kRelu6:
+      for (int64_t i = 0; i < n; ++i) x[i] = std::clamp(x[i], 0.0f, 6.0f);
+      return;
+  }
+}
+
+void add_bias_activate(float* x, const float* bias, int64_t n, Activation a) {
+  if (bias) {
+    for (int64_t i = 0; i < n; ++i) x[i] = x[i] + bias[i];
+  } else {
+    for (int64_t i = 0; i < n; ++i) x[i] = x[i] + 0.0f;
+  }
+  activate_all(a, x, n);
 }
 
 Shape broadcast_shape(const OpContext& ctx, const Shape& a, const Shape& b) {

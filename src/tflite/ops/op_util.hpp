@@ -49,6 +49,9 @@ inline float activate(Activation a, float x) {
   return x;
 }
 void activate_all(Activation a, float* x, int64_t n);
+// x[i] = activate(a, x[i] + bias[i]) (bias null: + 0.0f, which turns -0 into +0), as
+// FULLY_CONNECTED finishes its outputs.
+void add_bias_activate(float* x, const float* bias, int64_t n, Activation a);
 
 // Eight floats as one vector value (GCC/Clang vector extension: one AVX register, or two SSE
 // ones), so the dot products below compile to vector multiplies and adds on every target.

@@ -4,6 +4,7 @@
 #include <hwy/highway.h>
 
 #include "tflite/ops/activations-inl.h"
+#include "tflite/ops/scaled_rows-inl.h"
 #include "tflite/ops/vector_math.hpp"
 
 HWY_BEFORE_NAMESPACE();
@@ -33,6 +34,11 @@ void TanhArray(const float* HWY_RESTRICT x, float* HWY_RESTRICT y, size_t n) {
   Apply(x, y, n, [](auto d, auto v) { return TanhOf(d, v); });
 }
 
+void AddScaledRowsArray(const float* start, const float* v, int32_t count, const float* rows,
+                        size_t width, float* out) {
+  AddScaledRows(start, v, count, rows, width, out);
+}
+
 }  // namespace pocketrec::tfl::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -41,6 +47,7 @@ namespace pocketrec::tfl {
 
 HWY_EXPORT(SigmoidArray);
 HWY_EXPORT(TanhArray);
+HWY_EXPORT(AddScaledRowsArray);
 
 void sigmoid_array(const float* x, float* y, size_t n) {
   HWY_DYNAMIC_DISPATCH(SigmoidArray)(x, y, n);
@@ -48,6 +55,11 @@ void sigmoid_array(const float* x, float* y, size_t n) {
 
 void tanh_array(const float* x, float* y, size_t n) {
   HWY_DYNAMIC_DISPATCH(TanhArray)(x, y, n);
+}
+
+void add_scaled_rows(const float* start, const float* v, int32_t count, const float* rows,
+                     size_t width, float* out) {
+  HWY_DYNAMIC_DISPATCH(AddScaledRowsArray)(start, v, count, rows, width, out);
 }
 
 }  // namespace pocketrec::tfl

@@ -4,10 +4,17 @@
 // (Highway's contrib math), far below the 1e-5 the starter models' golden outputs allow. In place
 // is fine.
 #include <cstddef>
+#include <cstdint>
 
 namespace pocketrec::tfl {
 
 void sigmoid_array(const float* x, float* y, size_t n);  // 1 / (1 + e^-x)
 void tanh_array(const float* x, float* y, size_t n);
+
+// out[j] = start[j] + sum over k < count of v[k] * rows[k * width + j], for j < width, each sum
+// in k order: a matrix-vector product with the matrix stored transposed (one row per input value),
+// vectorised across j. out may be start.
+void add_scaled_rows(const float* start, const float* v, int32_t count, const float* rows,
+                     size_t width, float* out);
 
 }  // namespace pocketrec::tfl
