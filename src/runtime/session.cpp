@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "runtime/recommender_impl.hpp"
 #include "tflite/interpreter.hpp"
+#include "tflite/ops/vector_math.hpp"
 
 namespace pocketrec {
 
@@ -20,7 +21,8 @@ struct Session::Impl {
   std::vector<uint32_t> marked;
   std::vector<runtime::Scored> scored;
   std::vector<float> row;
-  std::vector<int32_t> fused_ids;  // the fused encoder's input and buffers
+  std::vector<float> probabilities;  // the k scores through the sigmoid (sigmoid_scores models)
+  std::vector<int32_t> fused_ids;    // the fused encoder's input and buffers
   std::vector<float> fused_user, fused_scratch;
 
   explicit Impl(std::shared_ptr<const Recommender> model)
@@ -156,9 +158,13 @@ void Session::recommend(const Query& query, std::vector<Result>& out) {
       }
     }
     s.top.take_sorted(s.scored);
-    for (const auto& r : s.scored) {
-      float score = d.summary.sigmoid_scores ? 1.0f / (1.0f + std::exp(-r.score)) : r.score;
-      out.push_back({r.item, score});
+    for (const auto& r : s.scored) out.push_back({r.item, r.score});
+    if (d.summary.sigmoid_scores) {
+      // The graph's LOGISTIC, with the same vector sigmoid, on the k scores at once.
+      s.probabilities.resize(out.size());
+      for (size_t i = 0; i < out.size(); ++i) s.probabilities[i] = out[i].score;
+      tfl::sigmoid_array(s.probabilities.data(), s.probabilities.data(), out.size());
+      for (size_t i = 0; i < out.size(); ++i) out[i].score = s.probabilities[i];
     }
     return;
   }
