@@ -56,17 +56,6 @@ Shape Shape::of(const std::vector<int32_t>& list) {
   return s;
 }
 
-int64_t Shape::elements() const {
-  // Saturates instead of overflowing, so absurd shapes from a hostile file fail the size checks.
-  constexpr int64_t kSaturated = int64_t{1} << 50;
-  int64_t n = 1;
-  for (int i = 0; i < rank; ++i) {
-    if (dims[i] <= 0) return 0;
-    n = n > kSaturated / dims[i] ? kSaturated : n * dims[i];
-  }
-  return n;
-}
-
 std::string Shape::str() const {
   std::string s = "[";
   for (int i = 0; i < rank; ++i) {

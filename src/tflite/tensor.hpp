@@ -41,7 +41,17 @@ struct Shape {
   static Shape of(const std::vector<int32_t>& list);
   int32_t operator[](int i) const { return dims[i]; }
   int32_t& operator[](int i) { return dims[i]; }
-  int64_t elements() const;
+  // Saturates at 2^50 instead of overflowing, so absurd shapes from a hostile file fail the size
+  // checks. Inline and free of divisions: operators ask for it several times per call.
+  int64_t elements() const {
+    constexpr int64_t kSaturated = int64_t{1} << 50;
+    int64_t n = 1;
+    for (int i = 0; i < rank; ++i) {
+      if (dims[i] <= 0) return 0;
+      if (__builtin_mul_overflow(n, int64_t{dims[i]}, &n) || n > kSaturated) n = kSaturated;
+    }
+    return n;
+  }
   std::string str() const;
   bool operator==(const Shape& other) const;
 };

@@ -4,14 +4,8 @@
 
 namespace pocketrec::tfl {
 
-Tensor& OpContext::input(size_t i) const {
-  if (i >= inputs.size() || !inputs[i]) fail("input " + std::to_string(i) + " is missing");
-  return *inputs[i];
-}
-
-Tensor& OpContext::output(size_t i) const {
-  if (i >= outputs.size() || !outputs[i]) fail("output " + std::to_string(i) + " is missing");
-  return *outputs[i];
+void OpContext::missing(const char* what, size_t i) const {
+  fail(std::string(what) + " " + std::to_string(i) + " is missing");
 }
 
 void OpContext::fail(const std::string& problem) const {

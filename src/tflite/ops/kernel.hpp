@@ -25,9 +25,20 @@ struct OpContext {
   std::byte* scratch = nullptr;
   std::string where;  // "operator 7 (GATHER)", for messages
 
-  Tensor& input(size_t i) const;
+  // Inline: an operator's eval asks for its tensors several times per call, and the graphs of
+  // recurrent encoders run hundreds of operators on 16 values each.
+  Tensor& input(size_t i) const {
+    if (i >= inputs.size() || !inputs[i]) [[unlikely]]
+      missing("input", i);
+    return *inputs[i];
+  }
   Tensor* optional_input(size_t i) const { return i < inputs.size() ? inputs[i] : nullptr; }
-  Tensor& output(size_t i) const;
+  Tensor& output(size_t i) const {
+    if (i >= outputs.size() || !outputs[i]) [[unlikely]]
+      missing("output", i);
+    return *outputs[i];
+  }
+  [[noreturn]] void missing(const char* what, size_t i) const;
   [[noreturn]] void fail(const std::string& problem) const;
   // A string_view, so a literal message costs nothing when the check passes (eval must not
   // allocate).
