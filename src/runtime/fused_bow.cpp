@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "tflite/ops/dot_rows.hpp"
 #include "tflite_generated.h"
 
 namespace pocketrec::runtime {

@@ -4,6 +4,7 @@
 // to int8 on the fly, the dot products are integer).
 #include <cmath>
 
+#include "tflite/ops/dot_rows.hpp"
 #include "tflite/ops/op_util.hpp"
 
 namespace pocketrec::tfl {

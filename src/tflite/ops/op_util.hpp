@@ -76,39 +76,6 @@ inline float dot(const float* a, const float* b, int64_t n) {
   return total;
 }
 
-// out[r] += dot(x, w + r * stride, n) for r < rows, each summed exactly as dot() sums it (the
-// same bits), four rows at a time so their accumulators hide each other's latency and share the
-// loads of x: the inner loop of the convolution and fully connected kernels.
-inline void dot_rows_add(const float* x, const float* w, int64_t stride, int64_t rows, int64_t n,
-                         float* out) {
-  int64_t r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const float* w0 = w + r * stride;
-    const float* w1 = w0 + stride;
-    const float* w2 = w1 + stride;
-    const float* w3 = w2 + stride;
-    Float8 a0 = {}, a1 = {}, a2 = {}, a3 = {};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      const Float8 xi = load8(x + i);
-      a0 += xi * load8(w0 + i);
-      a1 += xi * load8(w1 + i);
-      a2 += xi * load8(w2 + i);
-      a3 += xi * load8(w3 + i);
-    }
-    auto finish = [&](Float8 acc, const float* wq) {
-      float total = sum_lanes(acc);
-      for (int64_t k = i; k < n; ++k) total += x[k] * wq[k];
-      return total;
-    };
-    out[r] += finish(a0, w0);
-    out[r + 1] += finish(a1, w1);
-    out[r + 2] += finish(a2, w2);
-    out[r + 3] += finish(a3, w3);
-  }
-  for (; r < rows; ++r) out[r] += dot(x, w + r * stride, n);
-}
-
 // NumPy broadcasting of two or three shapes.
 Shape broadcast_shape(const OpContext& ctx, const Shape& a, const Shape& b);
 

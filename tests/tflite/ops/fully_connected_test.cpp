@@ -1,4 +1,7 @@
+#include <random>
+
 #include "tflite/op_harness.hpp"
+#include "tflite/ops/dot_rows.hpp"
 
 namespace pocketrec::tfl {
 namespace {
@@ -45,6 +48,46 @@ TEST(FullyConnected, Int8WeightsWithPerRowScales) {
   auto v = OpHarness::values<float>(y);
   EXPECT_NEAR(v[0], 1.27f, 1e-5);
   EXPECT_NEAR(v[1], -64.0f, 1e-4);
+}
+
+// dot_rows_add, the FC kernel's inner loop, on every remainder: rows not a multiple of four,
+// lengths below, at and past whole blocks of eight, weight rows wider than the input (a stride),
+// against a double-precision sum; and the documented order on integers, where it is exact.
+TEST(FullyConnected, DotRowsAddMatchesDoublePrecision) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int rows : {1, 3, 4, 5, 16, 17}) {
+    for (int n : {1, 7, 8, 9, 16, 21, 64}) {
+      const int stride = n + 3;
+      std::vector<float> x(n), w(static_cast<size_t>(rows) * stride), out(rows);
+      for (auto& v : x) v = normal(rng);
+      for (auto& v : w) v = normal(rng);
+      for (auto& v : out) v = normal(rng);
+      std::vector<double> want(out.begin(), out.end());
+      for (int r = 0; r < rows; ++r) {
+        for (int i = 0; i < n; ++i) want[r] += double{x[i]} * w[r * stride + i];
+      }
+      dot_rows_add(x.data(), w.data(), stride, rows, n, out.data());
+      for (int r = 0; r < rows; ++r) {
+        EXPECT_NEAR(out[r], want[r], 1e-5 * (1 + std::fabs(want[r])))
+            << "rows " << rows << " n " << n << " row " << r;
+      }
+    }
+  }
+  // The documented order, where it matters: lanes 0, 2 hold 2^24, lanes 3, 4 hold -2^24 and
+  // lane 1 holds 1. ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)) gives 1; a sequential sum,
+  // or ((... + s2) + s3) at the end, gives 0 (2^24 + 1 rounds to 2^24 before -2^24 arrives).
+  // Five rows: four through the combined reduction, one alone.
+  std::vector<float> x(16, 1.0f), w(5 * 16, 0.0f), out(5, 0.0f);
+  for (int r = 0; r < 5; ++r) {
+    w[r * 16] = 16777216.0f;
+    w[r * 16 + 1] = 1.0f;
+    w[r * 16 + 4] = -16777216.0f;
+    w[r * 16 + 2] = 16777216.0f;
+    w[r * 16 + 3] = -16777216.0f;
+  }
+  dot_rows_add(x.data(), w.data(), 16, 5, 16, out.data());
+  EXPECT_EQ(out, std::vector<float>(5, 1.0f));
 }
 
 TEST(FullyConnected, RejectsMismatchedShapes) {
