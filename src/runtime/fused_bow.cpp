@@ -1,6 +1,7 @@
 #include "runtime/fused_bow.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/error.hpp"
 #include "tflite/ops/dot_rows.hpp"
@@ -201,6 +202,7 @@ std::optional<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) {
   f.rows_ = static_cast<int>(rows);
   f.emb_dim_ = static_cast<int>(emb_dim);
   f.length_ = static_cast<int>(tensors[m.inputs().at(0)].shape.elements());
+  if (f.length_ > kMaxLength) return std::nullopt;
   const tfl::Shape ids_shape{1, f.length_};
   const tfl::Shape embedded{1, f.length_, f.emb_dim_};
   const tfl::Shape weights{1, f.length_, 1};
@@ -224,17 +226,30 @@ void FusedBow::encode(const int32_t* ids, float* out, float* scratch) const {
   float* spare = scratch + scratch_floats_ / 2;
   // SUM(MUL(E[id], M[id])) over the history and SUM(M[id]), in the interpreter's order: each
   // product rounded, then added to a sum that starts at 0.
-  std::fill(mean, mean + emb_dim_, 0.0f);
+  // The sums stay in registers, eight dimensions at a time over the whole history (through
+  // memory, each item's adds waited on the previous item's stores).
+  const float* rows[kMaxLength];
+  float weights[kMaxLength];
   float count = 0.0f;
   for (int i = 0; i < length_; ++i) {
     if (ids[i] < 0 || ids[i] >= rows_) {
       throw Error("item index " + std::to_string(ids[i]) + " is outside the embedding table (" +
                   std::to_string(rows_) + " rows)");
     }
-    const float weight = mask_ ? mask_[ids[i]] : (ids[i] != pad_id_ ? 1.0f : 0.0f);
-    const float* row = embeddings_ + static_cast<size_t>(ids[i]) * emb_dim_;
-    for (int d = 0; d < emb_dim_; ++d) mean[d] = mean[d] + row[d] * weight;
-    count = count + weight;
+    weights[i] = mask_ ? mask_[ids[i]] : (ids[i] != pad_id_ ? 1.0f : 0.0f);
+    rows[i] = embeddings_ + static_cast<size_t>(ids[i]) * emb_dim_;
+    count = count + weights[i];
+  }
+  int block = 0;
+  for (; block + 8 <= emb_dim_; block += 8) {
+    tfl::Float8 sum = {};
+    for (int i = 0; i < length_; ++i) sum = sum + tfl::load8(rows[i] + block) * weights[i];
+    std::memcpy(mean + block, &sum, sizeof sum);
+  }
+  for (int d = block; d < emb_dim_; ++d) {
+    float sum = 0.0f;
+    for (int i = 0; i < length_; ++i) sum = sum + rows[i][d] * weights[i];
+    mean[d] = sum;
   }
   if (mask_) {
     const float denominator = count > min_count_ ? count : min_count_;

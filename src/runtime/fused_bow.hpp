@@ -35,6 +35,7 @@ class FusedBow {
   void encode(const int32_t* ids, float* out, float* scratch) const;
 
  private:
+  static constexpr int kMaxLength = 64;  // history positions (the sums are on the stack)
   struct Dense {
     const float* weights;  // [units, size]
     const float* bias;     // [units] or null
