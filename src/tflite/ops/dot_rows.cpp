@@ -30,62 +30,86 @@ void DotRowsAdd(const float* HWY_RESTRICT x, const float* HWY_RESTRICT w, int64_
 
 using D4 = hn::Full128<float>;
 
-// The eight partial sums of one row, folded to four: lane j holds s_j + s_(j+4).
-HWY_INLINE hn::Vec<D4> FoldedPartials(const float* HWY_RESTRICT x, const float* HWY_RESTRICT w,
-                                      int64_t blocks_end) {
-  const D4 d4;
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
-  const hn::Full256<float> d8;
-  auto acc = hn::Zero(d8);
-  for (int64_t i = 0; i < blocks_end; i += 8) {
-    acc = hn::MulAdd(hn::LoadU(d8, x + i), hn::LoadU(d8, w + i), acc);
-  }
-  return hn::Add(hn::LowerHalf(d4, acc), hn::UpperHalf(d4, acc));
-#else
-  auto lo = hn::Zero(d4), hi = hn::Zero(d4);
-  for (int64_t i = 0; i < blocks_end; i += 8) {
-    lo = hn::MulAdd(hn::LoadU(d4, x + i), hn::LoadU(d4, w + i), lo);
-    hi = hn::MulAdd(hn::LoadU(d4, x + i + 4), hn::LoadU(d4, w + i + 4), hi);
-  }
-  return hn::Add(lo, hi);
-#endif
-}
-
 // [a0 + a1, a2 + a3, b0 + b1, b2 + b3].
 HWY_INLINE hn::Vec<D4> PairSums(hn::Vec<D4> a, hn::Vec<D4> b) {
   const D4 d4;
   return hn::Add(hn::ConcatEven(d4, b, a), hn::ConcatOdd(d4, b, a));
 }
 
+// The eight partial sums of kRows rows (blocks of eight values, one multiply-add per lane each),
+// folded to four lanes: folded[q] lane j holds s_j + s_(j+4) of row q. Each block of x is loaded
+// once for all the rows.
+template <int kRows>
+HWY_INLINE void FoldedPartials(const float* HWY_RESTRICT x, const float* HWY_RESTRICT w,
+                               int64_t stride, int64_t blocks_end, hn::Vec<D4>* folded) {
+  const D4 d4;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  const hn::Full256<float> d8;
+  hn::Vec<decltype(d8)> acc[kRows];
+  for (int q = 0; q < kRows; ++q) acc[q] = hn::Zero(d8);
+  for (int64_t i = 0; i < blocks_end; i += 8) {
+    const auto xv = hn::LoadU(d8, x + i);
+    for (int q = 0; q < kRows; ++q)
+      acc[q] = hn::MulAdd(xv, hn::LoadU(d8, w + q * stride + i), acc[q]);
+  }
+  for (int q = 0; q < kRows; ++q) {
+    folded[q] = hn::Add(hn::LowerHalf(d4, acc[q]), hn::UpperHalf(d4, acc[q]));
+  }
+#else
+  hn::Vec<D4> lo[kRows], hi[kRows];
+  for (int q = 0; q < kRows; ++q) lo[q] = hi[q] = hn::Zero(d4);
+  for (int64_t i = 0; i < blocks_end; i += 8) {
+    const auto x_lo = hn::LoadU(d4, x + i), x_hi = hn::LoadU(d4, x + i + 4);
+    for (int q = 0; q < kRows; ++q) {
+      lo[q] = hn::MulAdd(x_lo, hn::LoadU(d4, w + q * stride + i), lo[q]);
+      hi[q] = hn::MulAdd(x_hi, hn::LoadU(d4, w + q * stride + i + 4), hi[q]);
+    }
+  }
+  for (int q = 0; q < kRows; ++q) folded[q] = hn::Add(lo[q], hi[q]);
+#endif
+}
+
 void DotRowsAdd(const float* HWY_RESTRICT x, const float* HWY_RESTRICT w, int64_t stride,
                 int64_t rows, int64_t n, float* HWY_RESTRICT out) {
   const D4 d4;
   const int64_t blocks_end = n / 8 * 8;
-  auto finish = [&](int64_t r, float total) {
-    const float* wr = w + r * stride;
-    for (int64_t i = blocks_end; i < n; ++i) total += x[i] * wr[i];
-    out[r] += total;
-  };
-  int64_t r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const auto f0 = FoldedPartials(x, w + r * stride, blocks_end);
-    const auto f1 = FoldedPartials(x, w + (r + 1) * stride, blocks_end);
-    const auto f2 = FoldedPartials(x, w + (r + 2) * stride, blocks_end);
-    const auto f3 = FoldedPartials(x, w + (r + 3) * stride, blocks_end);
-    // Lane q: ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)) of row r + q.
-    const auto totals = PairSums(PairSums(f0, f1), PairSums(f2, f3));
+  // Lane q of the result: ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)) of row q.
+  auto finish4 = [&](int64_t r, const hn::Vec<D4>* f) {
+    const auto totals = PairSums(PairSums(f[0], f[1]), PairSums(f[2], f[3]));
     if (blocks_end == n) {
       hn::StoreU(hn::Add(hn::LoadU(d4, out + r), totals), d4, out + r);
-    } else {
-      HWY_ALIGN float t[4];
-      hn::Store(totals, d4, t);
-      for (int q = 0; q < 4; ++q) finish(r + q, t[q]);
+      return;
     }
+    HWY_ALIGN float t[4];
+    hn::Store(totals, d4, t);
+    for (int q = 0; q < 4; ++q) {
+      const float* wr = w + (r + q) * stride;
+      float total = t[q];
+      for (int64_t i = blocks_end; i < n; ++i) total += x[i] * wr[i];
+      out[r + q] += total;
+    }
+  };
+  int64_t r = 0;
+  for (; r + 8 <= rows; r += 8) {
+    hn::Vec<D4> f[8];
+    FoldedPartials<8>(x, w + r * stride, stride, blocks_end, f);
+    finish4(r, f);
+    finish4(r + 4, f + 4);
+  }
+  for (; r + 4 <= rows; r += 4) {
+    hn::Vec<D4> f[4];
+    FoldedPartials<4>(x, w + r * stride, stride, blocks_end, f);
+    finish4(r, f);
   }
   for (; r < rows; ++r) {
+    hn::Vec<D4> f[1];
+    FoldedPartials<1>(x, w + r * stride, stride, blocks_end, f);
     HWY_ALIGN float s[4];
-    hn::Store(FoldedPartials(x, w + r * stride, blocks_end), d4, s);
-    finish(r, (s[0] + s[1]) + (s[2] + s[3]));
+    hn::Store(f[0], d4, s);
+    const float* wr = w + r * stride;
+    float total = (s[0] + s[1]) + (s[2] + s[3]);
+    for (int64_t i = blocks_end; i < n; ++i) total += x[i] * wr[i];
+    out[r] += total;
   }
 }
 
