@@ -40,7 +40,10 @@ struct ModelSummary {
   // The fast path's exact filter: 8-bit codes for float32 tables up to 65,536 rows, 4-bit codes
   // streamed for int8 tables of 8 MB and more.
   bool prefilter = false;
-  bool fused_encoder = false;  // BOW encoder evaluated directly instead of by the interpreter
+  // The encoder evaluated directly instead of by the interpreter (pocketrec's BOW, LSTM and GRU
+  // exports, the reference's BOW model), and which one: "BOW", "LSTM", "GRU".
+  bool fused_encoder = false;
+  std::string fused_encoder_name;
   bool sigmoid_scores = false;
   int graph_top_k = 0;
   size_t items = 0;

@@ -55,8 +55,11 @@ std::shared_ptr<const Recommender> load(const std::string& path, bool int8,
 }
 
 std::shared_ptr<const Recommender> synthetic(int items, int dim, int length, bool int8,
+                                             const std::string& encoder,
                                              const ModelLoadOptions& load_options) {
   ModelConfig config;
+  config.encoder = encoder;
+  config.rnn_units = dim;
   config.items = items;
   config.embedding_dim = dim;
   config.output_dim = dim;
@@ -85,6 +88,7 @@ void register_bench(CLI::App& app) {
   auto synthetic_items = std::make_shared<int>(0);
   auto dim = std::make_shared<int>(32);
   auto json = std::make_shared<bool>(false);
+  auto encoder = std::make_shared<std::string>("bow");
   data->add_options(*command, false);
   command->add_option("--data", data->path, "Dataset whose users' histories are the queries");
   command->add_option("--model,-m", *model_path, ".tflite, or .pkrec (exported in memory)");
@@ -93,8 +97,11 @@ void register_bench(CLI::App& app) {
   command->add_option("--threads", *threads, "Threads for the batch run")->capture_default_str();
   command->add_flag("--int8", *int8, "Export .pkrec / synthetic models with int8 tables");
   command->add_option("--synthetic-items", *synthetic_items,
-                      "No model or data: a random BOW model over this many items");
+                      "No model or data: a random model (--encoder) over this many items");
   command->add_option("--dim", *dim, "Dimension of the synthetic model")->capture_default_str();
+  command->add_option("--encoder", *encoder, "Encoder of the synthetic model (as exported)")
+      ->check(CLI::IsMember({"bow", "cnn", "gru", "lstm"}))
+      ->capture_default_str();
   command->add_flag("--json", *json, "Print JSON");
   auto no_prefilter = std::make_shared<bool>(false);
   command->add_flag("--no-prefilter", *no_prefilter,
@@ -105,7 +112,7 @@ void register_bench(CLI::App& app) {
     std::shared_ptr<const Recommender> rec;
     std::vector<std::vector<uint32_t>> histories;
     if (*synthetic_items > 0) {
-      rec = synthetic(*synthetic_items, *dim, 10, *int8, load_options);
+      rec = synthetic(*synthetic_items, *dim, 10, *int8, *encoder, load_options);
       std::mt19937 rng(7);
       for (int u = 0; u < 2000; ++u) {
         std::vector<uint32_t> h(1 + u % 10);
@@ -193,7 +200,7 @@ void register_bench(CLI::App& app) {
     std::printf("machine: %s, SIMD target %s\n", cpu_name().c_str(),
                 runtime::simd_target().c_str());
     std::string path = s.fast_path ? "fast path" : "whole graph (no fast path)";
-    if (s.fused_encoder) path += ", fused BOW encoder";
+    if (s.fused_encoder) path += ", fused " + s.fused_encoder_name + " encoder";
     if (s.prefilter) path += s.quantized ? ", exact 4-bit filter" : ", exact 8-bit prefilter";
     std::printf("model: %s encoder, %zu items x %d dims, %s table (%.0f KB), L = %d, %s\n",
                 s.encoder.c_str(), s.items, s.dim, s.quantized ? "int8" : "float32",

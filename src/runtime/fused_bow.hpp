@@ -7,42 +7,24 @@
 // vector bit for bit on test histories at load. Weights behind a DEQUANTIZE (int8 exports) are
 // dequantized once, at match. Other graphs keep the interpreter.
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <vector>
 
-#include "tflite/model.hpp"
-#include "tflite/ops/op_util.hpp"
+#include "runtime/fused_encoder.hpp"
 
 namespace pocketrec::runtime {
 
-class FusedBow {
+class FusedBow final : public FusedEncoder {
  public:
-  FusedBow() = default;
-  FusedBow(FusedBow&&) = default;
-  FusedBow& operator=(FusedBow&&) = default;
-  FusedBow(const FusedBow&) = delete;
-  FusedBow& operator=(const FusedBow&) = delete;
+  // The encoder of `model` up to `user_tensor`, or null when the graph has another shape.
+  static std::unique_ptr<FusedBow> match(const tfl::Model& model, int user_tensor);
 
-  // The encoder of `model` up to `user_tensor`, or nothing when the graph has another shape.
-  static std::optional<FusedBow> match(const tfl::Model& model, int user_tensor);
-
-  int length() const { return length_; }
-  int rows() const { return rows_; }
-  int dim() const { return out_dim_; }
-  size_t scratch_floats() const { return scratch_floats_; }
-  // ids: the graph's int32 input (length() values); out: the user vector (dim() values). Throws
-  // Error for an id outside the tables, as GATHER does.
-  void encode(const int32_t* ids, float* out, float* scratch) const;
+  const char* name() const override { return "BOW"; }
+  void encode(const int32_t* ids, float* out, float* scratch) const override;
 
  private:
   static constexpr int kMaxLength = 64;  // history positions (the sums are on the stack)
-  struct Dense {
-    const float* weights;  // [units, size]
-    const float* bias;     // [units] or null
-    int64_t units, size;
-    tfl::Activation act;
-  };
-  int length_ = 0, rows_ = 0, emb_dim_ = 0, out_dim_ = 0;
+  int emb_dim_ = 0;
   int ids_tensor_ = -1;
   const float* embeddings_ = nullptr;  // [rows, emb_dim]
   // pocketrec's form: a weight per id (0 for padding) and MAXIMUM's constant.
@@ -55,10 +37,8 @@ class FusedBow {
   const float* count_scale_ = nullptr;
   const float* fallback_ = nullptr;
   float zero_ = 0.0f;
-  std::vector<Dense> layers_;
-  size_t scratch_floats_ = 0;
-  // Dequantized copies of int8 weights that the pointers above may point into: their buffers stay
-  // put when the encoder moves, and it cannot be copied.
+  std::vector<DenseLayer> layers_;
+  // Dequantized copies of int8 weights that the pointers above may point into.
   std::vector<std::vector<float>> dequantized_;
 };
 

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "runtime/fused_bow.hpp"
+#include "runtime/fused_rnn.hpp"
 #include "runtime/recommender_impl.hpp"
 #include "tflite/interpreter.hpp"
 #include "tflite/pocketrec_metadata.hpp"
@@ -96,18 +98,17 @@ std::optional<LabelScoring> find_label_scoring(const tfl::Model& m, int ids_outp
   return s;
 }
 
-// The fused BOW encoder of this graph, if it has one that gives the interpreter's user vectors to
+// A fused encoder of this graph, if one matches it and gives the interpreter's user vectors to
 // the bit on a spread of inputs (padding at either end, repeats, every part of the id range).
-std::optional<runtime::FusedBow> verified_fused_bow(const std::shared_ptr<const tfl::Model>& model,
-                                                    int user_tensor, int dim, int context_length) {
-  auto fused = runtime::FusedBow::match(*model, user_tensor);
-  if (!fused || fused->dim() != dim || fused->length() != context_length ||
-      model->inputs().size() != 1) {
-    return std::nullopt;
-  }
+std::unique_ptr<const runtime::FusedEncoder> verified_fused_encoder(
+    const std::shared_ptr<const tfl::Model>& model, int user_tensor, int dim, int context_length) {
+  if (model->inputs().size() != 1) return nullptr;
+  std::unique_ptr<runtime::FusedEncoder> fused = runtime::FusedBow::match(*model, user_tensor);
+  if (!fused) fused = runtime::FusedRnn::match(*model, user_tensor);
+  if (!fused || fused->dim() != dim || fused->length() != context_length) return nullptr;
   tfl::Interpreter interp(model, user_tensor);
   if (interp.input(0).type != tfl::DType::kInt32 || interp.input(0).elements() != fused->length())
-    return std::nullopt;
+    return nullptr;
   std::vector<float> scratch(fused->scratch_floats()), user(dim);
   const int length = fused->length();
   for (int trial = 0; trial < 16; ++trial) {
@@ -120,10 +121,11 @@ std::optional<runtime::FusedBow> verified_fused_bow(const std::shared_ptr<const 
                                               static_cast<uint32_t>(fused->rows()));
     }
     if (trial == 3) std::fill(ids, ids + length, 0);  // nothing but padding
+    interp.reset_variables();
     interp.invoke();
     fused->encode(ids, user.data(), scratch.data());
     if (std::memcmp(user.data(), interp.tensor(user_tensor).data, dim * sizeof(float)) != 0)
-      return std::nullopt;
+      return nullptr;
   }
   return fused;
 }
@@ -264,8 +266,9 @@ std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const
     d.summary.dim = dim;
     d.summary.sigmoid_scores = scoring->sigmoid;
     d.summary.table_bytes = d.table.bytes();
-    d.fused = verified_fused_bow(model, d.user_tensor, dim, d.summary.context_length);
-    d.summary.fused_encoder = d.fused.has_value();
+    d.fused = verified_fused_encoder(model, d.user_tensor, dim, d.summary.context_length);
+    d.summary.fused_encoder = d.fused != nullptr;
+    if (d.fused) d.summary.fused_encoder_name = d.fused->name();
   }
   return r;
 }

@@ -1,10 +1,11 @@
 #pragma once
 // Internals of pocketrec::Recommender shared by the session and batch code.
+#include <memory>
 #include <optional>
 #include <unordered_map>
 
 #include "pocketrec/recommender.hpp"
-#include "runtime/fused_bow.hpp"
+#include "runtime/fused_encoder.hpp"
 #include "runtime/score_table.hpp"
 #include "tflite/model.hpp"
 
@@ -30,9 +31,9 @@ struct Recommender::Impl {
   // Fast path: run the graph up to the label scoring, then score with the table.
   int user_tensor = -1;
   runtime::ScoreTable table;  // rows = items
-  // The BOW encoder evaluated directly, when the graph is pocketrec's export and it reproduced the
-  // interpreter's user vectors at load.
-  std::optional<runtime::FusedBow> fused;
+  // The encoder evaluated directly, when the graph has a shape pocketrec knows and the fused
+  // encoder reproduced the interpreter's user vectors at load.
+  std::unique_ptr<const runtime::FusedEncoder> fused;
   std::vector<float> inv_norm;  // per item, for similar()
 };
 

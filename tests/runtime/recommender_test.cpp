@@ -176,9 +176,13 @@ void expect_fused_matches_interpreter(const Recommender& rec, std::mt19937& rng)
   std::vector<float> scratch(d.fused->scratch_floats()), user(dim);
   for (int trial = 0; trial < 300; ++trial) {
     int32_t* ids = interp.input(0).as<int32_t>();
+    // Padding before the history, and on every third trial also scattered through it (the
+    // recurrent encoders carry their state over each padded step).
     const int padding = static_cast<int>(rng() % (length + 1));
+    const bool scattered = trial % 3 == 0;
     for (int i = 0; i < length; ++i) {
-      ids[i] = i < padding ? 0 : static_cast<int32_t>(1 + rng() % (d.fused->rows() - 1));
+      const bool pad = i < padding || (scattered && rng() % 4 == 0);
+      ids[i] = pad ? 0 : static_cast<int32_t>(1 + rng() % (d.fused->rows() - 1));
     }
     interp.invoke();
     d.fused->encode(ids, user.data(), scratch.data());
@@ -192,18 +196,22 @@ void expect_fused_matches_interpreter(const Recommender& rec, std::mt19937& rng)
   EXPECT_THROW(d.fused->encode(bad.data(), user.data(), scratch.data()), Error);
 }
 
-TEST(Recommender, FusedBowEncoderMatchesTheInterpreterBitForBit) {
+TEST(Recommender, FusedEncodersMatchTheInterpreterBitForBit) {
   std::mt19937 rng(31);
   for (bool int8 : {false, true}) {
     for (const auto& c : testing::export_cases()) {
       SCOPED_TRACE(c.name + (int8 ? " int8" : ""));
       auto rec = load_export(c.config, int8, 37);
-      // BOW exports are fused, float32 and int8 (whose tables the encoder dequantizes at load, as
-      // the graph does per query); the other encoders have other graphs and keep the
-      // interpreter.
-      const bool fusable = c.config.encoder == "bow";
+      // BOW, LSTM and GRU exports are fused, float32 and int8 (whose weights the encoders
+      // dequantize at load, as the graph does per query); the CNN keeps the interpreter.
+      const std::string& encoder = c.config.encoder;
+      const bool fusable = encoder == "bow" || encoder == "lstm" || encoder == "gru";
       ASSERT_EQ(rec->summary().fused_encoder, fusable);
-      if (fusable) expect_fused_matches_interpreter(*rec, rng);
+      if (!fusable) continue;
+      std::string name = encoder;
+      for (char& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      EXPECT_EQ(rec->summary().fused_encoder_name, name);
+      expect_fused_matches_interpreter(*rec, rng);
     }
   }
   // The reference's BOW starter model has the other form of the masked mean.

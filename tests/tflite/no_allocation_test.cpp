@@ -129,5 +129,38 @@ TEST(Session, FastPathHoldsNoPerItemFlagsAndQueriesNeverAllocate) {
   EXPECT_EQ(allocations.load(), 0);
 }
 
+// The fused recurrent encoders keep their state in the session's scratch.
+TEST(Session, FusedRecurrentEncodersNeverAllocate) {
+  for (const char* encoder : {"lstm", "gru"}) {
+    SCOPED_TRACE(encoder);
+    ModelConfig config;
+    config.encoder = encoder;
+    config.items = 300;
+    config.embedding_dim = 8;
+    config.rnn_units = 12;
+    config.output_dim = 8;
+    config.context_length = 6;
+    DualEncoder model(config);
+    model.initialize(5);
+    ExportResult exported = export_tflite(model, testing::make_catalog(300, true), {});
+    auto rec = Recommender::load_buffer(exported.bytes.data(), exported.bytes.size(), "m");
+    ASSERT_TRUE(rec->summary().fused_encoder);
+    Session session(rec);
+    std::vector<uint32_t> history = {5, 17, 40, 299, 12, 3, 8};
+    std::vector<Result> out;
+    Query query;
+    query.history = history;
+    session.recommend(query, out);
+    allocations = 0;
+    counting = true;
+    for (int q = 0; q < 50; ++q) {
+      history[q % history.size()] = static_cast<uint32_t>(q * 7 % 300);
+      session.recommend(query, out);
+    }
+    counting = false;
+    EXPECT_EQ(allocations.load(), 0);
+  }
+}
+
 }  // namespace
 }  // namespace pocketrec

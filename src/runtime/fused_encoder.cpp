@@ -1,0 +1,137 @@
+#include "runtime/fused_encoder.hpp"
+
+#include <algorithm>
+
+#include "tflite/ops/dot_rows.hpp"
+#include "tflite_generated.h"
+
+namespace pocketrec::runtime {
+
+const tfl::OpSpec* GraphConstants::producer(int tensor, int code) const {
+  if (tensor < 0) return nullptr;
+  const int o = m_.producer(tensor);
+  return o >= 0 && m_.ops()[o].code == code ? &m_.ops()[o] : nullptr;
+}
+
+const float* GraphConstants::f32(int tensor) {
+  const auto& tensors = m_.tensors();
+  if (tensor < 0) return nullptr;
+  if (tensors[tensor].data && tensors[tensor].type == tfl::DType::kFloat32)
+    return reinterpret_cast<const float*>(tensors[tensor].data);
+  const tfl::OpSpec* dequantize =
+      producer(tensor, static_cast<int>(tflite::BuiltinOperator::DEQUANTIZE));
+  if (!dequantize || dequantize->inputs.size() != 1 || dequantize->inputs[0] < 0) return nullptr;
+  const tfl::TensorSpec& in = tensors[dequantize->inputs[0]];
+  const tfl::Quantization& q = in.quant;
+  const bool int8 = in.type == tfl::DType::kInt8;
+  if (!in.data || (!int8 && in.type != tfl::DType::kUInt8) || q.scale.empty() ||
+      q.zero_point.size() != q.scale.size() || !(in.shape == tensors[tensor].shape)) {
+    return nullptr;
+  }
+  const int64_t n = in.shape.elements();
+  if (in.bytes < static_cast<size_t>(n)) return nullptr;
+  int64_t inner = 1, channels = 1;
+  if (q.scale.size() > 1) {
+    if (q.axis < 0 || q.axis >= in.shape.rank ||
+        static_cast<int64_t>(q.scale.size()) != in.shape[q.axis]) {
+      return nullptr;
+    }
+    for (int d = q.axis + 1; d < in.shape.rank; ++d) inner *= in.shape[d];
+    channels = in.shape[q.axis];
+  }
+  std::vector<float> values(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t c = (i / inner) % channels;
+    const int64_t raw = int8 ? static_cast<int64_t>(reinterpret_cast<const int8_t*>(in.data)[i])
+                             : static_cast<int64_t>(reinterpret_cast<const uint8_t*>(in.data)[i]);
+    values[i] = q.scale[c] * static_cast<float>(raw - q.zero_point[c]);
+  }
+  return keep(std::move(values)).data();
+}
+
+const float* embedding_rows(GraphConstants& constants, int embedded, int ids_tensor, int64_t& rows,
+                            int64_t& dim) {
+  using Op = tflite::BuiltinOperator;
+  const auto& tensors = constants.model().tensors();
+  auto op_of = [&](int tensor, Op code) {
+    return constants.producer(tensor, static_cast<int>(code));
+  };
+  if (const tfl::OpSpec* gather_e = op_of(embedded, Op::GATHER)) {
+    const auto& e = tensors[gather_e->inputs[0]];
+    const float* table = constants.f32(gather_e->inputs[0]);
+    if (gather_e->inputs[1] != ids_tensor || !table || e.shape.rank != 2) return nullptr;
+    rows = e.shape[0];
+    dim = e.shape[1];
+    return table;
+  }
+  const tfl::OpSpec* scaled = op_of(embedded, Op::MUL);
+  if (!scaled) return nullptr;
+  const tfl::OpSpec* cast = op_of(scaled->inputs[0], Op::CAST);
+  const tfl::OpSpec* gather_q = cast ? op_of(cast->inputs[0], Op::GATHER) : nullptr;
+  const tfl::OpSpec* gather_s = op_of(scaled->inputs[1], Op::GATHER);
+  if (!gather_q || !gather_s || gather_q->inputs[1] != ids_tensor ||
+      gather_s->inputs[1] != ids_tensor) {
+    return nullptr;
+  }
+  const auto& q = tensors[gather_q->inputs[0]];
+  const float* scales = constants.f32(gather_s->inputs[0]);
+  if (!q.data || q.type != tfl::DType::kInt8 || q.quant.quantized() || q.shape.rank != 2 ||
+      !scales || tensors[gather_s->inputs[0]].shape.elements() != q.shape[0] ||
+      q.bytes < static_cast<size_t>(q.shape.elements()) ||
+      tensors[gather_s->outputs[0]].shape.elements() != tensors[ids_tensor].shape.elements()) {
+    return nullptr;
+  }
+  rows = q.shape[0];
+  dim = q.shape[1];
+  std::vector<float>& table = constants.keep(std::vector<float>(static_cast<size_t>(rows * dim)));
+  const auto* codes = reinterpret_cast<const int8_t*>(q.data);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t d = 0; d < dim; ++d) {
+      table[r * dim + d] = static_cast<float>(codes[r * dim + d]) * scales[r];
+    }
+  }
+  return table.data();
+}
+
+bool dense_chain(GraphConstants& constants, int& tensor, std::vector<DenseLayer>& layers) {
+  const auto& tensors = constants.model().tensors();
+  while (const tfl::OpSpec* fc = constants.producer(
+             tensor, static_cast<int>(tflite::BuiltinOperator::FULLY_CONNECTED))) {
+    if (fc->inputs.size() < 2) return false;
+    const auto& w = tensors[fc->inputs[1]];
+    const float* weights = constants.f32(fc->inputs[1]);
+    const float* bias = fc->inputs.size() > 2 ? constants.f32(fc->inputs[2]) : nullptr;
+    if (fc->inputs.size() > 2 && fc->inputs[2] >= 0 && !bias) return false;
+    const auto* o = fc->raw ? fc->raw->builtin_options_as_FullyConnectedOptions() : nullptr;
+    const auto act = tfl::activation_of(o ? o->fused_activation_function()
+                                          : tflite::ActivationFunctionType::NONE);
+    if (!weights || w.shape.rank != 2 || !act) return false;
+    if (bias && tensors[fc->inputs[2]].shape.elements() != w.shape[0]) return false;
+    if (tensors[fc->inputs[0]].shape.elements() != w.shape[1]) return false;
+    layers.push_back({weights, bias, w.shape[0], w.shape[1], *act});
+    tensor = fc->inputs[0];
+  }
+  std::reverse(layers.begin(), layers.end());
+  return true;
+}
+
+size_t widest(const std::vector<DenseLayer>& layers) {
+  size_t n = 0;
+  for (const auto& layer : layers) n = std::max(n, static_cast<size_t>(layer.units));
+  return n;
+}
+
+void run_dense(const std::vector<DenseLayer>& layers, const float* in, float* out, float* a,
+               float* b) {
+  // FULLY_CONNECTED as its kernel computes it: zeros, the dot products, then bias and activation.
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const DenseLayer& layer = layers[l];
+    float* result = l + 1 == layers.size() ? out : (in == a ? b : a);
+    std::fill(result, result + layer.units, 0.0f);
+    tfl::dot_rows_add(in, layer.weights, layer.size, layer.units, layer.size, result);
+    tfl::add_bias_activate(result, layer.bias, layer.units, layer.act);
+    in = result;
+  }
+}
+
+}  // namespace pocketrec::runtime

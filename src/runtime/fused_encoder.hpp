@@ -1,0 +1,76 @@
+#pragma once
+// Encoders evaluated directly instead of operator by operator, for graph shapes pocketrec knows
+// (fused_bow.hpp, fused_rnn.hpp). Each repeats its operators' arithmetic in the interpreter's
+// order with the same kernels, and the runtime uses one only after it reproduced the
+// interpreter's user vector bit for bit at load. Also the pieces they share: float constants
+// (dequantizing int8 weights the graph dequantizes) and the dense layers before the user vector.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "tflite/model.hpp"
+#include "tflite/ops/op_util.hpp"
+
+namespace pocketrec::runtime {
+
+class FusedEncoder {
+ public:
+  virtual ~FusedEncoder() = default;
+  int length() const { return length_; }  // history positions (the graph's int32 input)
+  int rows() const { return rows_; }      // embedding rows: ids must be below
+  int dim() const { return out_dim_; }
+  size_t scratch_floats() const { return scratch_floats_; }
+  virtual const char* name() const = 0;  // "BOW", "LSTM", "GRU"
+  // ids: the graph's int32 input (length() values); out: the user vector (dim() values). Throws
+  // Error for an id outside the tables, as GATHER does.
+  virtual void encode(const int32_t* ids, float* out, float* scratch) const = 0;
+
+ protected:
+  int length_ = 0, rows_ = 0, out_dim_ = 0;
+  size_t scratch_floats_ = 0;
+};
+
+// FULLY_CONNECTED layers with float (or dequantized) weights, as the kernel computes them.
+struct DenseLayer {
+  const float* weights;  // [units, size]
+  const float* bias;     // [units] or null
+  int64_t units, size;
+  tfl::Activation act;
+};
+
+// Float constants of a graph: float tensors in place, or the output of a DEQUANTIZE of an int8
+// (uint8) constant, dequantized here with the kernel's arithmetic, real = scale[c] * (q - zero[c]).
+// The dequantized copies live in `storage` (their buffers do not move with it).
+class GraphConstants {
+ public:
+  explicit GraphConstants(const tfl::Model& model) : m_(model) {}
+  // Null when the tensor is neither.
+  const float* f32(int tensor);
+  // The operator of `code` that writes `tensor`, or null.
+  const tfl::OpSpec* producer(int tensor, int code) const;
+  const tfl::Model& model() const { return m_; }
+  std::vector<std::vector<float>> take_storage() { return std::move(storage_); }
+  std::vector<float>& keep(std::vector<float> values) {
+    return storage_.emplace_back(std::move(values));
+  }
+
+ private:
+  const tfl::Model& m_;
+  std::vector<std::vector<float>> storage_;
+};
+
+// The float rows behind `embedded`, the embedding of `ids_tensor` (GATHER(E, ids), or for int8
+// tables MUL(CAST(GATHER(E8, ids)), GATHER(S, ids)), whose rows float(code) * scale are built
+// here, one product each as the graph computes them), with their count and width; or null.
+const float* embedding_rows(GraphConstants& constants, int embedded, int ids_tensor, int64_t& rows,
+                            int64_t& dim);
+// The FULLY_CONNECTED layers that end at `tensor`, first layer first; `tensor` becomes their
+// input. False when one of them has weights or an activation the fused encoders cannot repeat.
+bool dense_chain(GraphConstants& constants, int& tensor, std::vector<DenseLayer>& layers);
+// Runs the layers from `in` to `out`; `a` and `b` hold the widest layer each.
+void run_dense(const std::vector<DenseLayer>& layers, const float* in, float* out, float* a,
+               float* b);
+size_t widest(const std::vector<DenseLayer>& layers);
+
+}  // namespace pocketrec::runtime

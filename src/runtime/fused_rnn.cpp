@@ -1,0 +1,188 @@
+// Compiled with -ffp-contract=off (CMakeLists.txt): every product here is rounded on its own, as
+// the interpreter's MUL operator rounds it, and never fused into the following add.
+#include "runtime/fused_rnn.hpp"
+
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+
+#include "core/error.hpp"
+#include "tflite/ops/dot_rows.hpp"
+#include "tflite/ops/vector_math.hpp"
+#include "tflite_generated.h"
+
+namespace pocketrec::runtime {
+namespace {
+
+using Op = tflite::BuiltinOperator;
+
+// The history positions the encoder keeps on the stack.
+constexpr int kMaxLength = 256;
+
+}  // namespace
+
+std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor) {
+  const auto& tensors = m.tensors();
+  std::unordered_map<std::string, int> by_name;
+  for (int i = 0; i < static_cast<int>(tensors.size()); ++i) by_name.emplace(tensors[i].name, i);
+  auto named = [&](const std::string& name) {
+    auto it = by_name.find(name);
+    return it == by_name.end() ? -1 : it->second;
+  };
+  GraphConstants constants(m);
+  auto f = std::make_unique<FusedRnn>();
+  int t = user_tensor;
+  if (!dense_chain(constants, t, f->layers_)) return nullptr;
+  const int length = static_cast<int>(tensors[m.inputs().at(0)].shape.elements());
+  if (length < 1 || length > kMaxLength) return nullptr;
+  // The last step's state is the dense layers' input (or the user vector itself).
+  std::string prefix;
+  for (const char* p : {"lstm", "gru"}) {
+    if (t == named(std::string(p) + "/t" + std::to_string(length - 1) + "/h")) prefix = p;
+  }
+  if (prefix.empty()) return nullptr;
+  f->lstm_ = prefix == "lstm";
+  f->gates_ = f->lstm_ ? 4 : 3;
+  const std::string gate_names = f->lstm_ ? "ifgo" : "rzn";
+  const int units = static_cast<int>(tensors[t].shape.elements());
+  int steps = -1;  // the [L, E] embedded history the input projections read
+  for (int q = 0; q < f->gates_; ++q) {
+    const std::string gate = prefix + "/" + gate_names[q];
+    const tfl::OpSpec* fc = constants.producer(named(prefix + "/x_" + gate_names[q]),
+                                               static_cast<int>(Op::FULLY_CONNECTED));
+    const int recurrent = named(prefix + "/recurrent_" + gate_names[q]);
+    if (!fc || fc->inputs.size() != 3 || recurrent < 0) return nullptr;
+    if (q == 0) steps = fc->inputs[0];
+    const auto* options = fc->raw ? fc->raw->builtin_options_as_FullyConnectedOptions() : nullptr;
+    const float* w = constants.f32(fc->inputs[1]);
+    const float* b = constants.f32(fc->inputs[2]);
+    const float* r = constants.f32(recurrent);
+    if (fc->inputs[0] != steps || !w || !b || !r ||
+        (options && options->fused_activation_function() != tflite::ActivationFunctionType::NONE) ||
+        !(tensors[steps].shape == tfl::Shape{length, tensors[steps].shape[1]}) ||
+        !(tensors[fc->inputs[1]].shape == tfl::Shape{units, tensors[steps].shape[1]}) ||
+        tensors[fc->inputs[2]].shape.elements() != units ||
+        !(tensors[recurrent].shape == tfl::Shape{units, units})) {
+      return nullptr;
+    }
+    const int dim = tensors[steps].shape[1];
+    f->input_weights_.insert(f->input_weights_.end(), w, w + static_cast<size_t>(units) * dim);
+    f->input_bias_.insert(f->input_bias_.end(), b, b + units);
+    f->recurrent_weights_.insert(f->recurrent_weights_.end(), r,
+                                 r + static_cast<size_t>(units) * units);
+  }
+  for (const char* state : {"h0", "c0"}) {
+    if (!f->lstm_ && state[0] == 'c') break;
+    const int tensor = named(prefix + "/" + state);
+    const float* values = constants.f32(tensor);
+    if (!values || tensors[tensor].shape.elements() != units) return nullptr;
+    (state[0] == 'h' ? f->h0_ : f->c0_).assign(values, values + units);
+  }
+  // steps = RESHAPE(embedded); the step mask = RESHAPE(GATHER(is_item, ids)).
+  const tfl::OpSpec* reshape = constants.producer(steps, static_cast<int>(Op::RESHAPE));
+  const tfl::OpSpec* mask_reshape =
+      constants.producer(named("step_mask"), static_cast<int>(Op::RESHAPE));
+  const tfl::OpSpec* valid =
+      mask_reshape ? constants.producer(mask_reshape->inputs[0], static_cast<int>(Op::GATHER))
+                   : nullptr;
+  if (!reshape || !valid || valid->inputs.size() != 2) return nullptr;
+  const int ids_tensor = valid->inputs[1];
+  const tfl::OpSpec* ids_reshape = constants.producer(ids_tensor, static_cast<int>(Op::RESHAPE));
+  if (!ids_reshape || ids_reshape->inputs[0] != m.inputs().at(0) ||
+      !(tensors[ids_tensor].shape == tfl::Shape{1, length}) ||
+      !(tensors[mask_reshape->outputs[0]].shape == tfl::Shape{length, 1})) {
+    return nullptr;
+  }
+  int64_t rows = 0, dim = 0;
+  f->embeddings_ = embedding_rows(constants, reshape->inputs[0], ids_tensor, rows, dim);
+  f->valid_ = constants.f32(valid->inputs[0]);
+  if (!f->embeddings_ || !f->valid_ || tensors[valid->inputs[0]].shape.elements() != rows ||
+      dim != tensors[steps].shape[1] ||
+      !(tensors[reshape->inputs[0]].shape == tfl::Shape{1, length, static_cast<int>(dim)})) {
+    return nullptr;
+  }
+  if (!f->layers_.empty() && f->layers_.front().size != units) return nullptr;
+  f->length_ = length;
+  f->rows_ = static_cast<int>(rows);
+  f->emb_dim_ = static_cast<int>(dim);
+  f->units_ = units;
+  f->out_dim_ = f->layers_.empty() ? units : static_cast<int>(f->layers_.back().units);
+  // Per step: input terms, recurrent terms, pre-activations, activations (gates * units each),
+  // then eight vectors of units; the state; the dense layers' two buffers.
+  f->scratch_floats_ = 4 * static_cast<size_t>(f->gates_) * units +
+                       10 * static_cast<size_t>(units) + 2 * widest(f->layers_);
+  f->dequantized_ = constants.take_storage();
+  return f;
+}
+
+// One step of the export's graph, operator by operator: x the embedded item, m its mask.
+void FusedRnn::step(const float* x, float m, float* h, float* c, float* s) const {
+  const int n = units_, width = gates_ * units_;
+  float* in = s;             // FULLY_CONNECTED(x, W_q) + b_q, all gates
+  float* rec = in + width;   // FULLY_CONNECTED(h, R_q), no bias
+  float* pre = rec + width;  // ADD(x_q, h_q)
+  float* act = pre + width;  // the gates' activations
+  float* a = act + width;    // temporaries, n each
+  float* b = a + n;
+  float* h_new = b + n;
+  float* c_new = h_new + n;
+  std::fill(in, in + width, 0.0f);
+  tfl::dot_rows_add(x, input_weights_.data(), emb_dim_, width, emb_dim_, in);
+  tfl::add_bias_activate(in, input_bias_.data(), width, tfl::Activation::kNone);
+  std::fill(rec, rec + width, 0.0f);
+  tfl::dot_rows_add(h, recurrent_weights_.data(), n, width, n, rec);
+  tfl::add_bias_activate(rec, nullptr, width, tfl::Activation::kNone);
+  for (int i = 0; i < width; ++i) pre[i] = in[i] + rec[i];
+  if (lstm_) {
+    tfl::sigmoid_array(pre, act, 2 * static_cast<size_t>(n));      // i, f
+    tfl::tanh_array(pre + 2 * n, act + 2 * n, n);                  // g
+    tfl::sigmoid_array(pre + 3 * n, act + 3 * n, n);               // o
+    for (int u = 0; u < n; ++u) a[u] = act[n + u] * c[u];          // f c
+    for (int u = 0; u < n; ++u) b[u] = act[u] * act[2 * n + u];    // i g
+    for (int u = 0; u < n; ++u) c_new[u] = a[u] + b[u];            // c_new
+    tfl::tanh_array(c_new, a, n);                                  // tanh(c_new)
+    for (int u = 0; u < n; ++u) h_new[u] = act[3 * n + u] * a[u];  // o tanh(c_new)
+  } else {
+    tfl::sigmoid_array(pre, act, 2 * static_cast<size_t>(n));    // r, z
+    for (int u = 0; u < n; ++u) a[u] = act[u] * rec[2 * n + u];  // r h_n
+    for (int u = 0; u < n; ++u) b[u] = in[2 * n + u] + a[u];     // x_n + r h_n
+    tfl::tanh_array(b, c_new, n);                                // n
+    for (int u = 0; u < n; ++u) a[u] = h[u] - c_new[u];          // h - n
+    for (int u = 0; u < n; ++u) b[u] = act[n + u] * a[u];        // z (h - n)
+    for (int u = 0; u < n; ++u) h_new[u] = c_new[u] + b[u];      // n + z (h - n)
+  }
+  // Padding (m = 0) keeps the state: h + m (h_new - h), and the same for c.
+  for (int u = 0; u < n; ++u) a[u] = h_new[u] - h[u];
+  for (int u = 0; u < n; ++u) b[u] = m * a[u];
+  for (int u = 0; u < n; ++u) h[u] = h[u] + b[u];
+  if (lstm_) {
+    for (int u = 0; u < n; ++u) a[u] = c_new[u] - c[u];
+    for (int u = 0; u < n; ++u) b[u] = m * a[u];
+    for (int u = 0; u < n; ++u) c[u] = c[u] + b[u];
+  }
+}
+
+void FusedRnn::encode(const int32_t* ids, float* out, float* scratch) const {
+  const int n = units_, width = gates_ * units_;
+  float* h = scratch + 4 * static_cast<size_t>(width) + 8 * static_cast<size_t>(n);
+  float* c = h + n;
+  float* dense = c + n;
+  for (int i = 0; i < length_; ++i) {
+    if (ids[i] < 0 || ids[i] >= rows_) {
+      throw Error("item index " + std::to_string(ids[i]) + " is outside the embedding table (" +
+                  std::to_string(rows_) + " rows)");
+    }
+  }
+  std::copy(h0_.begin(), h0_.end(), h);
+  std::copy(c0_.begin(), c0_.end(), c);
+  for (int i = 0; i < length_; ++i) {
+    step(embeddings_ + static_cast<size_t>(ids[i]) * emb_dim_, valid_[ids[i]], h, c, scratch);
+  }
+  if (layers_.empty()) {
+    std::copy(h, h + n, out);
+  } else {
+    run_dense(layers_, h, out, dense, dense + widest(layers_));
+  }
+}
+
+}  // namespace pocketrec::runtime

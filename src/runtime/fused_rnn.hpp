@@ -1,0 +1,42 @@
+#pragma once
+// The LSTM and GRU encoders of pocketrec's exports, evaluated directly. The export unrolls the
+// recurrence into about 30 operators per step on vectors of the state size (TFLite's sequence
+// operators have no way to keep the state through padding), so the interpreter spent most of an
+// LSTM query on per-operator work. This encoder finds the export's weights by the names the
+// exporter gives them (prefix/x_<gate>, prefix/recurrent_<gate>, prefix/h0, prefix/t<L-1>/h ...),
+// repeats every operator's arithmetic in order with the same kernels (FULLY_CONNECTED's dot
+// products, the vector sigmoid and tanh, single rounded products and sums), and like every fused
+// encoder is used only after it reproduced the interpreter's user vector bit for bit at load.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "runtime/fused_encoder.hpp"
+
+namespace pocketrec::runtime {
+
+class FusedRnn final : public FusedEncoder {
+ public:
+  // The encoder of `model` up to `user_tensor`, or null when the graph is not such an export.
+  static std::unique_ptr<FusedRnn> match(const tfl::Model& model, int user_tensor);
+
+  const char* name() const override { return lstm_ ? "LSTM" : "GRU"; }
+  void encode(const int32_t* ids, float* out, float* scratch) const override;
+
+ private:
+  void step(const float* x, float m, float* h, float* c, float* s) const;
+
+  bool lstm_ = true;
+  int gates_ = 4, units_ = 0, emb_dim_ = 0;
+  const float* embeddings_ = nullptr;  // [rows, emb_dim]
+  const float* valid_ = nullptr;       // [rows]: 1 for an item, 0 for padding (the step mask)
+  // Gates side by side: the input projections [gates * units, emb_dim] and their biases, the
+  // recurrent matrices [gates * units, units]. Row by row these are the graph's own matrices, and
+  // FULLY_CONNECTED's dot products do not depend on which rows are computed together.
+  std::vector<float> input_weights_, input_bias_, recurrent_weights_;
+  std::vector<float> h0_, c0_;
+  std::vector<DenseLayer> layers_;
+  std::vector<std::vector<float>> dequantized_;
+};
+
+}  // namespace pocketrec::runtime
