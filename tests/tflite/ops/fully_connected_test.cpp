@@ -77,17 +77,17 @@ TEST(FullyConnected, DotRowsAddMatchesDoublePrecision) {
   // The documented order, where it matters: lanes 0, 2 hold 2^24, lanes 3, 4 hold -2^24 and
   // lane 1 holds 1. ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7)) gives 1; a sequential sum,
   // or ((... + s2) + s3) at the end, gives 0 (2^24 + 1 rounds to 2^24 before -2^24 arrives).
-  // Five rows: four through the combined reduction, one alone.
-  std::vector<float> x(16, 1.0f), w(5 * 16, 0.0f), out(5, 0.0f);
-  for (int r = 0; r < 5; ++r) {
+  // Thirteen rows: eight, then four through the combined reductions, one alone.
+  std::vector<float> x(16, 1.0f), w(13 * 16, 0.0f), out(13, 0.0f);
+  for (int r = 0; r < 13; ++r) {
     w[r * 16] = 16777216.0f;
     w[r * 16 + 1] = 1.0f;
     w[r * 16 + 4] = -16777216.0f;
     w[r * 16 + 2] = 16777216.0f;
     w[r * 16 + 3] = -16777216.0f;
   }
-  dot_rows_add(x.data(), w.data(), 16, 5, 16, out.data());
-  EXPECT_EQ(out, std::vector<float>(5, 1.0f));
+  dot_rows_add(x.data(), w.data(), 16, 13, 16, out.data());
+  EXPECT_EQ(out, std::vector<float>(13, 1.0f));
 }
 
 TEST(FullyConnected, RejectsMismatchedShapes) {
