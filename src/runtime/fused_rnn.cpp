@@ -185,4 +185,138 @@ void FusedRnn::encode(const int32_t* ids, float* out, float* scratch) const {
   }
 }
 
+std::unique_ptr<FusedSequenceLstm> FusedSequenceLstm::match(const tfl::Model& m, int user_tensor) {
+  const auto& tensors = m.tensors();
+  GraphConstants constants(m);
+  auto op_of = [&](int tensor, Op code) {
+    return constants.producer(tensor, static_cast<int>(code));
+  };
+  auto f = std::make_unique<FusedSequenceLstm>();
+  int t = user_tensor;
+  if (!dense_chain(constants, t, f->layers_)) return nullptr;
+  // The last step: STRIDED_SLICE of the sequence (which step is left to the check at load).
+  const tfl::OpSpec* slice = op_of(t, Op::STRIDED_SLICE);
+  const tfl::OpSpec* lstm =
+      slice ? op_of(slice->inputs[0], Op::UNIDIRECTIONAL_SEQUENCE_LSTM) : nullptr;
+  if (!lstm || lstm->inputs.size() < 20 || !lstm->raw) return nullptr;
+  const auto* options = lstm->raw->builtin_options_as_UnidirectionalSequenceLSTMOptions();
+  if (!options || options->time_major()) return nullptr;
+  auto optional = [&](size_t i) { return i < lstm->inputs.size() ? lstm->inputs[i] : -1; };
+  for (size_t i : {9, 10, 11, 16, 17}) {
+    if (optional(i) >= 0) return nullptr;  // peepholes, projection
+  }
+  for (size_t i = 20; i < lstm->inputs.size(); ++i) {
+    if (lstm->inputs[i] >= 0) return nullptr;  // layer norm
+  }
+  const auto& x = tensors[lstm->inputs[0]];
+  if (x.shape.rank != 3 || x.shape[0] != 1) return nullptr;
+  const int length = x.shape[1], dim = x.shape[2];
+  const int units =
+      tensors[lstm->outputs[0]].shape.rank == 3 ? tensors[lstm->outputs[0]].shape[2] : -1;
+  if (units < 1 || tensors[t].shape.elements() != units) return nullptr;
+  const float* gate_w[4];
+  const float* gate_r[4];
+  f->packed_.assign(static_cast<size_t>(4) * units * (1 + dim + units), 0.0f);
+  float* bias = f->packed_.data();
+  for (int g = 0; g < 4; ++g) {
+    gate_w[g] = constants.f32(lstm->inputs[1 + g]);
+    gate_r[g] = constants.f32(lstm->inputs[5 + g]);
+    const float* b = constants.f32(lstm->inputs[12 + g]);
+    if (!gate_w[g] || !gate_r[g] || !b ||
+        !(tensors[lstm->inputs[1 + g]].shape == tfl::Shape{units, dim}) ||
+        !(tensors[lstm->inputs[5 + g]].shape == tfl::Shape{units, units}) ||
+        tensors[lstm->inputs[12 + g]].shape.elements() != units) {
+      return nullptr;
+    }
+    std::copy(b, b + units, bias + g * units);
+  }
+  // The state starts at zero: variable tensors, reset before every query.
+  for (size_t i : {18, 19}) {
+    if (optional(i) < 0 || !tensors[lstm->inputs[i]].is_variable) return nullptr;
+  }
+  switch (options->fused_activation_function()) {
+    case tflite::ActivationFunctionType::TANH:
+      f->weights_.activation = tfl::LstmCellActivation::kTanh;
+      break;
+    case tflite::ActivationFunctionType::RELU:
+      f->weights_.activation = tfl::LstmCellActivation::kRelu;
+      break;
+    case tflite::ActivationFunctionType::NONE:
+      f->weights_.activation = tfl::LstmCellActivation::kNone;
+      break;
+    default:
+      return nullptr;
+  }
+  float* input_t = bias + 4 * units;
+  float* recurrent_t = input_t + static_cast<size_t>(4) * units * dim;
+  tfl::pack_lstm_gates(gate_w, units, dim, input_t);
+  tfl::pack_lstm_gates(gate_r, units, units, recurrent_t);
+  f->weights_.input_t = input_t;
+  f->weights_.recurrent_t = recurrent_t;
+  f->weights_.bias = bias;
+  f->weights_.n_input = dim;
+  f->weights_.n_cell = units;
+  f->weights_.cell_clip = options->cell_clip();
+  // x = MUL(GATHER(E, ids), RESHAPE(CAST(NOT_EQUAL(ids, pad)))).
+  const tfl::OpSpec* mul = op_of(lstm->inputs[0], Op::MUL);
+  const tfl::OpSpec* gather = mul ? op_of(mul->inputs[0], Op::GATHER) : nullptr;
+  const tfl::OpSpec* reshape = mul ? op_of(mul->inputs[1], Op::RESHAPE) : nullptr;
+  const tfl::OpSpec* cast = reshape ? op_of(reshape->inputs[0], Op::CAST) : nullptr;
+  const tfl::OpSpec* not_pad = cast ? op_of(cast->inputs[0], Op::NOT_EQUAL) : nullptr;
+  if (!gather || !not_pad || gather->inputs[1] != not_pad->inputs[0]) return nullptr;
+  const int ids_tensor = gather->inputs[1];
+  const tfl::OpSpec* ids_reshape = op_of(ids_tensor, Op::RESHAPE);
+  const auto& pad = tensors[not_pad->inputs[1]];
+  if (!ids_reshape || ids_reshape->inputs[0] != m.inputs().at(0) || !pad.data ||
+      pad.type != tfl::DType::kInt32 || pad.shape.elements() != 1 ||
+      !(tensors[ids_tensor].shape == tfl::Shape{1, length}) ||
+      !(tensors[mul->inputs[1]].shape == tfl::Shape{1, length, 1}) ||
+      !(tensors[mul->outputs[0]].shape == tfl::Shape{1, length, dim})) {
+    return nullptr;
+  }
+  f->pad_id_ = *reinterpret_cast<const int32_t*>(pad.data);
+  int64_t rows = 0, emb_dim = 0;
+  f->embeddings_ = embedding_rows(constants, mul->inputs[0], ids_tensor, rows, emb_dim);
+  if (!f->embeddings_ || emb_dim != dim || length > kMaxLength) return nullptr;
+  if (!f->layers_.empty() && f->layers_.front().size != units) return nullptr;
+  f->length_ = length;
+  f->rows_ = static_cast<int>(rows);
+  f->emb_dim_ = dim;
+  f->units_ = units;
+  f->out_dim_ = f->layers_.empty() ? units : static_cast<int>(f->layers_.back().units);
+  // The masked inputs, the outputs of every step, h and c, the kernel's scratch, the dense
+  // layers' buffers.
+  f->scratch_floats_ = static_cast<size_t>(length) * (dim + units) + 2 * units +
+                       tfl::lstm_scratch_floats(f->weights_) + 2 * widest(f->layers_);
+  f->dequantized_ = constants.take_storage();
+  return f;
+}
+
+void FusedSequenceLstm::encode(const int32_t* ids, float* out, float* scratch) const {
+  float* x = scratch;
+  float* y = x + static_cast<size_t>(length_) * emb_dim_;
+  float* h = y + static_cast<size_t>(length_) * units_;
+  float* c = h + units_;
+  float* kernel = c + units_;
+  float* dense = kernel + tfl::lstm_scratch_floats(weights_);
+  for (int i = 0; i < length_; ++i) {
+    if (ids[i] < 0 || ids[i] >= rows_) {
+      throw Error("item index " + std::to_string(ids[i]) + " is outside the embedding table (" +
+                  std::to_string(rows_) + " rows)");
+    }
+    // MUL(embedding, mask), one rounded product each.
+    const float mask = ids[i] != pad_id_ ? 1.0f : 0.0f;
+    const float* row = embeddings_ + static_cast<size_t>(ids[i]) * emb_dim_;
+    for (int d = 0; d < emb_dim_; ++d) x[i * emb_dim_ + d] = row[d] * mask;
+  }
+  std::fill(h, h + 2 * units_, 0.0f);
+  tfl::lstm_sequence(weights_, x, emb_dim_, length_, h, c, y, units_, kernel);
+  const float* last = y + static_cast<size_t>(length_ - 1) * units_;
+  if (layers_.empty()) {
+    std::copy(last, last + units_, out);
+  } else {
+    run_dense(layers_, last, out, dense, dense + widest(layers_));
+  }
+}
+
 }  // namespace pocketrec::runtime

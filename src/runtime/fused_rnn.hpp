@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runtime/fused_encoder.hpp"
+#include "tflite/ops/lstm_kernel.hpp"
 
 namespace pocketrec::runtime {
 
@@ -35,6 +36,27 @@ class FusedRnn final : public FusedEncoder {
   // FULLY_CONNECTED's dot products do not depend on which rows are computed together.
   std::vector<float> input_weights_, input_bias_, recurrent_weights_;
   std::vector<float> h0_, c0_;
+  std::vector<DenseLayer> layers_;
+  std::vector<std::vector<float>> dequantized_;
+};
+
+// The reference's LSTM starter model: UNIDIRECTIONAL_SEQUENCE_LSTM over the masked embeddings
+// (GATHER(E, ids) times CAST(NOT_EQUAL(ids, pad))), the last step's output, dense layers. The
+// recurrence runs through the operator's own kernel (tfl::lstm_sequence) on weights packed the
+// way the operator packs them, so only the operators around it change hands.
+class FusedSequenceLstm final : public FusedEncoder {
+ public:
+  static std::unique_ptr<FusedSequenceLstm> match(const tfl::Model& model, int user_tensor);
+
+  const char* name() const override { return "LSTM"; }
+  void encode(const int32_t* ids, float* out, float* scratch) const override;
+
+ private:
+  int units_ = 0, emb_dim_ = 0;
+  int32_t pad_id_ = 0;
+  const float* embeddings_ = nullptr;  // [rows, emb_dim]
+  std::vector<float> packed_;          // bias, input and recurrent weights (tfl::LstmWeights)
+  tfl::LstmWeights weights_;
   std::vector<DenseLayer> layers_;
   std::vector<std::vector<float>> dequantized_;
 };

@@ -105,6 +105,7 @@ std::unique_ptr<const runtime::FusedEncoder> verified_fused_encoder(
   if (model->inputs().size() != 1) return nullptr;
   std::unique_ptr<runtime::FusedEncoder> fused = runtime::FusedBow::match(*model, user_tensor);
   if (!fused) fused = runtime::FusedRnn::match(*model, user_tensor);
+  if (!fused) fused = runtime::FusedSequenceLstm::match(*model, user_tensor);
   if (!fused || fused->dim() != dim || fused->length() != context_length) return nullptr;
   tfl::Interpreter interp(model, user_tensor);
   if (interp.input(0).type != tfl::DType::kInt32 || interp.input(0).elements() != fused->length())

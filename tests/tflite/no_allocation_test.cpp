@@ -129,6 +129,32 @@ TEST(Session, FastPathHoldsNoPerItemFlagsAndQueriesNeverAllocate) {
   EXPECT_EQ(allocations.load(), 0);
 }
 
+// The starter models through sessions (fast path, fused BOW and LSTM encoders, the CNN through
+// the interpreter): no allocation per query once warm.
+TEST(Session, StarterModelQueriesNeverAllocate) {
+  const auto dir = std::filesystem::path(testing::shared_dir()) / "reference" / "tflite";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "shared reference models absent, skipping";
+  for (const char* file : {"model_history10_top100.tflite", "recommendation_cnn_i10o100.tflite",
+                           "recommendation_rnn_i10o100.tflite"}) {
+    SCOPED_TRACE(file);
+    auto rec = Recommender::load_file((dir / file).string());
+    Session session(rec);
+    std::vector<uint32_t> history = {5, 17, 400, 2999, 12, 3, 8, 1000, 77, 1500, 2};
+    std::vector<Result> out;
+    Query query;
+    query.history = history;
+    session.recommend(query, out);
+    allocations = 0;
+    counting = true;
+    for (int q = 0; q < 50; ++q) {
+      history[q % history.size()] = static_cast<uint32_t>(q * 37 % 3952);
+      session.recommend(query, out);
+    }
+    counting = false;
+    EXPECT_EQ(allocations.load(), 0);
+  }
+}
+
 // The fused recurrent encoders keep their state in the session's scratch.
 TEST(Session, FusedRecurrentEncodersNeverAllocate) {
   for (const char* encoder : {"lstm", "gru"}) {
