@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <string>
-#include <unordered_map>
 
 #include "core/error.hpp"
 #include "tflite/ops/dot_rows.hpp"
@@ -23,11 +22,13 @@ constexpr int kMaxLength = 256;
 
 std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor) {
   const auto& tensors = m.tensors();
-  std::unordered_map<std::string, int> by_name;
-  for (int i = 0; i < static_cast<int>(tensors.size()); ++i) by_name.emplace(tensors[i].name, i);
+  // A dozen lookups at load: a scan, not a hash map, whose template instances the shared
+  // library would export.
   auto named = [&](const std::string& name) {
-    auto it = by_name.find(name);
-    return it == by_name.end() ? -1 : it->second;
+    for (int i = 0; i < static_cast<int>(tensors.size()); ++i) {
+      if (tensors[i].name == name) return i;
+    }
+    return -1;
   };
   GraphConstants constants(m);
   auto f = std::make_unique<FusedRnn>();
