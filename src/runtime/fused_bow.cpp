@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/error.hpp"
 #include "tflite_generated.h"
 
 namespace pocketrec::runtime {
@@ -139,10 +138,7 @@ void FusedBow::encode(const int32_t* ids, float* out, float* scratch) const {
   float weights[kMaxLength];
   float count = 0.0f;
   for (int i = 0; i < length_; ++i) {
-    if (ids[i] < 0 || ids[i] >= rows_) {
-      throw Error("item index " + std::to_string(ids[i]) + " is outside the embedding table (" +
-                  std::to_string(rows_) + " rows)");
-    }
+    if (ids[i] < 0 || ids[i] >= rows_) outside_table(ids[i]);
     weights[i] = mask_ ? mask_[ids[i]] : (ids[i] != pad_id_ ? 1.0f : 0.0f);
     rows[i] = embeddings_ + static_cast<size_t>(ids[i]) * emb_dim_;
     count = count + weights[i];

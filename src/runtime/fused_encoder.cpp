@@ -1,11 +1,19 @@
 #include "runtime/fused_encoder.hpp"
 
 #include <algorithm>
+#include <string>
+
+#include "core/error.hpp"
 
 #include "tflite/ops/dot_rows.hpp"
 #include "tflite_generated.h"
 
 namespace pocketrec::runtime {
+
+void FusedEncoder::outside_table(int32_t id) const {
+  throw Error("item index " + std::to_string(id) + " is outside the embedding table (" +
+              std::to_string(rows_) + " rows)");
+}
 
 const tfl::OpSpec* GraphConstants::producer(int tensor, int code) const {
   if (tensor < 0) return nullptr;

@@ -27,6 +27,9 @@ class FusedEncoder {
   virtual void encode(const int32_t* ids, float* out, float* scratch) const = 0;
 
  protected:
+  // Throws Error for an id outside the embedding table, as GATHER does.
+  [[noreturn]] void outside_table(int32_t id) const;
+
   int length_ = 0, rows_ = 0, out_dim_ = 0;
   size_t scratch_floats_ = 0;
 };

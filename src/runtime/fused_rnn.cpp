@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <string>
 
-#include "core/error.hpp"
 #include "tflite/ops/dot_rows.hpp"
 #include "tflite/ops/vector_math.hpp"
 #include "tflite_generated.h"
@@ -169,10 +168,7 @@ void FusedRnn::encode(const int32_t* ids, float* out, float* scratch) const {
   float* c = h + n;
   float* dense = c + n;
   for (int i = 0; i < length_; ++i) {
-    if (ids[i] < 0 || ids[i] >= rows_) {
-      throw Error("item index " + std::to_string(ids[i]) + " is outside the embedding table (" +
-                  std::to_string(rows_) + " rows)");
-    }
+    if (ids[i] < 0 || ids[i] >= rows_) outside_table(ids[i]);
   }
   std::copy(h0_.begin(), h0_.end(), h);
   std::copy(c0_.begin(), c0_.end(), c);
@@ -301,10 +297,7 @@ void FusedSequenceLstm::encode(const int32_t* ids, float* out, float* scratch) c
   float* kernel = c + units_;
   float* dense = kernel + tfl::lstm_scratch_floats(weights_);
   for (int i = 0; i < length_; ++i) {
-    if (ids[i] < 0 || ids[i] >= rows_) {
-      throw Error("item index " + std::to_string(ids[i]) + " is outside the embedding table (" +
-                  std::to_string(rows_) + " rows)");
-    }
+    if (ids[i] < 0 || ids[i] >= rows_) outside_table(ids[i]);
     // MUL(embedding, mask), one rounded product each.
     const float mask = ids[i] != pad_id_ ? 1.0f : 0.0f;
     const float* row = embeddings_ + static_cast<size_t>(ids[i]) * emb_dim_;

@@ -129,6 +129,27 @@ TEST(Session, FastPathHoldsNoPerItemFlagsAndQueriesNeverAllocate) {
   EXPECT_EQ(allocations.load(), 0);
 }
 
+// Allocations made by 50 queries of `rec` once warm (one query first, so the result vector has
+// grown), each with a different history of `length` items below `items`.
+long allocations_per_50_queries(const std::shared_ptr<const Recommender>& rec, size_t length,
+                                uint32_t items) {
+  Session session(rec);
+  std::vector<uint32_t> history(length);
+  for (size_t i = 0; i < length; ++i) history[i] = static_cast<uint32_t>((i * 131 + 5) % items);
+  std::vector<Result> out;
+  Query query;
+  query.history = history;
+  session.recommend(query, out);
+  allocations = 0;
+  counting = true;
+  for (int q = 0; q < 50; ++q) {
+    history[q % length] = static_cast<uint32_t>(q * 37 % items);
+    session.recommend(query, out);
+  }
+  counting = false;
+  return allocations.load();
+}
+
 // The starter models through sessions (fast path, fused BOW and LSTM encoders, the CNN through
 // the interpreter): no allocation per query once warm.
 TEST(Session, StarterModelQueriesNeverAllocate) {
@@ -137,21 +158,8 @@ TEST(Session, StarterModelQueriesNeverAllocate) {
   for (const char* file : {"model_history10_top100.tflite", "recommendation_cnn_i10o100.tflite",
                            "recommendation_rnn_i10o100.tflite"}) {
     SCOPED_TRACE(file);
-    auto rec = Recommender::load_file((dir / file).string());
-    Session session(rec);
-    std::vector<uint32_t> history = {5, 17, 400, 2999, 12, 3, 8, 1000, 77, 1500, 2};
-    std::vector<Result> out;
-    Query query;
-    query.history = history;
-    session.recommend(query, out);
-    allocations = 0;
-    counting = true;
-    for (int q = 0; q < 50; ++q) {
-      history[q % history.size()] = static_cast<uint32_t>(q * 37 % 3952);
-      session.recommend(query, out);
-    }
-    counting = false;
-    EXPECT_EQ(allocations.load(), 0);
+    EXPECT_EQ(allocations_per_50_queries(Recommender::load_file((dir / file).string()), 11, 3952),
+              0);
   }
 }
 
@@ -171,20 +179,7 @@ TEST(Session, FusedRecurrentEncodersNeverAllocate) {
     ExportResult exported = export_tflite(model, testing::make_catalog(300, true), {});
     auto rec = Recommender::load_buffer(exported.bytes.data(), exported.bytes.size(), "m");
     ASSERT_TRUE(rec->summary().fused_encoder);
-    Session session(rec);
-    std::vector<uint32_t> history = {5, 17, 40, 299, 12, 3, 8};
-    std::vector<Result> out;
-    Query query;
-    query.history = history;
-    session.recommend(query, out);
-    allocations = 0;
-    counting = true;
-    for (int q = 0; q < 50; ++q) {
-      history[q % history.size()] = static_cast<uint32_t>(q * 7 % 300);
-      session.recommend(query, out);
-    }
-    counting = false;
-    EXPECT_EQ(allocations.load(), 0);
+    EXPECT_EQ(allocations_per_50_queries(rec, 7, 300), 0);
   }
 }
 
