@@ -309,30 +309,37 @@ TEST(Recommender, FiltersAndEdgeCases) {
 }
 
 TEST(Recommender, ManyThreadsShareOneModel) {
-  auto c = testing::export_cases()[2];  // GRU: the interpreter state is per session
-  c.config.items = 200;
-  Catalog catalog = testing::make_catalog(c.config.items, true);
-  DualEncoder model = testing::make_model(c.config, 31);
-  ExportResult result = export_tflite(model, catalog, {});
-  auto rec = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m");
-  std::vector<std::vector<uint32_t>> histories;
-  std::mt19937 rng(1);
-  for (int i = 0; i < 400; ++i) {
-    std::vector<uint32_t> h(1 + i % 9);
-    for (auto& item : h) item = rng() % 200;
-    histories.push_back(h);
-  }
-  Query q;
-  q.k = 10;
-  std::vector<std::vector<Result>> want, got;
-  recommend_batch(rec, histories, q, 1, want);
-  recommend_batch(rec, histories, q, 8, got);
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    ASSERT_EQ(got[i].size(), want[i].size());
-    for (size_t j = 0; j < want[i].size(); ++j) {
-      EXPECT_EQ(got[i][j].item, want[i][j].item);
-      EXPECT_EQ(got[i][j].score, want[i][j].score);
+  // GRU: the fused encoder's state lives in each session's scratch; CNN: the interpreter's
+  // tensors are per session.
+  for (int which : {2, 1}) {
+    auto c = testing::export_cases()[which];
+    SCOPED_TRACE(c.name);
+    ASSERT_EQ(c.config.encoder, which == 2 ? "gru" : "cnn");
+    c.config.items = 200;
+    Catalog catalog = testing::make_catalog(c.config.items, true);
+    DualEncoder model = testing::make_model(c.config, 31);
+    ExportResult result = export_tflite(model, catalog, {});
+    auto rec = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m");
+    EXPECT_EQ(rec->summary().fused_encoder, which == 2);
+    std::vector<std::vector<uint32_t>> histories;
+    std::mt19937 rng(1);
+    for (int i = 0; i < 400; ++i) {
+      std::vector<uint32_t> h(1 + i % 9);
+      for (auto& item : h) item = rng() % 200;
+      histories.push_back(h);
+    }
+    Query q;
+    q.k = 10;
+    std::vector<std::vector<Result>> want, got;
+    recommend_batch(rec, histories, q, 1, want);
+    recommend_batch(rec, histories, q, 8, got);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(got[i].size(), want[i].size());
+      for (size_t j = 0; j < want[i].size(); ++j) {
+        EXPECT_EQ(got[i][j].item, want[i][j].item);
+        EXPECT_EQ(got[i][j].score, want[i][j].score);
+      }
     }
   }
 }
