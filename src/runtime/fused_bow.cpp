@@ -48,7 +48,8 @@ std::unique_ptr<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) 
     f->mask_rows_ = tensors[gather_m->inputs[0]].shape[0];
     const tfl::OpSpec* reshape_m = nullptr;
     for (const auto& op : ops) {
-      if (op.code == static_cast<int>(Op::RESHAPE) && op.inputs[0] == gather_m->outputs[0])
+      if (op.code == static_cast<int>(Op::RESHAPE) && !op.inputs.empty() &&
+          op.inputs[0] == gather_m->outputs[0])
         reshape_m = &op;
     }
     if (!reshape_m) return nullptr;

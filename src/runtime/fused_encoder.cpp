@@ -16,9 +16,39 @@ void FusedEncoder::outside_table(int32_t id) const {
 }
 
 const tfl::OpSpec* GraphConstants::producer(int tensor, int code) const {
+  using Op = tflite::BuiltinOperator;
   if (tensor < 0) return nullptr;
   const int o = m_.producer(tensor);
-  return o >= 0 && m_.ops()[o].code == code ? &m_.ops()[o] : nullptr;
+  if (o < 0 || m_.ops()[o].code != code) return nullptr;
+  // The matchers read an operator's inputs by position: they must be there. Omitted (-1) inputs
+  // are allowed only where the operator has optional ones, past the first two.
+  const tfl::OpSpec& op = m_.ops()[o];
+  size_t required = 1;
+  switch (static_cast<Op>(code)) {
+    case Op::UNIDIRECTIONAL_SEQUENCE_LSTM:
+      required = 20;
+      break;
+    case Op::STRIDED_SLICE:
+      required = 4;
+      break;
+    case Op::SELECT:
+    case Op::SELECT_V2:
+      required = 3;
+      break;
+    case Op::CAST:
+    case Op::DEQUANTIZE:
+      required = 1;
+      break;
+    default:
+      required = 2;
+  }
+  if (op.inputs.size() < required) return nullptr;
+  const bool has_optional = code == static_cast<int>(Op::FULLY_CONNECTED) ||
+                            code == static_cast<int>(Op::UNIDIRECTIONAL_SEQUENCE_LSTM);
+  for (size_t i = 0; i < op.inputs.size(); ++i) {
+    if (op.inputs[i] < 0 && (!has_optional || i < 2)) return nullptr;
+  }
+  return &op;
 }
 
 const float* GraphConstants::f32(int tensor) {
