@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "export/export_fixture.hpp"
@@ -377,6 +378,28 @@ TEST(Recommender, FlippedBytesInFusableExportsNeverCrash) {
         }
       }
       EXPECT_GT(loaded, 0);  // some flips land in weights and leave a working model
+    }
+  }
+  // The starter LSTM (the sequence-operator matcher), flips aimed at its operator tables (the
+  // last 12 KB of the file; the weights are the rest).
+  auto path = std::filesystem::path(testing::shared_dir()) / "reference" / "tflite" /
+              "recommendation_rnn_i10o100.tflite";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared reference data absent, skipping";
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<uint8_t> mutated = bytes;
+    mutated[mutated.size() - 1 - rng() % 12000] ^= static_cast<uint8_t>(1 + trial % 255);
+    try {
+      auto rec = Recommender::load_buffer(mutated.data(), mutated.size(), "fuzz");
+      Session session(rec);
+      std::vector<uint32_t> history{0, 1, 2};
+      Query q;
+      q.history = history;
+      std::vector<Result> out;
+      session.recommend(q, out);
+    } catch (const Error&) {
     }
   }
 }
