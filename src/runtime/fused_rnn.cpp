@@ -14,7 +14,7 @@ namespace {
 
 using Op = tflite::BuiltinOperator;
 
-// The history positions the encoder keeps on the stack.
+// The longest history the recurrent encoders accept (their scratch grows with it).
 constexpr int kMaxLength = 256;
 
 }  // namespace
@@ -47,7 +47,6 @@ std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor) 
   const int units = static_cast<int>(tensors[t].shape.elements());
   int steps = -1;  // the [L, E] embedded history the input projections read
   for (int q = 0; q < f->gates_; ++q) {
-    const std::string gate = prefix + "/" + gate_names[q];
     const tfl::OpSpec* fc = constants.producer(named(prefix + "/x_" + gate_names[q]),
                                                static_cast<int>(Op::FULLY_CONNECTED));
     const int recurrent = named(prefix + "/recurrent_" + gate_names[q]);
@@ -107,10 +106,10 @@ std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor) 
   f->emb_dim_ = static_cast<int>(dim);
   f->units_ = units;
   f->out_dim_ = f->layers_.empty() ? units : static_cast<int>(f->layers_.back().units);
-  // Per step: input terms, recurrent terms, pre-activations, activations (gates * units each),
-  // then eight vectors of units; the state; the dense layers' two buffers.
-  f->scratch_floats_ = 4 * static_cast<size_t>(f->gates_) * units +
-                       10 * static_cast<size_t>(units) + 2 * widest(f->layers_);
+  // Per step: input terms, recurrent terms, pre-activations, activations (gates * units each)
+  // and four temporaries of units; then the state h and c; the dense layers' two buffers.
+  f->scratch_floats_ = 4 * static_cast<size_t>(f->gates_) * units + 6 * static_cast<size_t>(units) +
+                       2 * widest(f->layers_);
   f->dequantized_ = constants.take_storage();
   return f;
 }
@@ -164,7 +163,7 @@ void FusedRnn::step(const float* x, float m, float* h, float* c, float* s) const
 
 void FusedRnn::encode(const int32_t* ids, float* out, float* scratch) const {
   const int n = units_, width = gates_ * units_;
-  float* h = scratch + 4 * static_cast<size_t>(width) + 8 * static_cast<size_t>(n);
+  float* h = scratch + 4 * static_cast<size_t>(width) + 4 * static_cast<size_t>(n);
   float* c = h + n;
   float* dense = c + n;
   for (int i = 0; i < length_; ++i) {
