@@ -212,20 +212,22 @@ std::unique_ptr<FusedSequenceLstm> FusedSequenceLstm::match(const tfl::Model& m,
   if (units < 1 || tensors[t].shape.elements() != units) return nullptr;
   const float* gate_w[4];
   const float* gate_r[4];
-  f->packed_.assign(static_cast<size_t>(4) * units * (1 + dim + units), 0.0f);
-  float* bias = f->packed_.data();
+  const float* gate_b[4];
   for (int g = 0; g < 4; ++g) {
     gate_w[g] = constants.f32(lstm->inputs[1 + g]);
     gate_r[g] = constants.f32(lstm->inputs[5 + g]);
-    const float* b = constants.f32(lstm->inputs[12 + g]);
-    if (!gate_w[g] || !gate_r[g] || !b ||
+    gate_b[g] = constants.f32(lstm->inputs[12 + g]);
+    if (!gate_w[g] || !gate_r[g] || !gate_b[g] ||
         !(tensors[lstm->inputs[1 + g]].shape == tfl::Shape{units, dim}) ||
         !(tensors[lstm->inputs[5 + g]].shape == tfl::Shape{units, units}) ||
         tensors[lstm->inputs[12 + g]].shape.elements() != units) {
       return nullptr;
     }
-    std::copy(b, b + units, bias + g * units);
   }
+  // Sized by weights the file holds, so bounded by its size.
+  f->packed_.assign(static_cast<size_t>(4) * units * (1 + dim + units), 0.0f);
+  float* bias = f->packed_.data();
+  for (int g = 0; g < 4; ++g) std::copy(gate_b[g], gate_b[g] + units, bias + g * units);
   // The state starts at zero: variable tensors, reset before every query.
   for (size_t i : {18, 19}) {
     if (optional(i) < 0 || !tensors[lstm->inputs[i]].is_variable) return nullptr;
