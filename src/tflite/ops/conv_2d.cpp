@@ -1,10 +1,46 @@
 // CONV_2D, float NHWC: input [N,H,W,Cin], filter [Cout,KH,KW,Cin], bias [Cout]; SAME or VALID
 // padding, strides, dilations and a fused activation from Conv2DOptions.
 #include "tflite/ops/conv_geometry.hpp"
+#include "tflite/ops/conv_rows.hpp"
 #include "tflite/ops/op_util.hpp"
 #include "tflite/ops/vector_math.hpp"
 
 namespace pocketrec::tfl {
+
+void pack_conv_filter(const float* filter, const ConvShape& s, float* packed) {
+  const int64_t window = static_cast<int64_t>(s.kh) * s.kw * s.cin;
+  for (int32_t co = 0; co < s.cout; ++co) {
+    for (int64_t j = 0; j < window; ++j) packed[j * s.cout + co] = filter[co * window + j];
+  }
+}
+
+void conv_undilated(const float* x, const float* packed, const float* bias, const ConvShape& s,
+                    Activation act, float* y) {
+  for (int32_t oy = 0; oy < s.gh.out; ++oy) {
+    for (int32_t ox = 0; ox < s.gw.out; ++ox) {
+      float* out = y + (static_cast<int64_t>(oy) * s.gw.out + ox) * s.cout;
+      // The valid part of each window row is one contiguous run of input values and of rows of
+      // the transposed filter: a multiply-add per output channel, vectorised across channels.
+      if (bias) {
+        std::copy_n(bias, s.cout, out);
+      } else {
+        std::fill_n(out, s.cout, 0.0f);
+      }
+      for (int32_t ky = 0; ky < s.kh; ++ky) {
+        const int32_t iy = oy * s.stride_h - s.gh.pad_before + ky * s.dilation_h;
+        if (iy < 0 || iy >= s.h) continue;
+        const int32_t ix0 = ox * s.stride_w - s.gw.pad_before;
+        const int32_t lo = std::max(0, -ix0), hi = std::min(s.kw, s.w - ix0);
+        if (lo >= hi) continue;
+        const float* xi = x + (static_cast<int64_t>(iy) * s.w + ix0 + lo) * s.cin;
+        const float* rows = packed + (static_cast<int64_t>(ky) * s.kw + lo) * s.cin * s.cout;
+        add_scaled_rows(out, xi, (hi - lo) * s.cin, rows, static_cast<size_t>(s.cout), out);
+      }
+      activate_all(act, out, s.cout);
+    }
+  }
+}
+
 namespace {
 
 struct Params {
@@ -67,46 +103,26 @@ void eval(OpContext& ctx) {
   const float* f = filter.as<float>();
   const float* b = bias ? bias->as<float>() : nullptr;
   float* y = ctx.output(0).as<float>();
-  // A constant filter (the usual case) is transposed once into this operator's own scratch, which
-  // the arena zeroes at planning: a second copy of the filter per interpreter.
-  float* packed = nullptr;
   if (p.dilation_w == 1) {
+    // A constant filter (the usual case) is transposed once into this operator's own scratch,
+    // which the arena zeroes at planning: a second copy of the filter per interpreter.
+    ConvShape s{h, w, cin, cout, kh, kw, p.stride_h, p.stride_w, p.dilation_h, gh, gw};
     float* packed_flag = reinterpret_cast<float*>(ctx.scratch);
-    packed = packed_flag + 1;
+    float* packed = packed_flag + 1;
     if (!filter.constant || *packed_flag == 0.0f) {
-      const int64_t window = static_cast<int64_t>(kh) * kw * cin;
-      for (int32_t co = 0; co < cout; ++co) {
-        for (int64_t j = 0; j < window; ++j) packed[j * cout + co] = f[co * window + j];
-      }
+      pack_conv_filter(f, s, packed);
       *packed_flag = 1.0f;
     }
+    for (int32_t bi = 0; bi < n; ++bi) {
+      conv_undilated(x + static_cast<int64_t>(bi) * h * w * cin, packed, b, s, p.act,
+                     y + static_cast<int64_t>(bi) * gh.out * gw.out * cout);
+    }
+    return;
   }
   for (int32_t bi = 0; bi < n; ++bi) {
     for (int32_t oy = 0; oy < gh.out; ++oy) {
       for (int32_t ox = 0; ox < gw.out; ++ox) {
         float* out = y + ((static_cast<int64_t>(bi) * gh.out + oy) * gw.out + ox) * cout;
-        if (p.dilation_w == 1) {
-          // Undilated: the valid part of each window row is one contiguous run of input values
-          // and of rows of the transposed filter, so each input value scales one row of Cout
-          // weights, a multiply-add per output channel vectorised across the channels.
-          if (b) {
-            std::copy_n(b, cout, out);
-          } else {
-            std::fill_n(out, cout, 0.0f);
-          }
-          for (int32_t ky = 0; ky < kh; ++ky) {
-            int32_t iy = oy * p.stride_h - gh.pad_before + ky * p.dilation_h;
-            if (iy < 0 || iy >= h) continue;
-            const int32_t ix0 = ox * p.stride_w - gw.pad_before;
-            const int32_t lo = std::max(0, -ix0), hi = std::min(kw, w - ix0);
-            if (lo >= hi) continue;
-            const float* xi = x + ((static_cast<int64_t>(bi) * h + iy) * w + ix0 + lo) * cin;
-            const float* rows = packed + (static_cast<int64_t>(ky) * kw + lo) * cin * cout;
-            add_scaled_rows(out, xi, (hi - lo) * cin, rows, static_cast<size_t>(cout), out);
-          }
-          activate_all(p.act, out, cout);
-          continue;
-        }
         for (int32_t co = 0; co < cout; ++co) {
           float acc = b ? b[co] : 0.0f;
           for (int32_t ky = 0; ky < kh; ++ky) {
