@@ -131,6 +131,50 @@ const float* embedding_rows(GraphConstants& constants, int embedded, int ids_ten
   return table.data();
 }
 
+std::optional<MaskedEmbedding> masked_embedding(GraphConstants& constants, int x_tensor) {
+  using Op = tflite::BuiltinOperator;
+  const tfl::Model& m = constants.model();
+  const auto& tensors = m.tensors();
+  auto op_of = [&](int tensor, Op code) {
+    return constants.producer(tensor, static_cast<int>(code));
+  };
+  const tfl::OpSpec* mul = op_of(x_tensor, Op::MUL);
+  const tfl::OpSpec* gather = mul ? op_of(mul->inputs[0], Op::GATHER) : nullptr;
+  const tfl::OpSpec* reshape = mul ? op_of(mul->inputs[1], Op::RESHAPE) : nullptr;
+  const tfl::OpSpec* cast = reshape ? op_of(reshape->inputs[0], Op::CAST) : nullptr;
+  const tfl::OpSpec* not_pad = cast ? op_of(cast->inputs[0], Op::NOT_EQUAL) : nullptr;
+  if (!gather || !not_pad || gather->inputs[1] != not_pad->inputs[0]) return std::nullopt;
+  const int ids_tensor = gather->inputs[1];
+  const tfl::OpSpec* ids_reshape = op_of(ids_tensor, Op::RESHAPE);
+  const auto& pad = tensors[not_pad->inputs[1]];
+  const auto& x = tensors[x_tensor];
+  if (!ids_reshape || m.inputs().size() != 1 || ids_reshape->inputs[0] != m.inputs()[0] ||
+      !pad.data || pad.type != tfl::DType::kInt32 || pad.shape.elements() != 1 ||
+      x.shape.rank != 3 || x.shape[0] != 1) {
+    return std::nullopt;
+  }
+  MaskedEmbedding e;
+  e.length = x.shape[1];
+  if (!(tensors[ids_tensor].shape == tfl::Shape{1, e.length}) ||
+      !(tensors[mul->inputs[1]].shape == tfl::Shape{1, e.length, 1})) {
+    return std::nullopt;
+  }
+  e.pad_id = *reinterpret_cast<const int32_t*>(pad.data);
+  e.rows = embedding_rows(constants, mul->inputs[0], ids_tensor, e.count, e.dim);
+  if (!e.rows || !(x.shape == tfl::Shape{1, e.length, static_cast<int32_t>(e.dim)}))
+    return std::nullopt;
+  return e;
+}
+
+void MaskedEmbedding::embed(const int32_t* ids, float* x) const {
+  for (int i = 0; i < length; ++i) {
+    const float mask = ids[i] != pad_id ? 1.0f : 0.0f;
+    const float* __restrict row = rows + static_cast<size_t>(ids[i]) * dim;
+    float* __restrict out = x + static_cast<size_t>(i) * dim;
+    for (int64_t d = 0; d < dim; ++d) out[d] = row[d] * mask;
+  }
+}
+
 bool dense_chain(GraphConstants& constants, int& tensor, std::vector<DenseLayer>& layers) {
   const auto& tensors = constants.model().tensors();
   while (const tfl::OpSpec* fc = constants.producer(

@@ -68,6 +68,18 @@ class GraphConstants {
 // here, one product each as the graph computes them), with their count and width; or null.
 const float* embedding_rows(GraphConstants& constants, int embedded, int ids_tensor, int64_t& rows,
                             int64_t& dim);
+// The reference starter models' masked embedding x [1, L, dim] = MUL(GATHER(E, ids),
+// RESHAPE(CAST(NOT_EQUAL(ids, pad)))), ids = RESHAPE(the graph's input).
+struct MaskedEmbedding {
+  const float* rows = nullptr;  // [count, dim]
+  int64_t count = 0, dim = 0;
+  int32_t pad_id = 0;
+  int length = 0;
+  // x[i * dim + d] = rows[ids[i]][d] * (ids[i] != pad_id), one rounded product each as MUL
+  // computes it; ids must be in [0, count).
+  void embed(const int32_t* ids, float* x) const;
+};
+std::optional<MaskedEmbedding> masked_embedding(GraphConstants& constants, int x_tensor);
 // The FULLY_CONNECTED layers that end at `tensor`, first layer first; `tensor` becomes their
 // input. False when one of them has weights or an activation the fused encoders cannot repeat.
 bool dense_chain(GraphConstants& constants, int& tensor, std::vector<DenseLayer>& layers);

@@ -255,30 +255,14 @@ std::unique_ptr<FusedSequenceLstm> FusedSequenceLstm::match(const tfl::Model& m,
   f->weights_.n_input = dim;
   f->weights_.n_cell = units;
   f->weights_.cell_clip = options->cell_clip();
-  // x = MUL(GATHER(E, ids), RESHAPE(CAST(NOT_EQUAL(ids, pad)))).
-  const tfl::OpSpec* mul = op_of(lstm->inputs[0], Op::MUL);
-  const tfl::OpSpec* gather = mul ? op_of(mul->inputs[0], Op::GATHER) : nullptr;
-  const tfl::OpSpec* reshape = mul ? op_of(mul->inputs[1], Op::RESHAPE) : nullptr;
-  const tfl::OpSpec* cast = reshape ? op_of(reshape->inputs[0], Op::CAST) : nullptr;
-  const tfl::OpSpec* not_pad = cast ? op_of(cast->inputs[0], Op::NOT_EQUAL) : nullptr;
-  if (!gather || !not_pad || gather->inputs[1] != not_pad->inputs[0]) return nullptr;
-  const int ids_tensor = gather->inputs[1];
-  const tfl::OpSpec* ids_reshape = op_of(ids_tensor, Op::RESHAPE);
-  const auto& pad = tensors[not_pad->inputs[1]];
-  if (!ids_reshape || ids_reshape->inputs[0] != m.inputs().at(0) || !pad.data ||
-      pad.type != tfl::DType::kInt32 || pad.shape.elements() != 1 ||
-      !(tensors[ids_tensor].shape == tfl::Shape{1, length}) ||
-      !(tensors[mul->inputs[1]].shape == tfl::Shape{1, length, 1}) ||
-      !(tensors[mul->outputs[0]].shape == tfl::Shape{1, length, dim})) {
+  auto embedding = masked_embedding(constants, lstm->inputs[0]);
+  if (!embedding || embedding->length != length || embedding->dim != dim || length > kMaxLength) {
     return nullptr;
   }
-  f->pad_id_ = *reinterpret_cast<const int32_t*>(pad.data);
-  int64_t rows = 0, emb_dim = 0;
-  f->embeddings_ = embedding_rows(constants, mul->inputs[0], ids_tensor, rows, emb_dim);
-  if (!f->embeddings_ || emb_dim != dim || length > kMaxLength) return nullptr;
+  f->embedding_ = *embedding;
   if (!f->layers_.empty() && f->layers_.front().size != units) return nullptr;
   f->length_ = length;
-  f->rows_ = static_cast<int>(rows);
+  f->rows_ = static_cast<int>(embedding->count);
   f->emb_dim_ = dim;
   f->units_ = units;
   f->out_dim_ = f->layers_.empty() ? units : static_cast<int>(f->layers_.back().units);
@@ -299,11 +283,8 @@ void FusedSequenceLstm::encode(const int32_t* ids, float* out, float* scratch) c
   float* dense = kernel + tfl::lstm_scratch_floats(weights_);
   for (int i = 0; i < length_; ++i) {
     if (ids[i] < 0 || ids[i] >= rows_) outside_table(ids[i]);
-    // MUL(embedding, mask), one rounded product each.
-    const float mask = ids[i] != pad_id_ ? 1.0f : 0.0f;
-    const float* row = embeddings_ + static_cast<size_t>(ids[i]) * emb_dim_;
-    for (int d = 0; d < emb_dim_; ++d) x[i * emb_dim_ + d] = row[d] * mask;
   }
+  embedding_.embed(ids, x);
   std::fill(h, h + 2 * units_, 0.0f);
   tfl::lstm_sequence(weights_, x, emb_dim_, length_, h, c, y, units_, kernel);
   const float* last = y + static_cast<size_t>(length_ - 1) * units_;

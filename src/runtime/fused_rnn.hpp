@@ -53,9 +53,8 @@ class FusedSequenceLstm final : public FusedEncoder {
 
  private:
   int units_ = 0, emb_dim_ = 0;
-  int32_t pad_id_ = 0;
-  const float* embeddings_ = nullptr;  // [rows, emb_dim]
-  std::vector<float> packed_;          // bias, input and recurrent weights (tfl::LstmWeights)
+  MaskedEmbedding embedding_;
+  std::vector<float> packed_;  // bias, input and recurrent weights (tfl::LstmWeights)
   tfl::LstmWeights weights_;
   std::vector<DenseLayer> layers_;
   std::vector<std::vector<float>> dequantized_;

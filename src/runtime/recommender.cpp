@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "runtime/fused_bow.hpp"
+#include "runtime/fused_cnn.hpp"
 #include "runtime/fused_rnn.hpp"
 #include "runtime/recommender_impl.hpp"
 #include "tflite/interpreter.hpp"
@@ -106,6 +107,7 @@ std::unique_ptr<const runtime::FusedEncoder> verified_fused_encoder(
   std::unique_ptr<runtime::FusedEncoder> fused = runtime::FusedBow::match(*model, user_tensor);
   if (!fused) fused = runtime::FusedRnn::match(*model, user_tensor);
   if (!fused) fused = runtime::FusedSequenceLstm::match(*model, user_tensor);
+  if (!fused) fused = runtime::FusedCnn::match(*model, user_tensor);
   if (!fused || fused->dim() != dim || fused->length() != context_length) return nullptr;
   tfl::Interpreter interp(model, user_tensor);
   if (interp.input(0).type != tfl::DType::kInt32 || interp.input(0).elements() != fused->length())

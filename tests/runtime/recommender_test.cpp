@@ -205,7 +205,8 @@ TEST(Recommender, FusedEncodersMatchTheInterpreterBitForBit) {
       SCOPED_TRACE(c.name + (int8 ? " int8" : ""));
       auto rec = load_export(c.config, int8, 37);
       // BOW, LSTM and GRU exports are fused, float32 and int8 (whose weights the encoders
-      // dequantize at load, as the graph does per query); the CNN keeps the interpreter.
+      // dequantize at load, as the graph does per query); the CNN export (masked max pooling)
+      // keeps the interpreter.
       const std::string& encoder = c.config.encoder;
       const bool fusable = encoder == "bow" || encoder == "lstm" || encoder == "gru";
       ASSERT_EQ(rec->summary().fused_encoder, fusable);
@@ -216,22 +217,19 @@ TEST(Recommender, FusedEncodersMatchTheInterpreterBitForBit) {
       expect_fused_matches_interpreter(*rec, rng);
     }
   }
-  // The reference's BOW starter model has the other form of the masked mean; its LSTM runs
-  // UNIDIRECTIONAL_SEQUENCE_LSTM, whose kernel the fused encoder calls; its CNN keeps the
-  // interpreter.
+  // The reference's starter models: BOW has the other form of the masked mean; LSTM runs
+  // UNIDIRECTIONAL_SEQUENCE_LSTM and CNN two CONV_2D, whose own kernels the fused encoders call.
   auto dir = std::filesystem::path(testing::shared_dir()) / "reference" / "tflite";
   if (!std::filesystem::exists(dir)) GTEST_SKIP() << "shared reference data absent, skipping";
   for (const auto& [file, name] : {std::pair{"model_history10_top100.tflite", "BOW"},
-                                   std::pair{"recommendation_rnn_i10o100.tflite", "LSTM"}}) {
+                                   std::pair{"recommendation_rnn_i10o100.tflite", "LSTM"},
+                                   std::pair{"recommendation_cnn_i10o100.tflite", "CNN"}}) {
     SCOPED_TRACE(file);
     auto rec = Recommender::load_file((dir / file).string());
     ASSERT_TRUE(rec->summary().fused_encoder);
     EXPECT_EQ(rec->summary().fused_encoder_name, name);
     expect_fused_matches_interpreter(*rec, rng);
   }
-  EXPECT_FALSE(Recommender::load_file((dir / "recommendation_cnn_i10o100.tflite").string())
-                   ->summary()
-                   .fused_encoder);
 }
 
 TEST(Recommender, FiltersAndEdgeCases) {
@@ -380,26 +378,28 @@ TEST(Recommender, FlippedBytesInFusableExportsNeverCrash) {
       EXPECT_GT(loaded, 0);  // some flips land in weights and leave a working model
     }
   }
-  // The starter LSTM (the sequence-operator matcher), flips aimed at its operator tables (the
-  // last 12 KB of the file; the weights are the rest).
-  auto path = std::filesystem::path(testing::shared_dir()) / "reference" / "tflite" /
-              "recommendation_rnn_i10o100.tflite";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared reference data absent, skipping";
-  std::ifstream in(path, std::ios::binary);
-  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                   std::istreambuf_iterator<char>());
-  for (int trial = 0; trial < 200; ++trial) {
-    std::vector<uint8_t> mutated = bytes;
-    mutated[mutated.size() - 1 - rng() % 12000] ^= static_cast<uint8_t>(1 + trial % 255);
-    try {
-      auto rec = Recommender::load_buffer(mutated.data(), mutated.size(), "fuzz");
-      Session session(rec);
-      std::vector<uint32_t> history{0, 1, 2};
-      Query q;
-      q.history = history;
-      std::vector<Result> out;
-      session.recommend(q, out);
-    } catch (const Error&) {
+  // The starter LSTM and CNN (the sequence-operator and convolution matchers), flips aimed at
+  // their operator tables (the last 12 KB of the file; the weights are the rest).
+  const auto dir = std::filesystem::path(testing::shared_dir()) / "reference" / "tflite";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "shared reference data absent, skipping";
+  for (const char* file :
+       {"recommendation_rnn_i10o100.tflite", "recommendation_cnn_i10o100.tflite"}) {
+    std::ifstream in(dir / file, std::ios::binary);
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                     std::istreambuf_iterator<char>());
+    for (int trial = 0; trial < 200; ++trial) {
+      std::vector<uint8_t> mutated = bytes;
+      mutated[mutated.size() - 1 - rng() % 12000] ^= static_cast<uint8_t>(1 + trial % 255);
+      try {
+        auto rec = Recommender::load_buffer(mutated.data(), mutated.size(), "fuzz");
+        Session session(rec);
+        std::vector<uint32_t> history{0, 1, 2};
+        Query q;
+        q.history = history;
+        std::vector<Result> out;
+        session.recommend(q, out);
+      } catch (const Error&) {
+      }
     }
   }
 }
