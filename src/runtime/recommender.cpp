@@ -108,7 +108,8 @@ std::unique_ptr<const runtime::FusedEncoder> verified_fused_encoder(
   if (!fused) fused = runtime::FusedRnn::match(*model, user_tensor);
   if (!fused) fused = runtime::FusedSequenceLstm::match(*model, user_tensor);
   if (!fused) fused = runtime::FusedCnn::match(*model, user_tensor);
-  if (!fused || fused->dim() != dim || fused->length() != context_length) return nullptr;
+  if (!fused || fused->dim() != dim || fused->length() != context_length || fused->rows() < 1)
+    return nullptr;
   tfl::Interpreter interp(model, user_tensor);
   if (interp.input(0).type != tfl::DType::kInt32 || interp.input(0).elements() != fused->length())
     return nullptr;
