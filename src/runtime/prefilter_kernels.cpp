@@ -98,6 +98,15 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
 // hide the latency of the chain.
 void ExactF32(const PrefilterQuery& q, const uint32_t* rows, int count, float* out) {
   const hn::CappedTag<float, 1> d1;
+#if HWY_HAVE_SCALABLE
+  // Arrays of vectors are not allowed with sizeless (SVE) vector types: one row at a time.
+  for (int i = 0; i < count; ++i) {
+    const float* row = q.rows_f32 + static_cast<size_t>(rows[i]) * q.dim;
+    auto a = hn::Set(d1, q.bias[rows[i]]);
+    for (int k = 0; k < q.dim; ++k) a = hn::MulAdd(hn::Set(d1, q.user[k]), hn::Set(d1, row[k]), a);
+    out[i] = hn::GetLane(a);
+  }
+#else
   const float* row[8];
   hn::Vec<decltype(d1)> a[8];
   for (int i = 0; i < 8; ++i) {
@@ -110,6 +119,7 @@ void ExactF32(const PrefilterQuery& q, const uint32_t* rows, int count, float* o
     for (int i = 0; i < 8; ++i) a[i] = hn::MulAdd(u, hn::Set(d1, row[i][k]), a[i]);
   }
   for (int i = 0; i < count; ++i) out[i] = hn::GetLane(a[i]);
+#endif
 }
 
 // Whether this target's approximate pass is vectorized (AVX2's byte multiply-add); elsewhere it is

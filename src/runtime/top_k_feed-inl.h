@@ -141,6 +141,7 @@ inline float KthLargestChunkMax(const float* HWY_RESTRICT chunk_max, int chunks,
   // the data-dependent branches an insertion sort mispredicts when the maxima rise along the table.
   const hn::CappedTag<float, 8> d;
   const int lanes = static_cast<int>(hn::Lanes(d));
+#if !HWY_HAVE_SCALABLE  // arrays of vectors are not allowed with sizeless (SVE) vector types
   if (lanes == 8 && chunks <= 64) {
     // Up to 64 maxima stay in eight registers across the rounds: through memory, each round
     // waited on the previous one's stores.
@@ -166,6 +167,7 @@ inline float KthLargestChunkMax(const float* HWY_RESTRICT chunk_max, int chunks,
       left -= copies;
     }
   }
+#endif
   const int padded = (chunks + lanes - 1) / lanes * lanes;
   std::fill(spare + chunks, spare + padded, -HUGE_VALF);
   size_t left = k;

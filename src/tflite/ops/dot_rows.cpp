@@ -9,7 +9,9 @@ HWY_BEFORE_NAMESPACE();
 namespace pocketrec::tfl::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-#if HWY_TARGET == HWY_SCALAR
+// The scalar target, and sizeless (SVE) vector types, which cannot form the arrays of vectors
+// below: the same order, one row at a time.
+#if HWY_TARGET == HWY_SCALAR || HWY_HAVE_SCALABLE
 
 void DotRowsAdd(const float* HWY_RESTRICT x, const float* HWY_RESTRICT w, int64_t stride,
                 int64_t rows, int64_t n, float* HWY_RESTRICT out) {
