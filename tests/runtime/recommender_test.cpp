@@ -343,6 +343,23 @@ TEST(Recommender, ManyThreadsShareOneModel) {
   }
 }
 
+// Loads a (possibly damaged) model through the Recommender and answers one query: true, or false
+// when the load or the query fails with Error. Any other exception, or a crash, fails the test.
+bool loads_and_answers(const std::vector<uint8_t>& bytes) {
+  try {
+    auto rec = Recommender::load_buffer(bytes.data(), bytes.size(), "fuzz");
+    Session session(rec);
+    std::vector<uint32_t> history{0, 1, 2};
+    Query q;
+    q.history = history;
+    std::vector<Result> out;
+    session.recommend(q, out);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 // Flipped bytes in models the fused encoders match (pocketrec's BOW, LSTM and GRU exports, float32
 // and int8): loading fails with Error, or the model loads and answers; never a crash (the
 // matchers read operators' inputs by position and tensors by name; ASan runs this in CI).
@@ -363,17 +380,7 @@ TEST(Recommender, FlippedBytesInFusableExportsNeverCrash) {
         for (int flips = 1 + trial % 3; flips > 0; --flips) {
           mutated[rng() % mutated.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
         }
-        try {
-          auto rec = Recommender::load_buffer(mutated.data(), mutated.size(), "fuzz");
-          Session session(rec);
-          std::vector<uint32_t> history{0, 1, 2};
-          Query q;
-          q.history = history;
-          std::vector<Result> out;
-          session.recommend(q, out);
-          ++loaded;
-        } catch (const Error&) {
-        }
+        loaded += loads_and_answers(mutated);
       }
       EXPECT_GT(loaded, 0);  // some flips land in weights and leave a working model
     }
@@ -390,16 +397,7 @@ TEST(Recommender, FlippedBytesInFusableExportsNeverCrash) {
     for (int trial = 0; trial < 200; ++trial) {
       std::vector<uint8_t> mutated = bytes;
       mutated[mutated.size() - 1 - rng() % 12000] ^= static_cast<uint8_t>(1 + trial % 255);
-      try {
-        auto rec = Recommender::load_buffer(mutated.data(), mutated.size(), "fuzz");
-        Session session(rec);
-        std::vector<uint32_t> history{0, 1, 2};
-        Query q;
-        q.history = history;
-        std::vector<Result> out;
-        session.recommend(q, out);
-      } catch (const Error&) {
-      }
+      loads_and_answers(mutated);
     }
   }
 }
