@@ -59,6 +59,9 @@ struct ModelLoadOptions {
   // table's memory), int8 tables of 8 MB and more the exact 4-bit filter (same results, 19 more
   // bytes per row at 32 dimensions); false scores every row of every query instead.
   bool prefilter = true;
+  // Known encoder graphs are evaluated directly (same results, checked bit for bit at load);
+  // false runs every encoder through the interpreter.
+  bool fused_encoders = true;
 };
 
 struct Query {

@@ -104,11 +104,15 @@ void register_bench(CLI::App& app) {
       ->capture_default_str();
   command->add_flag("--json", *json, "Print JSON");
   auto no_prefilter = std::make_shared<bool>(false);
+  auto interpreted = std::make_shared<bool>(false);
+  command->add_flag("--no-fused-encoder", *interpreted,
+                    "Run the encoder through the interpreter even where a fused one matches");
   command->add_flag("--no-prefilter", *no_prefilter,
                     "Score every row of every query (no exact 8-bit prefilter or 4-bit filter)");
   command->callback([=] {
     ModelLoadOptions load_options;
     load_options.prefilter = !*no_prefilter;
+    load_options.fused_encoders = !*interpreted;
     std::shared_ptr<const Recommender> rec;
     std::vector<std::vector<uint32_t>> histories;
     if (*synthetic_items > 0) {

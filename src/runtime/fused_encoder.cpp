@@ -37,6 +37,7 @@ const tfl::OpSpec* GraphConstants::producer(int tensor, int code) const {
       break;
     case Op::CAST:
     case Op::DEQUANTIZE:
+    case Op::MAX_POOL_2D:
       required = 1;
       break;
     default:

@@ -270,7 +270,8 @@ std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const
     d.summary.dim = dim;
     d.summary.sigmoid_scores = scoring->sigmoid;
     d.summary.table_bytes = d.table.bytes();
-    d.fused = verified_fused_encoder(model, d.user_tensor, dim, d.summary.context_length);
+    if (options.fused_encoders)
+      d.fused = verified_fused_encoder(model, d.user_tensor, dim, d.summary.context_length);
     d.summary.fused_encoder = d.fused != nullptr;
     if (d.fused) d.summary.fused_encoder_name = d.fused->name();
   }

@@ -204,13 +204,10 @@ TEST(Recommender, FusedEncodersMatchTheInterpreterBitForBit) {
     for (const auto& c : testing::export_cases()) {
       SCOPED_TRACE(c.name + (int8 ? " int8" : ""));
       auto rec = load_export(c.config, int8, 37);
-      // BOW, LSTM and GRU exports are fused, float32 and int8 (whose weights the encoders
-      // dequantize at load, as the graph does per query); the CNN export (masked max pooling)
-      // keeps the interpreter.
+      // Every export is fused, float32 and int8 (whose weights the encoders dequantize at load,
+      // as the graph does per query).
       const std::string& encoder = c.config.encoder;
-      const bool fusable = encoder == "bow" || encoder == "lstm" || encoder == "gru";
-      ASSERT_EQ(rec->summary().fused_encoder, fusable);
-      if (!fusable) continue;
+      ASSERT_TRUE(rec->summary().fused_encoder);
       std::string name = encoder;
       for (char& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
       EXPECT_EQ(rec->summary().fused_encoder_name, name);
@@ -308,18 +305,20 @@ TEST(Recommender, FiltersAndEdgeCases) {
 }
 
 TEST(Recommender, ManyThreadsShareOneModel) {
-  // GRU: the fused encoder's state lives in each session's scratch; CNN: the interpreter's
+  // GRU, fused: its state lives in each session's scratch; and through the interpreter, whose
   // tensors are per session.
-  for (int which : {2, 1}) {
-    auto c = testing::export_cases()[which];
-    SCOPED_TRACE(c.name);
-    ASSERT_EQ(c.config.encoder, which == 2 ? "gru" : "cnn");
+  for (bool fused : {true, false}) {
+    auto c = testing::export_cases()[2];
+    SCOPED_TRACE(fused ? "fused" : "interpreted");
+    ASSERT_EQ(c.config.encoder, "gru");
     c.config.items = 200;
     Catalog catalog = testing::make_catalog(c.config.items, true);
     DualEncoder model = testing::make_model(c.config, 31);
     ExportResult result = export_tflite(model, catalog, {});
-    auto rec = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m");
-    EXPECT_EQ(rec->summary().fused_encoder, which == 2);
+    ModelLoadOptions options;
+    options.fused_encoders = fused;
+    auto rec = Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "m", options);
+    EXPECT_EQ(rec->summary().fused_encoder, fused);
     std::vector<std::vector<uint32_t>> histories;
     std::mt19937 rng(1);
     for (int i = 0; i < 400; ++i) {
@@ -360,14 +359,13 @@ bool loads_and_answers(const std::vector<uint8_t>& bytes) {
   }
 }
 
-// Flipped bytes in models the fused encoders match (pocketrec's BOW, LSTM and GRU exports, float32
-// and int8): loading fails with Error, or the model loads and answers; never a crash (the
-// matchers read operators' inputs by position and tensors by name; ASan runs this in CI).
+// Flipped bytes in models the fused encoders match (every pocketrec export, float32 and int8):
+// loading fails with Error, or the model loads and answers; never a crash (the matchers read
+// operators' inputs by position and tensors by name; ASan runs this in CI).
 TEST(Recommender, FlippedBytesInFusableExportsNeverCrash) {
   std::mt19937 rng(2024);
   for (bool int8 : {false, true}) {
     for (const auto& c : testing::export_cases()) {
-      if (c.config.encoder == "cnn") continue;
       SCOPED_TRACE(c.name + (int8 ? " int8" : ""));
       Catalog catalog = testing::make_catalog(c.config.items, true);
       DualEncoder model = testing::make_model(c.config, 41);
