@@ -16,10 +16,6 @@ std::unique_ptr<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) 
   const auto& ops = m.ops();
   const auto& tensors = m.tensors();
   GraphConstants constants(m);
-  auto op_of = [&](int tensor, Op code) {
-    return constants.producer(tensor, static_cast<int>(code));
-  };
-  auto constant_f32 = [&](int tensor) { return constants.f32(tensor); };
   auto f = std::make_unique<FusedBow>();
   // The dense layers down to the mean.
   int t = user_tensor;
@@ -31,18 +27,18 @@ std::unique_ptr<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) 
   const tfl::OpSpec* sum = nullptr;  // of the weighted embeddings
   const tfl::OpSpec* count = nullptr;
   int weights_tensor = -1;  // [1, L, 1]
-  if (const tfl::OpSpec* div = op_of(t, Op::DIV)) {
-    const tfl::OpSpec* maximum = op_of(div->inputs[1], Op::MAXIMUM);
+  if (const tfl::OpSpec* div = constants.producer(t, Op::DIV)) {
+    const tfl::OpSpec* maximum = constants.producer(div->inputs[1], Op::MAXIMUM);
     if (!maximum) return nullptr;
-    sum = op_of(div->inputs[0], Op::SUM);
-    count = op_of(maximum->inputs[0], Op::SUM);
-    const float* min_count = constant_f32(maximum->inputs[1]);
+    sum = constants.producer(div->inputs[0], Op::SUM);
+    count = constants.producer(maximum->inputs[0], Op::SUM);
+    const float* min_count = constants.f32(maximum->inputs[1]);
     if (!min_count || tensors[maximum->inputs[1]].shape.elements() != 1 || !count) {
       return nullptr;
     }
-    const tfl::OpSpec* gather_m = op_of(count->inputs[0], Op::GATHER);
+    const tfl::OpSpec* gather_m = constants.producer(count->inputs[0], Op::GATHER);
     if (!gather_m) return nullptr;
-    f->mask_ = constant_f32(gather_m->inputs[0]);
+    f->mask_ = constants.f32(gather_m->inputs[0]);
     f->ids_tensor_ = gather_m->inputs[1];
     if (!f->mask_ || tensors[gather_m->inputs[0]].shape.rank != 1) return nullptr;
     f->mask_rows_ = tensors[gather_m->inputs[0]].shape[0];
@@ -58,31 +54,33 @@ std::unique_ptr<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) 
     if (tensors[div->outputs[0]].shape.elements() != tensors[div->inputs[0]].shape.elements())
       return nullptr;
   } else {
-    const tfl::OpSpec* select = op_of(t, Op::SELECT);
-    if (!select) select = op_of(t, Op::SELECT_V2);
+    const tfl::OpSpec* select = constants.producer(t, Op::SELECT);
+    if (!select) select = constants.producer(t, Op::SELECT_V2);
     if (!select || select->inputs.size() != 3) return nullptr;
-    const tfl::OpSpec* nonzero = op_of(select->inputs[0], Op::NOT_EQUAL);
-    const tfl::OpSpec* quotient = op_of(select->inputs[1], Op::DIV);
-    f->fallback_ = constant_f32(select->inputs[2]);
+    const tfl::OpSpec* nonzero = constants.producer(select->inputs[0], Op::NOT_EQUAL);
+    const tfl::OpSpec* quotient = constants.producer(select->inputs[1], Op::DIV);
+    f->fallback_ = constants.f32(select->inputs[2]);
     if (!nonzero || !quotient || !f->fallback_) return nullptr;
     const int n = quotient->inputs[1];
-    const float* zero = constant_f32(nonzero->inputs[1]);
-    const tfl::OpSpec* scale = op_of(n, Op::MUL);
+    const float* zero = constants.f32(nonzero->inputs[1]);
+    const tfl::OpSpec* scale = constants.producer(n, Op::MUL);
     if (nonzero->inputs[0] != n || !zero || tensors[nonzero->inputs[1]].shape.elements() != 1 ||
         !scale) {
       return nullptr;
     }
     f->zero_ = *zero;
-    f->count_scale_ = constant_f32(scale->inputs[1]);
-    count = op_of(scale->inputs[0], Op::SUM);
-    sum = op_of(quotient->inputs[0], Op::SUM);
+    f->count_scale_ = constants.f32(scale->inputs[1]);
+    count = constants.producer(scale->inputs[0], Op::SUM);
+    sum = constants.producer(quotient->inputs[0], Op::SUM);
     if (!f->count_scale_ || !count || tensors[count->outputs[0]].shape.elements() != 1) {
       return nullptr;
     }
     weights_tensor = count->inputs[0];
-    const tfl::OpSpec* reshape_w = op_of(weights_tensor, Op::RESHAPE);
-    const tfl::OpSpec* cast = reshape_w ? op_of(reshape_w->inputs[0], Op::CAST) : nullptr;
-    const tfl::OpSpec* not_pad = cast ? op_of(cast->inputs[0], Op::NOT_EQUAL) : nullptr;
+    const tfl::OpSpec* reshape_w = constants.producer(weights_tensor, Op::RESHAPE);
+    const tfl::OpSpec* cast =
+        reshape_w ? constants.producer(reshape_w->inputs[0], Op::CAST) : nullptr;
+    const tfl::OpSpec* not_pad =
+        cast ? constants.producer(cast->inputs[0], Op::NOT_EQUAL) : nullptr;
     if (!not_pad) return nullptr;
     const auto& pad = tensors[not_pad->inputs[1]];
     if (!pad.data || pad.type != tfl::DType::kInt32 || pad.shape.elements() != 1) {
@@ -97,9 +95,9 @@ std::unique_ptr<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) 
     }
   }
   if (!sum || !count) return nullptr;
-  const tfl::OpSpec* mul = op_of(sum->inputs[0], Op::MUL);
+  const tfl::OpSpec* mul = constants.producer(sum->inputs[0], Op::MUL);
   if (!mul || mul->inputs[1] != weights_tensor) return nullptr;
-  const tfl::OpSpec* reshape_ids = op_of(f->ids_tensor_, Op::RESHAPE);
+  const tfl::OpSpec* reshape_ids = constants.producer(f->ids_tensor_, Op::RESHAPE);
   if (!reshape_ids || reshape_ids->inputs[0] != m.inputs().at(0)) return nullptr;
   int64_t rows = 0, emb_dim = 0;
   f->embeddings_ = embedding_rows(constants, mul->inputs[0], f->ids_tensor_, rows, emb_dim);

@@ -18,19 +18,16 @@ constexpr int kMaxLength = 256;  // the longest history accepted (the scratch gr
 std::unique_ptr<FusedCnn> FusedCnn::match(const tfl::Model& m, int user_tensor) {
   const auto& tensors = m.tensors();
   GraphConstants constants(m);
-  auto op_of = [&](int tensor, Op code) {
-    return constants.producer(tensor, static_cast<int>(code));
-  };
   auto f = std::make_unique<FusedCnn>();
   int t = user_tensor;
   if (!dense_chain(constants, t, f->layers_)) return nullptr;
-  const tfl::OpSpec* reduce = op_of(t, Op::REDUCE_MAX);
+  const tfl::OpSpec* reduce = constants.producer(t, Op::REDUCE_MAX);
   if (!reduce) return nullptr;
   f->pooled_ = static_cast<int>(tensors[t].shape.elements());
   // The starter's form: REDUCE_MAX(RESHAPE(last convolution)) over axes of size 1 (the same
   // values). pocketrec's: REDUCE_MAX(MUL(last convolution, last window mask)) over the positions.
-  const tfl::OpSpec* reshape = op_of(reduce->inputs[0], Op::RESHAPE);
-  const tfl::OpSpec* masked = reshape ? nullptr : op_of(reduce->inputs[0], Op::MUL);
+  const tfl::OpSpec* reshape = constants.producer(reduce->inputs[0], Op::RESHAPE);
+  const tfl::OpSpec* masked = reshape ? nullptr : constants.producer(reduce->inputs[0], Op::MUL);
   int c = -1, mask = -1;
   if (reshape) {
     if (tensors[reduce->inputs[0]].shape.elements() != tensors[t].shape.elements()) return nullptr;
@@ -43,11 +40,11 @@ std::unique_ptr<FusedCnn> FusedCnn::match(const tfl::Model& m, int user_tensor) 
   }
   // The convolutions, last first, down to RESHAPE(x) [1, 1, L, E].
   std::vector<const tfl::OpSpec*> chain;
-  while (const tfl::OpSpec* conv = op_of(c, Op::CONV_2D)) {
+  while (const tfl::OpSpec* conv = constants.producer(c, Op::CONV_2D)) {
     chain.push_back(conv);
     c = conv->inputs[0];
   }
-  const tfl::OpSpec* x_reshape = op_of(c, Op::RESHAPE);
+  const tfl::OpSpec* x_reshape = constants.producer(c, Op::RESHAPE);
   if (chain.empty() || !x_reshape) return nullptr;
   std::optional<MaskedEmbedding> embedding;
   std::vector<const tfl::OpSpec*> pools;  // pocketrec's form, last first
@@ -55,15 +52,16 @@ std::unique_ptr<FusedCnn> FusedCnn::match(const tfl::Model& m, int user_tensor) 
     embedding = masked_embedding(constants, x_reshape->inputs[0]);
   } else {
     // The window masks, down to RESHAPE(GATHER(valid, ids)) [1, 1, L, 1], one per convolution.
-    while (const tfl::OpSpec* pool = op_of(mask, Op::MAX_POOL_2D)) {
+    while (const tfl::OpSpec* pool = constants.producer(mask, Op::MAX_POOL_2D)) {
       pools.push_back(pool);
       mask = pool->inputs[0];
     }
-    const tfl::OpSpec* mask_reshape = op_of(mask, Op::RESHAPE);
-    const tfl::OpSpec* valid = mask_reshape ? op_of(mask_reshape->inputs[0], Op::GATHER) : nullptr;
+    const tfl::OpSpec* mask_reshape = constants.producer(mask, Op::RESHAPE);
+    const tfl::OpSpec* valid =
+        mask_reshape ? constants.producer(mask_reshape->inputs[0], Op::GATHER) : nullptr;
     if (pools.size() != chain.size() || !valid) return nullptr;
     const int ids_tensor = valid->inputs[1];
-    const tfl::OpSpec* ids_reshape = op_of(ids_tensor, Op::RESHAPE);
+    const tfl::OpSpec* ids_reshape = constants.producer(ids_tensor, Op::RESHAPE);
     if (!ids_reshape || ids_reshape->inputs[0] != m.inputs().at(0)) return nullptr;
     MaskedEmbedding e;
     e.rows = embedding_rows(constants, x_reshape->inputs[0], ids_tensor, e.count, e.dim);

@@ -15,16 +15,16 @@ void FusedEncoder::outside_table(int32_t id) const {
               std::to_string(rows_) + " rows)");
 }
 
-const tfl::OpSpec* GraphConstants::producer(int tensor, int code) const {
+const tfl::OpSpec* GraphConstants::producer(int tensor, tflite::BuiltinOperator code) const {
   using Op = tflite::BuiltinOperator;
   if (tensor < 0) return nullptr;
   const int o = m_.producer(tensor);
-  if (o < 0 || m_.ops()[o].code != code) return nullptr;
+  if (o < 0 || m_.ops()[o].code != static_cast<int>(code)) return nullptr;
   // The matchers read an operator's inputs by position: they must be there. Omitted (-1) inputs
   // are allowed only where the operator has optional ones, past the first two.
   const tfl::OpSpec& op = m_.ops()[o];
   size_t required = 1;
-  switch (static_cast<Op>(code)) {
+  switch (code) {
     case Op::UNIDIRECTIONAL_SEQUENCE_LSTM:
       required = 20;
       break;
@@ -44,8 +44,7 @@ const tfl::OpSpec* GraphConstants::producer(int tensor, int code) const {
       required = 2;
   }
   if (op.inputs.size() < required) return nullptr;
-  const bool has_optional = code == static_cast<int>(Op::FULLY_CONNECTED) ||
-                            code == static_cast<int>(Op::UNIDIRECTIONAL_SEQUENCE_LSTM);
+  const bool has_optional = code == Op::FULLY_CONNECTED || code == Op::UNIDIRECTIONAL_SEQUENCE_LSTM;
   for (size_t i = 0; i < op.inputs.size(); ++i) {
     if (op.inputs[i] < 0 && (!has_optional || i < 2)) return nullptr;
   }
@@ -57,8 +56,7 @@ const float* GraphConstants::f32(int tensor) {
   if (tensor < 0) return nullptr;
   if (tensors[tensor].data && tensors[tensor].type == tfl::DType::kFloat32)
     return reinterpret_cast<const float*>(tensors[tensor].data);
-  const tfl::OpSpec* dequantize =
-      producer(tensor, static_cast<int>(tflite::BuiltinOperator::DEQUANTIZE));
+  const tfl::OpSpec* dequantize = producer(tensor, tflite::BuiltinOperator::DEQUANTIZE);
   if (!dequantize || dequantize->inputs.size() != 1 || dequantize->inputs[0] < 0) return nullptr;
   const tfl::TensorSpec& in = tensors[dequantize->inputs[0]];
   const tfl::Quantization& q = in.quant;
@@ -92,10 +90,7 @@ const float* embedding_rows(GraphConstants& constants, int embedded, int ids_ten
                             int64_t& dim) {
   using Op = tflite::BuiltinOperator;
   const auto& tensors = constants.model().tensors();
-  auto op_of = [&](int tensor, Op code) {
-    return constants.producer(tensor, static_cast<int>(code));
-  };
-  if (const tfl::OpSpec* gather_e = op_of(embedded, Op::GATHER)) {
+  if (const tfl::OpSpec* gather_e = constants.producer(embedded, Op::GATHER)) {
     const auto& e = tensors[gather_e->inputs[0]];
     const float* table = constants.f32(gather_e->inputs[0]);
     if (gather_e->inputs[1] != ids_tensor || !table || e.shape.rank != 2) return nullptr;
@@ -103,11 +98,11 @@ const float* embedding_rows(GraphConstants& constants, int embedded, int ids_ten
     dim = e.shape[1];
     return table;
   }
-  const tfl::OpSpec* scaled = op_of(embedded, Op::MUL);
+  const tfl::OpSpec* scaled = constants.producer(embedded, Op::MUL);
   if (!scaled) return nullptr;
-  const tfl::OpSpec* cast = op_of(scaled->inputs[0], Op::CAST);
-  const tfl::OpSpec* gather_q = cast ? op_of(cast->inputs[0], Op::GATHER) : nullptr;
-  const tfl::OpSpec* gather_s = op_of(scaled->inputs[1], Op::GATHER);
+  const tfl::OpSpec* cast = constants.producer(scaled->inputs[0], Op::CAST);
+  const tfl::OpSpec* gather_q = cast ? constants.producer(cast->inputs[0], Op::GATHER) : nullptr;
+  const tfl::OpSpec* gather_s = constants.producer(scaled->inputs[1], Op::GATHER);
   if (!gather_q || !gather_s || gather_q->inputs[1] != ids_tensor ||
       gather_s->inputs[1] != ids_tensor) {
     return nullptr;
@@ -136,17 +131,14 @@ std::optional<MaskedEmbedding> masked_embedding(GraphConstants& constants, int x
   using Op = tflite::BuiltinOperator;
   const tfl::Model& m = constants.model();
   const auto& tensors = m.tensors();
-  auto op_of = [&](int tensor, Op code) {
-    return constants.producer(tensor, static_cast<int>(code));
-  };
-  const tfl::OpSpec* mul = op_of(x_tensor, Op::MUL);
-  const tfl::OpSpec* gather = mul ? op_of(mul->inputs[0], Op::GATHER) : nullptr;
-  const tfl::OpSpec* reshape = mul ? op_of(mul->inputs[1], Op::RESHAPE) : nullptr;
-  const tfl::OpSpec* cast = reshape ? op_of(reshape->inputs[0], Op::CAST) : nullptr;
-  const tfl::OpSpec* not_pad = cast ? op_of(cast->inputs[0], Op::NOT_EQUAL) : nullptr;
+  const tfl::OpSpec* mul = constants.producer(x_tensor, Op::MUL);
+  const tfl::OpSpec* gather = mul ? constants.producer(mul->inputs[0], Op::GATHER) : nullptr;
+  const tfl::OpSpec* reshape = mul ? constants.producer(mul->inputs[1], Op::RESHAPE) : nullptr;
+  const tfl::OpSpec* cast = reshape ? constants.producer(reshape->inputs[0], Op::CAST) : nullptr;
+  const tfl::OpSpec* not_pad = cast ? constants.producer(cast->inputs[0], Op::NOT_EQUAL) : nullptr;
   if (!gather || !not_pad || gather->inputs[1] != not_pad->inputs[0]) return std::nullopt;
   const int ids_tensor = gather->inputs[1];
-  const tfl::OpSpec* ids_reshape = op_of(ids_tensor, Op::RESHAPE);
+  const tfl::OpSpec* ids_reshape = constants.producer(ids_tensor, Op::RESHAPE);
   const auto& pad = tensors[not_pad->inputs[1]];
   const auto& x = tensors[x_tensor];
   if (!ids_reshape || m.inputs().size() != 1 || ids_reshape->inputs[0] != m.inputs()[0] ||
@@ -178,8 +170,8 @@ void MaskedEmbedding::embed(const int32_t* ids, float* x) const {
 
 bool dense_chain(GraphConstants& constants, int& tensor, std::vector<DenseLayer>& layers) {
   const auto& tensors = constants.model().tensors();
-  while (const tfl::OpSpec* fc = constants.producer(
-             tensor, static_cast<int>(tflite::BuiltinOperator::FULLY_CONNECTED))) {
+  while (const tfl::OpSpec* fc =
+             constants.producer(tensor, tflite::BuiltinOperator::FULLY_CONNECTED)) {
     if (fc->inputs.size() < 2) return false;
     const auto& w = tensors[fc->inputs[1]];
     const float* weights = constants.f32(fc->inputs[1]);

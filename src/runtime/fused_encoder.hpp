@@ -12,6 +12,10 @@
 #include "tflite/model.hpp"
 #include "tflite/ops/op_util.hpp"
 
+namespace tflite {
+enum class BuiltinOperator : int32_t;  // tflite_generated.h
+}
+
 namespace pocketrec::runtime {
 
 class FusedEncoder {
@@ -51,7 +55,7 @@ class GraphConstants {
   // Null when the tensor is neither.
   const float* f32(int tensor);
   // The operator of `code` that writes `tensor`, or null.
-  const tfl::OpSpec* producer(int tensor, int code) const;
+  const tfl::OpSpec* producer(int tensor, tflite::BuiltinOperator code) const;
   const tfl::Model& model() const { return m_; }
   std::vector<std::vector<float>> take_storage() { return std::move(storage_); }
   std::vector<float>& keep(std::vector<float> values) {

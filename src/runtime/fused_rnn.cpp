@@ -47,8 +47,8 @@ std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor) 
   const int units = static_cast<int>(tensors[t].shape.elements());
   int steps = -1;  // the [L, E] embedded history the input projections read
   for (int q = 0; q < f->gates_; ++q) {
-    const tfl::OpSpec* fc = constants.producer(named(prefix + "/x_" + gate_names[q]),
-                                               static_cast<int>(Op::FULLY_CONNECTED));
+    const tfl::OpSpec* fc =
+        constants.producer(named(prefix + "/x_" + gate_names[q]), Op::FULLY_CONNECTED);
     const int recurrent = named(prefix + "/recurrent_" + gate_names[q]);
     if (!fc || fc->inputs.size() != 3 || recurrent < 0) return nullptr;
     if (q == 0) steps = fc->inputs[0];
@@ -78,15 +78,13 @@ std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor) 
     (state[0] == 'h' ? f->h0_ : f->c0_).assign(values, values + units);
   }
   // steps = RESHAPE(embedded); the step mask = RESHAPE(GATHER(is_item, ids)).
-  const tfl::OpSpec* reshape = constants.producer(steps, static_cast<int>(Op::RESHAPE));
-  const tfl::OpSpec* mask_reshape =
-      constants.producer(named("step_mask"), static_cast<int>(Op::RESHAPE));
+  const tfl::OpSpec* reshape = constants.producer(steps, Op::RESHAPE);
+  const tfl::OpSpec* mask_reshape = constants.producer(named("step_mask"), Op::RESHAPE);
   const tfl::OpSpec* valid =
-      mask_reshape ? constants.producer(mask_reshape->inputs[0], static_cast<int>(Op::GATHER))
-                   : nullptr;
+      mask_reshape ? constants.producer(mask_reshape->inputs[0], Op::GATHER) : nullptr;
   if (!reshape || !valid || valid->inputs.size() != 2) return nullptr;
   const int ids_tensor = valid->inputs[1];
-  const tfl::OpSpec* ids_reshape = constants.producer(ids_tensor, static_cast<int>(Op::RESHAPE));
+  const tfl::OpSpec* ids_reshape = constants.producer(ids_tensor, Op::RESHAPE);
   if (!ids_reshape || ids_reshape->inputs[0] != m.inputs().at(0) ||
       !(tensors[ids_tensor].shape == tfl::Shape{1, length}) ||
       !(tensors[mask_reshape->outputs[0]].shape == tfl::Shape{length, 1})) {
@@ -184,16 +182,13 @@ void FusedRnn::encode(const int32_t* ids, float* out, float* scratch) const {
 std::unique_ptr<FusedSequenceLstm> FusedSequenceLstm::match(const tfl::Model& m, int user_tensor) {
   const auto& tensors = m.tensors();
   GraphConstants constants(m);
-  auto op_of = [&](int tensor, Op code) {
-    return constants.producer(tensor, static_cast<int>(code));
-  };
   auto f = std::make_unique<FusedSequenceLstm>();
   int t = user_tensor;
   if (!dense_chain(constants, t, f->layers_)) return nullptr;
   // The last step: STRIDED_SLICE of the sequence (which step is left to the check at load).
-  const tfl::OpSpec* slice = op_of(t, Op::STRIDED_SLICE);
+  const tfl::OpSpec* slice = constants.producer(t, Op::STRIDED_SLICE);
   const tfl::OpSpec* lstm =
-      slice ? op_of(slice->inputs[0], Op::UNIDIRECTIONAL_SEQUENCE_LSTM) : nullptr;
+      slice ? constants.producer(slice->inputs[0], Op::UNIDIRECTIONAL_SEQUENCE_LSTM) : nullptr;
   if (!lstm || lstm->inputs.size() < 20 || !lstm->raw) return nullptr;
   const auto* options = lstm->raw->builtin_options_as_UnidirectionalSequenceLSTMOptions();
   if (!options || options->time_major()) return nullptr;
