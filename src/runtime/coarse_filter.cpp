@@ -127,9 +127,7 @@ long CoarseFilter::top_k(const Int8Scoring& exact, TopK& top, std::span<float> b
   double user[kMaxCoarseDim] = {};
   double max_abs = 0.0, l1 = 0.0, l2_squared = 0.0;
   for (int k = 0; k < dim_; ++k) {
-    const auto pair = static_cast<uint32_t>(exact.user_pairs[k / 2]);
-    const auto q = static_cast<int16_t>(k % 2 == 0 ? pair & 0xffff : pair >> 16);
-    user[k] = static_cast<double>(exact.user_scale) * q;
+    user[k] = static_cast<double>(exact.user->scale) * exact.user->values[k];
     max_abs = std::max(max_abs, std::fabs(user[k]));
     l1 += std::fabs(user[k]);
     l2_squared += user[k] * user[k];

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/large_buffer.hpp"
+#include "runtime/score_kernels.hpp"
 
 namespace pocketrec::runtime {
 
@@ -27,16 +28,6 @@ inline constexpr int kMaxCoarseDim = 512;
 inline constexpr float kCoarseMantissa[8] = {0x1.172b84p+0f, 0x1.306fe0p+0f, 0x1.4bfdaep+0f,
                                              0x1.6a09e6p+0f, 0x1.8ace54p+0f, 0x1.ae89fap+0f,
                                              0x1.d5818ep+0f, 0x1p+1f};
-
-// The int8 table and query as the exact kernel sees them (score_kernels.hpp layout).
-struct Int8Scoring {
-  const int8_t* table;  // [block][pair][16 rows][2]
-  const float* scale;   // per row
-  const float* bias;    // masked bias (-inf: never returned), padded to blocks * 16
-  const int32_t* user_pairs;
-  float user_scale;
-  int pairs, blocks, rows;
-};
 
 // What one query hands the per-target kernels (coarse_filter_kernels.cpp).
 struct CoarseQuery {

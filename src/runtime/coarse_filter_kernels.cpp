@@ -179,10 +179,11 @@ bool CoarseFilterVectorized() {
 class ExactBlocks {
  public:
   ExactBlocks(const Int8Scoring& x, TopK& top)
-      : x_(x), top_(top), block_bytes_(static_cast<size_t>(x.pairs) * 32) {}
+      : x_(x), top_(top), block_bytes_(static_cast<size_t>(x.quads) * 64) {}
   void prefetch(uint32_t block) const {
     const int8_t* lines = x_.table + block * block_bytes_;
     for (size_t b = 0; b < block_bytes_; b += 64) hwy::Prefetch(lines + b);
+    hwy::Prefetch(x_.row_sums + block * 16);
     hwy::Prefetch(x_.scale + block * 16);
     hwy::Prefetch(x_.scale + block * 16 + 15);
     hwy::Prefetch(x_.bias + block * 16);
@@ -190,8 +191,7 @@ class ExactBlocks {
   }
   void score(uint32_t block) {
     HWY_ALIGN float chunk[16];
-    const float best = ScoreBlocksI8(x_.table, x_.scale, x_.bias, x_.user_pairs, x_.user_scale,
-                                     x_.pairs, static_cast<int>(block), 1, chunk);
+    const float best = ScoreBlocksI8(x_, static_cast<int>(block), 1, chunk);
     const int n = std::min(16, x_.rows - static_cast<int>(block) * 16);
     FeedChunk(chunk, block * 16, n, best, -HUGE_VALF, top_);
     scored_ += n;

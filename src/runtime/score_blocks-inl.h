@@ -13,12 +13,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+
+#include "runtime/score_kernels.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace pocketrec::runtime::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Up to 16 lanes: one block is then 1, 2 or 4 vectors.
+// Up to 8 lanes: a block is 2 or 4 vectors. (With 16 lanes, AVX-512 would score a block as one
+// vector, and four blocks give only four FMA chains, too few to hide the FMA latency.)
 using Tag = hn::CappedTag<float, 16>;
 
 // Scores blocks [first, first + count) into out; returns the largest score written. Four blocks
@@ -78,78 +82,108 @@ inline float ScoreBlocksF32(const float* HWY_RESTRICT table, const float* HWY_RE
   return hn::GetLane(hn::MaxOfLanes(d, best));
 }
 
-// int8 rows against an int16-quantized user vector: pairs of dimensions are multiplied and
-// summed in one integer instruction (vpmaddwd on x86), so a vector of rows costs a widen, a
-// multiply-add and an add per two dimensions. Layout per block: [pair][16 rows][2].
-// user_pairs[p] packs the int16 user values of dimensions 2p and 2p + 1.
-inline float ScoreBlocksI8(const int8_t* HWY_RESTRICT table, const float* HWY_RESTRICT scale,
-                           const float* HWY_RESTRICT bias, const int32_t* HWY_RESTRICT user_pairs,
-                           float user_scale, int pairs, int first, int count,
-                           float* HWY_RESTRICT out) {
+// int8 rows (Int8Scoring: [block][quad][16 rows][4]) against the int16-quantized user: the
+// integer dot product is exact in int32, whatever the order of its sums, so every target returns
+// the same bits. With AVX-512 VNNI, vpdpbusd multiplies four unsigned bytes by four signed bytes
+// and adds them into an int32 lane: once with the user's low bytes, once with its high bytes
+// (offset by +128, taken back through the row's sum). Elsewhere the rows are widened to int16
+// and multiplied in pairs (vpmaddwd on x86), a quad's two pair sums added at the end.
+inline float ScoreBlocksI8(const Int8Scoring& x, int first, int count, float* HWY_RESTRICT out) {
+  const int8_t* HWY_RESTRICT table = x.table;
+  const float* HWY_RESTRICT scale = x.scale;
+  const float* HWY_RESTRICT bias = x.bias;
+  const Int8User& user = *x.user;
+  const int quads = x.quads;
+  const size_t block_bytes = static_cast<size_t>(quads) * 64;
 #if HWY_TARGET == HWY_SCALAR
-  // One lane cannot hold a pair of int16: the same integer dot product, row by row, and the same
-  // float operations on one lane.
+  // The same integer dot product, row by row, and the same float operations on one lane.
   const hn::Sisd<float> d1;
   const hn::Sisd<int32_t> di1;
   float best = -HUGE_VALF;
   for (int b = 0; b < count; ++b) {
-    const int8_t* block = table + static_cast<size_t>(first + b) * pairs * 32;
+    const int8_t* block = table + static_cast<size_t>(first + b) * block_bytes;
     for (int lane = 0; lane < 16; ++lane) {
       int32_t dot = 0;
-      for (int p = 0; p < pairs; ++p) {
-        const auto pair = static_cast<uint32_t>(user_pairs[p]);
-        const int8_t* w = block + (p * 16 + lane) * 2;
-        dot += static_cast<int16_t>(pair & 0xffff) * w[0] + static_cast<int16_t>(pair >> 16) * w[1];
+      for (int j = 0; j < quads; ++j) {
+        for (int k = 0; k < 4; ++k) dot += user.values[j * 4 + k] * block[(j * 16 + lane) * 4 + k];
       }
       const size_t row = static_cast<size_t>(first + b) * 16 + lane;
       const float scored = hn::GetLane(
-          hn::MulAdd(hn::Mul(hn::ConvertTo(d1, hn::Set(di1, dot)), hn::Set(d1, user_scale)),
+          hn::MulAdd(hn::Mul(hn::ConvertTo(d1, hn::Set(di1, dot)), hn::Set(d1, user.scale)),
                      hn::Set(d1, scale[row]), hn::Set(d1, bias[row])));
       out[static_cast<size_t>(b) * 16 + lane] = scored;
       best = std::max(best, scored);
     }
   }
   return best;
+#elif HWY_ARCH_X86 && HWY_TARGET == HWY_AVX3_DL && defined(__AVX512VNNI__)
+  // Native builds only (the portable build does not compile this target): the instruction needs
+  // AVX512_VNNI, which Highway's AVX3_DL attributes do not enable.
+  const hn::Full512<float> df;
+  auto best = hn::Set(df, -HUGE_VALF);
+  // kBlocks blocks at a time: 2 * kBlocks independent chains hide vpdpbusd's latency.
+  auto score = [&]<int kBlocks>(int b) {
+    const int8_t* block = table + static_cast<size_t>(first + b) * block_bytes;
+    __m512i low[kBlocks], high[kBlocks];
+    for (int i = 0; i < kBlocks; ++i) low[i] = high[i] = _mm512_setzero_si512();
+    for (int j = 0; j < quads; ++j) {
+      const __m512i user_low = _mm512_set1_epi32(static_cast<int>(user.low_bytes[j]));
+      const __m512i user_high = _mm512_set1_epi32(static_cast<int>(user.high_bytes[j]));
+      for (int i = 0; i < kBlocks; ++i) {
+        const __m512i rows = _mm512_loadu_si512(block + i * block_bytes + j * 64);
+        low[i] = _mm512_dpbusd_epi32(low[i], user_low, rows);
+        high[i] = _mm512_dpbusd_epi32(high[i], user_high, rows);
+      }
+    }
+    for (int i = 0; i < kBlocks; ++i) {
+      const size_t row0 = static_cast<size_t>(first + b + i) * 16;
+      // dot = 256 * (high - 128 * sum) + low; int32 arithmetic wraps, and the result fits.
+      const __m512i sums = _mm512_loadu_si512(x.row_sums + row0);
+      const __m512i dot = _mm512_sub_epi32(_mm512_add_epi32(_mm512_slli_epi32(high[i], 8), low[i]),
+                                           _mm512_slli_epi32(sums, 15));
+      const auto scored =
+          hn::MulAdd(hn::Mul(hn::ConvertTo(df, hn::Vec512<int32_t>{dot}), hn::Set(df, user.scale)),
+                     hn::LoadU(df, scale + row0), hn::LoadU(df, bias + row0));
+      hn::StoreU(scored, df, out + static_cast<size_t>(b + i) * 16);
+      best = hn::Max(best, scored);
+    }
+  };
+  int b = 0;
+  for (; b + 4 <= count; b += 4) score.template operator()<4>(b);
+  for (; b < count; ++b) score.template operator()<1>(b);
+  return hn::GetLane(hn::MaxOfLanes(df, best));
 #else
   const hn::CappedTag<int32_t, 8> d32;
   const hn::Repartition<int16_t, decltype(d32)> d16;
   const hn::Rebind<int8_t, decltype(d16)> d8;
+  const hn::Repartition<int64_t, decltype(d32)> d64;
   const hn::Rebind<float, decltype(d32)> df;
-  const size_t n = hn::Lanes(d32);
+  const size_t n = hn::Lanes(d32);  // rows per pass: two vectors of n / 2 rows x 4 dimensions
   auto best = hn::Set(df, -HUGE_VALF);
   for (int b = 0; b < count; ++b) {
-    const int8_t* block = table + static_cast<size_t>(first + b) * pairs * 32;
+    const int8_t* block = table + static_cast<size_t>(first + b) * block_bytes;
     const size_t row0 = static_cast<size_t>(first + b) * 16;
-    float* o = out + static_cast<size_t>(b) * 16;
-    auto finish = [&](size_t v, decltype(hn::Zero(d32)) sum0, decltype(hn::Zero(d32)) sum1) {
-      const auto dot = hn::ConvertTo(df, hn::RearrangeToOddPlusEven(sum0, sum1));
-      const auto scored =
-          hn::MulAdd(hn::Mul(dot, hn::Set(df, user_scale)), hn::LoadU(df, scale + row0 + v),
-                     hn::LoadU(df, bias + row0 + v));
-      hn::StoreU(scored, df, o + v);
-      best = hn::Max(best, scored);
-    };
-    if (n == 8) {  // both halves of the block share each user pair
-      auto a0 = hn::Zero(d32), b0 = hn::Zero(d32), a1 = hn::Zero(d32), b1 = hn::Zero(d32);
-      for (int p = 0; p < pairs; ++p) {
-        const auto u = hn::BitCast(d16, hn::Set(d32, user_pairs[p]));
-        a0 = hn::ReorderWidenMulAccumulate(d32, hn::PromoteTo(d16, hn::LoadU(d8, block + p * 32)),
-                                           u, a0, b0);
-        a1 = hn::ReorderWidenMulAccumulate(
-            d32, hn::PromoteTo(d16, hn::LoadU(d8, block + p * 32 + 16)), u, a1, b1);
-      }
-      finish(0, a0, b0);
-      finish(8, a1, b1);
-      continue;
-    }
     for (size_t v = 0; v < 16; v += n) {
-      auto sum0 = hn::Zero(d32), sum1 = hn::Zero(d32);
-      for (int p = 0; p < pairs; ++p) {
-        const auto w = hn::PromoteTo(d16, hn::LoadU(d8, block + p * 32 + v * 2));
-        const auto u = hn::BitCast(d16, hn::Set(d32, user_pairs[p]));
-        sum0 = hn::ReorderWidenMulAccumulate(d32, w, u, sum0, sum1);
+      auto lo0 = hn::Zero(d32), lo1 = hn::Zero(d32), hi0 = hn::Zero(d32), hi1 = hn::Zero(d32);
+      for (int j = 0; j < quads; ++j) {
+        uint64_t quad;
+        std::memcpy(&quad, user.values + j * 4, sizeof(quad));
+        const auto u = hn::BitCast(d16, hn::Set(d64, static_cast<int64_t>(quad)));
+        const int8_t* rows = block + j * 64 + v * 4;
+        lo0 = hn::ReorderWidenMulAccumulate(d32, hn::PromoteTo(d16, hn::LoadU(d8, rows)), u, lo0,
+                                            lo1);
+        hi0 = hn::ReorderWidenMulAccumulate(d32, hn::PromoteTo(d16, hn::LoadU(d8, rows + 2 * n)), u,
+                                            hi0, hi1);
       }
-      finish(v, sum0, sum1);
+      // Lane i of each sum holds the pair of dimensions i % 2 of row i / 2.
+      const auto lo = hn::RearrangeToOddPlusEven(lo0, lo1);
+      const auto hi = hn::RearrangeToOddPlusEven(hi0, hi1);
+      const auto dot = hn::Add(hn::ConcatEven(d32, hi, lo), hn::ConcatOdd(d32, hi, lo));
+      const auto scored =
+          hn::MulAdd(hn::Mul(hn::ConvertTo(df, dot), hn::Set(df, user.scale)),
+                     hn::LoadU(df, scale + row0 + v), hn::LoadU(df, bias + row0 + v));
+      hn::StoreU(scored, df, out + static_cast<size_t>(b) * 16 + v);
+      best = hn::Max(best, scored);
     }
   }
   return hn::GetLane(hn::MaxOfLanes(df, best));

@@ -30,18 +30,15 @@ void TopKF32(const float* HWY_RESTRICT table, const float* HWY_RESTRICT bias,
   }
 }
 
-void TopKI8(const int8_t* HWY_RESTRICT table, const float* HWY_RESTRICT scale,
-            const float* HWY_RESTRICT bias, const int32_t* HWY_RESTRICT user_pairs,
-            float user_scale, int pairs, int blocks, int rows, TopK& top) {
+void TopKI8(const Int8Scoring& x, TopK& top) {
   HWY_ALIGN float chunk[kChunkBlocks * 16];
   // Chunks in interleaved runs: the table streams from memory faster.
-  const int chunks = (blocks + kChunkBlocks - 1) / kChunkBlocks;
+  const int chunks = (x.blocks + kChunkBlocks - 1) / kChunkBlocks;
   ForEachInterleaved(chunks, [&](int c) {
     const int first = c * kChunkBlocks;
-    const int count = std::min(kChunkBlocks, blocks - first);
-    const float best =
-        ScoreBlocksI8(table, scale, bias, user_pairs, user_scale, pairs, first, count, chunk);
-    FeedChunk(chunk, static_cast<uint32_t>(first * 16), std::min(count * 16, rows - first * 16),
+    const int count = std::min(kChunkBlocks, x.blocks - first);
+    const float best = ScoreBlocksI8(x, first, count, chunk);
+    FeedChunk(chunk, static_cast<uint32_t>(first * 16), std::min(count * 16, x.rows - first * 16),
               best, -HUGE_VALF, top);
   });
 }
@@ -89,16 +86,12 @@ void TopKTwoPassF32(const float* HWY_RESTRICT table, const float* HWY_RESTRICT b
               });
 }
 
-void TopKTwoPassI8(const int8_t* HWY_RESTRICT table, const float* HWY_RESTRICT scale,
-                   const float* HWY_RESTRICT bias, const int32_t* HWY_RESTRICT user_pairs,
-                   float user_scale, int pairs, int blocks, int rows, float* HWY_RESTRICT scores,
-                   float* HWY_RESTRICT chunk_max, float* HWY_RESTRICT spare,
-                   Scored* HWY_RESTRICT candidates, bool reverse, TopK& top) {
-  TopKTwoPass(blocks, rows, scores, chunk_max, spare, candidates, reverse, top,
-              [&](int first, int count, float* out) {
-                return ScoreBlocksI8(table, scale, bias, user_pairs, user_scale, pairs, first,
-                                     count, out);
-              });
+void TopKTwoPassI8(const Int8Scoring& x, float* HWY_RESTRICT scores, float* HWY_RESTRICT chunk_max,
+                   float* HWY_RESTRICT spare, Scored* HWY_RESTRICT candidates, bool reverse,
+                   TopK& top) {
+  TopKTwoPass(
+      x.blocks, x.rows, scores, chunk_max, spare, candidates, reverse, top,
+      [&](int first, int count, float* out) { return ScoreBlocksI8(x, first, count, out); });
 }
 
 }  // namespace pocketrec::runtime::HWY_NAMESPACE
@@ -122,13 +115,11 @@ void top_k_two_pass_f32(const float* table, const float* bias, const float* user
    scratch.spare.data(), scratch.candidates.data(), scratch.reverse, top);
 }
 
-void top_k_two_pass_i8(const int8_t* table, const float* scale, const float* bias,
-                       const int32_t* user_pairs, float user_scale, int pairs, int blocks, int rows,
-                       TopKScratch& scratch, TopK& top) {
+void top_k_two_pass_i8(const Int8Scoring& x, TopKScratch& scratch, TopK& top) {
   scratch.reverse = !scratch.reverse;
   HWY_DYNAMIC_DISPATCH(TopKTwoPassI8)
-  (table, scale, bias, user_pairs, user_scale, pairs, blocks, rows, scratch.scores.data(),
-   scratch.chunk_max.data(), scratch.spare.data(), scratch.candidates.data(), scratch.reverse, top);
+  (x, scratch.scores.data(), scratch.chunk_max.data(), scratch.spare.data(),
+   scratch.candidates.data(), scratch.reverse, top);
 }
 
 void top_k_f32(const float* table, const float* bias, const float* user, int dim, int blocks,
@@ -136,10 +127,8 @@ void top_k_f32(const float* table, const float* bias, const float* user, int dim
   HWY_DYNAMIC_DISPATCH(TopKF32)(table, bias, user, dim, blocks, rows, top);
 }
 
-void top_k_i8(const int8_t* table, const float* scale, const float* bias, const int32_t* user_pairs,
-              float user_scale, int pairs, int blocks, int rows, TopK& top) {
-  HWY_DYNAMIC_DISPATCH(TopKI8)
-  (table, scale, bias, user_pairs, user_scale, pairs, blocks, rows, top);
+void top_k_i8(const Int8Scoring& x, TopK& top) {
+  HWY_DYNAMIC_DISPATCH(TopKI8)(x, top);
 }
 
 float score_blocks_f32(const float* table, const float* bias, const float* user, int dim, int first,
@@ -147,11 +136,8 @@ float score_blocks_f32(const float* table, const float* bias, const float* user,
   return HWY_DYNAMIC_DISPATCH(ScoreBlocksF32)(table, bias, user, dim, first, count, out);
 }
 
-float score_blocks_i8(const int8_t* table, const float* scale, const float* bias,
-                      const int32_t* user_pairs, float user_scale, int pairs, int first, int count,
-                      float* out) {
-  return HWY_DYNAMIC_DISPATCH(ScoreBlocksI8)(table, scale, bias, user_pairs, user_scale, pairs,
-                                             first, count, out);
+float score_blocks_i8(const Int8Scoring& x, int first, int count, float* out) {
+  return HWY_DYNAMIC_DISPATCH(ScoreBlocksI8)(x, first, count, out);
 }
 
 std::string simd_target() {

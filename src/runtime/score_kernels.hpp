@@ -12,11 +12,32 @@ namespace pocketrec::runtime {
 // both return the largest score written (padding rows included), so callers can skip a chunk.
 float score_blocks_f32(const float* table, const float* bias, const float* user, int dim, int first,
                        int count, float* out);
-// int8 rows ([block][dim pair][16 rows][2] layout) against the user vector quantized to int16
-// (user ~= user_scale * q, q packed two per int32): bias + scale[row] * user_scale * dot(q, row).
-float score_blocks_i8(const int8_t* table, const float* scale, const float* bias,
-                      const int32_t* user_pairs, float user_scale, int pairs, int first, int count,
-                      float* out);
+
+inline constexpr int kMaxInt8Quads = 128;  // of dimensions: 512
+
+// The user vector of an int8 query, quantized to int16: user ~= scale * values.
+struct Int8User {
+  float scale = 1.0f;
+  int quads = 0;  // quads of dimensions; values beyond the table's dimensions are 0
+  alignas(64) int16_t values[kMaxInt8Quads * 4];
+  // Per quad, for byte multiply-adds (VNNI): the four values' low bytes, and their high bytes
+  // plus 128, so both are unsigned and value = 256 * (high - 128) + low.
+  uint32_t low_bytes[kMaxInt8Quads], high_bytes[kMaxInt8Quads];
+};
+
+// An int8 table as the kernels read it: blocks of 16 rows, [block][quad][16 rows][4 dims], with
+// each row's scale, its (masked) bias and the sum of its int8 values, all padded to blocks * 16.
+// A row scores bias + scale * user.scale * dot(user.values, row), the dot product exact in int32.
+struct Int8Scoring {
+  const int8_t* table;
+  const int32_t* row_sums;
+  const float* scale;
+  const float* bias;  // masked bias (-inf: never returned)
+  const Int8User* user;
+  int quads, blocks, rows;
+};
+
+float score_blocks_i8(const Int8Scoring& x, int first, int count, float* out);
 
 // Queries that score every row after the prefilter stopped paying, before it is tried again.
 inline constexpr int kPrefilterPause = 256;
@@ -28,8 +49,7 @@ inline constexpr int kChunkBlocks = 4;
 // by chunk in table order (a sequential walk keeps the prefetchers streaming a large table).
 void top_k_f32(const float* table, const float* bias, const float* user, int dim, int blocks,
                int rows, TopK& top);
-void top_k_i8(const int8_t* table, const float* scale, const float* bias, const int32_t* user_pairs,
-              float user_scale, int pairs, int blocks, int rows, TopK& top);
+void top_k_i8(const Int8Scoring& x, TopK& top);
 
 // Per-session buffers of the two-pass top-K: every score, each chunk's maximum, a copy of those
 // for the selection, and the candidate rows selected among; for the prefilter, scores and
@@ -51,8 +71,6 @@ struct TopKScratch {
 };
 void top_k_two_pass_f32(const float* table, const float* bias, const float* user, int dim,
                         int blocks, int rows, TopKScratch& scratch, TopK& top);
-void top_k_two_pass_i8(const int8_t* table, const float* scale, const float* bias,
-                       const int32_t* user_pairs, float user_scale, int pairs, int blocks, int rows,
-                       TopKScratch& scratch, TopK& top);
+void top_k_two_pass_i8(const Int8Scoring& x, TopKScratch& scratch, TopK& top);
 
 }  // namespace pocketrec::runtime

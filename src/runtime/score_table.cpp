@@ -72,8 +72,9 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
   t.dim_ = dim;
   t.quantized_ = true;
   t.blocks_ = (rows + kBlockRows - 1) / kBlockRows;
-  t.pairs_ = (dim + 1) / 2;
-  t.i8_.assign(static_cast<size_t>(t.blocks_) * t.pairs_ * 2 * kBlockRows, 0);
+  t.quads_ = (dim + 3) / 4;
+  t.i8_.assign(static_cast<size_t>(t.blocks_) * t.quads_ * 4 * kBlockRows, 0);
+  t.row_sums_.assign(static_cast<size_t>(t.blocks_) * kBlockRows, 0);
   t.scale_.assign(static_cast<size_t>(t.blocks_) * kBlockRows, 0.0f);
   // Padding rows score -inf: never returned, and never the maximum a chunk reports (the two-pass
   // top-K takes chunk maxima as lower bounds of real scores).
@@ -81,7 +82,9 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
   for (int r = 0; r < rows; ++r) {
     const size_t block = r / kBlockRows, lane = r % kBlockRows;
     for (int k = 0; k < dim; ++k) {
-      t.i8_[t.int8_at(block, k, lane)] = table[static_cast<size_t>(r) * dim + k];
+      const int8_t value = table[static_cast<size_t>(r) * dim + k];
+      t.i8_[t.int8_at(block, k, lane)] = value;
+      t.row_sums_[r] += value;
     }
     t.scale_[r] = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
     t.bias_[r] = bias.empty() ? 0.0f : bias[r];
@@ -116,8 +119,8 @@ void ScoreTable::force_prefilter() {
 }
 
 size_t ScoreTable::bytes() const {
-  return f32_.size() * sizeof(float) + i8_.size() + (scale_.size() + bias_.size()) * sizeof(float) +
-         prefilter_.bytes() + coarse_.bytes();
+  return f32_.size() * sizeof(float) + i8_.size() + row_sums_.size() * sizeof(int32_t) +
+         (scale_.size() + bias_.size()) * sizeof(float) + prefilter_.bytes() + coarse_.bytes();
 }
 
 float ScoreTable::score(const float* user, uint32_t row) const {
@@ -138,24 +141,30 @@ void ScoreTable::row(uint32_t row, float* out) const {
   }
 }
 
-float ScoreTable::quantize_user(const float* user, int32_t* pairs) const {
+void ScoreTable::quantize_user(const float* user, Int8User& out) const {
   float max_abs = 0.0f;
   for (int k = 0; k < dim_; ++k) max_abs = std::max(max_abs, std::fabs(user[k]));
-  const float scale = max_abs > 0.0f ? max_abs / 32767.0f : 1.0f;
-  for (int p = 0; p < pairs_; ++p) {
-    auto q = [&](int k) -> uint32_t {
-      if (k >= dim_) return 0;
-      return static_cast<uint16_t>(static_cast<int16_t>(round_half_away(user[k] / scale)));
-    };
-    pairs[p] = static_cast<int32_t>(q(2 * p) | (q(2 * p + 1) << 16));
+  out.scale = max_abs > 0.0f ? max_abs / 32767.0f : 1.0f;
+  out.quads = quads_;
+  for (int k = 0; k < quads_ * 4; ++k) {
+    out.values[k] =
+        k < dim_ ? static_cast<int16_t>(round_half_away(user[k] / out.scale)) : int16_t{0};
   }
-  return scale;
+  for (int j = 0; j < quads_; ++j) {
+    uint32_t low = 0, high = 0;
+    for (int k = 0; k < 4; ++k) {
+      const auto value = static_cast<uint16_t>(out.values[j * 4 + k]);
+      low |= static_cast<uint32_t>(value & 0xff) << (8 * k);
+      high |= static_cast<uint32_t>(((value >> 8) + 128) & 0xff) << (8 * k);
+    }
+    out.low_bytes[j] = low;
+    out.high_bytes[j] = high;
+  }
 }
 
-float ScoreTable::score_chunk(const float* user, const int32_t* pairs, float user_scale,
-                              const float* bias, int first, int count, float* out) const {
-  return quantized_ ? score_blocks_i8(i8_.data(), scale_.data(), bias, pairs, user_scale, pairs_,
-                                      first, count, out)
+float ScoreTable::score_chunk(const float* user, const Int8User& quantized, const float* bias,
+                              int first, int count, float* out) const {
+  return quantized_ ? score_blocks_i8(int8_scoring(bias, quantized), first, count, out)
                     : score_blocks_f32(f32_.data(), bias, user, dim_, first, count, out);
 }
 
@@ -220,10 +229,9 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
     top_k_f32(f32_.data(), masked_bias, user, dim_, blocks_, rows_, top);
     return;
   }
-  int32_t pairs[kMaxQuantizedDim / 2];
-  const float user_scale = quantize_user(user, pairs);
-  const Int8Scoring exact{i8_.data(), scale_.data(), masked_bias, pairs,
-                          user_scale, pairs_,        blocks_,     rows_};
+  Int8User quantized;
+  quantize_user(user, quantized);
+  const Int8Scoring exact = int8_scoring(masked_bias, quantized);
   if (!two_pass && !coarse_.empty()) {
     const long exact_rows =
         coarse_.top_k(exact, top, scratch ? std::span(scratch->coarse_bounds) : std::span<float>());
@@ -234,20 +242,19 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
     if (exact_rows >= 0) return;
   }
   if (two_pass) {
-    top_k_two_pass_i8(i8_.data(), scale_.data(), masked_bias, pairs, user_scale, pairs_, blocks_,
-                      rows_, *scratch, top);
+    top_k_two_pass_i8(exact, *scratch, top);
     return;
   }
-  top_k_i8(i8_.data(), scale_.data(), masked_bias, pairs, user_scale, pairs_, blocks_, rows_, top);
+  top_k_i8(exact, top);
 }
 
 void ScoreTable::score_all(const float* user, float* out) const {
   alignas(64) float chunk[kChunkBlocks * kBlockRows];
-  int32_t pairs[kMaxQuantizedDim / 2];
-  const float user_scale = quantized_ ? quantize_user(user, pairs) : 1.0f;
+  Int8User quantized;
+  if (quantized_) quantize_user(user, quantized);
   for (int first = 0; first < blocks_; first += kChunkBlocks) {
     const int count = std::min(kChunkBlocks, blocks_ - first);
-    score_chunk(user, pairs, user_scale, bias_.data(), first, count, chunk);
+    score_chunk(user, quantized, bias_.data(), first, count, chunk);
     const int base = first * kBlockRows;
     const int n = std::min(count * kBlockRows, rows_ - base);
     std::copy(chunk, chunk + n, out + base);

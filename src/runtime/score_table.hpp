@@ -21,6 +21,7 @@ inline constexpr int kBlockRows = 16;
 // int8 scoring quantizes the user vector to int16 on the stack; and 127 * 32767 * dim must fit an
 // int32 accumulator.
 inline constexpr int kMaxQuantizedDim = 512;
+static_assert(kMaxQuantizedDim == kMaxInt8Quads * 4);
 
 class ScoreTable {
  public:
@@ -75,21 +76,26 @@ class ScoreTable {
 
  private:
   size_t int8_at(size_t block, int k, size_t lane) const {
-    return ((block * pairs_ + k / 2) * kBlockRows + lane) * 2 + k % 2;
+    return ((block * quads_ + k / 4) * kBlockRows + lane) * 4 + k % 4;
   }
   // The prefilter's answer when it has one and pays for this session (see TopKScratch); false
   // leaves `top` untouched for the exact path.
   bool try_prefilter(const float* user, const float* masked_bias, TopKScratch& scratch,
                      TopK& top) const;
-  // Quantizes the user vector to int16 pairs; returns its scale.
-  float quantize_user(const float* user, int32_t* pairs) const;
-  float score_chunk(const float* user, const int32_t* pairs, float user_scale, const float* bias,
-                    int first, int count, float* out) const;
+  // Quantizes the user vector to int16 (see Int8User).
+  void quantize_user(const float* user, Int8User& out) const;
+  Int8Scoring int8_scoring(const float* masked_bias, const Int8User& user) const {
+    return {i8_.data(), row_sums_.data(), scale_.data(), masked_bias,
+            &user,      quads_,           blocks_,       rows_};
+  }
+  float score_chunk(const float* user, const Int8User& quantized, const float* bias, int first,
+                    int count, float* out) const;
 
-  int rows_ = 0, dim_ = 0, blocks_ = 0, pairs_ = 0;
+  int rows_ = 0, dim_ = 0, blocks_ = 0, quads_ = 0;
   bool quantized_ = false;
   LargeVector<float> f32_;           // [block][d][16]
-  LargeVector<int8_t> i8_;           // [block][d][16]
+  LargeVector<int8_t> i8_;           // [block][d / 4][16][4]
+  LargeVector<int32_t> row_sums_;    // of the int8 values, padded to blocks * 16
   LargeVector<float> scale_, bias_;  // padded to blocks * 16
   Prefilter prefilter_;              // float tables up to 65,536 rows; empty otherwise
   CoarseFilter coarse_;  // int8 tables of 8 MB and more, on x86 with AVX2; empty otherwise

@@ -208,6 +208,59 @@ TEST(TopKScoring, Int8RowsWithinTheirDocumentedError) {
   }
 }
 
+// The int8 kernels' integer dot product against a scalar one, at the extremes of both operands
+// (int8 -128 and 127, the user's int16 +-32767 at every dimension: |dot| up to 2^31 - 65,536).
+// With scale 1, no bias and max|user| = 32767 (user scale 1), a row scores float(dot) exactly.
+void expect_int8_scores_are_exact_integer_dots() {
+  std::mt19937 rng(23);
+  const int rows = 50;  // the last 16-row block is partly padding
+  for (int dim : {1, 3, 4, 16, 32, 37, 512}) {
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    std::vector<int8_t> table(static_cast<size_t>(rows) * dim);
+    for (int r = 0; r < rows; ++r) {
+      for (int k = 0; k < dim; ++k) {
+        const int random = static_cast<int>(rng() % 256) - 128;
+        table[static_cast<size_t>(r) * dim + k] =
+            static_cast<int8_t>(r == 0   ? -128
+                                : r == 1 ? 127
+                                : r == 2 ? (k % 2 ? 127 : -128)
+                                         : random);
+      }
+    }
+    const auto t = ScoreTable::from_int8(table, std::vector<float>{1.0f}, rows, dim, {}, "t");
+    std::vector<std::vector<float>> users(5, std::vector<float>(dim, 0.0f));
+    for (float& v : users[0]) v = -32767.0f;
+    for (float& v : users[1]) v = 32767.0f;
+    users[2][dim - 1] = 32767.0f;
+    for (float& v : users[3]) v = static_cast<float>(static_cast<int>(rng() % 65535) - 32767);
+    users[3][0] = -32767.0f;
+    // Low bytes 0 and 255, high bytes -128, -1, 0 and 127.
+    const float edges[] = {-32767, -32513, -256, -255, -1, 0, 1, 255, 256, 32512, 32767};
+    for (int k = 0; k < dim; ++k) users[4][k] = edges[k % 11];
+    users[4][0] = -32767.0f;
+    std::vector<float> scores(rows);
+    for (const auto& user : users) {
+      t.score_all(user.data(), scores.data());
+      for (int r = 0; r < rows; ++r) {
+        int64_t dot = 0;
+        for (int k = 0; k < dim; ++k) {
+          dot += static_cast<int64_t>(user[k]) * table[static_cast<size_t>(r) * dim + k];
+        }
+        ASSERT_LT(std::abs(dot), int64_t{1} << 31);
+        ASSERT_EQ(scores[r], static_cast<float>(dot)) << "row " << r;
+      }
+    }
+  }
+}
+
+TEST(TopKScoring, Int8KernelIsTheExactIntegerDot) {
+  expect_int8_scores_are_exact_integer_dots();
+}
+
+TEST(TopKScoring, Int8KernelIsTheExactIntegerDotOnEveryCompiledTarget) {
+  on_every_compiled_target([] { expect_int8_scores_are_exact_integer_dots(); });
+}
+
 // Tables built to stress the prefilter's error bound: row norms over six orders of magnitude,
 // biases that dwarf the dot products, near-ties within the approximation error, extreme int8
 // codes, and user vectors that are zero, one-hot or huge.
