@@ -42,7 +42,9 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   __m256i held[kHeld];
   for (int j = 0; j < kHeld; ++j) held[j] = _mm256_set1_epi32(static_cast<int>(user_quads[j]));
   const __m256i code_offset = _mm256_set1_epi32(q.code_offset);
+#if !(defined(__AVX512VNNI__) && defined(__AVX512VL__))
   const __m256i ones = _mm256_set1_epi16(1);
+#endif
 #endif
   for (int first = 0; first < blocks; first += kBlocksPerChunk) {
     const int last = std::min(blocks, first + kBlocksPerChunk);
@@ -58,18 +60,22 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
       const uint8_t* block_codes = codes + static_cast<size_t>(block) * quads * 32;
       const size_t row0 = static_cast<size_t>(block) * kPrefilterBlockRows;
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
-      // vpmaddubsw multiplies the unsigned codes by the signed user levels and adds pairs into
-      // int16 (|sum| <= 2 * 255 * 63); vpmaddwd by ones adds those into each row's int32.
       __m256i acc = code_offset;
-      auto product = [&](int j) {
+      for (int j = 0; j < quads; ++j) {
         const __m256i user =
             kQuads > 0 ? held[j] : _mm256_set1_epi32(static_cast<int>(user_quads[j]));
         const __m256i c =
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block_codes + j * 32));
-        return _mm256_maddubs_epi16(c, user);
-      };
-      for (int j = 0; j < quads; ++j) {
-        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(product(j), ones));
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+        // Native builds with VNNI: vpdpbusd multiplies the unsigned codes by the signed user
+        // levels and adds each row's four products into its int32 at once.
+        acc = _mm256_dpbusd_epi32(acc, c, user);
+#else
+        // vpmaddubsw multiplies the unsigned codes by the signed user levels and adds pairs into
+        // int16 (|sum| <= 2 * 255 * 63: never saturates); vpmaddwd by ones adds those into each
+        // row's int32.
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(c, user), ones));
+#endif
       }
       finish(row0, hn::Vec<decltype(di)>{acc});  // 8 lanes on these targets
 #else
