@@ -10,12 +10,15 @@
 namespace pocketrec::runtime {
 namespace {
 
-// The user bytes are signed levels in [-63, 63] and the codes unsigned bytes, 128 + a value in
-// [-127, 127]: the int16 sum of a pair of their products then stays in range
-// (2 * 255 * 63 < 32768), as the 8-bit multiply-add requires, and the code offset adds
-// 128 * sum(levels) to every row alike, one constant per query. (6 bits would let two quads add
-// in int16 before widening, but doubled the rows scored exactly: slower on every model measured.)
-constexpr int kUserLevels = 63;
+// The user bytes are signed levels and the codes unsigned bytes, 128 + a value in [-127, 127].
+// AVX2's 8-bit multiply-add adds pairs of products in int16, so the levels stay in [-63, 63]
+// (2 * 255 * 63 < 32768); VNNI's vpdpbusd adds them in int32, so native builds that use it take
+// [-127, 127], which halves the user's rounding, the larger part of the error bound (the starter
+// CNN's rows scored exactly: 233 -> about 100 per query with that part halved). The code offset
+// adds 128 * sum(levels) to every row alike, one constant per query. (6 bits would let two quads
+// add in int16 before widening, but doubled the rows scored exactly: slower on every model
+// measured.)
+constexpr int kUserLevels = kPrefilterUserLevels;
 constexpr int kCodeOffset = 128;
 
 }  // namespace

@@ -18,6 +18,12 @@ class TopK;
 struct TopKScratch;
 
 inline constexpr int kPrefilterBlockRows = 8;
+// The user's levels are in [-kPrefilterUserLevels, kPrefilterUserLevels] (prefilter.cpp).
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+inline constexpr int kPrefilterUserLevels = 127;
+#else
+inline constexpr int kPrefilterUserLevels = 63;
+#endif
 inline constexpr int kPrefilterChunkRows = 64;
 // The user's quads live on the stack.
 inline constexpr int kMaxPrefilterDim = 512;
@@ -29,7 +35,7 @@ struct PrefilterQuery {
   const float* chunk_scale;  // per 64-row chunk: code scale
   const float* bias;         // masked bias (-inf: never returned), >= the padded rows
   int rows, dim, quads, blocks;
-  const uint32_t* user_quads;  // signed user levels in [-63, 63], four bytes per quad of dimensions
+  const uint32_t* user_quads;  // signed user levels, four bytes per quad of dimensions
   float user_step;             // user ~= user_step * (byte - 64)
   // |exact - approximate| <= chunk_error[c] for every row of 64-row chunk c.
   const float* chunk_error;

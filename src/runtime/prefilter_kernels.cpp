@@ -68,7 +68,8 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block_codes + j * 32));
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
         // Native builds with VNNI: vpdpbusd multiplies the unsigned codes by the signed user
-        // levels and adds each row's four products into its int32 at once.
+        // levels (8 bits here, kPrefilterUserLevels) and adds each row's four products into its
+        // int32 at once.
         acc = _mm256_dpbusd_epi32(acc, c, user);
 #else
         // vpmaddubsw multiplies the unsigned codes by the signed user levels and adds pairs into
