@@ -61,10 +61,12 @@ class Prefilter {
   // scores every row).
   int top_k(const float* user, const float* masked_bias, TopKScratch& scratch, TopK& top) const;
   // Beyond this many exactly scored rows per query the prefilter costs more than scoring every
-  // row. Set from the starter models (3,952 x 16, limit 62): 22 exact rows per query made the
-  // starter BOW faster, 71 made the starter CNN slower.
+  // row. Set from the starter models (3,952 x 16, limit 123): the starter CNN with 62 exact rows
+  // per query answers in 3.6 us through the prefilter against 4.2 us scoring every row (session
+  // 9, AVX-512 VNNI, with the shortlist before the ranking; on AVX2 in session 7, before those,
+  // 71 rows were slower than every row).
   float exact_rows_limit() const {
-    return std::max(16.0f, static_cast<float>(rows_) * static_cast<float>(dim_) / 1024.0f);
+    return std::max(16.0f, static_cast<float>(rows_) * static_cast<float>(dim_) / 512.0f);
   }
 
  private:
@@ -77,9 +79,9 @@ class Prefilter {
 
   int rows_ = 0, dim_ = 0, quads_ = 0, blocks_ = 0;
   std::vector<uint8_t> codes_;
-  // Per 64-row chunk, the largest sum|row| and the code scale: the error bound of a query is
-  // computed per chunk from these, so the approximate pass does no per-row bound arithmetic.
-  std::vector<float> chunk_l1_, chunk_scale_;
+  // Per 64-row chunk, the largest sum|row|, |row|_2 and the code scale: the error bound of a query
+  // is computed per chunk from these, so the approximate pass does no per-row bound arithmetic.
+  std::vector<float> chunk_l1_, chunk_l2_, chunk_scale_;
   std::vector<float> rows_f32_;
   // Table-wide maxima for the error bound: sum|row|, code scale, sum|row| + dim * scale, |bias|.
   float max_l1_ = 0, max_code_scale_ = 0, max_width_ = 0, max_abs_bias_ = 0;
