@@ -316,13 +316,18 @@ TEST(TopKScoring, PrefilterIsExactOnAdversarialTables) {
 // 3 / 127), scores 189 with a lower bound of 186.75. A user-rounding term 20% too small drops
 // row 0 (checked: the test then fails).
 void expect_prefilter_keeps_the_row_its_bound_barely_saves() {
+  // The user's step is 1 (its largest value is the number of levels), so its last three values
+  // round to level 0 with an error of 0.4999 each, and row 0 is parallel to that error: both
+  // forms of the bound (max|e| sum|row| and |e|_2 |row|_2) are then exactly its approximation's
+  // error, 3 * 127 * 0.4999 = 190.46, which just lifts it over row 64 (189).
   const int rows = 128, dim = 4;
+  const auto levels = static_cast<float>(kPrefilterUserLevels);
   std::vector<float> table(static_cast<size_t>(rows) * dim, 0.0f);
   for (int k = 1; k < dim; ++k) table[k] = 127.0f;  // row 0: {0, 127, 127, 127}
-  table[64 * dim] = 3.0f;                           // row 64: {3, 0, 0, 0}
+  table[64 * dim] = 189.0f / levels;                // row 64: {189 / levels, 0, 0, 0}
   auto t = ScoreTable::from_float(table, rows, dim, {}, "t");
   t.force_prefilter();
-  const std::vector<float> user{63.0f, 0.4999f, 0.4999f, 0.4999f};
+  const std::vector<float> user{levels, 0.4999f, 0.4999f, 0.4999f};
   const std::vector<Scored> got = top_k_both(t, user.data(), {}, 1);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].item, 0u);
