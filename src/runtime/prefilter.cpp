@@ -35,18 +35,16 @@ void Prefilter::build_codes(int rows, int dim) {
   chunk_scale_.assign(chunks(), 0.0f);
 }
 
-Prefilter Prefilter::from_float(std::span<const float> table, int rows, int dim,
-                                std::span<const float> bias) {
-  Prefilter p;
-  p.build_codes(rows, dim);
-  p.rows_f32_.assign(table.begin(), table.end());
+template <class RowOf>
+void Prefilter::encode_rows(const RowOf& row_of, std::span<const float> bias) {
+  std::vector<float> v(dim_);
   // One code scale per 64-row chunk: the error bound is per chunk anyway (its largest scale), and
   // the pass then loads no per-row scale.
-  for (int r = 0; r < rows; ++r) {
-    const float* v = table.data() + static_cast<size_t>(r) * dim;
+  for (int r = 0; r < rows_; ++r) {
+    row_of(r, v.data());
     float max_abs = 0.0f, l1 = 0.0f;
     double squares = 0.0;
-    for (int k = 0; k < dim; ++k) {
+    for (int k = 0; k < dim_; ++k) {
       max_abs = std::max(max_abs, std::fabs(v[k]));
       l1 += std::fabs(v[k]);
       squares += static_cast<double>(v[k]) * v[k];
@@ -55,29 +53,59 @@ Prefilter Prefilter::from_float(std::span<const float> table, int rows, int dim,
     const float l2 =
         std::nextafter(static_cast<float>(std::sqrt(squares) * (1 + 0x1p-40)), INFINITY);
     const size_t c = r / kPrefilterChunkRows;
-    p.chunk_scale_[c] = std::max(p.chunk_scale_[c], max_abs / 127.0f);
-    p.chunk_l1_[c] = std::max(p.chunk_l1_[c], l1);
-    p.chunk_l2_[c] = std::max(p.chunk_l2_[c], l2);
-    p.max_l1_ = std::max(p.max_l1_, l1);
+    chunk_scale_[c] = std::max(chunk_scale_[c], max_abs / 127.0f);
+    chunk_l1_[c] = std::max(chunk_l1_[c], l1);
+    chunk_l2_[c] = std::max(chunk_l2_[c], l2);
+    max_l1_ = std::max(max_l1_, l1);
   }
-  for (int r = 0; r < rows; ++r) {
-    const float* v = table.data() + static_cast<size_t>(r) * dim;
-    const float scale = p.chunk_scale_[r / kPrefilterChunkRows];
-    for (int k = 0; k < dim && scale > 0.0f; ++k) {
-      p.code(r, k) =
+  for (int r = 0; r < rows_; ++r) {
+    row_of(r, v.data());
+    const float scale = chunk_scale_[r / kPrefilterChunkRows];
+    for (int k = 0; k < dim_ && scale > 0.0f; ++k) {
+      code(r, k) =
           static_cast<uint8_t>(kCodeOffset + std::clamp(std::lround(v[k] / scale), -127L, 127L));
     }
     // |v - scale * code| <= scale / 2 per dimension (plus the rounding of v / scale).
-    p.max_width_ = std::max(p.max_width_,
-                            p.chunk_l1_[r / kPrefilterChunkRows] + static_cast<float>(dim) * scale);
+    max_width_ =
+        std::max(max_width_, chunk_l1_[r / kPrefilterChunkRows] + static_cast<float>(dim_) * scale);
   }
-  for (float s : p.chunk_scale_) p.max_code_scale_ = std::max(p.max_code_scale_, s);
-  for (float b : bias) p.max_abs_bias_ = std::max(p.max_abs_bias_, std::fabs(b));
+  for (float s : chunk_scale_) max_code_scale_ = std::max(max_code_scale_, s);
+  for (float b : bias) max_abs_bias_ = std::max(max_abs_bias_, std::fabs(b));
+}
+
+Prefilter Prefilter::from_float(std::span<const float> table, int rows, int dim,
+                                std::span<const float> bias) {
+  Prefilter p;
+  p.build_codes(rows, dim);
+  p.rows_f32_.assign(table.begin(), table.end());
+  p.encode_rows(
+      [&](int r, float* out) {
+        std::copy_n(table.data() + static_cast<size_t>(r) * dim, dim, out);
+      },
+      bias);
+  return p;
+}
+
+Prefilter Prefilter::from_int8(std::span<const int8_t> table, std::span<const float> row_scales,
+                               int rows, int dim, std::span<const float> bias) {
+  Prefilter p;
+  p.build_codes(rows, dim);
+  p.rows_i8_.assign(table.begin(), table.end());
+  // The codes approximate the dequantized rows; the bound's user term takes the exact score's
+  // int16 user (see top_k).
+  p.encode_rows(
+      [&](int r, float* out) {
+        const float scale = row_scales.size() == 1 ? row_scales[0] : row_scales[r];
+        for (int k = 0; k < dim; ++k) {
+          out[k] = static_cast<float>(table[static_cast<size_t>(r) * dim + k]) * scale;
+        }
+      },
+      bias);
   return p;
 }
 
 size_t Prefilter::bytes() const {
-  return codes_.size() +
+  return codes_.size() + rows_i8_.size() +
          (chunk_l1_.size() + chunk_l2_.size() + chunk_scale_.size() + rows_f32_.size()) *
              sizeof(float);
 }
@@ -96,8 +124,9 @@ void Prefilter::prepare(TopKScratch& scratch) const {
   scratch.candidates.resize(rows_);
 }
 
-int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& scratch,
-                     TopK& top) const {
+int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& scratch, TopK& top,
+                     const Int8User* user_i8, const float* row_scale) const {
+  if (!rows_i8_.empty() && (user_i8 == nullptr || row_scale == nullptr)) return -1;
   // With k beyond the number of 64-row chunks the selection has no chunk maxima to start from and
   // would sort every row: scoring every row costs less.
   if (top.k() > chunks()) return -1;
@@ -116,7 +145,10 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
     if (k < dim_ && step > 0.0f)
       level = std::clamp(round_half_away(user[k] / step), -long{kUserLevels}, long{kUserLevels});
     if (k < dim_) {
-      const double e = static_cast<double>(user[k]) - static_cast<double>(step) * level;
+      // The exact score's user: the vector itself, or for int8 tables its int16 rounding.
+      const double exact_user = user_i8 ? static_cast<double>(user_i8->scale) * user_i8->values[k]
+                                        : static_cast<double>(user[k]);
+      const double e = exact_user - static_cast<double>(step) * level;
       error_max = std::max(error_max, std::fabs(e));
       error_squares += e * e;
     }
@@ -126,8 +158,9 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   }
   // |exact - approximate| for row r, from three sources:
   //  - the user rounded to levels: |dot(e, row)| <= min(max|e| * sum|row|, |e|_2 * |row|_2)
-  //    (max|e| <= step / 2; the L2 form is the smaller for all but sparse rows, by about a
-  //    third on the starter models);
+  //    (e is the exact score's user less step * levels: max|e| <= step / 2 for float tables,
+  //    and for int8 tables e holds the int16 rounding too; the L2 form is the smaller for all
+  //    but sparse rows, by about a third on the starter models);
   //  - the rows rounded to codes: at most scale / 2 per dimension, times step * sum|levels|;
   //  - float rounding in both computations: (dim + 8) units in the last place of the largest
   //    magnitude either sums (|bias| + (max|user| + step) * (sum|row| + dim * scale)), bounded
@@ -159,6 +192,11 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   q.chunk_error = scratch.chunk_error.data();
   q.user = user;
   q.rows_f32 = rows_f32_.data();
+  if (!rows_i8_.empty()) {
+    q.rows_i8 = rows_i8_.data();
+    q.user_i8 = user_i8;
+    q.row_scale = row_scale;
+  }
   return top_k_prefiltered(q, scratch, top);
 }
 

@@ -1,16 +1,19 @@
 #pragma once
-// The exact fast path of the top-K for float32 tables whose scores fit in cache. Every row is first
-// scored approximately from 8-bit codes against the user vector quantized to 7 bits (four
-// dimensions per integer multiply-add, a quarter of the float table's bytes). A rigorous bound on
-// the gap between the approximate and the exact score, one per 64-row chunk, then singles out the
-// rows that can still be among the K best, and only those are scored exactly, with the arithmetic
-// of the full kernel: the results are identical, bit for bit, to scoring every row exactly. (For
-// int8 tables the int16 kernel was faster than this path on real queries, measured in sessions 4
-// and 7, so they do not use it; nor do machines without AVX2, see prefilter_vectorized.)
+// The exact fast path of the top-K for tables whose scores fit in cache. Every row is first scored
+// approximately from 8-bit codes against the user vector quantized to 7 or 8 bits (four dimensions
+// per integer multiply-add, a quarter of a float table's bytes). A rigorous bound on the gap
+// between the approximate and the exact score, one per 64-row chunk, then singles out the rows
+// that can still be among the K best, and only those are scored exactly, with the arithmetic of
+// the full kernel (float32, or the int8 kernel's int16 user): the results are identical, bit for
+// bit, to scoring every row exactly. int8 tables take it only with VNNI (with AVX2's byte
+// multiply-adds the int8 kernel was faster on real queries, sessions 4 and 7); machines without
+// AVX2 not at all (see prefilter_vectorized).
 #include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
+
+#include "runtime/score_kernels.hpp"
 
 namespace pocketrec::runtime {
 
@@ -39,9 +42,14 @@ struct PrefilterQuery {
   float user_step;             // user ~= user_step * (byte - 64)
   // |exact - approximate| <= chunk_error[c] for every row of 64-row chunk c.
   const float* chunk_error;
-  // Exact scoring: the float rows, row-major, with the ScoreTable kernel's arithmetic.
+  // Exact scoring, with the ScoreTable kernel's arithmetic: float rows, row-major, against the
+  // user; or (rows_i8 set) int8 rows, row-major, against the user as the int8 kernel quantizes it
+  // (Int8User: values times scale), times the row's scale.
   const float* rows_f32;
   const float* user;
+  const int8_t* rows_i8;
+  const Int8User* user_i8;
+  const float* row_scale;
 };
 
 class Prefilter {
@@ -51,6 +59,10 @@ class Prefilter {
   // row-major, two cache lines per row at D = 32, for the exact scores.
   static Prefilter from_float(std::span<const float> table, int rows, int dim,
                               std::span<const float> bias);
+  // int8 rows, row-major, with their scales (one, or one per row): the codes come from the
+  // dequantized rows, and the int8 rows are kept row-major for the exact scores.
+  static Prefilter from_int8(std::span<const int8_t> table, std::span<const float> row_scales,
+                             int rows, int dim, std::span<const float> bias);
   bool empty() const { return rows_ == 0; }
   size_t bytes() const;
   // Sizes the scratch buffers this path needs.
@@ -59,7 +71,9 @@ class Prefilter {
   // number of rows it scored exactly; or -1, having done nothing, when k exceeds the table's
   // 64-row chunks, the user vector is not finite or the error bound overflows (the caller then
   // scores every row).
-  int top_k(const float* user, const float* masked_bias, TopKScratch& scratch, TopK& top) const;
+  // int8 tables need the user as their kernel quantizes it and the rows' scales.
+  int top_k(const float* user, const float* masked_bias, TopKScratch& scratch, TopK& top,
+            const Int8User* user_i8 = nullptr, const float* row_scale = nullptr) const;
   // Beyond this many exactly scored rows per query the prefilter costs more than scoring every
   // row. Set from the starter models (3,952 x 16, limit 123): the starter CNN with 62 exact rows
   // per query answers in 3.6 us through the prefilter against 4.2 us scoring every row (session
@@ -71,6 +85,10 @@ class Prefilter {
 
  private:
   void build_codes(int rows, int dim);
+  // Codes, chunk scales and norms and the bound's maxima from the float rows row_of(r, out)
+  // writes.
+  template <class RowOf>
+  void encode_rows(const RowOf& row_of, std::span<const float> bias);
   size_t chunks() const;  // of kPrefilterChunkRows rows
   uint8_t& code(int row, int k) {
     const size_t block = row / kPrefilterBlockRows, lane = row % kPrefilterBlockRows;
@@ -83,6 +101,7 @@ class Prefilter {
   // is computed per chunk from these, so the approximate pass does no per-row bound arithmetic.
   std::vector<float> chunk_l1_, chunk_l2_, chunk_scale_;
   std::vector<float> rows_f32_;
+  std::vector<int8_t> rows_i8_;  // int8 tables: row-major
   // Table-wide maxima for the error bound: sum|row|, code scale, sum|row| + dim * scale, |bias|.
   float max_l1_ = 0, max_code_scale_ = 0, max_width_ = 0, max_abs_bias_ = 0;
 };

@@ -129,6 +129,22 @@ void ExactF32(const PrefilterQuery& q, const uint32_t* rows, int count, float* o
 #endif
 }
 
+// Exact scores of int8 rows[0, count) (count <= 8), as ScoreBlocksI8 computes them: the integer
+// dot product with the int16 user (exact, in any order), then the same float operations.
+void ExactI8(const PrefilterQuery& q, const uint32_t* rows, int count, float* out) {
+  const hn::CappedTag<float, 1> d1;
+  const hn::Rebind<int32_t, decltype(d1)> di1;
+  const Int8User& user = *q.user_i8;
+  for (int i = 0; i < count; ++i) {
+    const int8_t* row = q.rows_i8 + static_cast<size_t>(rows[i]) * q.dim;
+    int32_t dot = 0;
+    for (int k = 0; k < q.dim; ++k) dot += user.values[k] * row[k];
+    out[i] = hn::GetLane(
+        hn::MulAdd(hn::Mul(hn::ConvertTo(d1, hn::Set(di1, dot)), hn::Set(d1, user.scale)),
+                   hn::Set(d1, q.row_scale[rows[i]]), hn::Set(d1, q.bias[rows[i]])));
+  }
+}
+
 // Whether this target's approximate pass is vectorized (AVX2's byte multiply-add); elsewhere it is
 // a scalar loop, several times slower than scoring every row with the float kernel.
 bool PrefilterVectorized() {
@@ -220,8 +236,13 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
                [&](uint32_t row, int) {
                  // The row-major rows are not streamed by the approximate pass: fetch their lines
                  // while the others are found.
-                 const float* values = q.rows_f32 + static_cast<size_t>(row) * q.dim;
-                 for (int b = 0; b < q.dim; b += 16) hwy::Prefetch(values + b);
+                 if (q.rows_i8 != nullptr) {
+                   const int8_t* values = q.rows_i8 + static_cast<size_t>(row) * q.dim;
+                   for (int b = 0; b < q.dim; b += 64) hwy::Prefetch(values + b);
+                 } else {
+                   const float* values = q.rows_f32 + static_cast<size_t>(row) * q.dim;
+                   for (int b = 0; b < q.dim; b += 16) hwy::Prefetch(values + b);
+                 }
                  candidates[n++].item = row;
                });
   for (size_t first = 0; first < n; first += 8) {
@@ -229,7 +250,11 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
     float exact[8];
     const int size = static_cast<int>(std::min<size_t>(8, n - first));
     for (int i = 0; i < size; ++i) group[i] = candidates[first + i].item;
-    ExactF32(q, group, size, exact);
+    if (q.rows_i8 != nullptr) {
+      ExactI8(q, group, size, exact);
+    } else {
+      ExactF32(q, group, size, exact);
+    }
     for (int i = 0; i < size; ++i) candidates[first + i].score = exact[i];
   }
   // The k best by (score, then lower row), the heap's order, so the set is the one the heap

@@ -42,8 +42,8 @@ class ScoreTable {
   // Builds the 4-bit filter of an int8 table whatever its size and the machine (tests: the
   // filter then serves every query without scratch).
   void force_coarse_filter();
-  // Builds the 8-bit prefilter of a float table of its size even where its pass is not
-  // vectorized (tests: that portable pass must give the same results).
+  // Builds the 8-bit prefilter of a table of its size (float32, or int8 also without VNNI) even
+  // where its pass is not vectorized (tests: every pass must give the same results).
   void force_prefilter();
 
   int rows() const { return rows_; }
@@ -80,8 +80,8 @@ class ScoreTable {
   }
   // The prefilter's answer when it has one and pays for this session (see TopKScratch); false
   // leaves `top` untouched for the exact path.
-  bool try_prefilter(const float* user, const float* masked_bias, TopKScratch& scratch,
-                     TopK& top) const;
+  bool try_prefilter(const float* user, const float* masked_bias, TopKScratch& scratch, TopK& top,
+                     const Int8User* quantized = nullptr) const;
   // Quantizes the user vector to int16 (see Int8User).
   void quantize_user(const float* user, Int8User& out) const;
   Int8Scoring int8_scoring(const float* masked_bias, const Int8User& user) const {
@@ -97,7 +97,7 @@ class ScoreTable {
   LargeVector<int8_t> i8_;           // [block][d / 4][16][4]
   LargeVector<int32_t> row_sums_;    // of the int8 values, padded to blocks * 16
   LargeVector<float> scale_, bias_;  // padded to blocks * 16
-  Prefilter prefilter_;              // float tables up to 65,536 rows; empty otherwise
+  Prefilter prefilter_;              // tables up to 65,536 rows (int8: with VNNI); empty otherwise
   CoarseFilter coarse_;  // int8 tables of 8 MB and more, on x86 with AVX2; empty otherwise
 };
 

@@ -290,6 +290,7 @@ void expect_prefilter_exact_on_adversarial_tables() {
     auto f32 = ScoreTable::from_float(table, rows, dim, bias, "t");
     f32.force_prefilter();  // also where the pass is a portable loop
     auto i8 = ScoreTable::from_int8(codes, scales, rows, dim, bias, "t");
+    i8.force_prefilter();  // where int8 tables do not get it by default (no VNNI) too
     std::vector<std::vector<float>> users(4, std::vector<float>(dim, 0.0f));
     users[1][dim / 2] = 1.0f;
     for (float& v : users[2]) v = 1e6f * normal(rng);
