@@ -48,7 +48,7 @@ inline uint64_t AtLeastBits(const float* HWY_RESTRICT values, int n, float floor
 inline constexpr size_t kRankMax = 64;
 inline bool RankBest(const Scored* HWY_RESTRICT in, size_t n, size_t k, Scored* HWY_RESTRICT out) {
   if (n > kRankMax) return false;
-  const hn::CappedTag<float, 8> df;
+  const hn::CappedTag<float, 16> df;
   const hn::Rebind<int32_t, decltype(df)> di;
   const size_t lanes = hn::Lanes(df);
   HWY_ALIGN float scores[kRankMax];
