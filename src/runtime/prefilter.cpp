@@ -32,6 +32,8 @@ void Prefilter::build_codes(int rows, int dim) {
   codes_.assign(padded * quads_ * 4, kCodeOffset);
   chunk_l1_.assign(chunks(), 0.0f);
   chunk_l2_.assign(chunks(), 0.0f);
+  row_l1_.assign(rows, 0.0f);
+  row_l2_.assign(rows, 0.0f);
   chunk_scale_.assign(chunks(), 0.0f);
 }
 
@@ -56,6 +58,8 @@ void Prefilter::encode_rows(const RowOf& row_of, std::span<const float> bias) {
     chunk_scale_[c] = std::max(chunk_scale_[c], max_abs / 127.0f);
     chunk_l1_[c] = std::max(chunk_l1_[c], l1);
     chunk_l2_[c] = std::max(chunk_l2_[c], l2);
+    row_l1_[r] = l1;
+    row_l2_[r] = l2;
     max_l1_ = std::max(max_l1_, l1);
   }
   for (int r = 0; r < rows_; ++r) {
@@ -106,7 +110,8 @@ Prefilter Prefilter::from_int8(std::span<const int8_t> table, std::span<const fl
 
 size_t Prefilter::bytes() const {
   return codes_.size() + rows_i8_.size() +
-         (chunk_l1_.size() + chunk_l2_.size() + chunk_scale_.size() + rows_f32_.size()) *
+         (chunk_l1_.size() + chunk_l2_.size() + chunk_scale_.size() + row_l1_.size() +
+          row_l2_.size() + rows_f32_.size()) *
              sizeof(float);
 }
 
@@ -120,6 +125,7 @@ void Prefilter::prepare(TopKScratch& scratch) const {
   scratch.chunk_max.resize(chunks + 16);  // padded for vector loads
   scratch.spare.resize(chunks + 16);
   scratch.chunk_error.resize(chunks);
+  scratch.chunk_rest.resize(chunks);
   scratch.low_max.resize(chunks);
   scratch.candidates.resize(rows_);
 }
@@ -186,10 +192,16 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   q.user_quads = quads;
   q.user_step = step;
   for (size_t c = 0; c < chunks(); ++c) {
-    scratch.chunk_error[c] = std::min(alpha_l1 * chunk_l1_[c], alpha_l2 * chunk_l2_[c]) +
-                             beta * chunk_scale_[c] + rounding;
+    scratch.chunk_rest[c] = beta * chunk_scale_[c] + rounding;
+    scratch.chunk_error[c] =
+        std::min(alpha_l1 * chunk_l1_[c], alpha_l2 * chunk_l2_[c]) + scratch.chunk_rest[c];
   }
   q.chunk_error = scratch.chunk_error.data();
+  q.chunk_rest = scratch.chunk_rest.data();
+  q.row_l1 = row_l1_.data();
+  q.row_l2 = row_l2_.data();
+  q.alpha_l1 = alpha_l1;
+  q.alpha_l2 = alpha_l2;
   q.user = user;
   q.rows_f32 = rows_f32_.data();
   if (!rows_i8_.empty()) {

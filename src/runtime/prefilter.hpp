@@ -40,8 +40,14 @@ struct PrefilterQuery {
   int rows, dim, quads, blocks;
   const uint32_t* user_quads;  // signed user levels, four bytes per quad of dimensions
   float user_step;             // user ~= user_step * (byte - 64)
-  // |exact - approximate| <= chunk_error[c] for every row of 64-row chunk c.
+  // |exact - approximate| <= chunk_error[c] for every row of 64-row chunk c; and, tighter, for
+  // row r of chunk c: <= chunk_rest[c] + min(alpha_l1 * row_l1[r], alpha_l2 * row_l2[r]) (the
+  // user's rounding bounded by the row's own norms, checked only on rows that pass the chunk's).
   const float* chunk_error;
+  const float* chunk_rest;
+  const float* row_l1;
+  const float* row_l2;
+  float alpha_l1, alpha_l2;
   // Exact scoring, with the ScoreTable kernel's arithmetic: float rows, row-major, against the
   // user; or (rows_i8 set) int8 rows, row-major, against the user as the int8 kernel quantizes it
   // (Int8User: values times scale), times the row's scale.
@@ -100,6 +106,7 @@ class Prefilter {
   // Per 64-row chunk, the largest sum|row|, |row|_2 and the code scale: the error bound of a query
   // is computed per chunk from these, so the approximate pass does no per-row bound arithmetic.
   std::vector<float> chunk_l1_, chunk_l2_, chunk_scale_;
+  std::vector<float> row_l1_, row_l2_;  // each row's sum|row| and |row|_2 (rounded up)
   std::vector<float> rows_f32_;
   std::vector<int8_t> rows_i8_;  // int8 tables: row-major
   // Table-wide maxima for the error bound: sum|row|, code scale, sum|row| + dim * scale, |bias|.

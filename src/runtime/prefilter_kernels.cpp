@@ -214,13 +214,18 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
     }
   };
   auto slack = [](float a, float b) { return 0x1p-22f * (std::fabs(a) + std::fabs(b)); };
+  // The bound of one row: its chunk's with the user's rounding through the row's own norms.
+  auto row_error = [&](uint32_t row, int c) {
+    return q.chunk_rest[c] + std::min(q.alpha_l1 * q.row_l1[row], q.alpha_l2 * q.row_l2[row]);
+  };
   size_t count = 0;
   const float floor = KthLargestChunkMax(low_max, chunks, k, spare);
   // With fewer than k chunks holding a finite row, floor is -inf and every finite row is a
-  // candidate.
+  // candidate. Each one's low takes its own bound (at most its chunk's, so still >= floor's
+  // chunk low; a higher k-th best low lowers the rows scored exactly).
   for_each_row([&](int c) { return floor + error[c] - slack(floor, error[c]); },
                [&](uint32_t row, int c) {
-                 candidates[count++] = {row, approx[row] - error[c]};
+                 candidates[count++] = {row, approx[row] - std::min(error[c], row_error(row, c))};
                });
   float kth = -HUGE_VALF;
   if (count >= k) {
@@ -233,7 +238,9 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   const float bar = kth == -HUGE_VALF ? kth : kth - 0x1p-21f * std::fabs(kth);
   size_t n = 0;
   for_each_row([&](int c) { return bar - error[c] - slack(bar, error[c]); },
-               [&](uint32_t row, int) {
+               [&](uint32_t row, int c) {
+                 const float e = row_error(row, c);
+                 if (approx[row] < bar - e - slack(bar, e)) return;  // cannot reach the k-th
                  // The row-major rows are not streamed by the approximate pass: fetch their lines
                  // while the others are found.
                  if (q.rows_i8 != nullptr) {

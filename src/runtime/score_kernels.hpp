@@ -57,7 +57,7 @@ void top_k_i8(const Int8Scoring& x, TopK& top);
 // largest lower bound. Sized by ScoreTable::make_scratch.
 struct TopKScratch {
   std::vector<float> scores, chunk_max, spare;
-  std::vector<float> chunk_error, low_max;
+  std::vector<float> chunk_error, chunk_rest, low_max;
   std::vector<Scored> candidates;
   // Whether the prefilter pays for this session's queries: a moving average of the rows it
   // scored exactly; above the table's limit, the next kPrefilterPause queries score every row.
