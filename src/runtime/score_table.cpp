@@ -106,28 +106,26 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
   return t;
 }
 
-void ScoreTable::force_coarse_filter() {
-  if (!quantized_) return;
+std::vector<int8_t> ScoreTable::int8_rows() const {
   std::vector<int8_t> table(static_cast<size_t>(rows_) * dim_);
   for (int r = 0; r < rows_; ++r) {
     for (int k = 0; k < dim_; ++k) {
       table[static_cast<size_t>(r) * dim_ + k] = i8_[int8_at(r / kBlockRows, k, r % kBlockRows)];
     }
   }
-  coarse_ = CoarseFilter::from_int8(table, std::span(scale_).first(rows_), rows_, dim_,
+  return table;
+}
+
+void ScoreTable::force_coarse_filter() {
+  if (!quantized_) return;
+  coarse_ = CoarseFilter::from_int8(int8_rows(), std::span(scale_).first(rows_), rows_, dim_,
                                     std::span(bias_).first(rows_));
 }
 
 void ScoreTable::force_prefilter() {
   if (!use_prefilter(rows_, dim_)) return;
   if (quantized_) {
-    std::vector<int8_t> table(static_cast<size_t>(rows_) * dim_);
-    for (int r = 0; r < rows_; ++r) {
-      for (int k = 0; k < dim_; ++k) {
-        table[static_cast<size_t>(r) * dim_ + k] = i8_[int8_at(r / kBlockRows, k, r % kBlockRows)];
-      }
-    }
-    prefilter_ = Prefilter::from_int8(table, std::span(scale_).first(rows_), rows_, dim_,
+    prefilter_ = Prefilter::from_int8(int8_rows(), std::span(scale_).first(rows_), rows_, dim_,
                                       std::span(bias_).first(rows_));
     return;
   }

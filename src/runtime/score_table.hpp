@@ -82,6 +82,8 @@ class ScoreTable {
   // leaves `top` untouched for the exact path.
   bool try_prefilter(const float* user, const float* masked_bias, TopKScratch& scratch, TopK& top,
                      const Int8User* quantized = nullptr) const;
+  // The int8 table, row-major.
+  std::vector<int8_t> int8_rows() const;
   // Quantizes the user vector to int16 (see Int8User).
   void quantize_user(const float* user, Int8User& out) const;
   Int8Scoring int8_scoring(const float* masked_bias, const Int8User& user) const {
