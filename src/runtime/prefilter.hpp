@@ -21,12 +21,15 @@ class TopK;
 struct TopKScratch;
 
 inline constexpr int kPrefilterBlockRows = 8;
-// The user's levels are in [-kPrefilterUserLevels, kPrefilterUserLevels] (prefilter.cpp).
+// 1 where the approximate pass uses VNNI's vpdpbusd: builds for a machine that has it
+// (-march=native); portable builds use AVX2's byte multiply-adds.
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-inline constexpr int kPrefilterUserLevels = 127;
+#define POCKETREC_PREFILTER_VNNI 1
 #else
-inline constexpr int kPrefilterUserLevels = 63;
+#define POCKETREC_PREFILTER_VNNI 0
 #endif
+// The user's levels are in [-kPrefilterUserLevels, kPrefilterUserLevels] (prefilter.cpp).
+inline constexpr int kPrefilterUserLevels = POCKETREC_PREFILTER_VNNI ? 127 : 63;
 inline constexpr int kPrefilterChunkRows = 64;
 // The user's quads live on the stack.
 inline constexpr int kMaxPrefilterDim = 512;

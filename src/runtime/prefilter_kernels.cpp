@@ -42,7 +42,7 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   __m256i held[kHeld];
   for (int j = 0; j < kHeld; ++j) held[j] = _mm256_set1_epi32(static_cast<int>(user_quads[j]));
   const __m256i code_offset = _mm256_set1_epi32(q.code_offset);
-#if !(defined(__AVX512VNNI__) && defined(__AVX512VL__))
+#if !POCKETREC_PREFILTER_VNNI
   const __m256i ones = _mm256_set1_epi16(1);
 #endif
 #endif
@@ -66,7 +66,7 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
             kQuads > 0 ? held[j] : _mm256_set1_epi32(static_cast<int>(user_quads[j]));
         const __m256i c =
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block_codes + j * 32));
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#if POCKETREC_PREFILTER_VNNI
         // Native builds with VNNI: vpdpbusd multiplies the unsigned codes by the signed user
         // levels (8 bits here, kPrefilterUserLevels) and adds each row's four products into its
         // int32 at once.

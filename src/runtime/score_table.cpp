@@ -34,7 +34,7 @@ bool use_prefilter(int rows, int dim) {
 // int8 tables take the prefilter where its pass runs on VNNI (8-bit user levels, one vpdpbusd
 // per quad): synthetic 3,953 x 32 int8 top-K 2.9 -> 1.8-2.1 us (session 9). With AVX2's byte
 // multiply-adds it lost to the int8 kernel on the real int8 export (sessions 4 and 7).
-constexpr bool kInt8Prefilter = kPrefilterUserLevels == 127;
+constexpr bool kInt8Prefilter = POCKETREC_PREFILTER_VNNI;
 
 }  // namespace
 
