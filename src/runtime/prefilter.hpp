@@ -42,7 +42,7 @@ struct PrefilterQuery {
   const float* bias;         // masked bias (-inf: never returned), >= the padded rows
   int rows, dim, quads, blocks;
   const uint32_t* user_quads;  // signed user levels, four bytes per quad of dimensions
-  float user_step;             // user ~= user_step * (byte - 64)
+  float user_step;             // user ~= user_step * levels
   // |exact - approximate| <= chunk_error[c] for every row of 64-row chunk c; and, tighter, for
   // row r of chunk c: <= chunk_rest[c] + min(alpha_l1 * row_l1[r], alpha_l2 * row_l2[r]) (the
   // user's rounding bounded by the row's own norms, checked only on rows that pass the chunk's).

@@ -18,8 +18,7 @@ inline constexpr int kMaxInt8Quads = 128;  // of dimensions: 512
 // The user vector of an int8 query, quantized to int16: user ~= scale * values.
 struct Int8User {
   float scale = 1.0f;
-  int quads = 0;  // quads of dimensions; values beyond the table's dimensions are 0
-  alignas(64) int16_t values[kMaxInt8Quads * 4];
+  alignas(64) int16_t values[kMaxInt8Quads * 4];  // zero beyond the table's dimensions
   // Per quad, for byte multiply-adds (VNNI): the four values' low bytes, and their high bytes
   // plus 128, so both are unsigned and value = 256 * (high - 128) + low.
   uint32_t low_bytes[kMaxInt8Quads], high_bytes[kMaxInt8Quads];

@@ -10,6 +10,21 @@
 namespace pocketrec::runtime {
 namespace {
 
+// The int8 kernel's byte form of the user (Int8User::low_bytes, high_bytes). Only the kernel reads
+// it, so queries the prefilter answers skip it.
+void split_into_bytes(Int8User& user, int quads) {
+  for (int j = 0; j < quads; ++j) {
+    uint32_t low = 0, high = 0;
+    for (int k = 0; k < 4; ++k) {
+      const auto value = static_cast<uint16_t>(user.values[j * 4 + k]);
+      low |= static_cast<uint32_t>(value & 0xff) << (8 * k);
+      high |= static_cast<uint32_t>(((value >> 8) + 128) & 0xff) << (8 * k);
+    }
+    user.low_bytes[j] = low;
+    user.high_bytes[j] = high;
+  }
+}
+
 void check_finite(std::span<const float> values, const std::string& origin, const char* what) {
   for (size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
@@ -162,20 +177,9 @@ void ScoreTable::quantize_user(const float* user, Int8User& out) const {
   float max_abs = 0.0f;
   for (int k = 0; k < dim_; ++k) max_abs = std::max(max_abs, std::fabs(user[k]));
   out.scale = max_abs > 0.0f ? max_abs / 32767.0f : 1.0f;
-  out.quads = quads_;
   for (int k = 0; k < quads_ * 4; ++k) {
     out.values[k] =
         k < dim_ ? static_cast<int16_t>(round_half_away(user[k] / out.scale)) : int16_t{0};
-  }
-  for (int j = 0; j < quads_; ++j) {
-    uint32_t low = 0, high = 0;
-    for (int k = 0; k < 4; ++k) {
-      const auto value = static_cast<uint16_t>(out.values[j * 4 + k]);
-      low |= static_cast<uint32_t>(value & 0xff) << (8 * k);
-      high |= static_cast<uint32_t>(((value >> 8) + 128) & 0xff) << (8 * k);
-    }
-    out.low_bytes[j] = low;
-    out.high_bytes[j] = high;
   }
 }
 
@@ -251,6 +255,7 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
   quantize_user(user, quantized);
   if (two_pass && try_prefilter(user, masked_bias, *scratch, top, &quantized)) return;
   if (two_pass) ++scratch->full_queries;
+  split_into_bytes(quantized, quads_);
   const Int8Scoring exact = int8_scoring(masked_bias, quantized);
   if (!two_pass && !coarse_.empty()) {
     const long exact_rows =
@@ -271,7 +276,10 @@ void ScoreTable::top_k_masked(const float* user, const float* masked_bias, TopK&
 void ScoreTable::score_all(const float* user, float* out) const {
   alignas(64) float chunk[kChunkBlocks * kBlockRows];
   Int8User quantized;
-  if (quantized_) quantize_user(user, quantized);
+  if (quantized_) {
+    quantize_user(user, quantized);
+    split_into_bytes(quantized, quads_);
+  }
   for (int first = 0; first < blocks_; first += kChunkBlocks) {
     const int count = std::min(kChunkBlocks, blocks_ - first);
     score_chunk(user, quantized, bias_.data(), first, count, chunk);

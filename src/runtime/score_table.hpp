@@ -84,7 +84,8 @@ class ScoreTable {
                      const Int8User* quantized = nullptr) const;
   // The int8 table, row-major.
   std::vector<int8_t> int8_rows() const;
-  // Quantizes the user vector to int16 (see Int8User).
+  // Quantizes the user vector to int16: Int8User's scale and values (the int8 kernel's byte form
+  // is added only where the kernel runs).
   void quantize_user(const float* user, Int8User& out) const;
   Int8Scoring int8_scoring(const float* masked_bias, const Int8User& user) const {
     return {i8_.data(), row_sums_.data(), scale_.data(), masked_bias,
