@@ -16,27 +16,30 @@ void pack_conv_filter(const float* filter, const ConvShape& s, float* packed) {
 
 void conv_undilated(const float* x, const float* packed, const float* bias, const ConvShape& s,
                     Activation act, float* y) {
+  // Output positions go to add_scaled_taps a group at a time, so their chains overlap (the group
+  // size only bounds the stack array).
+  constexpr int32_t kGroup = 16;
+  const auto width = static_cast<size_t>(s.cout);
   for (int32_t oy = 0; oy < s.gh.out; ++oy) {
-    for (int32_t ox = 0; ox < s.gw.out; ++ox) {
-      float* out = y + (static_cast<int64_t>(oy) * s.gw.out + ox) * s.cout;
-      // The valid part of each window row is one contiguous run of input values and of rows of
-      // the transposed filter: a multiply-add per output channel, vectorised across channels.
-      if (bias) {
-        std::copy_n(bias, s.cout, out);
-      } else {
-        std::fill_n(out, s.cout, 0.0f);
+    for (int32_t first = 0; first < s.gw.out; first += kGroup) {
+      const int32_t count = std::min(kGroup, s.gw.out - first);
+      float* out = y + (static_cast<int64_t>(oy) * s.gw.out + first) * s.cout;
+      int32_t ix0[kGroup];
+      for (int32_t i = 0; i < count; ++i) {
+        ix0[i] = (first + i) * s.stride_w - s.gw.pad_before;
+        if (bias) {
+          std::copy_n(bias, s.cout, out + i * width);
+        } else {
+          std::fill_n(out + i * width, s.cout, 0.0f);
+        }
       }
       for (int32_t ky = 0; ky < s.kh; ++ky) {
         const int32_t iy = oy * s.stride_h - s.gh.pad_before + ky * s.dilation_h;
         if (iy < 0 || iy >= s.h) continue;
-        const int32_t ix0 = ox * s.stride_w - s.gw.pad_before;
-        const int32_t lo = std::max(0, -ix0), hi = std::min(s.kw, s.w - ix0);
-        if (lo >= hi) continue;
-        const float* xi = x + (static_cast<int64_t>(iy) * s.w + ix0 + lo) * s.cin;
-        const float* rows = packed + (static_cast<int64_t>(ky) * s.kw + lo) * s.cin * s.cout;
-        add_scaled_rows(out, xi, (hi - lo) * s.cin, rows, static_cast<size_t>(s.cout), out);
+        add_scaled_taps(x + static_cast<int64_t>(iy) * s.w * s.cin, ix0, count, s.kw, s.w, s.cin,
+                        packed + static_cast<int64_t>(ky) * s.kw * s.cin * s.cout, width, out);
       }
-      activate_all(act, out, s.cout);
+      activate_all(act, out, count * s.cout);
     }
   }
 }

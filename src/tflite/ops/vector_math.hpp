@@ -16,5 +16,11 @@ void tanh_array(const float* x, float* y, size_t n);
 // vectorised across j. out may be start.
 void add_scaled_rows(const float* start, const float* v, int32_t count, const float* rows,
                      size_t width, float* out);
+// For each of `positions` convolution outputs p (out + p * width, accumulated in place), whose
+// window starts at input position ix0[p] of x [w][cin]: the taps kx < kw inside [0, w), each
+// input channel in order, add x[(ix0[p] + kx) * cin + c] * rows[(kx * cin + c) * width + j]. Each
+// output gets the bits of add_scaled_rows over the same terms; the positions' chains overlap.
+void add_scaled_taps(const float* x, const int32_t* ix0, int32_t positions, int32_t kw, int32_t w,
+                     int32_t cin, const float* rows, size_t width, float* out);
 
 }  // namespace pocketrec::tfl

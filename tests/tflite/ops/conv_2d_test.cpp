@@ -1,5 +1,8 @@
 #include <random>
 
+#include "tflite/ops/conv_rows.hpp"
+#include "tflite/ops/vector_math.hpp"
+
 #include "tflite/op_harness.hpp"
 
 namespace pocketrec::tfl {
@@ -130,6 +133,49 @@ TEST(Conv2d, ValidPaddingAndRelu) {
   h.run();
   EXPECT_EQ(y->shape, (Shape{1, 1, 3, 1}));
   EXPECT_EQ(OpHarness::values<float>(y), (std::vector<float>{2, 0, 0}));
+}
+
+// Output positions go through add_scaled_taps together; each must still get the bits of its own
+// chain, the terms of its window in tap and channel order (add_scaled_rows over them), whatever
+// the group it falls in: 1 to 9 positions (groups of 4 and the rest), windows cut by SAME
+// padding at both ends, widths of 1 to 3 vectors and a scalar tail.
+TEST(Conv2d, GroupedPositionsGiveEachPositionsOwnChain) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int32_t w : {2, 3, 5, 10, 17}) {
+    for (int32_t cout : {1, 8, 16, 32, 45, 64}) {
+      ConvShape s;
+      s.h = 1;
+      s.w = w;
+      s.cin = 5;
+      s.cout = cout;
+      s.kh = 1;
+      s.kw = 4;
+      s.stride_w = 2;
+      s.gh = window_geometry(true, s.h, s.kh, 1, 1);
+      s.gw = window_geometry(true, s.w, s.kw, s.stride_w, 1);
+      std::vector<float> x(static_cast<size_t>(w) * s.cin), packed(4 * s.cin * cout), bias(cout);
+      for (auto* v : {&x, &packed, &bias}) {
+        for (float& f : *v) f = normal(rng);
+      }
+      std::vector<float> y(static_cast<size_t>(s.gw.out) * cout);
+      conv_undilated(x.data(), packed.data(), bias.data(), s, Activation::kNone, y.data());
+      for (int32_t ox = 0; ox < s.gw.out; ++ox) {
+        const int32_t ix0 = ox * s.stride_w - s.gw.pad_before;
+        const int32_t lo = std::max(0, -ix0), hi = std::min(s.kw, w - ix0);
+        std::vector<float> want(bias);
+        if (lo < hi) {
+          add_scaled_rows(want.data(), x.data() + static_cast<size_t>(ix0 + lo) * s.cin,
+                          (hi - lo) * s.cin, packed.data() + static_cast<size_t>(lo) * s.cin * cout,
+                          cout, want.data());
+        }
+        for (int32_t co = 0; co < cout; ++co) {
+          ASSERT_EQ(y[static_cast<size_t>(ox) * cout + co], want[co])
+              << "w " << w << " cout " << cout << " position " << ox << " channel " << co;
+        }
+      }
+    }
+  }
 }
 
 TEST(Conv2d, MissingOptionsAreRejected) {
