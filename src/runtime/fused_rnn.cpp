@@ -17,9 +17,18 @@ using Op = tflite::BuiltinOperator;
 // The longest history the recurrent encoders accept (their scratch grows with it).
 constexpr int kMaxLength = 256;
 
+// FULLY_CONNECTED(x, W_q) + b_q for all gates at once, as the graph's operators compute them.
+void input_terms(const float* x, const float* weights, const float* bias, int dim, int width,
+                 float* out) {
+  std::fill(out, out + width, 0.0f);
+  tfl::dot_rows_add(x, weights, dim, width, dim, out);
+  tfl::add_bias_activate(out, bias, width, tfl::Activation::kNone);
+}
+
 }  // namespace
 
-std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor) {
+std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor,
+                                          size_t max_projected_bytes) {
   const auto& tensors = m.tensors();
   // A dozen lookups at load: a scan, not a hash map, whose template instances the shared
   // library would export.
@@ -108,24 +117,38 @@ std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor) 
   // and four temporaries of units; then the state h and c; the dense layers' two buffers.
   f->scratch_floats_ = 4 * static_cast<size_t>(f->gates_) * units + 6 * static_cast<size_t>(units) +
                        2 * widest(f->layers_);
+  const int width = f->gates_ * units;
+  if (static_cast<size_t>(rows) * width * sizeof(float) <= max_projected_bytes) {
+    f->projected_.resize(static_cast<size_t>(rows) * width);
+    for (int64_t r = 0; r < rows; ++r) {
+      input_terms(f->embeddings_ + r * dim, f->input_weights_.data(), f->input_bias_.data(),
+                  f->emb_dim_, width, f->projected_.data() + r * width);
+    }
+  }
   f->dequantized_ = constants.take_storage();
   return f;
 }
 
-// One step of the export's graph, operator by operator: x the embedded item, m its mask.
-void FusedRnn::step(const float* x, float m, float* h, float* c, float* s) const {
+// One step of the export's graph, operator by operator, for item `id` (the embedded item x, m its
+// mask).
+void FusedRnn::step(int32_t id, float* h, float* c, float* s) const {
   const int n = units_, width = gates_ * units_;
-  float* in = s;             // FULLY_CONNECTED(x, W_q) + b_q, all gates
-  float* rec = in + width;   // FULLY_CONNECTED(h, R_q), no bias
+  const float m = valid_[id];
+  // FULLY_CONNECTED(x, W_q) + b_q, all gates.
+  const float* in = s;
+  if (projected_.empty()) {
+    input_terms(embeddings_ + static_cast<size_t>(id) * emb_dim_, input_weights_.data(),
+                input_bias_.data(), emb_dim_, width, s);
+  } else {
+    in = projected_.data() + static_cast<size_t>(id) * width;
+  }
+  float* rec = s + width;    // FULLY_CONNECTED(h, R_q), no bias
   float* pre = rec + width;  // ADD(x_q, h_q)
   float* act = pre + width;  // the gates' activations
   float* a = act + width;    // temporaries, n each
   float* b = a + n;
   float* h_new = b + n;
   float* c_new = h_new + n;
-  std::fill(in, in + width, 0.0f);
-  tfl::dot_rows_add(x, input_weights_.data(), emb_dim_, width, emb_dim_, in);
-  tfl::add_bias_activate(in, input_bias_.data(), width, tfl::Activation::kNone);
   std::fill(rec, rec + width, 0.0f);
   tfl::dot_rows_add(h, recurrent_weights_.data(), n, width, n, rec);
   tfl::add_bias_activate(rec, nullptr, width, tfl::Activation::kNone);
@@ -170,7 +193,7 @@ void FusedRnn::encode(const int32_t* ids, float* out, float* scratch) const {
   std::copy(h0_.begin(), h0_.end(), h);
   std::copy(c0_.begin(), c0_.end(), c);
   for (int i = 0; i < length_; ++i) {
-    step(embeddings_ + static_cast<size_t>(ids[i]) * emb_dim_, valid_[ids[i]], h, c, scratch);
+    step(ids[i], h, c, scratch);
   }
   if (layers_.empty()) {
     std::copy(h, h + n, out);

@@ -7,6 +7,7 @@
 // repeats every operator's arithmetic in order with the same kernels (FULLY_CONNECTED's dot
 // products, the vector sigmoid and tanh, single rounded products and sums), and like every fused
 // encoder is used only after it reproduced the interpreter's user vector bit for bit at load.
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -18,14 +19,21 @@ namespace pocketrec::runtime {
 
 class FusedRnn final : public FusedEncoder {
  public:
+  // The most memory the items' precomputed input terms may take (3,953 items x 128 terms of a
+  // 32-unit LSTM: 2 MB); beyond it each step computes its own.
+  static constexpr size_t kMaxProjectedBytes = size_t{4} << 20;
+
   // The encoder of `model` up to `user_tensor`, or null when the graph is not such an export.
-  static std::unique_ptr<FusedRnn> match(const tfl::Model& model, int user_tensor);
+  static std::unique_ptr<FusedRnn> match(const tfl::Model& model, int user_tensor,
+                                         size_t max_projected_bytes = kMaxProjectedBytes);
 
   const char* name() const override { return lstm_ ? "LSTM" : "GRU"; }
   void encode(const int32_t* ids, float* out, float* scratch) const override;
+  bool projects_inputs() const { return !projected_.empty(); }
 
  private:
-  void step(const float* x, float m, float* h, float* c, float* s) const;
+  // One step for item `id`: its input terms from projected_ where that is kept, else computed.
+  void step(int32_t id, float* h, float* c, float* s) const;
 
   bool lstm_ = true;
   int gates_ = 4, units_ = 0, emb_dim_ = 0;
@@ -35,6 +43,10 @@ class FusedRnn final : public FusedEncoder {
   // recurrent matrices [gates * units, units]. Row by row these are the graph's own matrices, and
   // FULLY_CONNECTED's dot products do not depend on which rows are computed together.
   std::vector<float> input_weights_, input_bias_, recurrent_weights_;
+  // Every item's input terms, FULLY_CONNECTED(x, W_q) + b_q for all gates [rows, gates * units],
+  // computed once at load with the step's own kernels (so the same bits) where they fit in
+  // max_projected_bytes: they depend on the item alone, and were half of every step's products.
+  std::vector<float> projected_;
   std::vector<float> h0_, c0_;
   std::vector<DenseLayer> layers_;
   std::vector<std::vector<float>> dequantized_;
