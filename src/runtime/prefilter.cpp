@@ -124,7 +124,7 @@ void Prefilter::prepare(TopKScratch& scratch) const {
   scratch.scores.resize(chunks * kPrefilterChunkRows);
   scratch.chunk_max.resize(chunks + 16);  // padded for vector loads
   scratch.spare.resize(chunks + 16);
-  scratch.chunk_error.resize(chunks);
+  scratch.chunk_error.resize(chunks + 16);  // padded for vector loads
   scratch.chunk_rest.resize(chunks);
   scratch.low_max.resize(chunks);
   scratch.candidates.resize(rows_);

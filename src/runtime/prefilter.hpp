@@ -45,7 +45,8 @@ struct PrefilterQuery {
   float user_step;             // user ~= user_step * levels
   // |exact - approximate| <= chunk_error[c] for every row of 64-row chunk c; and, tighter, for
   // row r of chunk c: <= chunk_rest[c] + min(alpha_l1 * row_l1[r], alpha_l2 * row_l2[r]) (the
-  // user's rounding bounded by the row's own norms, checked only on rows that pass the chunk's).
+  // user's rounding bounded by the row's own norms, taken for the lower bounds of the rows that
+  // pass their chunk's, where a higher k-th best lower bound leaves fewer rows to score).
   const float* chunk_error;
   const float* chunk_rest;
   const float* row_l1;
