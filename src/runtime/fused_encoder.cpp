@@ -183,7 +183,10 @@ bool dense_chain(GraphConstants& constants, int& tensor, std::vector<DenseLayer>
     if (!weights || w.shape.rank != 2 || !act) return false;
     if (bias && tensors[fc->inputs[2]].shape.elements() != w.shape[0]) return false;
     if (tensors[fc->inputs[0]].shape.elements() != w.shape[1]) return false;
-    layers.push_back({weights, bias, w.shape[0], w.shape[1], *act});
+    layers.push_back({weights, bias, w.shape[0], w.shape[1], *act, {}});
+    if (tfl::paired_rows_help()) {
+      layers.back().pairs = tfl::pair_rows(weights, w.shape[1], w.shape[0], w.shape[1]);
+    }
     tensor = fc->inputs[0];
   }
   std::reverse(layers.begin(), layers.end());
@@ -203,7 +206,11 @@ void run_dense(const std::vector<DenseLayer>& layers, const float* in, float* ou
     const DenseLayer& layer = layers[l];
     float* result = l + 1 == layers.size() ? out : (in == a ? b : a);
     std::fill(result, result + layer.units, 0.0f);
-    tfl::dot_rows_add(in, layer.weights, layer.size, layer.units, layer.size, result);
+    if (layer.pairs.empty()) {
+      tfl::dot_rows_add(in, layer.weights, layer.size, layer.units, layer.size, result);
+    } else {
+      tfl::dot_rows_add_paired(in, layer.pairs.data(), layer.units, layer.size, result);
+    }
     tfl::add_bias_activate(result, layer.bias, layer.units, layer.act);
     in = result;
   }

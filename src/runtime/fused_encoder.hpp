@@ -44,6 +44,7 @@ struct DenseLayer {
   const float* bias;     // [units] or null
   int64_t units, size;
   tfl::Activation act;
+  std::vector<float> pairs;  // the weights in tfl::pair_rows' layout, where that helps
 };
 
 // Float constants of a graph: float tensors in place, or the output of a DEQUANTIZE of an int8

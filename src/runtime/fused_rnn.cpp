@@ -118,6 +118,9 @@ std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor,
   f->scratch_floats_ = 4 * static_cast<size_t>(f->gates_) * units + 6 * static_cast<size_t>(units) +
                        2 * widest(f->layers_);
   const int width = f->gates_ * units;
+  if (tfl::paired_rows_help()) {
+    f->recurrent_pairs_ = tfl::pair_rows(f->recurrent_weights_.data(), units, width, units);
+  }
   if (static_cast<size_t>(rows) * width * sizeof(float) <= max_projected_bytes) {
     f->projected_.resize(static_cast<size_t>(rows) * width);
     for (int64_t r = 0; r < rows; ++r) {
@@ -150,7 +153,11 @@ void FusedRnn::step(int32_t id, float* h, float* c, float* s) const {
   float* h_new = b + n;
   float* c_new = h_new + n;
   std::fill(rec, rec + width, 0.0f);
-  tfl::dot_rows_add(h, recurrent_weights_.data(), n, width, n, rec);
+  if (recurrent_pairs_.empty()) {
+    tfl::dot_rows_add(h, recurrent_weights_.data(), n, width, n, rec);
+  } else {
+    tfl::dot_rows_add_paired(h, recurrent_pairs_.data(), width, n, rec);
+  }
   tfl::add_bias_activate(rec, nullptr, width, tfl::Activation::kNone);
   for (int i = 0; i < width; ++i) pre[i] = in[i] + rec[i];
   if (lstm_) {

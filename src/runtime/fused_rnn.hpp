@@ -43,6 +43,7 @@ class FusedRnn final : public FusedEncoder {
   // recurrent matrices [gates * units, units]. Row by row these are the graph's own matrices, and
   // FULLY_CONNECTED's dot products do not depend on which rows are computed together.
   std::vector<float> input_weights_, input_bias_, recurrent_weights_;
+  std::vector<float> recurrent_pairs_;  // in tfl::pair_rows' layout, where that helps
   // Every item's input terms, FULLY_CONNECTED(x, W_q) + b_q for all gates [rows, gates * units],
   // computed once at load with the step's own kernels (so the same bits) where they fit in
   // max_projected_bytes: they depend on the item alone, and were half of every step's products.

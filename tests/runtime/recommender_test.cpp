@@ -232,42 +232,48 @@ TEST(Recommender, FusedEncodersMatchTheInterpreterBitForBit) {
 
 // The recurrent exports' encoders take every item's input terms from a table computed at load
 // where it fits (kMaxProjectedBytes); beyond that each step computes its own. Both ways must give
-// the interpreter's bits.
+// the interpreter's bits, with 5 units and with 16 (whose state products and dense layer take
+// the paired-rows kernel where vectors hold 16 floats).
 TEST(Recommender, RecurrentEncodersWithAndWithoutPrecomputedInputTerms) {
   std::mt19937 rng(41);
   int checked = 0;
   for (bool int8 : {false, true}) {
     for (const auto& c : testing::export_cases()) {
       if (c.config.encoder != "lstm" && c.config.encoder != "gru") continue;
-      SCOPED_TRACE(c.name + (int8 ? " int8" : ""));
-      auto rec = load_export(c.config, int8, 43);
-      const auto& d = rec->impl();
-      const auto projected = runtime::FusedRnn::match(*d.model, d.user_tensor);
-      const auto computed = runtime::FusedRnn::match(*d.model, d.user_tensor, 0);
-      ASSERT_TRUE(projected && computed);
-      EXPECT_TRUE(projected->projects_inputs());
-      EXPECT_FALSE(computed->projects_inputs());
-      tfl::Interpreter interp(d.model, d.user_tensor);
-      const int length = projected->length(), dim = projected->dim();
-      std::vector<float> scratch(projected->scratch_floats()), a(dim), b(dim);
-      for (int trial = 0; trial < 100; ++trial) {
-        int32_t* ids = interp.input(0).as<int32_t>();
-        for (int i = 0; i < length; ++i) {
-          ids[i] = rng() % 5 == 0 ? 0 : static_cast<int32_t>(1 + rng() % (projected->rows() - 1));
+      for (int units : {5, 16}) {
+        SCOPED_TRACE(c.name + (int8 ? " int8 " : " ") + std::to_string(units) + " units");
+        ModelConfig config = c.config;
+        config.rnn_units = units;
+        config.hidden = {units};
+        auto rec = load_export(config, int8, 43);
+        const auto& d = rec->impl();
+        const auto projected = runtime::FusedRnn::match(*d.model, d.user_tensor);
+        const auto computed = runtime::FusedRnn::match(*d.model, d.user_tensor, 0);
+        ASSERT_TRUE(projected && computed);
+        EXPECT_TRUE(projected->projects_inputs());
+        EXPECT_FALSE(computed->projects_inputs());
+        tfl::Interpreter interp(d.model, d.user_tensor);
+        const int length = projected->length(), dim = projected->dim();
+        std::vector<float> scratch(projected->scratch_floats()), a(dim), b(dim);
+        for (int trial = 0; trial < 100; ++trial) {
+          int32_t* ids = interp.input(0).as<int32_t>();
+          for (int i = 0; i < length; ++i) {
+            ids[i] = rng() % 5 == 0 ? 0 : static_cast<int32_t>(1 + rng() % (projected->rows() - 1));
+          }
+          interp.invoke();
+          projected->encode(ids, a.data(), scratch.data());
+          computed->encode(ids, b.data(), scratch.data());
+          const float* want = interp.tensor(d.user_tensor).as<float>();
+          for (int k = 0; k < dim; ++k) {
+            ASSERT_EQ(a[k], want[k]) << "trial " << trial;
+            ASSERT_EQ(b[k], want[k]) << "trial " << trial;
+          }
         }
-        interp.invoke();
-        projected->encode(ids, a.data(), scratch.data());
-        computed->encode(ids, b.data(), scratch.data());
-        const float* want = interp.tensor(d.user_tensor).as<float>();
-        for (int k = 0; k < dim; ++k) {
-          ASSERT_EQ(a[k], want[k]) << "trial " << trial;
-          ASSERT_EQ(b[k], want[k]) << "trial " << trial;
-        }
+        ++checked;
       }
-      ++checked;
     }
   }
-  EXPECT_GE(checked, 4);  // LSTM and GRU, float32 and int8
+  EXPECT_GE(checked, 8);  // LSTM and GRU, float32 and int8, two sizes
 }
 
 TEST(Recommender, FiltersAndEdgeCases) {

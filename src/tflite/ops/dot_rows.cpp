@@ -117,6 +117,64 @@ void DotRowsAdd(const float* HWY_RESTRICT x, const float* HWY_RESTRICT w, int64_
 
 #endif
 
+// Whether this target gains from the paired layout: 16-float vectors (AVX-512).
+bool PairsHelp() {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  return true;
+#else
+  return false;
+#endif
+}
+
+void DotRowsAddPaired(const float* HWY_RESTRICT x, const float* HWY_RESTRICT paired, int64_t rows,
+                      int64_t n, float* HWY_RESTRICT out) {
+  const int64_t blocks = n / 8;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  // Eight rows at a time, as dot_rows_add: each vector holds two rows' partial sums s0..s7 and
+  // t0..t7, accumulated block by block from zero; folding adds the 128-bit halves of each row
+  // (s_j + s_(j+4)), and the four-row reductions follow as there.
+  const D4 d4;
+  for (int64_t r = 0; r < rows; r += 8) {
+    const float* p = paired + r * n;
+    __m512 acc[4];
+    for (int i = 0; i < 4; ++i) acc[i] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < blocks; ++b) {
+      const __m512 xv = _mm512_broadcast_f32x8(_mm256_loadu_ps(x + 8 * b));
+      for (int i = 0; i < 4; ++i) {
+        acc[i] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(p + (i * blocks + b) * 16), acc[i]);
+      }
+    }
+    hn::Vec<D4> f[8];
+    for (int i = 0; i < 4; ++i) {
+      const __m512 halves =
+          _mm512_add_ps(acc[i], _mm512_shuffle_f32x4(acc[i], acc[i], _MM_SHUFFLE(2, 3, 0, 1)));
+      f[2 * i] = hn::Vec<D4>{_mm512_castps512_ps128(halves)};
+      f[2 * i + 1] = hn::Vec<D4>{_mm512_extractf32x4_ps(halves, 2)};
+    }
+    for (int half = 0; half < 2; ++half) {
+      const hn::Vec<D4>* g = f + 4 * half;
+      const auto totals = PairSums(PairSums(g[0], g[1]), PairSums(g[2], g[3]));
+      float* o = out + r + 4 * half;
+      hn::StoreU(hn::Add(hn::LoadU(d4, o), totals), d4, o);
+    }
+  }
+#else
+  // Where the paired layout does not help (callers then keep dot_rows_add): the rows unpacked
+  // eight at a time, then dot_rows_add's kernel.
+  float unpacked[8 * 512];
+  for (int64_t r = 0; r < rows; r += 8) {
+    for (int64_t q = 0; q < 8; ++q) {
+      const int64_t row = r + q;
+      for (int64_t b = 0; b < blocks; ++b) {
+        const float* block = paired + ((row / 2) * blocks + b) * 16 + (row % 2) * 8;
+        for (int k = 0; k < 8; ++k) unpacked[q * n + 8 * b + k] = block[k];
+      }
+    }
+    DotRowsAdd(x, unpacked, n, 8, n, out + r);
+  }
+#endif
+}
+
 }  // namespace pocketrec::tfl::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -124,10 +182,34 @@ HWY_AFTER_NAMESPACE();
 namespace pocketrec::tfl {
 
 HWY_EXPORT(DotRowsAdd);
+HWY_EXPORT(DotRowsAddPaired);
+HWY_EXPORT(PairsHelp);
 
 void dot_rows_add(const float* x, const float* w, int64_t stride, int64_t rows, int64_t n,
                   float* out) {
   HWY_DYNAMIC_DISPATCH(DotRowsAdd)(x, w, stride, rows, n, out);
+}
+
+std::vector<float> pair_rows(const float* w, int64_t stride, int64_t rows, int64_t n) {
+  std::vector<float> paired;
+  if (rows % 8 != 0 || n % 8 != 0 || n < 8 || n > 512) return paired;
+  const int64_t blocks = n / 8;
+  paired.resize(static_cast<size_t>(rows * n));
+  for (int64_t row = 0; row < rows; ++row) {
+    for (int64_t b = 0; b < blocks; ++b) {
+      float* block = paired.data() + ((row / 2) * blocks + b) * 16 + (row % 2) * 8;
+      for (int k = 0; k < 8; ++k) block[k] = w[row * stride + 8 * b + k];
+    }
+  }
+  return paired;
+}
+
+bool paired_rows_help() {
+  return HWY_DYNAMIC_DISPATCH(PairsHelp)();
+}
+
+void dot_rows_add_paired(const float* x, const float* paired, int64_t rows, int64_t n, float* out) {
+  HWY_DYNAMIC_DISPATCH(DotRowsAddPaired)(x, paired, rows, n, out);
 }
 
 }  // namespace pocketrec::tfl
