@@ -1,7 +1,7 @@
 #pragma once
 // The undilated CONV_2D of one image, on a filter transposed to [KH][KW][Cin][Cout]: each input
-// value scales one row of output channels (add_scaled_rows). The operator and the runtime's fused
-// CNN encoder both call it, so they give the same bits.
+// value scales one row of output channels (add_scaled_taps, several output positions at a time).
+// The operator and the runtime's fused CNN encoder both call it, so they give the same bits.
 #include <cstdint>
 
 #include "tflite/ops/conv_geometry.hpp"
