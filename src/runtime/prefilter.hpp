@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "runtime/large_buffer.hpp"
 #include "runtime/score_kernels.hpp"
 
 namespace pocketrec::runtime {
@@ -106,13 +107,13 @@ class Prefilter {
   }
 
   int rows_ = 0, dim_ = 0, quads_ = 0, blocks_ = 0;
-  std::vector<uint8_t> codes_;
+  HotVector<uint8_t> codes_;
   // Per 64-row chunk, the largest sum|row|, |row|_2 and the code scale: the error bound of a query
   // is computed per chunk from these, so the approximate pass does no per-row bound arithmetic.
   std::vector<float> chunk_l1_, chunk_l2_, chunk_scale_;
   std::vector<float> row_l1_, row_l2_;  // each row's sum|row| and |row|_2 (rounded up)
-  std::vector<float> rows_f32_;
-  std::vector<int8_t> rows_i8_;  // int8 tables: row-major
+  HotVector<float> rows_f32_;
+  HotVector<int8_t> rows_i8_;  // int8 tables: row-major
   // Table-wide maxima for the error bound: sum|row|, code scale, sum|row| + dim * scale, |bias|.
   float max_l1_ = 0, max_code_scale_ = 0, max_width_ = 0, max_abs_bias_ = 0;
 };

@@ -26,6 +26,22 @@ TEST(LargeBuffer, SmallBuffersAndGrowthAcrossTheThresholdWork) {
   EXPECT_EQ(small[9], static_cast<uint8_t>(63));
 }
 
+TEST(LargeBuffer, HotBuffersGoOnHugePagesFrom32KiB) {
+  // The prefilter's codes and row-major rows: a starter table's 63 KB of codes gets a huge page,
+  // an 8-row table's do not, and growing across the threshold moves the contents intact.
+  HotVector<float> hot(64 * 1024 / sizeof(float));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(hot.data()) % kHugePageBytes, 0u);
+  HotVector<float> grown;
+  for (int i = 0; i < 20000; ++i) grown.push_back(static_cast<float>(i));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(grown.data()) % kHugePageBytes, 0u);
+  for (int i = 0; i < 20000; i += 997) EXPECT_EQ(grown[i], static_cast<float>(i));
+  const HotVector<float> copy = grown;
+  EXPECT_EQ(copy[19999], 19999.0f);
+  HotVector<uint8_t> small(1024);
+  small.back() = 9;
+  EXPECT_EQ(small[1023], 9);
+}
+
 TEST(LargeBuffer, ImpossibleSizesThrowBadAlloc) {
   LargeBufferAllocator<double> allocator;
   EXPECT_THROW((void)allocator.allocate(static_cast<size_t>(-1) / 4), std::bad_alloc);
