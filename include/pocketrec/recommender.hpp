@@ -77,6 +77,16 @@ struct Result {
   float score;
 };
 
+// What a session's queries did, for benchmarks and diagnostics.
+struct SessionStats {
+  size_t prefiltered_queries = 0;   // answered through the exact 8-bit prefilter
+  size_t prefilter_exact_rows = 0;  // rows it scored exactly, over those queries
+  size_t two_part_queries = 0;      // of those, with the user quantized in two parts
+  size_t full_queries = 0;          // that scored every row
+  size_t coarse_queries = 0;        // answered through the exact 4-bit filter (large int8 tables)
+  size_t coarse_exact_rows = 0;     // rows it scored exactly, over those queries
+};
+
 class Session;
 
 class POCKETREC_API Recommender : public std::enable_shared_from_this<Recommender> {
@@ -123,6 +133,7 @@ class POCKETREC_API Session {
   void similar(uint32_t item, int k, std::vector<Result>& out);
   // The user vector of a history (fast path only): what the scores are dot products with.
   std::span<const float> encode(std::span<const uint32_t> history);
+  SessionStats stats() const;
 
  private:
   struct Impl;

@@ -178,26 +178,39 @@ void register_bench(CLI::App& app) {
 
     double p50 = percentile(micros, 0.5), p90 = percentile(micros, 0.9),
            p99 = percentile(micros, 0.99);
+    // The single queries' path through the table (warm-up included).
+    const SessionStats stats = session.stats();
+    const auto per_query = [](size_t rows, size_t count) {
+      return count ? static_cast<double>(rows) / static_cast<double>(count) : 0.0;
+    };
     if (*json) {
-      nlohmann::json j = {{"cpu", cpu_name()},
-                          {"simd", runtime::simd_target()},
-                          {"items", s.items},
-                          {"dim", s.dim},
-                          {"int8", s.quantized},
-                          {"prefilter", s.prefilter},
-                          {"fused_encoder", s.fused_encoder},
-                          {"table_bytes", s.table_bytes},
-                          {"encoder", s.encoder},
-                          {"k", *k},
-                          {"p50_us", p50},
-                          {"p90_us", p90},
-                          {"p99_us", p99},
-                          {"qps_one_thread", *queries / single_seconds},
-                          {"batch_users", histories.size()},
-                          {"batch_threads", *threads},
-                          {"batch_seconds", batch_seconds},
-                          {"resident_mib", resident_mib()},
-                          {"peak_mib", peak_memory_mib()}};
+      nlohmann::json j = {
+          {"cpu", cpu_name()},
+          {"simd", runtime::simd_target()},
+          {"items", s.items},
+          {"dim", s.dim},
+          {"int8", s.quantized},
+          {"prefilter", s.prefilter},
+          {"fused_encoder", s.fused_encoder},
+          {"table_bytes", s.table_bytes},
+          {"encoder", s.encoder},
+          {"k", *k},
+          {"p50_us", p50},
+          {"p90_us", p90},
+          {"p99_us", p99},
+          {"qps_one_thread", *queries / single_seconds},
+          {"batch_users", histories.size()},
+          {"batch_threads", *threads},
+          {"batch_seconds", batch_seconds},
+          {"prefiltered_queries", stats.prefiltered_queries},
+          {"prefilter_exact_rows_per_query",
+           per_query(stats.prefilter_exact_rows, stats.prefiltered_queries)},
+          {"two_part_queries", stats.two_part_queries},
+          {"full_queries", stats.full_queries},
+          {"coarse_queries", stats.coarse_queries},
+          {"coarse_exact_rows_per_query", per_query(stats.coarse_exact_rows, stats.coarse_queries)},
+          {"resident_mib", resident_mib()},
+          {"peak_mib", peak_memory_mib()}};
       std::printf("%s\n", j.dump(2).c_str());
       return;
     }
@@ -217,6 +230,17 @@ void register_bench(CLI::App& app) {
     if (s.fast_path) {
       std::printf("  of which encoding the history (up to the user vector): p50 %.2f us\n",
                   encode_p50);
+    }
+    if (stats.prefiltered_queries > 0) {
+      std::printf(
+          "  prefilter: %zu of %zu queries, %.1f rows scored exactly a query, the user in two "
+          "parts in %zu\n",
+          stats.prefiltered_queries, stats.prefiltered_queries + stats.full_queries,
+          per_query(stats.prefilter_exact_rows, stats.prefiltered_queries), stats.two_part_queries);
+    }
+    if (stats.coarse_queries > 0) {
+      std::printf("  4-bit filter: %zu queries, %.0f rows scored exactly a query\n",
+                  stats.coarse_queries, per_query(stats.coarse_exact_rows, stats.coarse_queries));
     }
     std::printf("batch: %zu histories on %d threads in %.3f s (%.0f queries/s)\n", histories.size(),
                 *threads, batch_seconds, histories.size() / batch_seconds);

@@ -140,42 +140,57 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   for (int k = 0; k < dim_; ++k) max_abs = std::max(max_abs, std::fabs(user[k]));
   if (!std::isfinite(max_abs)) return -1;
   const float step = max_abs / kUserLevels;
-  uint32_t quads[kMaxPrefilterDim / 4] = {};
-  float levels_l1 = 0.0f;  // sum |user / step| after rounding
-  int32_t levels_sum = 0;
-  // The user's rounding, e = user - step * levels: its largest magnitude and its L2 norm (in
-  // double, where step * level is exact, then rounded up).
+  // The low levels quantize what the levels leave (at most step / 2) at a step 2 * kUserLevels
+  // times finer.
+  const bool two_parts = scratch.prefilter_two_parts;
+  const float step_low = step / (2 * kUserLevels);
+  uint32_t quads[kMaxPrefilterDim / 4] = {}, quads_low[kMaxPrefilterDim / 4] = {};
+  float approx_l1 = 0.0f;  // sum |step * level + step_low * low level|
+  int32_t levels_sum = 0, low_sum = 0;
+  // The user's rounding, e = user - step * levels - step_low * low levels: its largest magnitude
+  // and its L2 norm (in double, where the products and their sum are exact, then rounded up).
   double error_max = 0.0, error_squares = 0.0;
   for (int k = 0; k < quads_ * 4; ++k) {
-    long level = 0;
-    if (k < dim_ && step > 0.0f)
+    long level = 0, low = 0;
+    if (k < dim_ && step > 0.0f) {
       level = std::clamp(round_half_away(user[k] / step), -long{kUserLevels}, long{kUserLevels});
+      if (two_parts) {
+        const double rest = static_cast<double>(user[k]) - static_cast<double>(step) * level;
+        low = std::clamp(round_half_away(static_cast<float>(rest / step_low)), -long{kUserLevels},
+                         long{kUserLevels});
+      }
+    }
     if (k < dim_) {
       // The exact score's user: the vector itself, or for int8 tables its int16 rounding.
       const double exact_user = user_i8 ? static_cast<double>(user_i8->scale) * user_i8->values[k]
                                         : static_cast<double>(user[k]);
-      const double e = exact_user - static_cast<double>(step) * level;
+      const double approx_user =
+          static_cast<double>(step) * level + static_cast<double>(step_low) * low;
+      const double e = exact_user - approx_user;
       error_max = std::max(error_max, std::fabs(e));
       error_squares += e * e;
+      approx_l1 += static_cast<float>(std::fabs(approx_user));
     }
-    levels_l1 += static_cast<float>(std::labs(level));
     levels_sum += static_cast<int32_t>(level);
+    low_sum += static_cast<int32_t>(low);
     quads[k / 4] |= static_cast<uint32_t>(static_cast<uint8_t>(level)) << (8 * (k % 4));
+    quads_low[k / 4] |= static_cast<uint32_t>(static_cast<uint8_t>(low)) << (8 * (k % 4));
   }
   // |exact - approximate| for row r, from three sources:
   //  - the user rounded to levels: |dot(e, row)| <= min(max|e| * sum|row|, |e|_2 * |row|_2)
-  //    (e is the exact score's user less step * levels: max|e| <= step / 2 for float tables,
-  //    and for int8 tables e holds the int16 rounding too; the L2 form is the smaller for all
-  //    but sparse rows, by about a third on the starter models);
-  //  - the rows rounded to codes: at most scale / 2 per dimension, times step * sum|levels|;
-  //  - float rounding in both computations: (dim + 8) units in the last place of the largest
+  //    (e is the exact score's user less its approximation, step * levels (+ step_low * low
+  //    levels): max|e| <= step / 2 (step_low / 2) for float tables, and for int8 tables e holds
+  //    the int16 rounding too; the L2 form is the smaller for all but sparse rows, by about a
+  //    third on the starter models);
+  //  - the rows rounded to codes: at most scale / 2 per dimension, times sum|approximate user|;
+  //  - float rounding in both computations: (dim + 12) units in the last place of the largest
   //    magnitude either sums (|bias| + (max|user| + step) * (sum|row| + dim * scale)), bounded
-  //    table-wide.
+  //    table-wide (the approximation's two parts add two roundings).
   // The factor 1.001 covers the rounding of the bound itself and of the codes' scales.
   const float alpha_l1 = static_cast<float>(error_max * (1 + 0x1p-40)) * 1.001f;
   const float alpha_l2 = static_cast<float>(std::sqrt(error_squares) * (1 + 0x1p-40)) * 1.001f;
-  const float beta = 0.5f * step * levels_l1 * 1.001f;
-  const float rounding = static_cast<float>(dim_ + 8) * 0x1p-24f *
+  const float beta = 0.5f * approx_l1 * 1.001f;
+  const float rounding = static_cast<float>(dim_ + 12) * 0x1p-24f *
                          (max_abs_bias_ + (max_abs + step) * max_width_) * 1.001f;
   // An overflowing bound would make every row a candidate: score every row instead.
   if (!(alpha_l1 * max_l1_ + beta * max_code_scale_ + rounding < INFINITY)) return -1;
@@ -191,6 +206,11 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   q.blocks = blocks_;
   q.user_quads = quads;
   q.user_step = step;
+  if (two_parts) {
+    q.user_quads_low = quads_low;
+    q.code_offset_low = -kCodeOffset * low_sum;
+    q.user_step_low = step_low;
+  }
   for (size_t c = 0; c < chunks(); ++c) {
     scratch.chunk_rest[c] = beta * chunk_scale_[c] + rounding;
     scratch.chunk_error[c] =

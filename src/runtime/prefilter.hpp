@@ -1,13 +1,15 @@
 #pragma once
 // The exact fast path of the top-K for tables whose scores fit in cache. Every row is first scored
 // approximately from 8-bit codes against the user vector quantized to 7 or 8 bits (four dimensions
-// per integer multiply-add, a quarter of a float table's bytes). A rigorous bound on the gap
-// between the approximate and the exact score, one per 64-row chunk, then singles out the rows
-// that can still be among the K best, and only those are scored exactly, with the arithmetic of
-// the full kernel (float32, or the int8 kernel's int16 user): the results are identical, bit for
-// bit, to scoring every row exactly. int8 tables take it only with VNNI (with AVX2's byte
-// multiply-adds the int8 kernel was faster on real queries, sessions 4 and 7); machines without
-// AVX2 not at all (see prefilter_vectorized).
+// per integer multiply-add, a quarter of a float table's bytes), or in two parts, the second a
+// finer quantization of what the first leaves, for sessions whose queries find many rows close to
+// the k-th best (two_parts_excess_rows). A rigorous bound on the gap between the approximate and
+// the exact score, one per 64-row chunk, then singles out the rows that can still be among the K
+// best, and only those are scored exactly, with the arithmetic of the full kernel (float32, or the
+// int8 kernel's int16 user): the results are identical, bit for bit, to scoring every row
+// exactly. int8 tables take it only with VNNI (with AVX2's byte multiply-adds the int8 kernel was
+// faster on real queries, sessions 4 and 7); machines without AVX2 not at all (see
+// prefilter_vectorized).
 #include <algorithm>
 #include <cstdint>
 #include <span>
@@ -43,7 +45,13 @@ struct PrefilterQuery {
   const float* bias;         // masked bias (-inf: never returned), >= the padded rows
   int rows, dim, quads, blocks;
   const uint32_t* user_quads;  // signed user levels, four bytes per quad of dimensions
-  float user_step;             // user ~= user_step * levels
+  float user_step;             // user ~= user_step * levels (+ user_step_low * low levels)
+  // With two parts (else null): what the levels leave of the user, in levels of a step
+  // 2 * kPrefilterUserLevels times finer. A second dot product with the same codes then all but
+  // removes the user's rounding from the error bound.
+  const uint32_t* user_quads_low;
+  int32_t code_offset_low;
+  float user_step_low;
   // |exact - approximate| <= chunk_error[c] for every row of 64-row chunk c; and, tighter, for
   // row r of chunk c: <= chunk_rest[c] + min(alpha_l1 * row_l1[r], alpha_l2 * row_l2[r]) (the
   // user's rounding bounded by the row's own norms, taken for the lower bounds of the rows that
@@ -81,10 +89,20 @@ class Prefilter {
   // Feeds `top` the K best rows by exact score, as ScoreTable::top_k_masked, and returns the
   // number of rows it scored exactly; or -1, having done nothing, when k exceeds the table's
   // 64-row chunks, the user vector is not finite or the error bound overflows (the caller then
-  // scores every row).
+  // scores every row). The user takes two parts (PrefilterQuery::user_quads_low) where
+  // scratch.prefilter_two_parts says so.
   // int8 tables need the user as their kernel quantizes it and the rows' scales.
   int top_k(const float* user, const float* masked_bias, TopKScratch& scratch, TopK& top,
             const Int8User* user_i8 = nullptr, const float* row_scale = nullptr) const;
+  // The user's second part doubles the approximate pass's multiply-adds and about halves the
+  // rows scored beyond the K best. It pays where a session's queries score more than this many
+  // rows beyond them with one part: measured on the starter models (3,952 x 16, AVX-512 VNNI),
+  // the second part costs 0.12-0.15 us a query (BOW) and each row not scored saves about 13 ns
+  // (CNN: 52.7 -> 31.4 rows a query, 2.99-3.11 -> 2.84-2.92 us), so it pays from about 20 rows
+  // beyond the K best, and its cost grows with the codes' bytes.
+  float two_parts_excess_rows() const {
+    return static_cast<float>(blocks_) * static_cast<float>(quads_) / 100.0f;
+  }
   // Beyond this many exactly scored rows per query the prefilter costs more than scoring every
   // row. Set from the starter models (3,952 x 16, limit 123): the starter CNN with 62 exact rows
   // per query answers in 3.6 us through the prefilter against 4.2 us scoring every row (session

@@ -25,10 +25,11 @@ constexpr int kBlocksPerChunk = kPrefilterChunkRows / kPrefilterBlockRows;
 
 // Approximate scores of every row (in row order) into approx, and each 64-row chunk's maximum
 // into chunk_max: the integer dot product of the user levels and the codes, times the user step and
-// the chunk's code scale, plus the bias. Error bounds are per chunk (PrefilterQuery::chunk_error),
-// so the pass does no per-row bound arithmetic. kQuads > 0 fixes the number of quads of
-// dimensions at compile time, so the user bytes stay in registers.
-template <int kQuads>
+// the chunk's code scale, plus the bias; with kTwoParts, plus the same for the low levels. Error
+// bounds are per chunk (PrefilterQuery::chunk_error), so the pass does no per-row bound
+// arithmetic. kQuads > 0 fixes the number of quads of dimensions at compile time, so the user
+// bytes stay in registers.
+template <int kQuads, bool kTwoParts>
 void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
                   float* HWY_RESTRICT chunk_max) {
   const TagF df;
@@ -37,11 +38,16 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   const uint8_t* HWY_RESTRICT codes = q.codes;
   const float* HWY_RESTRICT bias = q.bias;
   const uint32_t* HWY_RESTRICT user_quads = q.user_quads;
+  const uint32_t* HWY_RESTRICT user_quads_low = q.user_quads_low;
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   constexpr int kHeld = kQuads > 0 ? kQuads : 1;
-  __m256i held[kHeld];
-  for (int j = 0; j < kHeld; ++j) held[j] = _mm256_set1_epi32(static_cast<int>(user_quads[j]));
+  __m256i held[kHeld], held_low[kHeld];
+  for (int j = 0; j < kHeld; ++j) {
+    held[j] = _mm256_set1_epi32(static_cast<int>(user_quads[j]));
+    held_low[j] = _mm256_set1_epi32(kTwoParts ? static_cast<int>(user_quads_low[j]) : 0);
+  }
   const __m256i code_offset = _mm256_set1_epi32(q.code_offset);
+  const __m256i code_offset_low = _mm256_set1_epi32(q.code_offset_low);
 #if !POCKETREC_PREFILTER_VNNI
   const __m256i ones = _mm256_set1_epi16(1);
 #endif
@@ -50,9 +56,12 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
     const int last = std::min(blocks, first + kBlocksPerChunk);
     const int chunk = first / kBlocksPerChunk;
     const auto step = hn::Set(df, q.user_step * q.chunk_scale[chunk]);
+    const auto step_low = hn::Set(df, q.user_step_low * q.chunk_scale[chunk]);
     auto best = hn::Set(df, -HUGE_VALF);
-    auto finish = [&](size_t row, hn::Vec<decltype(di)> dot) {
-      const auto a = hn::MulAdd(hn::ConvertTo(df, dot), step, hn::LoadU(df, bias + row));
+    auto finish = [&](size_t row, hn::Vec<decltype(di)> dot, hn::Vec<decltype(di)> dot_low) {
+      auto a = hn::LoadU(df, bias + row);
+      if constexpr (kTwoParts) a = hn::MulAdd(hn::ConvertTo(df, dot_low), step_low, a);
+      a = hn::MulAdd(hn::ConvertTo(df, dot), step, a);
       hn::StoreU(a, df, approx + row);
       best = hn::Max(best, a);
     };
@@ -60,10 +69,13 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
       const uint8_t* block_codes = codes + static_cast<size_t>(block) * quads * 32;
       const size_t row0 = static_cast<size_t>(block) * kPrefilterBlockRows;
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
-      __m256i acc = code_offset;
+      __m256i acc = code_offset, acc_low = code_offset_low;
       for (int j = 0; j < quads; ++j) {
         const __m256i user =
             kQuads > 0 ? held[j] : _mm256_set1_epi32(static_cast<int>(user_quads[j]));
+        const __m256i user_low = kQuads > 0 || !kTwoParts
+                                     ? held_low[kQuads > 0 ? j : 0]
+                                     : _mm256_set1_epi32(static_cast<int>(user_quads_low[j]));
         const __m256i c =
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block_codes + j * 32));
 #if POCKETREC_PREFILTER_VNNI
@@ -71,28 +83,37 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
         // levels (8 bits here, kPrefilterUserLevels) and adds each row's four products into its
         // int32 at once.
         acc = _mm256_dpbusd_epi32(acc, c, user);
+        if constexpr (kTwoParts) acc_low = _mm256_dpbusd_epi32(acc_low, c, user_low);
 #else
         // vpmaddubsw multiplies the unsigned codes by the signed user levels and adds pairs into
         // int16 (|sum| <= 2 * 255 * 63: never saturates); vpmaddwd by ones adds those into each
         // row's int32.
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(c, user), ones));
+        if constexpr (kTwoParts) {
+          acc_low =
+              _mm256_add_epi32(acc_low, _mm256_madd_epi16(_mm256_maddubs_epi16(c, user_low), ones));
+        }
 #endif
       }
-      finish(row0, hn::Vec<decltype(di)>{acc});  // 8 lanes on these targets
+      finish(row0, hn::Vec<decltype(di)>{acc}, hn::Vec<decltype(di)>{acc_low});  // 8 lanes
 #else
-      HWY_ALIGN int32_t dots[kPrefilterBlockRows];
+      HWY_ALIGN int32_t dots[kPrefilterBlockRows], dots_low[kPrefilterBlockRows];
       for (int lane = 0; lane < kPrefilterBlockRows; ++lane) {
-        int32_t sum = q.code_offset;
+        int32_t sum = q.code_offset, sum_low = q.code_offset_low;
         for (int j = 0; j < quads; ++j) {
           for (int byte = 0; byte < 4; ++byte) {
-            const auto user = static_cast<int8_t>((user_quads[j] >> (8 * byte)) & 0xff);
-            sum += user * block_codes[(j * kPrefilterBlockRows + lane) * 4 + byte];
+            const int code = block_codes[(j * kPrefilterBlockRows + lane) * 4 + byte];
+            sum += static_cast<int8_t>((user_quads[j] >> (8 * byte)) & 0xff) * code;
+            if constexpr (kTwoParts) {
+              sum_low += static_cast<int8_t>((user_quads_low[j] >> (8 * byte)) & 0xff) * code;
+            }
           }
         }
         dots[lane] = sum;
+        dots_low[lane] = sum_low;
       }
       for (size_t v = 0; v < kPrefilterBlockRows; v += hn::Lanes(df)) {
-        finish(row0 + v, hn::Load(di, dots + v));
+        finish(row0 + v, hn::Load(di, dots + v), hn::Load(di, dots_low + v));
       }
 #endif
     }
@@ -167,12 +188,20 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
                     float* HWY_RESTRICT chunk_max, float* HWY_RESTRICT low_max,
                     float* HWY_RESTRICT spare, Scored* HWY_RESTRICT candidates, TopK& top) {
   const int chunks = (q.rows + kPrefilterChunkRows - 1) / kPrefilterChunkRows;
-  if (q.quads == 4) {
-    ApproxScores<4>(q, approx, chunk_max);
+  if (q.user_quads_low != nullptr) {
+    if (q.quads == 4) {
+      ApproxScores<4, true>(q, approx, chunk_max);
+    } else if (q.quads == 8) {
+      ApproxScores<8, true>(q, approx, chunk_max);
+    } else {
+      ApproxScores<0, true>(q, approx, chunk_max);
+    }
+  } else if (q.quads == 4) {
+    ApproxScores<4, false>(q, approx, chunk_max);
   } else if (q.quads == 8) {
-    ApproxScores<8>(q, approx, chunk_max);
+    ApproxScores<8, false>(q, approx, chunk_max);
   } else {
-    ApproxScores<0>(q, approx, chunk_max);
+    ApproxScores<0, false>(q, approx, chunk_max);
   }
   const size_t k = top.k();
   if (k == 0) return 0;

@@ -62,6 +62,10 @@ struct TopKScratch {
   // scored exactly; above the table's limit, the next kPrefilterPause queries score every row.
   float exact_rows_average = 0.0f;
   int prefilter_pause = 0;
+  // Whether the prefilter quantizes the user in two parts (Prefilter::two_parts_excess_rows), and
+  // whether the session keeps it as set instead of choosing from exact_rows_average (tests).
+  bool prefilter_two_parts = false, prefilter_parts_fixed = false;
+  size_t two_part_queries = 0;  // prefiltered queries with the user in two parts
   size_t prefiltered_queries = 0, full_queries = 0;  // counts, for tests and benchmarks
   size_t prefilter_exact_rows = 0;                   // rows the prefilter scored exactly
   size_t coarse_queries = 0, coarse_exact_rows = 0;  // the same for the 4-bit filter

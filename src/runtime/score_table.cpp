@@ -223,8 +223,17 @@ bool ScoreTable::try_prefilter(const float* user, const float* masked_bias, TopK
   if (exact < 0) return false;
   ++scratch.prefiltered_queries;
   scratch.prefilter_exact_rows += static_cast<size_t>(exact);
+  if (scratch.prefilter_two_parts) ++scratch.two_part_queries;
   float& average = scratch.exact_rows_average;
   average += (static_cast<float>(exact) - average) / 8.0f;
+  if (!scratch.prefilter_parts_fixed) {
+    // The second part about halves the rows beyond the K best, so it is dropped again only well
+    // below the point where it started to pay (a margin of 2).
+    const float beyond = average - static_cast<float>(std::min<size_t>(top.k(), rows_));
+    const float pays = prefilter_.two_parts_excess_rows();
+    scratch.prefilter_two_parts =
+        scratch.prefilter_two_parts ? beyond >= 0.25f * pays : beyond > pays;
+  }
   if (average > prefilter_.exact_rows_limit()) {
     scratch.prefilter_pause = kPrefilterPause;
     average = 0.5f * prefilter_.exact_rows_limit();

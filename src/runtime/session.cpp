@@ -138,6 +138,12 @@ std::span<const float> Session::encode(std::span<const uint32_t> history) {
   return {s.run_graph(history), static_cast<size_t>(s.d.summary.dim)};
 }
 
+SessionStats Session::stats() const {
+  const runtime::TopKScratch& s = impl_->scratch;
+  return {s.prefiltered_queries, s.prefilter_exact_rows, s.two_part_queries,
+          s.full_queries,        s.coarse_queries,       s.coarse_exact_rows};
+}
+
 void Session::recommend(const Query& query, std::vector<Result>& out) {
   Impl& s = *impl_;
   const auto& d = s.d;

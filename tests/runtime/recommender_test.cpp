@@ -151,12 +151,14 @@ TEST(Recommender, PrefilterCanBeTurnedOffAtLoad) {
   // The prefilter keeps int8 codes and a row-major copy beside the float table.
   EXPECT_GT(with->summary().table_bytes, without->summary().table_bytes * 3 / 2);
   Session a(with), b(without);
+  size_t queries = 0;
   for (const auto& rows : testing::sample_histories(300, config.context_length)) {
     std::vector<uint32_t> history;
     for (uint32_t r : rows) history.push_back(r - 1);
     Query q;
     q.history = history;
-    q.k = 20;
+    // The prefilter steps aside when k exceeds the table's 64-row chunks (5 here).
+    q.k = queries++ % 2 == 0 ? 20 : 4;
     std::vector<Result> fast, exact;
     a.recommend(q, fast);
     b.recommend(q, exact);
@@ -166,6 +168,17 @@ TEST(Recommender, PrefilterCanBeTurnedOffAtLoad) {
       EXPECT_EQ(fast[i].score, exact[i].score) << i;
     }
   }
+  // The sessions' counts of the paths their queries took.
+  const SessionStats prefiltered = a.stats(), full = b.stats();
+  // At most the k = 4 queries (some of which the prefilter may leave, where it stops paying).
+  EXPECT_GT(prefiltered.prefiltered_queries, 0u);
+  EXPECT_LE(prefiltered.prefiltered_queries, queries / 2);
+  EXPECT_EQ(prefiltered.prefiltered_queries + prefiltered.full_queries, queries);
+  EXPECT_GE(prefiltered.prefilter_exact_rows, prefiltered.prefiltered_queries * 4);
+  EXPECT_LE(prefiltered.two_part_queries, prefiltered.prefiltered_queries);
+  EXPECT_EQ(full.prefiltered_queries, 0u);
+  EXPECT_EQ(full.full_queries, queries);
+  EXPECT_EQ(full.coarse_queries, 0u);
 }
 
 // The fused encoder against the interpreter on random inputs (padding, then ids), bit for bit;
