@@ -38,10 +38,17 @@ class TopK {
       std::push_heap(heap_.begin(), heap_.end(), WorseFirst{});
     }
   }
-  // The collected items, best first; the collector is left empty.
+  // The collected items, best first; the collector is left empty. Pushed worst first (as the
+  // prefilter does), the heap already holds them in order, and reversing it spares the heap sort's
+  // branches.
   void take_sorted(std::vector<Scored>& out) {
-    std::sort_heap(heap_.begin(), heap_.end(), WorseFirst{});
-    out.assign(heap_.begin(), heap_.end());
+    if (std::is_sorted(heap_.begin(), heap_.end(),
+                       [](const Scored& a, const Scored& b) { return better(b, a); })) {
+      out.assign(heap_.rbegin(), heap_.rend());
+    } else {
+      std::sort_heap(heap_.begin(), heap_.end(), WorseFirst{});
+      out.assign(heap_.begin(), heap_.end());
+    }
     heap_.clear();
   }
   static bool better(const Scored& a, const Scored& b) {
