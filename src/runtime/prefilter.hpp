@@ -23,7 +23,8 @@ namespace pocketrec::runtime {
 class TopK;
 struct TopKScratch;
 
-inline constexpr int kPrefilterBlockRows = 8;
+// 16 rows: one zmm of int32 sums on AVX-512 (AVX2 takes a block in two halves).
+inline constexpr int kPrefilterBlockRows = 16;
 // 1 where the approximate pass uses VNNI's vpdpbusd: builds for a machine that has it
 // (-march=native); portable builds use AVX2's byte multiply-adds.
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
@@ -39,7 +40,7 @@ inline constexpr int kMaxPrefilterDim = 512;
 
 // What one query hands the per-target kernels (prefilter_kernels.cpp).
 struct PrefilterQuery {
-  const uint8_t* codes;      // 128 + code, [block][quad][8 rows][4 dims]
+  const uint8_t* codes;      // 128 + code, [block][quad][16 rows][4 dims]
   int32_t code_offset;       // -128 * the sum of the user levels: removes the codes' offset
   const float* chunk_scale;  // per 64-row chunk: code scale
   const float* bias;         // masked bias (-inf: never returned), >= the padded rows
@@ -101,7 +102,7 @@ class Prefilter {
   // (CNN: 52.7 -> 31.4 rows a query, 2.99-3.11 -> 2.84-2.92 us), so it pays from about 20 rows
   // beyond the K best, and its cost grows with the codes' bytes.
   float two_parts_excess_rows() const {
-    return static_cast<float>(blocks_) * static_cast<float>(quads_) / 100.0f;
+    return static_cast<float>(blocks_ * kPrefilterBlockRows) * static_cast<float>(quads_) / 800.0f;
   }
   // Beyond this many exactly scored rows per query the prefilter costs more than scoring every
   // row. Set from the starter models (3,952 x 16, limit 123): the starter CNN with 62 exact rows
