@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "runtime/rounding.hpp"
 #include "runtime/score_kernels.hpp"
 #include "runtime/top_k.hpp"
 
@@ -144,38 +143,10 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   // times finer.
   const bool two_parts = scratch.prefilter_two_parts;
   const float step_low = step / (2 * kUserLevels);
-  uint32_t quads[kMaxPrefilterDim / 4] = {}, quads_low[kMaxPrefilterDim / 4] = {};
-  float approx_l1 = 0.0f;  // sum |step * level + step_low * low level|
-  int32_t levels_sum = 0, low_sum = 0;
-  // The user's rounding, e = user - step * levels - step_low * low levels: its largest magnitude
-  // and its L2 norm (in double, where the products and their sum are exact, then rounded up).
-  double error_max = 0.0, error_squares = 0.0;
-  for (int k = 0; k < quads_ * 4; ++k) {
-    long level = 0, low = 0;
-    if (k < dim_ && step > 0.0f) {
-      level = std::clamp(round_half_away(user[k] / step), -long{kUserLevels}, long{kUserLevels});
-      if (two_parts) {
-        const double rest = static_cast<double>(user[k]) - static_cast<double>(step) * level;
-        low = std::clamp(round_half_away(static_cast<float>(rest / step_low)), -long{kUserLevels},
-                         long{kUserLevels});
-      }
-    }
-    if (k < dim_) {
-      // The exact score's user: the vector itself, or for int8 tables its int16 rounding.
-      const double exact_user = user_i8 ? static_cast<double>(user_i8->scale) * user_i8->values[k]
-                                        : static_cast<double>(user[k]);
-      const double approx_user =
-          static_cast<double>(step) * level + static_cast<double>(step_low) * low;
-      const double e = exact_user - approx_user;
-      error_max = std::max(error_max, std::fabs(e));
-      error_squares += e * e;
-      approx_l1 += static_cast<float>(std::fabs(approx_user));
-    }
-    levels_sum += static_cast<int32_t>(level);
-    low_sum += static_cast<int32_t>(low);
-    quads[k / 4] |= static_cast<uint32_t>(static_cast<uint8_t>(level)) << (8 * (k % 4));
-    quads_low[k / 4] |= static_cast<uint32_t>(static_cast<uint8_t>(low)) << (8 * (k % 4));
-  }
+  UserLevels levels;
+  quantize_user(user, user_i8, dim_, quads_, step, step_low, two_parts, levels);
+  const double error_max = levels.error_max, error_squares = levels.error_squares;
+  const float approx_l1 = levels.approx_l1;
   // |exact - approximate| for row r, from three sources:
   //  - the user rounded to levels: |dot(e, row)| <= min(max|e| * sum|row|, |e|_2 * |row|_2)
   //    (e is the exact score's user less its approximation, step * levels (+ step_low * low
@@ -197,18 +168,18 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   prepare(scratch);
   PrefilterQuery q{};
   q.codes = codes_.data();
-  q.code_offset = -kCodeOffset * levels_sum;
+  q.code_offset = -kCodeOffset * levels.levels_sum;
   q.chunk_scale = chunk_scale_.data();
   q.bias = masked_bias;
   q.rows = rows_;
   q.dim = dim_;
   q.quads = quads_;
   q.blocks = blocks_;
-  q.user_quads = quads;
+  q.user_quads = levels.quads;
   q.user_step = step;
   if (two_parts) {
-    q.user_quads_low = quads_low;
-    q.code_offset_low = -kCodeOffset * low_sum;
+    q.user_quads_low = levels.quads_low;
+    q.code_offset_low = -kCodeOffset * levels.low_sum;
     q.user_step_low = step_low;
   }
   for (size_t c = 0; c < chunks(); ++c) {

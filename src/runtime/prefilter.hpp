@@ -137,6 +137,20 @@ class Prefilter {
   float max_l1_ = 0, max_code_scale_ = 0, max_width_ = 0, max_abs_bias_ = 0;
 };
 
+// The user quantized to levels of `step` (and, with two parts, what they leave to levels of
+// `step_low`), and what the error bound needs of it (Prefilter::top_k).
+struct UserLevels {
+  uint32_t quads[kMaxPrefilterDim / 4], quads_low[kMaxPrefilterDim / 4];  // four levels each
+  int32_t levels_sum, low_sum;
+  // Of e = exact user - (step * levels + step_low * low levels), in double, where each term is
+  // exact: max|e| and sum e^2 (rounded, to be rounded up by the caller).
+  double error_max, error_squares;
+  float approx_l1;  // sum |step * levels + step_low * low levels|, rounded
+};
+// user[0, dim), or with user_i8 its int16 form (the exact score's user), levels for quads * 4
+// dimensions (zero beyond dim). step 0: every level 0.
+void quantize_user(const float* user, const Int8User* user_i8, int dim, int quads, float step,
+                   float step_low, bool two_parts, UserLevels& out);
 // Returns the number of rows scored exactly.
 int top_k_prefiltered(const PrefilterQuery& query, TopKScratch& scratch, TopK& top);
 // Whether the approximate pass is vectorized on the instruction set the kernels run on (x86 with
