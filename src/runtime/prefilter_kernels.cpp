@@ -24,13 +24,6 @@ using TagF = hn::CappedTag<float, kPrefilterBlockRows>;
 constexpr int kBlocksPerChunk = kPrefilterChunkRows / kPrefilterBlockRows;
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
-// The integer vector of a block (or half block) of rows' sums; overloads take one as a tag.
-inline __m256i Load(const uint8_t* p, __m256i) {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-}
-inline __m256i Broadcast(uint32_t v, __m256i) {
-  return _mm256_set1_epi32(static_cast<int>(v));
-}
 // acc + each row's four products of the unsigned codes c and the signed user levels. With VNNI
 // (native builds for a machine that has it), vpdpbusd at once; else vpmaddubsw into int16 (|sum|
 // <= 2 * 255 * 63: never saturates) and vpmaddwd by ones into each row's int32.
@@ -44,12 +37,6 @@ inline __m256i Dot(__m256i acc, __m256i c, __m256i user) {
 }
 #endif
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-inline __m512i Load(const uint8_t* p, __m512i) {
-  return _mm512_loadu_si512(p);
-}
-inline __m512i Broadcast(uint32_t v, __m512i) {
-  return _mm512_set1_epi32(static_cast<int>(v));
-}
 inline __m512i Dot(__m512i acc, __m512i c, __m512i user) {
 #if POCKETREC_PREFILTER_VNNI
   return _mm512_dpbusd_epi32(acc, c, user);
@@ -80,21 +67,24 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   // A 16-row block in one zmm, half the instructions of two ymm halves: on an Intel Xeon with
   // AVX-512 VNNI the starter CNN's p50 3.01-3.12 -> 2.87-3.04 us (session 13; on Zen 5, session
   // 10, no faster and no slower).
-  using Int = __m512i;
   constexpr int kHalves = 1;
 #elif HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
-  using Int = __m256i;
   constexpr int kHalves = 2;
 #endif
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  // The sums of a block (or half block) of rows, as the raw vectors the intrinsics take.
+  const hn::FixedTag<int32_t, kPrefilterBlockRows / kHalves> dsum;
+  const hn::Repartition<uint8_t, decltype(dsum)> dcodes;
+  using Int = decltype(hn::Zero(dsum).raw);
+  auto Broadcast = [&](uint32_t v) { return hn::Set(dsum, static_cast<int32_t>(v)).raw; };
   constexpr int kHeld = kQuads > 0 ? kQuads : 1;
   Int held[kHeld], held_low[kHeld];
   for (int j = 0; j < kHeld; ++j) {
-    held[j] = Broadcast(user_quads[j], Int{});
-    held_low[j] = Broadcast(kTwoParts ? user_quads_low[j] : 0, Int{});
+    held[j] = Broadcast(user_quads[j]);
+    held_low[j] = Broadcast(kTwoParts ? user_quads_low[j] : 0);
   }
-  const Int code_offset = Broadcast(static_cast<uint32_t>(q.code_offset), Int{});
-  const Int code_offset_low = Broadcast(static_cast<uint32_t>(q.code_offset_low), Int{});
+  const Int code_offset = Broadcast(static_cast<uint32_t>(q.code_offset));
+  const Int code_offset_low = Broadcast(static_cast<uint32_t>(q.code_offset_low));
 #endif
   for (int first = 0; first < blocks; first += kBlocksPerChunk) {
     const int last = std::min(blocks, first + kBlocksPerChunk);
@@ -117,10 +107,11 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
       for (int half = 0; half < kHalves; ++half) {
         Int acc = code_offset, acc_low = code_offset_low;
         for (int j = 0; j < quads; ++j) {
-          const Int user = kQuads > 0 ? held[j] : Broadcast(user_quads[j], Int{});
+          const Int user = kQuads > 0 ? held[j] : Broadcast(user_quads[j]);
           const Int user_low = kQuads > 0 || !kTwoParts ? held_low[kQuads > 0 ? j : 0]
-                                                        : Broadcast(user_quads_low[j], Int{});
-          const Int c = Load(block_codes + j * kPrefilterBlockRows * 4 + half * 32, Int{});
+                                                        : Broadcast(user_quads_low[j]);
+          const uint8_t* quad = block_codes + (j * kHalves + half) * hn::Lanes(dcodes);
+          const Int c = hn::BitCast(dsum, hn::LoadU(dcodes, quad)).raw;
           acc = Dot(acc, c, user);
           if constexpr (kTwoParts) acc_low = Dot(acc_low, c, user_low);
         }
@@ -359,13 +350,17 @@ void QuantizeUser(const float* HWY_RESTRICT user, const Int8User* user_i8, int d
   const hn::Rebind<int32_t, decltype(dd)> di;
   const size_t n = hn::Lanes(dd);
   const int padded = quads * 4;
-  // Zero-padded copies: the vectors read whole, past dim and past quads * 4.
-  HWY_ALIGN float u[kMaxPrefilterDim + hn::MaxLanes(dd)] = {};
-  HWY_ALIGN float exact_i8[kMaxPrefilterDim + hn::MaxLanes(dd)] = {};
+  // Zero-padded copies, the vectors read whole past dim: only the padding is cleared (the whole
+  // arrays are 4 KB, a query's user 16 floats).
+  const int end = padded + static_cast<int>(n);
+  HWY_ALIGN float u[kMaxPrefilterDim + hn::MaxLanes(dd)];
+  HWY_ALIGN float exact_i8[kMaxPrefilterDim + hn::MaxLanes(dd)];
   HWY_ALIGN int32_t levels[kMaxPrefilterDim + hn::MaxLanes(dd)];
   HWY_ALIGN int32_t lows[kMaxPrefilterDim + hn::MaxLanes(dd)];
-  std::copy(user, user + dim, u);
-  if (user_i8 != nullptr) std::copy(user_i8->values, user_i8->values + dim, exact_i8);
+  std::fill(std::copy(user, user + dim, u), u + end, 0.0f);
+  if (user_i8 != nullptr) {
+    std::fill(std::copy(user_i8->values, user_i8->values + dim, exact_i8), exact_i8 + end, 0.0f);
+  }
   const auto limit = hn::Set(dd, kPrefilterUserLevels);
   const auto step_f = hn::Set(df, step);
   const auto step_d = hn::Set(dd, step), step_low_d = hn::Set(dd, step_low);
