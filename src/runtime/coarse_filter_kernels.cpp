@@ -14,8 +14,12 @@
 #include "runtime/score_blocks-inl.h"
 #include "runtime/top_k.hpp"
 #include "runtime/top_k_feed-inl.h"
+#include "runtime/vnni.hpp"
 
 HWY_BEFORE_NAMESPACE();
+#if HWY_ARCH_X86 && HWY_TARGET == HWY_AVX3_DL
+POCKETREC_TARGET_VNNI
+#endif
 namespace pocketrec::runtime::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
@@ -23,15 +27,15 @@ namespace hn = hwy::HWY_NAMESPACE;
 constexpr size_t kMinBestBlocks = 64, kMaxBestBlocks = 512;
 constexpr int kScanBatch = 16;
 
-#if HWY_ARCH_X86 && HWY_TARGET == HWY_AVX3_DL && defined(__AVX512VNNI__)
+#if HWY_ARCH_X86 && HWY_TARGET == HWY_AVX3_DL && POCKETREC_AVX3_DL_VNNI
 constexpr bool kVectorized = true;
 
-// The upper bounds of a block's 16 rows in one vector (native builds only: vpdpbusd needs
-// AVX512_VNNI, which Highway's AVX3_DL attributes do not enable). A 64-byte load holds two octets
-// of one group's 8 rows, each row's four dimensions of a nibble in one int32 lane, so one vpdpbusd
-// (unsigned codes times signed levels, four products summed into the lane) takes them all, where
-// AVX2 needs a byte multiply-add, an int16 add and a widening. On a million rows the pass was bound
-// by its arithmetic (1.07 ns per row with the codes in cache), not by the memory it streams.
+// The upper bounds of a block's 16 rows in one vector (vpdpbusd, vnni.hpp). A 64-byte load holds
+// two octets of one group's 8 rows, each row's four dimensions of a nibble in one int32 lane, so
+// one vpdpbusd (unsigned codes times signed levels, four products summed into the lane) takes them
+// all, where AVX2 needs a byte multiply-add, an int16 add and a widening. On a million rows the
+// pass was bound by its arithmetic (1.07 ns per row with the codes in cache), not by the memory it
+// streams.
 template <int kOctets, bool kBias, bool kResidual>
 class BlockBounds {
  public:

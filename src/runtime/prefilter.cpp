@@ -11,13 +11,12 @@ namespace {
 
 // The user bytes are signed levels and the codes unsigned bytes, 128 + a value in [-127, 127].
 // AVX2's 8-bit multiply-add adds pairs of products in int16, so the levels stay in [-63, 63]
-// (2 * 255 * 63 < 32768); VNNI's vpdpbusd adds them in int32, so native builds that use it take
-// [-127, 127], which halves the user's rounding, the larger part of the error bound (the starter
-// CNN's rows scored exactly: 233 -> about 100 per query with that part halved). The code offset
-// adds 128 * sum(levels) to every row alike, one constant per query. (6 bits would let two quads
-// add in int16 before widening, but doubled the rows scored exactly: slower on every model
-// measured.)
-constexpr int kUserLevels = kPrefilterUserLevels;
+// (2 * 255 * 63 < 32768); VNNI's vpdpbusd adds them in int32, so where the kernels run on it
+// the levels take [-127, 127] (prefilter_user_levels), which halves the user's rounding, the larger
+// part of the error bound (the starter CNN's rows scored exactly: 233 -> about 100 per query with
+// that part halved). The code offset adds 128 * sum(levels) to every row alike, one constant per
+// query. (6 bits would let two quads add in int16 before widening, but doubled the rows scored
+// exactly: slower on every model measured.)
 constexpr int kCodeOffset = 128;
 
 }  // namespace
@@ -138,11 +137,12 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   float max_abs = 0.0f;
   for (int k = 0; k < dim_; ++k) max_abs = std::max(max_abs, std::fabs(user[k]));
   if (!std::isfinite(max_abs)) return -1;
-  const float step = max_abs / kUserLevels;
-  // The low levels quantize what the levels leave (at most step / 2) at a step 2 * kUserLevels
+  const int levels_limit = prefilter_user_levels();
+  const float step = max_abs / static_cast<float>(levels_limit);
+  // The low levels quantize what the levels leave (at most step / 2) at a step 2 * levels_limit
   // times finer.
   const bool two_parts = scratch.prefilter_two_parts;
-  const float step_low = step / (2 * kUserLevels);
+  const float step_low = step / static_cast<float>(2 * levels_limit);
   UserLevels levels;
   quantize_user(user, user_i8, dim_, quads_, step, step_low, two_parts, levels);
   const double error_max = levels.error_max, error_squares = levels.error_squares;

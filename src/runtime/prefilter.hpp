@@ -25,15 +25,6 @@ struct TopKScratch;
 
 // 16 rows: one zmm of int32 sums on AVX-512 (AVX2 takes a block in two halves).
 inline constexpr int kPrefilterBlockRows = 16;
-// 1 where the approximate pass uses VNNI's vpdpbusd: builds for a machine that has it
-// (-march=native); portable builds use AVX2's byte multiply-adds.
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-#define POCKETREC_PREFILTER_VNNI 1
-#else
-#define POCKETREC_PREFILTER_VNNI 0
-#endif
-// The user's levels are in [-kPrefilterUserLevels, kPrefilterUserLevels] (prefilter.cpp).
-inline constexpr int kPrefilterUserLevels = POCKETREC_PREFILTER_VNNI ? 127 : 63;
 inline constexpr int kPrefilterChunkRows = 64;
 // The user's quads live on the stack.
 inline constexpr int kMaxPrefilterDim = 512;
@@ -48,7 +39,7 @@ struct PrefilterQuery {
   const uint32_t* user_quads;  // signed user levels, four bytes per quad of dimensions
   float user_step;             // user ~= user_step * levels (+ user_step_low * low levels)
   // With two parts (else null): what the levels leave of the user, in levels of a step
-  // 2 * kPrefilterUserLevels times finer. A second dot product with the same codes then all but
+  // 2 * prefilter_user_levels() times finer. A second dot product with the same codes then all but
   // removes the user's rounding from the error bound.
   const uint32_t* user_quads_low;
   int32_t code_offset_low;
@@ -157,5 +148,11 @@ int top_k_prefiltered(const PrefilterQuery& query, TopKScratch& scratch, TopK& t
 // AVX2 or AVX-512). Elsewhere (ARM, older x86) its portable loop is slower than scoring every
 // row, so tables do not get the prefilter there.
 bool prefilter_vectorized();
+// Whether the approximate pass runs on VNNI's vpdpbusd (Highway's AVX3_DL target: Ice Lake, Zen 4
+// and later), chosen at run time like every kernel, so portable builds get it too.
+bool prefilter_vnni();
+// The user's levels are in [-prefilter_user_levels(), prefilter_user_levels()] on the instruction
+// set the kernels run on: 127 with VNNI (int32 sums), else 63 (see prefilter.cpp).
+int prefilter_user_levels();
 
 }  // namespace pocketrec::runtime

@@ -15,20 +15,35 @@
 #include "runtime/score_kernels.hpp"
 #include "runtime/top_k.hpp"
 #include "runtime/top_k_feed-inl.h"
+#include "runtime/vnni.hpp"
 
 HWY_BEFORE_NAMESPACE();
+#if HWY_ARCH_X86 && HWY_TARGET == HWY_AVX3_DL
+POCKETREC_TARGET_VNNI
+#endif
 namespace pocketrec::runtime::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 using TagF = hn::CappedTag<float, kPrefilterBlockRows>;
 constexpr int kBlocksPerChunk = kPrefilterChunkRows / kPrefilterBlockRows;
 
+// Whether this target multiplies with VNNI's vpdpbusd (vnni.hpp), whose int32 sums let the user
+// take 8-bit levels; AVX2's byte multiply-adds sum pairs in int16, so 7-bit levels there
+// (prefilter.cpp).
+#undef POCKETREC_PREFILTER_DPBUSD
+#if HWY_ARCH_X86 && HWY_TARGET == HWY_AVX3_DL && POCKETREC_AVX3_DL_VNNI
+#define POCKETREC_PREFILTER_DPBUSD 1
+#else
+#define POCKETREC_PREFILTER_DPBUSD 0
+#endif
+constexpr int kUserLevels = POCKETREC_PREFILTER_DPBUSD ? 127 : 63;
+
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
-// acc + each row's four products of the unsigned codes c and the signed user levels. With VNNI
-// (native builds for a machine that has it), vpdpbusd at once; else vpmaddubsw into int16 (|sum|
+// acc + each row's four products of the unsigned codes c and the signed user levels. With VNNI,
+// vpdpbusd at once; else vpmaddubsw into int16 (|sum|
 // <= 2 * 255 * 63: never saturates) and vpmaddwd by ones into each row's int32.
 inline __m256i Dot(__m256i acc, __m256i c, __m256i user) {
-#if POCKETREC_PREFILTER_VNNI
+#if POCKETREC_PREFILTER_DPBUSD
   return _mm256_dpbusd_epi32(acc, c, user);
 #else
   return _mm256_add_epi32(acc,
@@ -38,7 +53,7 @@ inline __m256i Dot(__m256i acc, __m256i c, __m256i user) {
 #endif
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
 inline __m512i Dot(__m512i acc, __m512i c, __m512i user) {
-#if POCKETREC_PREFILTER_VNNI
+#if POCKETREC_PREFILTER_DPBUSD
   return _mm512_dpbusd_epi32(acc, c, user);
 #else
   return _mm512_add_epi32(acc,
@@ -196,6 +211,14 @@ bool PrefilterVectorized() {
 #else
   return false;
 #endif
+}
+
+bool PrefilterVnni() {
+  return POCKETREC_PREFILTER_DPBUSD;
+}
+
+int PrefilterUserLevels() {
+  return kUserLevels;
 }
 
 // One pass computes approximate scores approx[r], within chunk_error[c] of the exact score of every
@@ -361,7 +384,7 @@ void QuantizeUser(const float* HWY_RESTRICT user, const Int8User* user_i8, int d
   if (user_i8 != nullptr) {
     std::fill(std::copy(user_i8->values, user_i8->values + dim, exact_i8), exact_i8 + end, 0.0f);
   }
-  const auto limit = hn::Set(dd, kPrefilterUserLevels);
+  const auto limit = hn::Set(dd, kUserLevels);
   const auto step_f = hn::Set(df, step);
   const auto step_d = hn::Set(dd, step), step_low_d = hn::Set(dd, step_low);
   const auto scale_i8 = hn::Set(dd, user_i8 != nullptr ? user_i8->scale : 0.0f);
@@ -419,6 +442,8 @@ namespace pocketrec::runtime {
 
 HWY_EXPORT(TopKPrefiltered);
 HWY_EXPORT(PrefilterVectorized);
+HWY_EXPORT(PrefilterVnni);
+HWY_EXPORT(PrefilterUserLevels);
 HWY_EXPORT(QuantizeUser);
 
 void quantize_user(const float* user, const Int8User* user_i8, int dim, int quads, float step,
@@ -428,6 +453,14 @@ void quantize_user(const float* user, const Int8User* user_i8, int dim, int quad
 
 bool prefilter_vectorized() {
   return HWY_DYNAMIC_DISPATCH(PrefilterVectorized)();
+}
+
+bool prefilter_vnni() {
+  return HWY_DYNAMIC_DISPATCH(PrefilterVnni)();
+}
+
+int prefilter_user_levels() {
+  return HWY_DYNAMIC_DISPATCH(PrefilterUserLevels)();
 }
 
 int top_k_prefiltered(const PrefilterQuery& query, TopKScratch& scratch, TopK& top) {

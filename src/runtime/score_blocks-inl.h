@@ -16,8 +16,12 @@
 #include <cstring>
 
 #include "runtime/score_kernels.hpp"
+#include "runtime/vnni.hpp"
 
 HWY_BEFORE_NAMESPACE();
+#if HWY_ARCH_X86 && HWY_TARGET == HWY_AVX3_DL
+POCKETREC_TARGET_VNNI
+#endif
 namespace pocketrec::runtime::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
@@ -117,9 +121,7 @@ inline float ScoreBlocksI8(const Int8Scoring& x, int first, int count, float* HW
     }
   }
   return best;
-#elif HWY_ARCH_X86 && HWY_TARGET == HWY_AVX3_DL && defined(__AVX512VNNI__)
-  // Native builds only (the portable build does not compile this target): the instruction needs
-  // AVX512_VNNI, which Highway's AVX3_DL attributes do not enable.
+#elif HWY_ARCH_X86 && HWY_TARGET == HWY_AVX3_DL && POCKETREC_AVX3_DL_VNNI
   const hn::Full512<float> df;
   auto best = hn::Set(df, -HUGE_VALF);
   // kBlocks blocks at a time: 2 * kBlocks independent chains hide vpdpbusd's latency.

@@ -46,11 +46,6 @@ bool use_prefilter(int rows, int dim) {
   return rows <= kTwoPassMaxRows && dim <= kMaxPrefilterDim;
 }
 
-// int8 tables take the prefilter where its pass runs on VNNI (8-bit user levels, one vpdpbusd
-// per quad): synthetic 3,953 x 32 int8 top-K 2.9 -> 1.8-2.1 us (session 9). With AVX2's byte
-// multiply-adds it lost to the int8 kernel on the real int8 export (sessions 4 and 7).
-constexpr bool kInt8Prefilter = POCKETREC_PREFILTER_VNNI;
-
 }  // namespace
 
 ScoreTable ScoreTable::from_float(std::span<const float> table, int rows, int dim,
@@ -115,7 +110,10 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
   if (rows > kTwoPassMaxRows && table_bytes >= kCoarseMinTableBytes && coarse_filter_vectorized()) {
     t.coarse_ = CoarseFilter::from_int8(table, row_scales, rows, dim, bias);
   }
-  if (kInt8Prefilter && use_prefilter(rows, dim) && prefilter_vectorized()) {
+  // The prefilter where its pass runs on VNNI (8-bit user levels, one vpdpbusd per quad):
+  // synthetic 3,953 x 32 int8 top-K 2.9 -> 1.8-2.1 us (session 9). With AVX2's byte multiply-adds
+  // it lost to the int8 kernel on the real int8 export (sessions 4 and 7).
+  if (prefilter_vnni() && use_prefilter(rows, dim)) {
     t.prefilter_ = Prefilter::from_int8(table, row_scales, rows, dim, bias);
   }
   return t;

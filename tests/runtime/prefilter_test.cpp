@@ -13,21 +13,20 @@
 namespace pocketrec::runtime {
 namespace {
 
-constexpr long kLevels = kPrefilterUserLevels;
-
-// The scalar form: float quotient, rounded half away from zero, clamped; the error terms in
-// double.
+// The scalar form: float quotient, rounded half away from zero, clamped to the levels of the
+// instruction set the kernels run on; the error terms in double.
 UserLevels quantize_scalar(const std::vector<float>& user, const Int8User* user_i8, int quads,
                            float step, float step_low, bool two_parts) {
+  const long levels = prefilter_user_levels();
   UserLevels out{};
   const int dim = static_cast<int>(user.size());
   for (int k = 0; k < quads * 4; ++k) {
     long level = 0, low = 0;
     if (k < dim && step > 0.0f) {
-      level = std::clamp(round_half_away(user[k] / step), -kLevels, kLevels);
+      level = std::clamp(round_half_away(user[k] / step), -levels, levels);
       if (two_parts) {
         const double rest = static_cast<double>(user[k]) - static_cast<double>(step) * level;
-        low = std::clamp(round_half_away(static_cast<float>(rest / step_low)), -kLevels, kLevels);
+        low = std::clamp(round_half_away(static_cast<float>(rest / step_low)), -levels, levels);
       }
     }
     if (k < dim) {
@@ -62,6 +61,7 @@ void expect_same(const UserLevels& want, const UserLevels& got, int quads) {
 void expect_quantized_as_the_scalar_loop() {
   std::mt19937 rng(5);
   std::normal_distribution<float> normal;
+  const auto levels = static_cast<float>(prefilter_user_levels());
   int cases = 0;
   for (int dim : {1, 3, 4, 16, 37, 128, kMaxPrefilterDim}) {
     const int quads = (dim + 3) / 4;
@@ -72,7 +72,7 @@ void expect_quantized_as_the_scalar_loop() {
       if (form == 3) std::fill(user.begin(), user.end(), 0.0f);
       float max_abs = 0.0f;
       for (float v : user) max_abs = std::max(max_abs, std::fabs(v));
-      const float step = max_abs / kLevels, step_low = step / (2 * kLevels);
+      const float step = max_abs / levels, step_low = step / (2 * levels);
       // Exact halfway quotients, where rounding half to even would differ.
       if (form == 1) {
         for (int k = 0; k + 1 < dim; k += 2) user[k] = step * (static_cast<float>(k % 9) + 0.5f);

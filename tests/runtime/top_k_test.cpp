@@ -328,7 +328,7 @@ void expect_prefilter_keeps_the_row_its_bound_barely_saves() {
   // forms of the bound (max|e| sum|row| and |e|_2 |row|_2) are then exactly its approximation's
   // error, 3 * 127 * 0.4999 = 190.46, which just lifts it over row 64 (189).
   const int rows = 128, dim = 4;
-  const auto levels = static_cast<float>(kPrefilterUserLevels);
+  const auto levels = static_cast<float>(prefilter_user_levels());
   std::vector<float> table(static_cast<size_t>(rows) * dim, 0.0f);
   for (int k = 1; k < dim; ++k) table[k] = 127.0f;  // row 0: {0, 127, 127, 127}
   table[64 * dim] = 189.0f / levels;                // row 64: {189 / levels, 0, 0, 0}
