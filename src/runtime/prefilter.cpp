@@ -30,8 +30,7 @@ void Prefilter::build_codes(int rows, int dim) {
   codes_.assign(padded * quads_ * 4, kCodeOffset);
   chunk_l1_.assign(chunks(), 0.0f);
   chunk_l2_.assign(chunks(), 0.0f);
-  row_l1_.assign(rows, 0.0f);
-  row_l2_.assign(rows, 0.0f);
+  row_norms_.assign(2 * static_cast<size_t>(rows), 0.0f);
   chunk_scale_.assign(chunks(), 0.0f);
 }
 
@@ -56,8 +55,8 @@ void Prefilter::encode_rows(const RowOf& row_of, std::span<const float> bias) {
     chunk_scale_[c] = std::max(chunk_scale_[c], max_abs / 127.0f);
     chunk_l1_[c] = std::max(chunk_l1_[c], l1);
     chunk_l2_[c] = std::max(chunk_l2_[c], l2);
-    row_l1_[r] = l1;
-    row_l2_[r] = l2;
+    row_norms_[2 * static_cast<size_t>(r)] = l1;
+    row_norms_[2 * static_cast<size_t>(r) + 1] = l2;
     max_l1_ = std::max(max_l1_, l1);
   }
   for (int r = 0; r < rows_; ++r) {
@@ -108,8 +107,8 @@ Prefilter Prefilter::from_int8(std::span<const int8_t> table, std::span<const fl
 
 size_t Prefilter::bytes() const {
   return codes_.size() + rows_i8_.size() +
-         (chunk_l1_.size() + chunk_l2_.size() + chunk_scale_.size() + row_l1_.size() +
-          row_l2_.size() + rows_f32_.size()) *
+         (chunk_l1_.size() + chunk_l2_.size() + chunk_scale_.size() + row_norms_.size() +
+          rows_f32_.size()) *
              sizeof(float);
 }
 
@@ -189,8 +188,7 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   }
   q.chunk_error = scratch.chunk_error.data();
   q.chunk_rest = scratch.chunk_rest.data();
-  q.row_l1 = row_l1_.data();
-  q.row_l2 = row_l2_.data();
+  q.row_norms = row_norms_.data();
   q.alpha_l1 = alpha_l1;
   q.alpha_l2 = alpha_l2;
   q.user = user;

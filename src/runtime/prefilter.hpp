@@ -50,8 +50,7 @@ struct PrefilterQuery {
   // pass their chunk's, where a higher k-th best lower bound leaves fewer rows to score).
   const float* chunk_error;
   const float* chunk_rest;
-  const float* row_l1;
-  const float* row_l2;
+  const float* row_norms;  // per row: row_l1[r], row_l2[r], side by side (one line per row)
   float alpha_l1, alpha_l2;
   // Exact scoring, with the ScoreTable kernel's arithmetic: float rows, row-major, against the
   // user; or (rows_i8 set) int8 rows, row-major, against the user as the int8 kernel quantizes it
@@ -121,7 +120,9 @@ class Prefilter {
   // Per 64-row chunk, the largest sum|row|, |row|_2 and the code scale: the error bound of a query
   // is computed per chunk from these, so the approximate pass does no per-row bound arithmetic.
   std::vector<float> chunk_l1_, chunk_l2_, chunk_scale_;
-  std::vector<float> row_l1_, row_l2_;  // each row's sum|row| and |row|_2 (rounded up)
+  // Each row's sum|row| and |row|_2 (rounded up), side by side: the candidates' bounds load one
+  // line per row.
+  std::vector<float> row_norms_;
   HotVector<float> rows_f32_;
   HotVector<int8_t> rows_i8_;  // int8 tables: row-major
   // Table-wide maxima for the error bound: sum|row|, code scale, sum|row| + dim * scale, |bias|.

@@ -300,7 +300,8 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   };
   // The bound of one row: its chunk's with the user's rounding through the row's own norms.
   auto row_error = [&](uint32_t row, int c) {
-    return q.chunk_rest[c] + std::min(q.alpha_l1 * q.row_l1[row], q.alpha_l2 * q.row_l2[row]);
+    const float* norms = q.row_norms + 2 * static_cast<size_t>(row);
+    return q.chunk_rest[c] + std::min(q.alpha_l1 * norms[0], q.alpha_l2 * norms[1]);
   };
   size_t count = 0;
   const float floor = KthLargestChunkMax(low_max, chunks, k, spare);
