@@ -40,8 +40,8 @@ constexpr int kUserLevels = POCKETREC_PREFILTER_DPBUSD ? 127 : 63;
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
 // acc + each row's four products of the unsigned codes c and the signed user levels. With VNNI,
-// vpdpbusd at once; else vpmaddubsw into int16 (|sum|
-// <= 2 * 255 * 63: never saturates) and vpmaddwd by ones into each row's int32.
+// vpdpbusd at once; else vpmaddubsw into int16 (|sum| <= 2 * 255 * 63: never saturates) and
+// vpmaddwd by ones into each row's int32.
 inline __m256i Dot(__m256i acc, __m256i c, __m256i user) {
 #if POCKETREC_PREFILTER_DPBUSD
   return _mm256_dpbusd_epi32(acc, c, user);
