@@ -48,28 +48,35 @@ HWY_INLINE V SigmoidOf(D d, V v) {
   return hn::IfThenElse(hn::IsNaN(v), v, s);  // the clamp would turn NaN into a number
 }
 
+// c[0] + c[1] y + ... + c[6] y^6, in three rounds of multiply-adds (Estrin's scheme).
+template <class D, class V>
+HWY_INLINE V Degree6(D d, const float (&c)[7], V y, V y2) {
+  const auto p01 = hn::MulAdd(hn::Set(d, c[1]), y, hn::Set(d, c[0]));
+  const auto p23 = hn::MulAdd(hn::Set(d, c[3]), y, hn::Set(d, c[2]));
+  const auto p45 = hn::MulAdd(hn::Set(d, c[5]), y, hn::Set(d, c[4]));
+  const auto p456 = hn::MulAdd(hn::Set(d, c[6]), y2, p45);
+  return hn::MulAdd(hn::MulAdd(p456, y2, p23), y2, p01);
+}
+
 template <class D, class V>
 HWY_INLINE V TanhOf(D d, V v) {
-  // |x| >= 0.5: 1 - 2 / (e^(2|x|) + 1), whose subtraction loses nothing there (the result is at
-  // least 0.46). Below, the odd Taylor series to x^15 (truncation below 4e-8 relative at 0.5),
-  // accurate down to the smallest values. The sign is put back last.
-  const auto sign_bit = hn::Set(d, -0.0f);
-  const auto a = hn::AndNot(sign_bit, v);
-  const auto one = hn::Set(d, 1.0f);
-  const auto two = hn::Set(d, 2.0f);
-  const auto e = ClampedExp(d, hn::Min(hn::Add(a, a), hn::Set(d, 87.0f)));
-  const auto large = hn::NegMulAdd(two, hn::Div(one, hn::Add(e, one)), one);
-  const auto a2 = hn::Mul(a, a);
-  auto p = hn::Set(d, -929569.0f / 638512875.0f);
-  p = hn::MulAdd(p, a2, hn::Set(d, 21844.0f / 6081075.0f));
-  p = hn::MulAdd(p, a2, hn::Set(d, -1382.0f / 155925.0f));
-  p = hn::MulAdd(p, a2, hn::Set(d, 62.0f / 2835.0f));
-  p = hn::MulAdd(p, a2, hn::Set(d, -17.0f / 315.0f));
-  p = hn::MulAdd(p, a2, hn::Set(d, 2.0f / 15.0f));
-  p = hn::MulAdd(p, a2, hn::Set(d, -1.0f / 3.0f));
-  const auto small = hn::MulAdd(hn::Mul(p, a2), a, a);
-  const auto t = hn::IfThenElse(hn::Lt(a, hn::Set(d, 0.5f)), small, large);
-  return hn::IfThenElse(hn::IsNaN(v), v, hn::Or(t, hn::And(sign_bit, v)));
+  // x P(x^2) / Q(x^2): the continued fraction x / (1 + x^2 / (3 + x^2 / (5 + ... + x^2 / 25)))
+  // multiplied out (its Pade approximant of degree 13 over 12, coefficients below divided by
+  // 7905853580625). It is within 3.7e-8 of tanh on [-9, 9], and both polynomials have positive
+  // coefficients in x^2 >= 0, so their float sums cancel nothing: 3.0e-7 relative at worst
+  // (3.3e-7 without fused multiply-adds), exact near 0 (P/Q = 1), odd (-0 stays -0), and exactly
+  // +-1 at +-9, past which tanh rounds to +-1 in float. Its latency is about two thirds of
+  // 1 - 2 / (e^2x + 1)'s, which each LSTM step waits on twice.
+  static constexpr float kP[7] = {1.0f,           0.146666667f,    0.0052173913f,
+                                  6.6252588e-05f, 3.22868363e-07f, 5.17970635e-10f,
+                                  1.26488556e-13f};
+  static constexpr float kQ[7] = {
+      1.0f, 0.48f, 0.031884058f, 0.00066252588f, 5.23046747e-06f, 1.51938053e-08f, 1.15104586e-11f};
+  const auto x = hn::Min(hn::Max(v, hn::Set(d, -9.0f)), hn::Set(d, 9.0f));
+  const auto y = hn::Mul(x, x);
+  const auto y2 = hn::Mul(y, y);
+  const auto t = hn::Div(hn::Mul(x, Degree6(d, kP, y, y2)), Degree6(d, kQ, y, y2));
+  return hn::IfThenElse(hn::IsNaN(v), v, t);  // the clamp would turn NaN into a number
 }
 
 }  // namespace pocketrec::tfl::HWY_NAMESPACE
