@@ -219,7 +219,8 @@ void FusedRnn::encode(const int32_t* ids, float* out, float* scratch) const {
   }
 }
 
-std::unique_ptr<FusedSequenceLstm> FusedSequenceLstm::match(const tfl::Model& m, int user_tensor) {
+std::unique_ptr<FusedSequenceLstm> FusedSequenceLstm::match(const tfl::Model& m, int user_tensor,
+                                                            size_t max_projected_bytes) {
   const auto& tensors = m.tensors();
   GraphConstants constants(m);
   auto f = std::make_unique<FusedSequenceLstm>();
@@ -305,6 +306,17 @@ std::unique_ptr<FusedSequenceLstm> FusedSequenceLstm::match(const tfl::Model& m,
   // layers' buffers.
   f->scratch_floats_ = static_cast<size_t>(length) * (dim + units) + 2 * units +
                        tfl::lstm_scratch_floats(f->weights_) + 2 * widest(f->layers_);
+  const size_t width = 4 * static_cast<size_t>(units);
+  if (static_cast<size_t>(f->rows_) * width * sizeof(float) <= max_projected_bytes) {
+    f->projected_.resize(static_cast<size_t>(f->rows_) * width);
+    std::vector<int32_t> one(static_cast<size_t>(length), f->embedding_.pad_id);
+    std::vector<float> embedded(static_cast<size_t>(length) * dim);
+    for (int32_t id = 0; id < f->rows_; ++id) {
+      one[0] = id;  // the embedding's product with the mask, as embed computes it
+      f->embedding_.embed(one.data(), embedded.data());
+      tfl::lstm_input_terms(f->weights_, embedded.data(), f->projected_.data() + id * width);
+    }
+  }
   f->dequantized_ = constants.take_storage();
   return f;
 }
@@ -319,9 +331,16 @@ void FusedSequenceLstm::encode(const int32_t* ids, float* out, float* scratch) c
   for (int i = 0; i < length_; ++i) {
     if (ids[i] < 0 || ids[i] >= rows_) outside_table(ids[i]);
   }
-  embedding_.embed(ids, x);
   std::fill(h, h + 2 * units_, 0.0f);
-  tfl::lstm_sequence(weights_, x, emb_dim_, length_, h, c, y, units_, kernel);
+  if (!projected_.empty()) {
+    const float* terms[kMaxLength];
+    const size_t width = 4 * static_cast<size_t>(units_);
+    for (int i = 0; i < length_; ++i) terms[i] = projected_.data() + ids[i] * width;
+    tfl::lstm_sequence_from_terms(weights_, terms, length_, h, c, y, units_, kernel);
+  } else {
+    embedding_.embed(ids, x);
+    tfl::lstm_sequence(weights_, x, emb_dim_, length_, h, c, y, units_, kernel);
+  }
   const float* last = y + static_cast<size_t>(length_ - 1) * units_;
   if (layers_.empty()) {
     std::copy(last, last + units_, out);

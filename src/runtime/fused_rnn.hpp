@@ -59,13 +59,21 @@ class FusedRnn final : public FusedEncoder {
 // way the operator packs them, so only the operators around it change hands.
 class FusedSequenceLstm final : public FusedEncoder {
  public:
-  static std::unique_ptr<FusedSequenceLstm> match(const tfl::Model& model, int user_tensor);
+  // max_projected_bytes as FusedRnn::match takes it.
+  static std::unique_ptr<FusedSequenceLstm> match(
+      const tfl::Model& model, int user_tensor,
+      size_t max_projected_bytes = FusedRnn::kMaxProjectedBytes);
 
   const char* name() const override { return "LSTM"; }
   void encode(const int32_t* ids, float* out, float* scratch) const override;
+  bool projects_inputs() const { return !projected_.empty(); }
 
  private:
   int units_ = 0, emb_dim_ = 0;
+  // Every item's input terms (tfl::lstm_input_terms of its masked embedding), [rows, 4 * units],
+  // where they fit in FusedRnn::kMaxProjectedBytes (the starter model: 3,953 x 64, 1 MB); empty
+  // otherwise. Each step then waits on the recurrent products alone.
+  std::vector<float> projected_;
   MaskedEmbedding embedding_;
   std::vector<float> packed_;  // bias, input and recurrent weights (tfl::LstmWeights)
   tfl::LstmWeights weights_;

@@ -289,6 +289,43 @@ TEST(Recommender, RecurrentEncodersWithAndWithoutPrecomputedInputTerms) {
   EXPECT_GE(checked, 8);  // LSTM and GRU, float32 and int8, two sizes
 }
 
+// The starter LSTM's encoder takes every item's input terms from a table computed at load (1 MB
+// at 3,953 items x 64 terms); a model whose table would not fit computes them each step. Both
+// must give the interpreter's bits, with padding before and through the history.
+TEST(Recommender, StarterLstmWithAndWithoutPrecomputedInputTerms) {
+  auto file = std::filesystem::path(testing::shared_dir()) / "reference" / "tflite" /
+              "recommendation_rnn_i10o100.tflite";
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << "shared reference data absent, skipping";
+  auto rec = Recommender::load_file(file.string());
+  const auto& d = rec->impl();
+  const auto projected = runtime::FusedSequenceLstm::match(*d.model, d.user_tensor);
+  const auto computed = runtime::FusedSequenceLstm::match(*d.model, d.user_tensor, 0);
+  ASSERT_TRUE(projected && computed);
+  EXPECT_TRUE(projected->projects_inputs());
+  EXPECT_FALSE(computed->projects_inputs());
+  tfl::Interpreter interp(d.model, d.user_tensor);
+  const int length = projected->length(), dim = projected->dim();
+  std::vector<float> scratch(projected->scratch_floats()), a(dim), b(dim);
+  std::mt19937 rng(47);
+  for (int trial = 0; trial < 300; ++trial) {
+    int32_t* ids = interp.input(0).as<int32_t>();
+    const int padding = static_cast<int>(rng() % (length + 1));
+    for (int i = 0; i < length; ++i) {
+      const bool pad = i < padding || (trial % 3 == 0 && rng() % 4 == 0);
+      ids[i] = pad ? 0 : static_cast<int32_t>(1 + rng() % (projected->rows() - 1));
+    }
+    interp.reset_variables();
+    interp.invoke();
+    projected->encode(ids, a.data(), scratch.data());
+    computed->encode(ids, b.data(), scratch.data());
+    const float* want = interp.tensor(d.user_tensor).as<float>();
+    for (int k = 0; k < dim; ++k) {
+      ASSERT_EQ(a[k], want[k]) << "trial " << trial;
+      ASSERT_EQ(b[k], want[k]) << "trial " << trial;
+    }
+  }
+}
+
 TEST(Recommender, FiltersAndEdgeCases) {
   auto c = testing::export_cases()[0];
   Catalog catalog = testing::make_catalog(c.config.items, true);

@@ -132,6 +132,21 @@ void LstmSequence(const LstmWeights& w, const float* HWY_RESTRICT x, int64_t x_s
   }
 }
 
+void LstmInputTerms(const LstmWeights& w, const float* HWY_RESTRICT x, float* HWY_RESTRICT out) {
+  AddScaledRows(w.bias, x, w.n_input, w.input_t, 4 * static_cast<size_t>(w.n_cell), out);
+}
+
+void LstmSequenceFromTerms(const LstmWeights& w, const float* const* terms, int32_t steps,
+                           float* HWY_RESTRICT h, float* HWY_RESTRICT c, float* HWY_RESTRICT y,
+                           int64_t y_stride, float* HWY_RESTRICT scratch) {
+  const size_t width = 4 * static_cast<size_t>(w.n_cell);
+  for (int32_t t = 0; t < steps; ++t) {
+    AddRecurrentRows(terms[t], h, w.n_cell, w.recurrent_t, width, scratch);
+    UpdateCells(w, scratch, h, c);
+    std::copy_n(h, w.n_cell, y + t * y_stride);
+  }
+}
+
 }  // namespace pocketrec::tfl::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -139,10 +154,21 @@ HWY_AFTER_NAMESPACE();
 namespace pocketrec::tfl {
 
 HWY_EXPORT(LstmSequence);
+HWY_EXPORT(LstmInputTerms);
+HWY_EXPORT(LstmSequenceFromTerms);
 
 void lstm_sequence(const LstmWeights& w, const float* x, int64_t x_stride, int32_t steps, float* h,
                    float* c, float* y, int64_t y_stride, float* scratch) {
   HWY_DYNAMIC_DISPATCH(LstmSequence)(w, x, x_stride, steps, h, c, y, y_stride, scratch);
+}
+
+void lstm_input_terms(const LstmWeights& w, const float* x, float* out) {
+  HWY_DYNAMIC_DISPATCH(LstmInputTerms)(w, x, out);
+}
+
+void lstm_sequence_from_terms(const LstmWeights& w, const float* const* terms, int32_t steps,
+                              float* h, float* c, float* y, int64_t y_stride, float* scratch) {
+  HWY_DYNAMIC_DISPATCH(LstmSequenceFromTerms)(w, terms, steps, h, c, y, y_stride, scratch);
 }
 
 size_t lstm_scratch_floats(const LstmWeights& w) {

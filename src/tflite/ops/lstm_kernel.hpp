@@ -26,6 +26,13 @@ struct LstmWeights {
 void lstm_sequence(const LstmWeights& w, const float* x, int64_t x_stride, int32_t steps, float* h,
                    float* c, float* y, int64_t y_stride, float* scratch);
 size_t lstm_scratch_floats(const LstmWeights& w);
+// One input's terms, bias + x W for the four gates (4 * n_cell floats), as lstm_sequence computes
+// them for each step: the same bits.
+void lstm_input_terms(const LstmWeights& w, const float* x, float* out);
+// lstm_sequence with each step's input terms given (terms[t], lstm_input_terms of its input):
+// the same bits, without the input products (an encoder keeps every item's terms).
+void lstm_sequence_from_terms(const LstmWeights& w, const float* const* terms, int32_t steps,
+                              float* h, float* c, float* y, int64_t y_stride, float* scratch);
 
 // Transposes Keras/TFLite gate matrices (gate g: [n_cell][cols], row-major) to [cols][4 * n_cell].
 void pack_lstm_gates(const float* const gates[4], int32_t n_cell, int32_t cols, float* out);
