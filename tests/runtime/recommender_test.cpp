@@ -243,6 +243,36 @@ TEST(Recommender, FusedEncodersMatchTheInterpreterBitForBit) {
   }
 }
 
+// Two fused encoders of one model (with and without a table of input terms) against the
+// interpreter on random histories, padded before them and on every third trial also through them,
+// bit for bit.
+void expect_both_match_interpreter(const Recommender& rec, const runtime::FusedEncoder& a_enc,
+                                   const runtime::FusedEncoder& b_enc, int trials,
+                                   std::mt19937& rng) {
+  const auto& d = rec.impl();
+  tfl::Interpreter interp(d.model, d.user_tensor);
+  const int length = a_enc.length(), dim = a_enc.dim();
+  std::vector<float> scratch(std::max(a_enc.scratch_floats(), b_enc.scratch_floats())), a(dim),
+      b(dim);
+  for (int trial = 0; trial < trials; ++trial) {
+    int32_t* ids = interp.input(0).as<int32_t>();
+    const int padding = static_cast<int>(rng() % (length + 1));
+    for (int i = 0; i < length; ++i) {
+      const bool pad = i < padding || (trial % 3 == 0 && rng() % 4 == 0);
+      ids[i] = pad ? 0 : static_cast<int32_t>(1 + rng() % (a_enc.rows() - 1));
+    }
+    interp.reset_variables();
+    interp.invoke();
+    a_enc.encode(ids, a.data(), scratch.data());
+    b_enc.encode(ids, b.data(), scratch.data());
+    const float* want = interp.tensor(d.user_tensor).as<float>();
+    for (int k = 0; k < dim; ++k) {
+      ASSERT_EQ(a[k], want[k]) << "trial " << trial;
+      ASSERT_EQ(b[k], want[k]) << "trial " << trial;
+    }
+  }
+}
+
 // The recurrent exports' encoders take every item's input terms from a table computed at load
 // where it fits (kMaxProjectedBytes); beyond that each step computes its own. Both ways must give
 // the interpreter's bits, with 5 units and with 16 (whose state products and dense layer take
@@ -265,23 +295,7 @@ TEST(Recommender, RecurrentEncodersWithAndWithoutPrecomputedInputTerms) {
         ASSERT_TRUE(projected && computed);
         EXPECT_TRUE(projected->projects_inputs());
         EXPECT_FALSE(computed->projects_inputs());
-        tfl::Interpreter interp(d.model, d.user_tensor);
-        const int length = projected->length(), dim = projected->dim();
-        std::vector<float> scratch(projected->scratch_floats()), a(dim), b(dim);
-        for (int trial = 0; trial < 100; ++trial) {
-          int32_t* ids = interp.input(0).as<int32_t>();
-          for (int i = 0; i < length; ++i) {
-            ids[i] = rng() % 5 == 0 ? 0 : static_cast<int32_t>(1 + rng() % (projected->rows() - 1));
-          }
-          interp.invoke();
-          projected->encode(ids, a.data(), scratch.data());
-          computed->encode(ids, b.data(), scratch.data());
-          const float* want = interp.tensor(d.user_tensor).as<float>();
-          for (int k = 0; k < dim; ++k) {
-            ASSERT_EQ(a[k], want[k]) << "trial " << trial;
-            ASSERT_EQ(b[k], want[k]) << "trial " << trial;
-          }
-        }
+        expect_both_match_interpreter(*rec, *projected, *computed, 100, rng);
         ++checked;
       }
     }
@@ -303,27 +317,8 @@ TEST(Recommender, StarterLstmWithAndWithoutPrecomputedInputTerms) {
   ASSERT_TRUE(projected && computed);
   EXPECT_TRUE(projected->projects_inputs());
   EXPECT_FALSE(computed->projects_inputs());
-  tfl::Interpreter interp(d.model, d.user_tensor);
-  const int length = projected->length(), dim = projected->dim();
-  std::vector<float> scratch(projected->scratch_floats()), a(dim), b(dim);
   std::mt19937 rng(47);
-  for (int trial = 0; trial < 300; ++trial) {
-    int32_t* ids = interp.input(0).as<int32_t>();
-    const int padding = static_cast<int>(rng() % (length + 1));
-    for (int i = 0; i < length; ++i) {
-      const bool pad = i < padding || (trial % 3 == 0 && rng() % 4 == 0);
-      ids[i] = pad ? 0 : static_cast<int32_t>(1 + rng() % (projected->rows() - 1));
-    }
-    interp.reset_variables();
-    interp.invoke();
-    projected->encode(ids, a.data(), scratch.data());
-    computed->encode(ids, b.data(), scratch.data());
-    const float* want = interp.tensor(d.user_tensor).as<float>();
-    for (int k = 0; k < dim; ++k) {
-      ASSERT_EQ(a[k], want[k]) << "trial " << trial;
-      ASSERT_EQ(b[k], want[k]) << "trial " << trial;
-    }
-  }
+  expect_both_match_interpreter(*rec, *projected, *computed, 300, rng);
 }
 
 TEST(Recommender, FiltersAndEdgeCases) {
