@@ -50,7 +50,7 @@ struct PrefilterQuery {
   // pass their chunk's, where a higher k-th best lower bound leaves fewer rows to score).
   const float* chunk_error;
   const float* chunk_rest;
-  const float* row_norms;  // per row: row_l1[r], row_l2[r], side by side (one line per row)
+  const float* row_norms;  // per row r: row_l1[r] then row_l2[r] (one line per row)
   float alpha_l1, alpha_l2;
   // Exact scoring, with the ScoreTable kernel's arithmetic: float rows, row-major, against the
   // user; or (rows_i8 set) int8 rows, row-major, against the user as the int8 kernel quantizes it
@@ -152,8 +152,11 @@ bool prefilter_vectorized();
 // Whether the approximate pass runs on VNNI's vpdpbusd (Highway's AVX3_DL target: Ice Lake, Zen 4
 // and later), chosen at run time like every kernel, so portable builds get it too.
 bool prefilter_vnni();
-// The user's levels are in [-prefilter_user_levels(), prefilter_user_levels()] on the instruction
-// set the kernels run on: 127 with VNNI (int32 sums), else 63 (see prefilter.cpp).
-int prefilter_user_levels();
+// The user's levels are in [-L, L]: with VNNI's int32 sums L = 127; with AVX2's byte multiply-adds,
+// which sum pairs in int16, L = 63 (see prefilter.cpp).
+inline constexpr int kPrefilterVnniLevels = 127, kPrefilterPairLevels = 63;
+inline int prefilter_user_levels() {
+  return prefilter_vnni() ? kPrefilterVnniLevels : kPrefilterPairLevels;
+}
 
 }  // namespace pocketrec::runtime

@@ -28,15 +28,15 @@ using TagF = hn::CappedTag<float, kPrefilterBlockRows>;
 constexpr int kBlocksPerChunk = kPrefilterChunkRows / kPrefilterBlockRows;
 
 // Whether this target multiplies with VNNI's vpdpbusd (vnni.hpp), whose int32 sums let the user
-// take 8-bit levels; AVX2's byte multiply-adds sum pairs in int16, so 7-bit levels there
-// (prefilter.cpp).
+// take 8-bit levels (prefilter_user_levels).
 #undef POCKETREC_PREFILTER_DPBUSD
 #if HWY_ARCH_X86 && HWY_TARGET == HWY_AVX3_DL && POCKETREC_AVX3_DL_VNNI
 #define POCKETREC_PREFILTER_DPBUSD 1
 #else
 #define POCKETREC_PREFILTER_DPBUSD 0
 #endif
-constexpr int kUserLevels = POCKETREC_PREFILTER_DPBUSD ? 127 : 63;
+constexpr int kUserLevels =
+    POCKETREC_PREFILTER_DPBUSD ? kPrefilterVnniLevels : kPrefilterPairLevels;
 
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
 // acc + each row's four products of the unsigned codes c and the signed user levels. With VNNI,
@@ -215,10 +215,6 @@ bool PrefilterVectorized() {
 
 bool PrefilterVnni() {
   return POCKETREC_PREFILTER_DPBUSD;
-}
-
-int PrefilterUserLevels() {
-  return kUserLevels;
 }
 
 // One pass computes approximate scores approx[r], within chunk_error[c] of the exact score of every
@@ -444,7 +440,6 @@ namespace pocketrec::runtime {
 HWY_EXPORT(TopKPrefiltered);
 HWY_EXPORT(PrefilterVectorized);
 HWY_EXPORT(PrefilterVnni);
-HWY_EXPORT(PrefilterUserLevels);
 HWY_EXPORT(QuantizeUser);
 
 void quantize_user(const float* user, const Int8User* user_i8, int dim, int quads, float step,
@@ -458,10 +453,6 @@ bool prefilter_vectorized() {
 
 bool prefilter_vnni() {
   return HWY_DYNAMIC_DISPATCH(PrefilterVnni)();
-}
-
-int prefilter_user_levels() {
-  return HWY_DYNAMIC_DISPATCH(PrefilterUserLevels)();
 }
 
 int top_k_prefiltered(const PrefilterQuery& query, TopKScratch& scratch, TopK& top) {

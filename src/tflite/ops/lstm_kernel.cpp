@@ -110,6 +110,14 @@ HWY_INLINE void AddRecurrentRows(const float* start, const float* HWY_RESTRICT h
   hn::StoreU(hn::Add(a3, b3), d, out + 3 * n);
 }
 
+// One step: the gates from the step's input terms and h, then the new c and h, h copied to y.
+HWY_INLINE void Step(const LstmWeights& w, const float* terms, float* HWY_RESTRICT h,
+                     float* HWY_RESTRICT c, float* HWY_RESTRICT y, float* HWY_RESTRICT gates) {
+  AddRecurrentRows(terms, h, w.n_cell, w.recurrent_t, 4 * static_cast<size_t>(w.n_cell), gates);
+  UpdateCells(w, gates, h, c);
+  std::copy_n(h, w.n_cell, y);
+}
+
 void LstmSequence(const LstmWeights& w, const float* HWY_RESTRICT x, int64_t x_stride,
                   int32_t steps, float* HWY_RESTRICT h, float* HWY_RESTRICT c,
                   float* HWY_RESTRICT y, int64_t y_stride, float* HWY_RESTRICT scratch) {
@@ -117,18 +125,15 @@ void LstmSequence(const LstmWeights& w, const float* HWY_RESTRICT x, int64_t x_s
   float* gates = scratch;
   float* ahead = scratch + width;
   if (steps <= 0) return;
-  // Step t's recurrent terms wait for h; step t + 1's input terms, next in program order, do not
-  // and fill the wait.
+  // Step t's recurrent terms wait for h; step t + 1's input terms, before them in program order,
+  // do not and fill the wait.
   AddScaledRows(w.bias, x, w.n_input, w.input_t, width, ahead);
   for (int32_t t = 0; t < steps; ++t) {
-    float* now = ahead + (t & 1) * width;
-    AddRecurrentRows(now, h, w.n_cell, w.recurrent_t, width, gates);
     if (t + 1 < steps) {
       AddScaledRows(w.bias, x + (t + 1) * x_stride, w.n_input, w.input_t, width,
                     ahead + ((t + 1) & 1) * width);
     }
-    UpdateCells(w, gates, h, c);
-    std::copy_n(h, w.n_cell, y + t * y_stride);
+    Step(w, ahead + (t & 1) * width, h, c, y + t * y_stride, gates);
   }
 }
 
@@ -139,12 +144,7 @@ void LstmInputTerms(const LstmWeights& w, const float* HWY_RESTRICT x, float* HW
 void LstmSequenceFromTerms(const LstmWeights& w, const float* const* terms, int32_t steps,
                            float* HWY_RESTRICT h, float* HWY_RESTRICT c, float* HWY_RESTRICT y,
                            int64_t y_stride, float* HWY_RESTRICT scratch) {
-  const size_t width = 4 * static_cast<size_t>(w.n_cell);
-  for (int32_t t = 0; t < steps; ++t) {
-    AddRecurrentRows(terms[t], h, w.n_cell, w.recurrent_t, width, scratch);
-    UpdateCells(w, scratch, h, c);
-    std::copy_n(h, w.n_cell, y + t * y_stride);
-  }
+  for (int32_t t = 0; t < steps; ++t) Step(w, terms[t], h, c, y + t * y_stride, scratch);
 }
 
 }  // namespace pocketrec::tfl::HWY_NAMESPACE
