@@ -60,6 +60,15 @@ struct PrefilterQuery {
   const int8_t* rows_i8;
   const Int8User* user_i8;
   const float* row_scale;
+  // Whether the k rows with the best lower bounds are scored exactly before the others are
+  // chosen: the k-th best exact score is at least the least of theirs, which is at least the k-th
+  // best lower bound (each one's exact >= its low) and typically a bound's width above it, so the
+  // band of rows left to score exactly about halves. It pays where many rows score close to the
+  // k-th best, the sessions that take the user in two parts (the starter CNN: 31.4 -> 20.9 rows
+  // a query, 2.75-2.93 -> 2.72-2.81 us); elsewhere the k rows cost more than the few they save
+  // (starter BOW 14.7 -> 12.3 rows, 1.80 -> 1.87 us; LSTM 16.3 -> 13.0, 2.49-2.51 -> 2.52-2.57).
+  // The rows are scored again with the others: marking them for that pass to skip cost more.
+  bool score_best_first;
 };
 
 class Prefilter {
@@ -90,7 +99,9 @@ class Prefilter {
   // rows beyond them with one part: measured on the starter models (3,952 x 16, AVX-512 VNNI),
   // the second part costs 0.12-0.15 us a query (BOW) and each row not scored saves about 13 ns
   // (CNN: 52.7 -> 31.4 rows a query, 2.99-3.11 -> 2.84-2.92 us), so it pays from about 20 rows
-  // beyond the K best, and its cost grows with the codes' bytes.
+  // beyond the K best, and its cost grows with the codes' bytes. (With two parts the K best rows
+  // are also scored first, PrefilterQuery::score_best_first: the CNN's one part then scores 32.4
+  // rows, two parts 20.9, and two parts stay ahead, 2.86-2.95 against 2.79-2.85 us.)
   float two_parts_excess_rows() const {
     return static_cast<float>(blocks_ * kPrefilterBlockRows) * static_cast<float>(quads_) / 800.0f;
   }

@@ -307,15 +307,33 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   for_each_row(floor, 1.0f, [&](uint32_t row, int c) {
     candidates[count++] = {row, approx[row] - std::min(error[c], row_error(row, c))};
   });
+  auto score_exactly = [&](const uint32_t* rows, int size, float* exact) {
+    if (q.rows_i8 != nullptr) {
+      ExactI8(q, rows, size, exact);
+    } else {
+      ExactF32(q, rows, size, exact);
+    }
+  };
   float kth = -HUGE_VALF;
   if (count >= k) {
     Scored best[kRankMax];
-    kth = BestFirst(candidates, count, k, best)[k - 1].score;
+    const Scored* first = BestFirst(candidates, count, k, best);
+    kth = first[k - 1].score;
+    float least = HUGE_VALF;
+    for (size_t i = 0; q.score_best_first && i < k; i += 8) {
+      uint32_t group[8];
+      const int size = static_cast<int>(std::min<size_t>(8, k - i));
+      for (int j = 0; j < size; ++j) group[j] = first[i + j].item;
+      float exact[8];
+      score_exactly(group, size, exact);
+      for (int j = 0; j < size; ++j) least = std::min(least, exact[j]);
+    }
+    if (std::isfinite(least)) kth = std::max(kth, least);
   }
-  // The rows that can still be among the k best: a superset, collected first (the candidates of
-  // the selection above are no longer needed) and then scored together, with no branch per row
-  // on the heap's threshold. Each row is held to its chunk's bound only: its own (which raised
-  // kth above) removed 3 of 53 rows per query on the starter CNN, and its loads cost as much.
+  // The rows that can still be among the k best: a superset, collected first and then scored
+  // together, with no branch per row on the heap's threshold. Each row is held to its chunk's
+  // bound only: its own (which raised kth above) removed 3 of 53 rows per query on the starter
+  // CNN, and its loads cost as much.
   const float bar = kth == -HUGE_VALF ? kth : kth - 0x1p-21f * std::fabs(kth);
   size_t n = 0;
   for_each_row(bar, -1.0f, [&](uint32_t row, int) {
@@ -336,14 +354,10 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   size_t kept = 0;
   for (size_t first = 0; first < n; first += 8) {
     uint32_t group[8];
-    float exact[8];
     const int size = static_cast<int>(std::min<size_t>(8, n - first));
+    float exact[8];
     for (int i = 0; i < size; ++i) group[i] = candidates[first + i].item;
-    if (q.rows_i8 != nullptr) {
-      ExactI8(q, group, size, exact);
-    } else {
-      ExactF32(q, group, size, exact);
-    }
+    score_exactly(group, size, exact);
     for (int i = 0; i < size; ++i) {
       candidates[kept] = {group[i], exact[i]};
       kept += exact[i] >= bar;
