@@ -68,42 +68,10 @@ inline __m512i Dot(__m512i acc, __m512i c, __m512i user) {
 // bounds are per chunk (PrefilterQuery::chunk_error), so the pass does no per-row bound
 // arithmetic. kQuads > 0 fixes the number of quads of dimensions at compile time, so the user
 // bytes stay in registers.
-// The lanes of a vector of the largest chunk lows seen, in descending order (RunningBest).
-using TagBest = hn::CappedTag<float, 16>;
-
-// best, the largest values seen in descending order (-inf where fewer), with x added: lane i
-// becomes max(min(best[i - 1], x), best[i]) (best[-1] = +inf), which is best[i] before x's place,
-// x at it and best[i - 1] after it. Three vector operations, where selecting the k-th largest of
-// the chunk lows after the pass took k dependent rounds of horizontal maxima (0.1 us of a starter
-// query); inside the pass, whose loads leave the vector units idle, they cost next to nothing.
-struct RunningBest {
-  TagBest d;
-  hn::Vec<TagBest> best = hn::Set(d, -HUGE_VALF);
-  decltype(hn::SetTableIndices(TagBest(), static_cast<const int32_t*>(nullptr))) previous;
-  hn::Mask<TagBest> first = hn::FirstN(d, 1);
-  RunningBest() {
-    HWY_ALIGN int32_t index[hn::MaxLanes(TagBest())];
-    for (size_t i = 0; i < hn::Lanes(d); ++i) index[i] = i == 0 ? 0 : static_cast<int32_t>(i - 1);
-    previous = hn::SetTableIndices(d, index);
-  }
-  void add(hn::Vec<TagBest> x) {  // x: the value in every lane
-    const auto shifted =
-        hn::IfThenElse(first, hn::Set(d, HUGE_VALF), hn::TableLookupLanes(best, previous));
-    best = hn::Max(hn::Min(shifted, x), best);
-  }
-  // The k-th largest value added (-inf with fewer), for k <= lanes.
-  float kth(size_t k) const {
-    HWY_ALIGN float lanes[hn::MaxLanes(TagBest())];
-    hn::Store(best, d, lanes);
-    return lanes[k - 1];
-  }
-};
-
 template <int kQuads, bool kTwoParts>
 void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
                   float* HWY_RESTRICT chunk_max, RunningBest& lows) {
   const TagF df;
-  const TagBest dbest;
   const hn::Rebind<int32_t, TagF> di;
   const int quads = kQuads > 0 ? kQuads : q.quads, blocks = q.blocks;
   const uint8_t* HWY_RESTRICT codes = q.codes;
@@ -189,7 +157,7 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
     const float top = hn::GetLane(hn::MaxOfLanes(df, best));
     chunk_max[chunk] = top;
     // Rounding top - error is monotonic in top: the chunk's largest low.
-    lows.add(hn::Sub(hn::Set(dbest, top), hn::Set(dbest, q.chunk_error[chunk])));
+    lows.add(top - q.chunk_error[chunk]);
   }
 }
 
@@ -333,10 +301,11 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
     return q.chunk_rest[c] + std::min(q.alpha_l1 * norms[0], q.alpha_l2 * norms[1]);
   };
   size_t count = 0;
-  // floor: the k-th largest chunk low, from the pass's running best where they hold k.
+  // floor: the k-th largest chunk low (-inf with fewer than k chunks), from the pass's running
+  // best where it holds k.
   float floor;
-  if (k <= hn::Lanes(TagBest())) {
-    floor = k <= static_cast<size_t>(chunks) ? lows.kth(k) : -HUGE_VALF;
+  if (RunningBest::holds(k)) {
+    floor = lows.kth(k);
   } else {
     for (int c = 0; c < chunks; ++c) low_max[c] = chunk_max[c] - error[c];
     floor = KthLargestChunkMax(low_max, chunks, k, spare);

@@ -55,12 +55,17 @@ void TopKTwoPass(int blocks, int rows, float* HWY_RESTRICT scores, float* HWY_RE
   // Every other query walks the table backwards: what the last query read most recently is then
   // read first, while still cached, so a table slightly larger than L2 mostly hits (a table
   // walked in one direction misses throughout once it exceeds the cache).
+  RunningBest maxima;
   for (int i = 0; i < chunks; ++i) {
     const int c = reverse ? chunks - 1 - i : i;
     const int first = c * kChunkBlocks;
     chunk_max[c] = score_chunk(first, std::min(kChunkBlocks, blocks - first), scores + first * 16);
+    maxima.add(chunk_max[c]);
   }
-  const float floor = KthLargestChunkMax(chunk_max, chunks, top.k(), spare);
+  const size_t k = top.k();
+  // -inf with fewer than k chunks.
+  const float floor =
+      RunningBest::holds(k) ? maxima.kth(k) : KthLargestChunkMax(chunk_max, chunks, k, spare);
   size_t n = 0;
   for (int c = 0; c < chunks; ++c) {
     if (!(chunk_max[c] >= floor) || chunk_max[c] == -HUGE_VALF) continue;

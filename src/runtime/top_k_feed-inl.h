@@ -149,6 +149,38 @@ HWY_INLINE void ForEachInterleaved(int count, const Visit& visit) {
   }
 }
 
+// The largest values added so far, in descending order in one vector (-inf where fewer were
+// added), for the k-th largest chunk maximum while the chunks are scored: adding x makes lane i
+// max(min(best[i - 1], x), best[i]) (best[-1] = +inf), which is best[i] before x's place, x at
+// it and best[i - 1] after it. Three vector operations per chunk, which the scoring passes' loads
+// leave room for, where KthLargestChunkMax after the pass takes k dependent rounds of horizontal
+// maxima (0.1 us of a starter query). Holds k <= its lanes (16 on AVX-512, 8 on AVX2).
+struct RunningBest {
+  using Tag = hn::CappedTag<float, 16>;
+  Tag d;
+  hn::Vec<Tag> best = hn::Set(d, -HUGE_VALF);
+  decltype(hn::SetTableIndices(Tag(), static_cast<const int32_t*>(nullptr))) previous;
+  hn::Mask<Tag> first = hn::FirstN(d, 1);
+  RunningBest() {
+    HWY_ALIGN int32_t index[hn::MaxLanes(Tag())];
+    for (size_t i = 0; i < hn::Lanes(d); ++i) index[i] = i == 0 ? 0 : static_cast<int32_t>(i - 1);
+    previous = hn::SetTableIndices(d, index);
+  }
+  static bool holds(size_t k) { return k >= 1 && k <= hn::Lanes(Tag()); }
+  void add(float value) {
+    const auto x = hn::Set(d, value);
+    const auto shifted =
+        hn::IfThenElse(first, hn::Set(d, HUGE_VALF), hn::TableLookupLanes(best, previous));
+    best = hn::Max(hn::Min(shifted, x), best);
+  }
+  // The k-th largest value added (-inf with fewer), for holds(k).
+  float kth(size_t k) const {
+    HWY_ALIGN float lanes[hn::MaxLanes(Tag())];
+    hn::Store(best, d, lanes);
+    return lanes[k - 1];
+  }
+};
+
 // The k-th largest of chunk_max[0, chunks) (k chunks each hold a row reaching it, so it is a
 // lower bound of the k-th best row), or -inf when there are fewer than k chunks. `spare` holds
 // chunks + 16 floats.
