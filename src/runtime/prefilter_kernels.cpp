@@ -284,12 +284,22 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
         pass |= static_cast<uint64_t>(bytes[0]) << v;
       }
       if (n < 64) pass &= (uint64_t{1} << n) - 1;
+      // The rows of every chunk to visit are found first, then visited: the chunks' loads then
+      // overlap, where a loop visiting each chunk's rows as it found them waited on each chunk's
+      // lines (often back from L2, the pass having streamed the codes since) after mispredicting
+      // the end of the previous chunk's rows.
+      uint64_t found[64];
+      int found_chunk[64], chunks_found = 0;
       for (; pass; pass &= pass - 1) {
         const int c = first + std::countr_zero(pass);
         const int base = c * kPrefilterChunkRows;
-        for (uint64_t bits =
-                 AtLeastBits(approx + base, std::min(kPrefilterChunkRows, q.rows - base), spare[c]);
-             bits; bits &= bits - 1) {
+        found[chunks_found] =
+            AtLeastBits(approx + base, std::min(kPrefilterChunkRows, q.rows - base), spare[c]);
+        found_chunk[chunks_found++] = c;
+      }
+      for (int i = 0; i < chunks_found; ++i) {
+        const int c = found_chunk[i], base = c * kPrefilterChunkRows;
+        for (uint64_t bits = found[i]; bits; bits &= bits - 1) {
           visit(static_cast<uint32_t>(base + std::countr_zero(bits)), c);
         }
       }
