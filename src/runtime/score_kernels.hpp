@@ -53,7 +53,8 @@ void top_k_i8(const Int8Scoring& x, TopK& top);
 // Per-session buffers of the two-pass top-K: every score, each chunk's maximum, a copy of those
 // for the selection, and the candidate rows selected among; for the prefilter, scores and
 // chunk_max hold the approximate scores, chunk_error and low_max each chunk's error bound and
-// largest lower bound. Sized by ScoreTable::make_scratch.
+// largest lower bound (low_max only for k beyond RunningBest's lanes). Sized by
+// ScoreTable::make_scratch.
 struct TopKScratch {
   std::vector<float> scores, chunk_max, spare;
   std::vector<float> chunk_error, chunk_rest, low_max;

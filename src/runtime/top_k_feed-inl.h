@@ -155,6 +155,14 @@ HWY_INLINE void ForEachInterleaved(int count, const Visit& visit) {
 // it and best[i - 1] after it. Three vector operations per chunk, which the scoring passes' loads
 // leave room for, where KthLargestChunkMax after the pass takes k dependent rounds of horizontal
 // maxima (0.1 us of a starter query). Holds k <= its lanes (16 on AVX-512, 8 on AVX2).
+#if HWY_HAVE_SCALABLE
+// Sizeless (SVE) vectors cannot be members: there the rounds after the pass choose.
+struct RunningBest {
+  static bool holds(size_t) { return false; }
+  void add(float) {}
+  float kth(size_t) const { return -HUGE_VALF; }
+};
+#else
 struct RunningBest {
   using Tag = hn::CappedTag<float, 16>;
   Tag d;
@@ -180,6 +188,7 @@ struct RunningBest {
     return lanes[k - 1];
   }
 };
+#endif
 
 // The k-th largest of chunk_max[0, chunks) (k chunks each hold a row reaching it, so it is a
 // lower bound of the k-th best row), or -inf when there are fewer than k chunks. `spare` holds
