@@ -164,7 +164,56 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
 // Exact scores of float rows[0, count) (count <= 8): per row the chain of ScoreBlocksF32 (bias,
 // then one MulAdd per dimension in order) on one lane, so the bits match; eight rows interleaved
 // hide the latency of the chain.
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+// ExactF32 for dim a multiple of 8 on AVX2 and AVX-512: the eight rows are transposed eight
+// dimensions at a time (unpacks, shuffles, then 128-bit halves exchanged), so each dimension's
+// MulAdd runs on all eight rows in one vector, in the same order as the lanes of ExactF32: per 8
+// dimensions 24 shuffles and 8 vector MulAdds where one lane per row took 64 scalar loads and
+// MulAdds. The compiler's generic tuning spilled that version's eight accumulators (portable
+// builds: starter CNN 3.16-3.22 -> 2.95-2.96 us with the transposed form).
+void ExactF32Transposed(const PrefilterQuery& q, const uint32_t* rows, int count, float* out) {
+  const float* row[8];
+  HWY_ALIGN float start[8];
+  for (int i = 0; i < 8; ++i) {
+    const uint32_t r = rows[std::min(i, count - 1)];
+    row[i] = q.rows_f32 + static_cast<size_t>(r) * q.dim;
+    start[i] = q.bias[r];
+  }
+  __m256 a = _mm256_load_ps(start);
+  for (int t = 0; t < q.dim; t += 8) {
+    __m256 pair[8];
+    for (int i = 0; i < 8; i += 2) {
+      const __m256 even = _mm256_loadu_ps(row[i] + t), odd = _mm256_loadu_ps(row[i + 1] + t);
+      pair[i] = _mm256_unpacklo_ps(even, odd);
+      pair[i + 1] = _mm256_unpackhi_ps(even, odd);
+    }
+    // quad[j] (rows 0-3) and quad[j + 4] (rows 4-7): dimension j in the low half, j + 4 in the
+    // high half.
+    __m256 quad[8];
+    for (int h = 0; h < 2; ++h) {
+      const __m256* p = pair + 4 * h;
+      quad[4 * h + 0] = _mm256_shuffle_ps(p[0], p[2], _MM_SHUFFLE(1, 0, 1, 0));
+      quad[4 * h + 1] = _mm256_shuffle_ps(p[0], p[2], _MM_SHUFFLE(3, 2, 3, 2));
+      quad[4 * h + 2] = _mm256_shuffle_ps(p[1], p[3], _MM_SHUFFLE(1, 0, 1, 0));
+      quad[4 * h + 3] = _mm256_shuffle_ps(p[1], p[3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    __m256 column[8];
+    for (int j = 0; j < 4; ++j) {
+      column[j] = _mm256_permute2f128_ps(quad[j], quad[j + 4], 0x20);
+      column[j + 4] = _mm256_permute2f128_ps(quad[j], quad[j + 4], 0x31);
+    }
+    for (int k = 0; k < 8; ++k) a = _mm256_fmadd_ps(_mm256_set1_ps(q.user[t + k]), column[k], a);
+  }
+  HWY_ALIGN float result[8];
+  _mm256_store_ps(result, a);
+  std::copy_n(result, count, out);
+}
+#endif
+
 void ExactF32(const PrefilterQuery& q, const uint32_t* rows, int count, float* out) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  if (q.dim % 8 == 0) return ExactF32Transposed(q, rows, count, out);
+#endif
   const hn::CappedTag<float, 1> d1;
 #if HWY_HAVE_SCALABLE
   // Arrays of vectors are not allowed with sizeless (SVE) vector types: one row at a time.
