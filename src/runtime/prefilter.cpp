@@ -180,7 +180,6 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
     q.user_quads_low = levels.quads_low;
     q.code_offset_low = -kCodeOffset * levels.low_sum;
     q.user_step_low = step_low;
-    q.score_best_first = true;
   }
   for (size_t c = 0; c < chunks(); ++c) {
     scratch.chunk_rest[c] = beta * chunk_scale_[c] + rounding;

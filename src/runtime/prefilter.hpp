@@ -68,7 +68,7 @@ struct PrefilterQuery {
   // a query, 2.75-2.93 -> 2.72-2.81 us); elsewhere the k rows cost more than the few they save
   // (starter BOW 14.7 -> 12.3 rows, 1.80 -> 1.87 us; LSTM 16.3 -> 13.0, 2.49-2.51 -> 2.52-2.57).
   // The rows are scored again with the others: marking them for that pass to skip cost more.
-  bool score_best_first;
+  bool score_best_first() const { return user_quads_low != nullptr; }
 };
 
 class Prefilter {
@@ -100,7 +100,7 @@ class Prefilter {
   // the second part costs 0.12-0.15 us a query (BOW) and each row not scored saves about 13 ns
   // (CNN: 52.7 -> 31.4 rows a query, 2.99-3.11 -> 2.84-2.92 us), so it pays from about 20 rows
   // beyond the K best, and its cost grows with the codes' bytes. (With two parts the K best rows
-  // are also scored first, PrefilterQuery::score_best_first: the CNN's one part then scores 32.4
+  // are also scored first, PrefilterQuery::score_best_first(): the CNN's one part then scores 32.4
   // rows, two parts 20.9, and two parts stay ahead, 2.86-2.95 against 2.79-2.85 us.)
   float two_parts_excess_rows() const {
     return static_cast<float>(blocks_ * kPrefilterBlockRows) * static_cast<float>(quads_) / 800.0f;

@@ -161,16 +161,13 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   }
 }
 
-// Exact scores of float rows[0, count) (count <= 8): per row the chain of ScoreBlocksF32 (bias,
-// then one MulAdd per dimension in order) on one lane, so the bits match; eight rows interleaved
-// hide the latency of the chain.
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
 // ExactF32 for dim a multiple of 8 on AVX2 and AVX-512: the eight rows are transposed eight
 // dimensions at a time (unpacks, shuffles, then 128-bit halves exchanged), so each dimension's
 // MulAdd runs on all eight rows in one vector, in the same order as the lanes of ExactF32: per 8
 // dimensions 24 shuffles and 8 vector MulAdds where one lane per row took 64 scalar loads and
 // MulAdds. The compiler's generic tuning spilled that version's eight accumulators (portable
-// builds: starter CNN 3.16-3.22 -> 2.95-2.96 us with the transposed form).
+// builds: starter CNN 3.16-3.28 -> 2.99-3.04 us with the transposed form).
 void ExactF32Transposed(const PrefilterQuery& q, const uint32_t* rows, int count, float* out) {
   const float* row[8];
   HWY_ALIGN float start[8];
@@ -210,6 +207,9 @@ void ExactF32Transposed(const PrefilterQuery& q, const uint32_t* rows, int count
 }
 #endif
 
+// Exact scores of float rows[0, count) (count <= 8): per row the chain of ScoreBlocksF32 (bias,
+// then one MulAdd per dimension in order) on one lane, so the bits match; eight rows interleaved
+// hide the latency of the chain.
 void ExactF32(const PrefilterQuery& q, const uint32_t* rows, int count, float* out) {
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   if (q.dim % 8 == 0) return ExactF32Transposed(q, rows, count, out);
@@ -388,7 +388,7 @@ int TopKPrefiltered(const PrefilterQuery& q, float* HWY_RESTRICT approx,
     const Scored* first = BestFirst(candidates, count, k, best);
     kth = first[k - 1].score;
     float least = HUGE_VALF;
-    for (size_t i = 0; q.score_best_first && i < k; i += 8) {
+    for (size_t i = 0; q.score_best_first() && i < k; i += 8) {
       uint32_t group[8];
       const int size = static_cast<int>(std::min<size_t>(8, k - i));
       for (int j = 0; j < size; ++j) group[j] = first[i + j].item;

@@ -462,7 +462,7 @@ TEST(TopKScoring, PrefilterTakesTheUsersSecondPartWhereItPays) {
   // Rows around a common direction, so that many score close to the k-th best (as the starter
   // CNN's do, more tightly): with the user in one part the prefilter scores about 120 rows a
   // query and steps aside; with two parts, about 55, and it serves every query (without scoring
-  // the best rows first, PrefilterQuery::score_best_first, about 160, and it stepped aside).
+  // the best rows first, PrefilterQuery::score_best_first(), about 160, and it stepped aside).
   std::vector<float> center(dim), clustered(rows * dim);
   for (float& v : center) v = normal(rng);
   for (int r = 0; r < rows; ++r) {
