@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/error.hpp"
 #include "core/text.hpp"
@@ -8,22 +9,68 @@
 
 namespace pocketrec {
 
+namespace {
+
+// Sequence files come in two layouts: one `user item` pair per line (SASRec's ml-1m.txt) or one
+// user per line with the whole history on it (`user item1 item2 ...`, how most sequential
+// recommendation papers publish their data). The first lines decide: a majority of lines with
+// more than two fields means one user per line.
+constexpr size_t kLayoutSampleLines = 100;
+
+bool one_user_per_line(const std::vector<std::vector<std::string_view>>& sample) {
+  size_t long_lines = 0;
+  for (const auto& fields : sample) long_lines += fields.size() > 2;
+  return 2 * long_lines > sample.size();
+}
+
+}  // namespace
+
 void read_sequence_file(const std::string& path, RawLog& log) {
   LineReader reader(path);
-  std::string line;
   log.has_timestamps = false;
   log.has_ratings = false;
-  while (reader.next(line)) {
-    auto fields = split_whitespace(line);
-    if (fields.empty()) continue;
-    if (fields.size() != 2) {
-      log.report.skip(path, reader.line_number(),
-                      "expected 'user item', found " + std::to_string(fields.size()) + " fields");
-      continue;
-    }
-    log.add(fields[0], fields[1], static_cast<int64_t>(reader.line_number()), 0.0f);
-    log.report.count_read();
+  std::vector<std::string> sample_lines;
+  std::vector<size_t> sample_numbers;
+  std::string line;
+  while (sample_lines.size() < kLayoutSampleLines && reader.next(line)) {
+    if (split_whitespace(line).empty()) continue;
+    sample_lines.push_back(line);
+    sample_numbers.push_back(reader.line_number());
   }
+  std::vector<std::vector<std::string_view>> sample;
+  for (const auto& l : sample_lines) sample.push_back(split_whitespace(l));
+  const bool per_user = one_user_per_line(sample);
+  // Line order is the only order these files have: every interaction gets the next tick.
+  int64_t tick = 0;
+  std::unordered_map<std::string, size_t> user_line;  // per-user layout: where each user was
+  auto take = [&](const std::vector<std::string_view>& fields, size_t number) {
+    if (fields.empty()) return;
+    if (!per_user) {
+      if (fields.size() != 2) {
+        log.report.skip(path, number,
+                        "expected 'user item', found " + std::to_string(fields.size()) + " fields");
+        return;
+      }
+      log.add(fields[0], fields[1], ++tick, 0.0f);
+      log.report.count_read();
+      return;
+    }
+    if (fields.size() < 2) {
+      log.report.skip(path, number, "expected 'user item1 item2 ...', found a user without items");
+      return;
+    }
+    auto [seen, inserted] = user_line.try_emplace(std::string(fields[0]), number);
+    if (!inserted) {
+      log.report.skip(path, number,
+                      "user '" + std::string(fields[0]) + "' already had its line (line " +
+                          std::to_string(seen->second) + ") in this one-user-per-line file");
+      return;
+    }
+    for (size_t i = 1; i < fields.size(); ++i) log.add(fields[0], fields[i], ++tick, 0.0f);
+    log.report.count_read(fields.size() - 1);
+  };
+  for (size_t i = 0; i < sample.size(); ++i) take(sample[i], sample_numbers[i]);
+  while (reader.next(line)) take(split_whitespace(line), reader.line_number());
 }
 
 ColumnSpec parse_column_spec(const std::string& text) {

@@ -145,6 +145,31 @@ TEST(Readers, SequenceFileUsesLineOrder) {
   EXPECT_LT(log.events[0].time, log.events[3].time);
 }
 
+TEST(Readers, SequenceFileOneUserPerLine) {
+  auto dir = testing::scratch_dir("seq_per_user");
+  // The layout of the Amazon files most papers publish: `user item1 item2 ...`, in time order.
+  auto path = testing::write_text(dir / "office.txt", "0 7 3 9\n1 3\n2 9 7 3 5\n0 4 4\n3\n");
+  auto log = load_raw_log(path, {});
+  EXPECT_EQ(log.format, "sequence");
+  ASSERT_EQ(log.events.size(), 8u);  // 3 + 1 + 4; the repeated user 0 and the bare user 3 skipped
+  EXPECT_EQ(log.report.rows_skipped(), 2u);
+  EXPECT_NE(log.report.summary().find("line 1"), std::string::npos);
+  std::vector<std::string> user2;
+  for (const auto& e : log.events) {
+    if (log.user_ids[e.user] == "2") user2.push_back(log.item_ids[e.item]);
+  }
+  EXPECT_EQ(user2, (std::vector<std::string>{"9", "7", "3", "5"}));
+  for (size_t i = 1; i < log.events.size(); ++i) {
+    EXPECT_LT(log.events[i - 1].time, log.events[i].time);
+  }
+  auto dataset = load_dataset(path, [] {
+    LoadOptions o;
+    o.filters.min_timeline = 1;
+    return o;
+  }());
+  EXPECT_EQ(dataset.timelines.size(), 3u);
+}
+
 TEST(Readers, GenericDelimitedWithHeaderNames) {
   auto dir = testing::scratch_dir("generic");
   auto path = testing::write_text(
