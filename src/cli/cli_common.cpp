@@ -77,8 +77,9 @@ void ModelArgs::add_options(CLI::App& command) {
       .add_option("--preset", preset,
                   "default (most accurate measured) or reference (TFLite example)")
       ->capture_default_str();
-  encoder =
-      command.add_option("--encoder", encoder_value, "Context encoder: bow, cnn, gru or lstm");
+  encoder = command.add_option("--encoder", encoder_value,
+                               "Context encoder: bow, cnn, gru, lstm or attention (self-attention, "
+                               "trained causally)");
   rnn_units = command.add_option("--rnn-units", rnn_units_value, "GRU/LSTM state size");
   conv_kernel = command.add_option("--conv-kernel", conv_kernel_value, "CNN kernel size = stride");
   conv_ratios = command.add_option("--conv-filter-ratios", conv_ratios_value,
@@ -115,6 +116,22 @@ void ModelArgs::add_options(CLI::App& command) {
                             "popularity-sampled items per batch, logQ-corrected)");
   negatives = command.add_option("--negatives", negatives_value,
                                  "Negatives per batch for --loss sampled (default 1024)");
+  blocks = command.add_option("--blocks", blocks_value, "Attention: transformer blocks");
+  heads = command.add_option("--heads", heads_value,
+                             "Attention: heads per block (must divide the embedding dim)");
+  ffn_dim = command.add_option("--ffn-dim", ffn_dim_value,
+                               "Attention: feed-forward width (0 = the embedding dim)");
+  activation = command.add_option("--activation", activation_value,
+                                  "Attention: feed-forward activation, gelu or relu");
+  dropout = command.add_option("--dropout", dropout_value,
+                               "Attention: one rate for the embedding, attention and residual "
+                               "dropout");
+  embedding_dropout = command.add_option("--embedding-dropout", embedding_dropout_value,
+                                         "Attention: dropout on the input embeddings");
+  attention_dropout = command.add_option("--attention-dropout", attention_dropout_value,
+                                         "Attention: dropout on the attention weights");
+  residual_dropout = command.add_option("--residual-dropout", residual_dropout_value,
+                                        "Attention: dropout on each sublayer's output");
   command.add_option("--features", features_value,
                      "Side features: genre, year, rating (from the log and catalog) and user "
                      "attributes such as gender, age, occupation (comma-separated)");
@@ -156,6 +173,20 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (causal->count()) train.causal = true;
   if (loss->count()) train.loss = loss_value;
   if (negatives->count()) train.negatives = negatives_value;
+  auto& attention = model.attention;
+  if (blocks->count()) attention.blocks = blocks_value;
+  if (heads->count()) attention.heads = heads_value;
+  if (ffn_dim->count()) attention.ffn_dim = ffn_dim_value;
+  if (activation->count()) attention.activation = activation_value;
+  if (dropout->count()) {
+    attention.embedding_dropout = attention.attention_dropout = attention.residual_dropout =
+        dropout_value;
+  }
+  if (embedding_dropout->count()) attention.embedding_dropout = embedding_dropout_value;
+  if (attention_dropout->count()) attention.attention_dropout = attention_dropout_value;
+  if (residual_dropout->count()) attention.residual_dropout = residual_dropout_value;
+  // Self-attention learns from every position of a window at once (SASRec); that is its training.
+  if (model.encoder == "attention") train.causal = true;
   if (!features_value.empty() && !input_config_value.empty()) {
     throw Error("--features and --input-config both define the features: give one");
   }

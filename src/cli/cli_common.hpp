@@ -53,6 +53,19 @@ struct ModelArgs {
   CLI::Option* causal = nullptr;
   CLI::Option* loss = nullptr;
   CLI::Option* negatives = nullptr;
+  // Attention encoder and regularization.
+  CLI::Option* blocks = nullptr;
+  CLI::Option* heads = nullptr;
+  CLI::Option* ffn_dim = nullptr;
+  CLI::Option* activation = nullptr;
+  CLI::Option* dropout = nullptr;
+  CLI::Option* embedding_dropout = nullptr;
+  CLI::Option* attention_dropout = nullptr;
+  CLI::Option* residual_dropout = nullptr;
+  int blocks_value = 0, heads_value = 0, ffn_dim_value = 0;
+  std::string activation_value;
+  float dropout_value = 0, embedding_dropout_value = 0, attention_dropout_value = 0,
+        residual_dropout_value = 0;
 
   std::string encoder_value;
   int rnn_units_value = 0, conv_kernel_value = 0;

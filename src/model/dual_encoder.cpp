@@ -176,8 +176,8 @@ void DualEncoder::encode(const FeatureBatch& features, EncoderWorkspace& ws) con
 }
 
 void DualEncoder::encode_steps(const int32_t* contexts, int batch, EncoderWorkspace& ws) const {
-  if (config_.has_features() || !activity_.front().encoder->recurrent()) {
-    throw Error("causal training needs a recurrent encoder (gru or lstm) over item ids alone");
+  if (config_.has_features() || !activity_.front().encoder->every_step()) {
+    throw Error("causal training needs a recurrent or attention encoder over item ids alone");
   }
   ws.groups.resize(1);
   ws.groups[0].tokens = contexts;
@@ -256,6 +256,7 @@ void DualEncoder::run(int batch, bool every_step, EncoderWorkspace& ws) const {
     const SequenceEncoder& encoder = *group.encoder;
     GroupWorkspace& gw = ws.groups[g];
     embed(group, batch * encoder.length(), gw);
+    gw.encoder.dropout = ws.dropout;
     ensure(gw.pooled, batch, encoder.output_dim());
     ensure(gw.pooled_grad, batch, encoder.output_dim());
     float* out = direct ? pooled_all.data.data() : gw.pooled.data.data();

@@ -38,6 +38,7 @@ struct EncoderWorkspace {
   std::vector<nn::Matrix> grads;   // gradients w.r.t. each entry of `layers`
   bool every_step = false;         // user() has one row per (sequence, step), row b * L + t
   int batch = 0;
+  DropoutContext dropout;                     // training only: the trainer sets it per batch
   std::vector<const int32_t*> global_tokens;  // per global group, from the last forward pass
   std::vector<const float*> global_values;
   const nn::Matrix& user() const { return layers.back(); }

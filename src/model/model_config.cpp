@@ -21,6 +21,7 @@ std::vector<FeatureGroupSpec> ModelConfig::activity_groups() const {
 int ModelConfig::group_encoder_dim(const FeatureGroupSpec& group) const {
   if (group.encoder == "bow") return group.input_width();
   if (group.encoder == "cnn") return group.input_width() * conv_ratios.back();
+  if (group.encoder == "attention") return group.input_width();
   return rnn_units;
 }
 
@@ -37,8 +38,29 @@ int ModelConfig::user_dim() const {
 }
 
 void ModelConfig::validate() const {
-  if (encoder != "bow" && encoder != "cnn" && encoder != "gru" && encoder != "lstm") {
-    throw Error("unknown encoder '" + encoder + "' (available: bow, cnn, gru, lstm)");
+  if (encoder != "bow" && encoder != "cnn" && encoder != "gru" && encoder != "lstm" &&
+      encoder != "attention") {
+    throw Error("unknown encoder '" + encoder + "' (available: bow, cnn, gru, lstm, attention)");
+  }
+  if (encoder == "attention") {
+    const auto& a = attention;
+    if (a.blocks < 1 || a.blocks > 64) throw Error("model: --blocks must be in 1..64");
+    if (a.heads < 1 || embedding_dim % a.heads != 0) {
+      throw Error("model: --heads must divide the embedding dim " + std::to_string(embedding_dim));
+    }
+    if (a.ffn_dim < 0 || a.ffn_dim > 16384) throw Error("model: --ffn-dim must be in 0..16384");
+    if (a.activation != "gelu" && a.activation != "relu") {
+      throw Error("model: unknown attention activation '" + a.activation + "' (gelu or relu)");
+    }
+    for (float rate : {a.embedding_dropout, a.attention_dropout, a.residual_dropout}) {
+      if (!(rate >= 0 && rate < 1)) throw Error("model: dropout rates must be in [0, 1)");
+    }
+    if (layout != HistoryLayout::kNewestLast) {
+      throw Error("model: the attention encoder needs the newest-last history layout");
+    }
+    if (has_features()) {
+      throw Error("model: the attention encoder takes item ids alone (no side features yet)");
+    }
   }
   if (encoder == "cnn") {
     if (conv_kernel < 1 || conv_kernel > 64) throw Error("model: --conv-kernel must be in 1..64");
@@ -190,6 +212,16 @@ void to_json(nlohmann::json& json, const ModelConfig& c) {
           {"label_bias", c.label_bias},
           {"init", c.init}};
   if (c.has_features()) json["features"] = c.features;
+  if (c.encoder == "attention") {
+    const auto& a = c.attention;
+    json["attention"] = {{"blocks", a.blocks},
+                         {"heads", a.heads},
+                         {"ffn_dim", a.ffn_dim},
+                         {"activation", a.activation},
+                         {"embedding_dropout", a.embedding_dropout},
+                         {"attention_dropout", a.attention_dropout},
+                         {"residual_dropout", a.residual_dropout}};
+  }
 }
 
 void from_json(const nlohmann::json& json, ModelConfig& c) {
@@ -208,6 +240,16 @@ void from_json(const nlohmann::json& json, ModelConfig& c) {
   c.label_bias = json.at("label_bias").get<bool>();
   c.init = json.at("init").get<std::string>();
   c.features = json.value("features", FeatureConfig{});
+  if (json.contains("attention")) {
+    const auto& a = json.at("attention");
+    c.attention.blocks = a.at("blocks").get<int>();
+    c.attention.heads = a.at("heads").get<int>();
+    c.attention.ffn_dim = a.at("ffn_dim").get<int>();
+    c.attention.activation = a.at("activation").get<std::string>();
+    c.attention.embedding_dropout = a.value("embedding_dropout", 0.0f);
+    c.attention.attention_dropout = a.value("attention_dropout", 0.0f);
+    c.attention.residual_dropout = a.value("residual_dropout", 0.0f);
+  }
 }
 
 void to_json(nlohmann::json& json, const TrainConfig& c) {

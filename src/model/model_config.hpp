@@ -6,15 +6,17 @@
 #include <vector>
 
 #include "data/context_window.hpp"
+#include "model/attention_encoder.hpp"
 #include "model/feature_config.hpp"
 
 namespace pocketrec {
 
 struct ModelConfig {
-  std::string encoder = "bow";            // bow | cnn | gru | lstm
+  std::string encoder = "bow";            // bow | cnn | gru | lstm | attention
   int rnn_units = 64;                     // GRU/LSTM state size
   int conv_kernel = 4;                    // CNN kernel = stride, as in the reference
   std::vector<int> conv_ratios = {2, 4};  // one Conv1D layer per ratio, embedding_dim * r filters
+  AttentionSettings attention;            // blocks, heads, feed-forward, dropout rates
   int items = 0;                          // N; tables have N + 1 rows, row 0 being padding
   int context_length = 5;  // measured best for BOW on ml-1m-sasrec (docs/BENCHMARKS.md)
   HistoryLayout layout = HistoryLayout::kNewestLast;

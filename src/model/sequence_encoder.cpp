@@ -30,12 +30,15 @@ SequenceEncoder::SequenceEncoder(std::string kind, int length, int width, const 
     params.push_back({prefix + kind_ + "/recurrent", nn::Matrix(units_, gates * units_), false});
     params.push_back({prefix + kind_ + "/bias", nn::Matrix(1, gates * units_), false});
     output_dim_ = units_;
+  } else if (kind_ == "attention") {
+    attention_.emplace(length, width, config.attention, prefix, params);
   } else if (kind_ != "bow") {
     throw Error("unknown encoder '" + kind_ + "'");
   }
 }
 
 void SequenceEncoder::initialize(std::vector<Parameter>& params, std::mt19937_64& rng) const {
+  if (attention_) attention_->initialize(params, rng);
   for (size_t i = 0; i < filters_.size(); ++i) {
     fill_glorot(params[first_param_ + 2 * i].value, rng);
   }
@@ -64,6 +67,10 @@ void SequenceEncoder::forward(const std::vector<Parameter>& params, const float*
                               const int32_t* mask, int batch, SequenceWorkspace& ws,
                               float* out) const {
   ws.batch = batch;
+  if (attention_) {
+    attention_->forward(params, input, mask, batch, ws.dropout, ws.attention, out);
+    return;
+  }
   if (kind_ == "gru") {
     nn::gru_forward(gru_weights(params), input, mask, batch, length_, ws.gru, out);
     return;
@@ -107,6 +114,10 @@ void SequenceEncoder::backward(const std::vector<Parameter>& params, const float
                                const int32_t* mask, SequenceWorkspace& ws, const float* out_grad,
                                const float* step_grads, float* input_grad, Gradients& grads) const {
   const int w = first_param_;
+  if (attention_) {
+    attention_->backward(params, ws.attention, out_grad, step_grads, input_grad, grads);
+    return;
+  }
   if (kind_ == "gru") {
     nn::gru_backward(gru_weights(params), input, mask, ws.gru, out_grad, step_grads, input_grad,
                      grads[w], grads[w + 1], grads[w + 2]);
@@ -136,6 +147,7 @@ void SequenceEncoder::backward(const std::vector<Parameter>& params, const float
 }
 
 const float* SequenceEncoder::step_state(const SequenceWorkspace& ws, int t, int b) const {
+  if (attention_) return attention_->position_output(ws.attention, t - 1, b);
   const auto& hidden = kind_ == "gru" ? ws.gru.hidden : ws.lstm.hidden;
   return hidden[t].row(b);
 }

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include "model/attention_encoder.hpp"
 #include "model/parameter.hpp"
 #include "nn/conv1d.hpp"
 #include "nn/gru.hpp"
@@ -24,6 +27,8 @@ struct SequenceWorkspace {
   std::vector<nn::Matrix> conv_out, conv_grad;  // per layer, after ReLU, [B*Lout, F]
   std::vector<std::vector<uint8_t>> conv_mask;  // per layer input, then the last output
   std::vector<int> max_winner;
+  AttentionWorkspace attention;
+  DropoutContext dropout;  // set by the trainer; inference leaves training off
   int batch = 0;
 };
 
@@ -35,6 +40,8 @@ class SequenceEncoder {
 
   const std::string& kind() const { return kind_; }
   bool recurrent() const { return kind_ == "gru" || kind_ == "lstm"; }
+  // Encoders with an output after every position, for causal (every-step) training.
+  bool every_step() const { return recurrent() || kind_ == "attention"; }
   int length() const { return length_; }
   int width() const { return width_; }
   int output_dim() const { return output_dim_; }
@@ -57,7 +64,8 @@ class SequenceEncoder {
   int kernel_ = 0;
   std::vector<int> filters_;  // CNN: per layer
   int units_ = 0;             // GRU/LSTM
-  int first_param_ = -1;      // conv weights (bias after each), or rnn input/recurrent/bias
+  std::optional<AttentionEncoder> attention_;
+  int first_param_ = -1;  // conv weights (bias after each), or rnn input/recurrent/bias
 
   nn::GruWeights gru_weights(const std::vector<Parameter>& params) const;
   nn::LstmWeights lstm_weights(const std::vector<Parameter>& params) const;

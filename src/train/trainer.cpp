@@ -78,8 +78,11 @@ Trainer::Trainer(DualEncoder& model, const Dataset& dataset, const Split& split,
   if (split_.train.empty()) throw Error("training: the split has no training examples");
   if (config_.causal) {
     const auto& model_config = model_.config();
-    if (model_config.encoder != "gru" && model_config.encoder != "lstm") {
-      throw Error("--causal needs a recurrent encoder (--encoder gru or lstm)");
+    if (model_config.encoder != "gru" && model_config.encoder != "lstm" &&
+        model_config.encoder != "attention") {
+      throw Error(
+          "--causal needs a recurrent or attention encoder (--encoder gru, lstm or "
+          "attention)");
     }
     if (model_config.layout != HistoryLayout::kNewestLast) {
       throw Error("--causal needs the newest-last history layout");
@@ -257,6 +260,11 @@ TrainResult Trainer::run(const TrainOptions& options) {
         int first = s * per_shard, n = std::min(count, first + per_shard) - first;
         if (n > 0) {
           const int32_t* contexts = batch.contexts.data() + static_cast<size_t>(first) * length;
+          // Dropout masks follow (seed, epoch, batch, sequence), not the thread layout.
+          shard.encoder.dropout = {true,
+                                   config_.seed * 0x9E3779B97F4A7C15ull ^
+                                       (static_cast<uint64_t>(epoch) << 40) ^ (b << 8),
+                                   static_cast<uint64_t>(first)};
           if (config_.causal) {
             model_.encode_steps(contexts, n, shard.encoder);
           } else if (extractor) {

@@ -119,7 +119,24 @@ grep -q "unknown loss" "$work/err.txt" || fail "unknown loss error unclear"
 if "$bin" train --data "$work/prepared" --out "$work/x.pkrec" --causal --quiet 2> "$work/err.txt"; then
   fail "causal bow accepted"
 fi
-grep -q "recurrent encoder" "$work/err.txt" || fail "causal bow error unclear"
+grep -q "recurrent or attention encoder" "$work/err.txt" || fail "causal bow error unclear"
+
+# The self-attention encoder trains causally by default, evaluates and recommends; its export is
+# refused with a clear message until the exporter knows its graph.
+"$bin" train --data "$work/prepared" --out "$work/attention.pkrec" --encoder attention -L 12 \
+  --embedding-dim 16 --dim 0 --heads 2 --dropout 0.2 --epochs 2 --quiet > /dev/null \
+  || fail "attention training failed"
+"$bin" eval --model "$work/attention.pkrec" --data "$work/prepared" --json > "$work/att.json" \
+  || fail "attention eval failed"
+grep -q '"ndcg@10"' "$work/att.json" || fail "attention eval printed no NDCG@10"
+"$bin" recommend --model "$work/attention.pkrec" --history "1,2,3" -k 3 > "$work/att_rec.txt" \
+  || fail "attention recommend failed"
+[ "$(grep -c . "$work/att_rec.txt")" -ge 3 ] || fail "attention recommend printed too little"
+if "$bin" train --data "$work/prepared" --out "$work/x.pkrec" --encoder attention --heads 3 \
+  --embedding-dim 16 --quiet 2> "$work/err.txt"; then
+  fail "heads not dividing the width accepted"
+fi
+grep -q "heads" "$work/err.txt" || fail "bad --heads error unclear"
 
 # Resume of a finished run is a no-op that still succeeds.
 "$bin" train --data "$work/prepared" --out "$work/model.pkrec" --epochs 3 --dim 16 --quiet --resume \

@@ -1,0 +1,246 @@
+#include "nn/transformer_layers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace pocketrec::nn {
+namespace {
+
+using StridedMap = Eigen::Map<RowMajor, 0, Eigen::OuterStride<>>;
+using ConstStridedMap = Eigen::Map<const RowMajor, 0, Eigen::OuterStride<>>;
+
+uint64_t dropout_hash(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+void layer_norm_forward(const Matrix& gamma, const Matrix& beta, const float* x, int rows, int dim,
+                        LayerNormState& state, float* y) {
+  if (state.normalized.rows != rows || state.normalized.cols != dim)
+    state.normalized.resize(rows, dim);
+  state.rstd.resize(rows);
+  for (int r = 0; r < rows; ++r) {
+    const float* in = x + static_cast<size_t>(r) * dim;
+    float mean = 0;
+    for (int i = 0; i < dim; ++i) mean += in[i];
+    mean /= static_cast<float>(dim);
+    float var = 0;
+    for (int i = 0; i < dim; ++i) var += (in[i] - mean) * (in[i] - mean);
+    var /= static_cast<float>(dim);
+    const float rstd = 1.0f / std::sqrt(var + kLayerNormEpsilon);
+    state.rstd[r] = rstd;
+    float* normalized = state.normalized.row(r);
+    float* out = y + static_cast<size_t>(r) * dim;
+    for (int i = 0; i < dim; ++i) {
+      normalized[i] = (in[i] - mean) * rstd;
+      out[i] = normalized[i] * gamma.data[i] + beta.data[i];
+    }
+  }
+}
+
+void layer_norm_backward(const Matrix& gamma, const LayerNormState& state, const float* dy,
+                         float* dx, bool accumulate, Gradient& gamma_grad, Gradient& beta_grad) {
+  const int rows = state.normalized.rows, dim = state.normalized.cols;
+  float* dgamma = gamma_grad.values.data.data();
+  float* dbeta = beta_grad.values.data.data();
+  std::vector<float> dnorm(dim);
+  for (int r = 0; r < rows; ++r) {
+    const float* g = dy + static_cast<size_t>(r) * dim;
+    const float* normalized = state.normalized.row(r);
+    float mean_d = 0, mean_dn = 0;
+    for (int i = 0; i < dim; ++i) {
+      dgamma[i] += g[i] * normalized[i];
+      dbeta[i] += g[i];
+      dnorm[i] = g[i] * gamma.data[i];
+      mean_d += dnorm[i];
+      mean_dn += dnorm[i] * normalized[i];
+    }
+    mean_d /= static_cast<float>(dim);
+    mean_dn /= static_cast<float>(dim);
+    float* out = dx + static_cast<size_t>(r) * dim;
+    const float rstd = state.rstd[r];
+    for (int i = 0; i < dim; ++i) {
+      float d = rstd * (dnorm[i] - mean_d - normalized[i] * mean_dn);
+      out[i] = accumulate ? out[i] + d : d;
+    }
+  }
+}
+
+void gelu_forward(const float* x, float* y, size_t count) {
+  constexpr float kInvSqrt2 = 0.70710678118654752f;
+  for (size_t i = 0; i < count; ++i) y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+}
+
+void gelu_backward(const float* x, const float* dy, float* dx, size_t count) {
+  constexpr float kInvSqrt2 = 0.70710678118654752f;
+  constexpr float kInvSqrt2Pi = 0.39894228040143268f;
+  for (size_t i = 0; i < count; ++i) {
+    float cdf = 0.5f * (1.0f + std::erf(x[i] * kInvSqrt2));
+    float pdf = kInvSqrt2Pi * std::exp(-0.5f * x[i] * x[i]);
+    dx[i] = dy[i] * (cdf + x[i] * pdf);
+  }
+}
+
+float dropout_uniform(uint64_t seed, uint64_t index) {
+  return static_cast<float>(dropout_hash(seed ^ dropout_hash(index)) >> 40) * 0x1.0p-24f;
+}
+
+void dropout_forward(float* x, size_t count, float rate, uint64_t seed, uint64_t first_index,
+                     DropoutMask& mask) {
+  mask.active = rate > 0;
+  if (!mask.active) return;
+  mask.scale = 1.0f / (1.0f - rate);
+  mask.keep.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    mask.keep[i] = dropout_uniform(seed, first_index + i) >= rate;
+    x[i] = mask.keep[i] ? x[i] * mask.scale : 0.0f;
+  }
+}
+
+void dropout_backward(const DropoutMask& mask, float* dx, size_t count) {
+  if (!mask.active) return;
+  for (size_t i = 0; i < count; ++i) dx[i] = mask.keep[i] ? dx[i] * mask.scale : 0.0f;
+}
+
+void causal_attention_forward(const float* qkv, const int32_t* mask, const AttentionShape& shape,
+                              float dropout_rate, uint64_t seed, uint64_t first_sequence,
+                              AttentionState& state, float* out) {
+  const int L = shape.length, d = shape.dim, H = shape.heads, dh = shape.head_dim();
+  const int stride = 3 * d;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  state.shape = shape;
+  state.first_valid.assign(shape.batch, L);
+  state.offsets.assign(static_cast<size_t>(shape.batch) * H, 0);
+  size_t total = 0;
+  for (int b = 0; b < shape.batch; ++b) {
+    const int32_t* m = mask + static_cast<size_t>(b) * L;
+    int first = 0;
+    while (first < L && m[first] == 0) ++first;
+    state.first_valid[b] = first;
+    const size_t n = static_cast<size_t>(L - first);
+    for (int h = 0; h < H; ++h) {
+      state.offsets[static_cast<size_t>(b) * H + h] = total;
+      total += n * n;
+    }
+  }
+  state.probs.resize(total);
+  const bool dropout = dropout_rate > 0;
+  state.prob_dropout.active = dropout;
+  if (dropout) {
+    state.prob_dropout.scale = 1.0f / (1.0f - dropout_rate);
+    state.prob_dropout.keep.resize(total);
+  }
+  std::fill(out, out + static_cast<size_t>(shape.batch) * L * d, 0.0f);
+  std::vector<float> dropped;
+  for (int b = 0; b < shape.batch; ++b) {
+    const int first = state.first_valid[b];
+    const int n = L - first;
+    if (n == 0) continue;
+    const int32_t* m = mask + static_cast<size_t>(b) * L + first;
+    const float* base = qkv + (static_cast<size_t>(b) * L + first) * stride;
+    for (int h = 0; h < H; ++h) {
+      ConstStridedMap q(base + h * dh, n, dh, Eigen::OuterStride<>(stride));
+      ConstStridedMap k(base + d + h * dh, n, dh, Eigen::OuterStride<>(stride));
+      ConstStridedMap v(base + 2 * d + h * dh, n, dh, Eigen::OuterStride<>(stride));
+      const size_t offset = state.offsets[static_cast<size_t>(b) * H + h];
+      float* p = state.probs.data() + offset;
+      MatMap scores(p, n, n);
+      scores.noalias() = (q * k.transpose()) * scale;
+      for (int i = 0; i < n; ++i) {
+        float* row = p + static_cast<size_t>(i) * n;
+        float top = -std::numeric_limits<float>::infinity();
+        for (int j = 0; j <= i; ++j) {
+          if (m[j] != 0) top = std::max(top, row[j]);
+        }
+        float sum = 0;
+        for (int j = 0; j < n; ++j) {
+          float e = j <= i && m[j] != 0 ? std::exp(row[j] - top) : 0.0f;
+          row[j] = e;
+          sum += e;
+        }
+        const float inv = 1.0f / sum;  // position `first` is unmasked, so sum >= its term > 0
+        for (int j = 0; j <= i; ++j) row[j] *= inv;
+      }
+      const float* weights = p;
+      if (dropout) {
+        dropped.resize(static_cast<size_t>(n) * n);
+        uint8_t* keep = state.prob_dropout.keep.data() + offset;
+        const uint64_t stream =
+            ((first_sequence + static_cast<uint64_t>(b)) * H + h) * static_cast<uint64_t>(L) * L;
+        for (int i = 0; i < n; ++i) {
+          for (int j = 0; j < n; ++j) {
+            const size_t at = static_cast<size_t>(i) * n + j;
+            keep[at] =
+                dropout_uniform(seed, stream + static_cast<uint64_t>(i) * L + j) >= dropout_rate;
+            dropped[at] = keep[at] ? p[at] * state.prob_dropout.scale : 0.0f;
+          }
+        }
+        weights = dropped.data();
+      }
+      StridedMap o(out + (static_cast<size_t>(b) * L + first) * d + h * dh, n, dh,
+                   Eigen::OuterStride<>(d));
+      o.noalias() = map(weights, n, n) * v;
+    }
+  }
+}
+
+void causal_attention_backward(const float* qkv, const AttentionState& state, const float* dout,
+                               float* dqkv) {
+  const auto& shape = state.shape;
+  const int L = shape.length, d = shape.dim, H = shape.heads, dh = shape.head_dim();
+  const int stride = 3 * d;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  std::fill(dqkv, dqkv + static_cast<size_t>(shape.batch) * L * stride, 0.0f);
+  RowMajor weights, dweights;
+  for (int b = 0; b < shape.batch; ++b) {
+    const int first = state.first_valid[b];
+    const int n = L - first;
+    if (n == 0) continue;
+    const size_t row0 = static_cast<size_t>(b) * L + first;
+    const float* base = qkv + row0 * stride;
+    float* dbase = dqkv + row0 * stride;
+    for (int h = 0; h < H; ++h) {
+      ConstStridedMap q(base + h * dh, n, dh, Eigen::OuterStride<>(stride));
+      ConstStridedMap k(base + d + h * dh, n, dh, Eigen::OuterStride<>(stride));
+      ConstStridedMap v(base + 2 * d + h * dh, n, dh, Eigen::OuterStride<>(stride));
+      StridedMap dq(dbase + h * dh, n, dh, Eigen::OuterStride<>(stride));
+      StridedMap dk(dbase + d + h * dh, n, dh, Eigen::OuterStride<>(stride));
+      StridedMap dv(dbase + 2 * d + h * dh, n, dh, Eigen::OuterStride<>(stride));
+      ConstStridedMap dO(dout + row0 * d + h * dh, n, dh, Eigen::OuterStride<>(d));
+      const size_t offset = state.offsets[static_cast<size_t>(b) * H + h];
+      ConstMatMap probs(state.probs.data() + offset, n, n);
+      weights = probs;
+      const uint8_t* keep =
+          state.prob_dropout.active ? state.prob_dropout.keep.data() + offset : nullptr;
+      if (keep) {
+        for (size_t i = 0; i < static_cast<size_t>(n) * n; ++i) {
+          weights.data()[i] = keep[i] ? weights.data()[i] * state.prob_dropout.scale : 0.0f;
+        }
+      }
+      dv.noalias() = weights.transpose() * dO;
+      dweights.noalias() = dO * v.transpose();
+      if (keep) {
+        for (size_t i = 0; i < static_cast<size_t>(n) * n; ++i) {
+          dweights.data()[i] = keep[i] ? dweights.data()[i] * state.prob_dropout.scale : 0.0f;
+        }
+      }
+      // Softmax backward, row by row: dS = P (dP - <dP, P>); masked entries have P = 0.
+      for (int i = 0; i < n; ++i) {
+        const float* prow = state.probs.data() + offset + static_cast<size_t>(i) * n;
+        float* drow = dweights.data() + static_cast<size_t>(i) * n;
+        float dot = 0;
+        for (int j = 0; j <= i; ++j) dot += drow[j] * prow[j];
+        for (int j = 0; j < n; ++j) drow[j] = j <= i ? prow[j] * (drow[j] - dot) * scale : 0.0f;
+      }
+      dq.noalias() = dweights * k;
+      dk.noalias() = dweights.transpose() * q;
+    }
+  }
+}
+
+}  // namespace pocketrec::nn
