@@ -103,7 +103,15 @@ void ModelArgs::add_options(CLI::App& command) {
   lr = command.add_option("--lr", lr_value, "Learning rate");
   clip = command.add_option("--clip", clip_value, "Per-variable gradient-norm clip (0 = off)");
   batch = command.add_option("--batch", batch_value, "Batch size");
-  epochs = command.add_option("--epochs", epochs_value, "Maximum epochs");
+  epochs = command.add_option("--epochs", epochs_value,
+                              "Maximum epochs (default 1000: early stopping ends training)");
+  weight_decay = command.add_option("--weight-decay", weight_decay_value,
+                                    "Decoupled weight decay (AdamW) of weights and tables");
+  warmup = command.add_option("--warmup", warmup_value,
+                              "Steps over which the learning rate rises linearly from 0");
+  max_minutes = command.add_option("--max-minutes", max_minutes_value,
+                                   "Wall-clock budget: stop (keeping the best epoch) after this "
+                                   "many minutes");
   patience = command.add_option("--patience", patience_value,
                                 "Epochs without validation gain before stopping");
   threads = command.add_option("--threads", threads_value, "Worker threads (default: all cores)");
@@ -166,6 +174,9 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (clip->count()) train.clip_norm = clip_value;
   if (batch->count()) train.batch_size = batch_value;
   if (epochs->count()) train.epochs = epochs_value;
+  if (weight_decay->count()) train.weight_decay = weight_decay_value;
+  if (warmup->count()) train.warmup_steps = warmup_value;
+  if (max_minutes->count()) train.max_minutes = max_minutes_value;
   if (patience->count()) train.patience = patience_value;
   if (threads->count()) train.threads = threads_value;
   if (seed->count()) train.seed = seed_value;

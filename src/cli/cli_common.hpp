@@ -62,6 +62,12 @@ struct ModelArgs {
   CLI::Option* embedding_dropout = nullptr;
   CLI::Option* attention_dropout = nullptr;
   CLI::Option* residual_dropout = nullptr;
+  CLI::Option* weight_decay = nullptr;
+  CLI::Option* warmup = nullptr;
+  CLI::Option* max_minutes = nullptr;
+  float weight_decay_value = 0;
+  int warmup_value = 0;
+  double max_minutes_value = 0;
   int blocks_value = 0, heads_value = 0, ffn_dim_value = 0;
   std::string activation_value;
   float dropout_value = 0, embedding_dropout_value = 0, attention_dropout_value = 0,

@@ -46,7 +46,9 @@ void register_train(CLI::App& app) {
     if (result.interrupted) return;
     std::printf("trained %zu epochs in %.1f s (best epoch %d, validation NDCG@10 %.4f)%s\n",
                 result.epochs.size(), trained.seconds, result.best_epoch, result.best_ndcg10,
-                result.early_stopped ? ", stopped early" : "");
+                result.early_stopped ? ", stopped early"
+                : result.out_of_time ? ", --max-minutes reached"
+                                     : "");
     // Medians: robust to an epoch slowed by other work on the machine.
     std::vector<double> rates, seconds;
     for (const auto& e : result.epochs) {

@@ -159,6 +159,11 @@ void TrainConfig::validate() const {
   }
   if (!(learning_rate > 0)) throw Error("the learning rate must be positive");
   if (clip_norm < 0) throw Error("the clip norm must be >= 0");
+  if (!(weight_decay >= 0 && weight_decay < 10)) {
+    throw Error("--weight-decay must be in [0, 10)");
+  }
+  if (warmup_steps < 0) throw Error("--warmup must be >= 0 steps");
+  if (!(max_minutes >= 0)) throw Error("--max-minutes must be >= 0");
   if (batch_size < 1 || batch_size > 65536) throw Error("the batch size must be in 1..65536");
   if (epochs < 1) throw Error("epochs must be at least 1");
   if (patience < 1) throw Error("patience must be at least 1");
@@ -256,6 +261,9 @@ void to_json(nlohmann::json& json, const TrainConfig& c) {
   json = {{"optimizer", c.optimizer},
           {"learning_rate", c.learning_rate},
           {"clip_norm", c.clip_norm},
+          {"weight_decay", c.weight_decay},
+          {"warmup_steps", c.warmup_steps},
+          {"max_minutes", c.max_minutes},
           {"adagrad_initial", c.adagrad_initial},
           {"batch_size", c.batch_size},
           {"epochs", c.epochs},
@@ -272,6 +280,9 @@ void from_json(const nlohmann::json& json, TrainConfig& c) {
   c.optimizer = json.at("optimizer").get<std::string>();
   c.learning_rate = json.at("learning_rate").get<float>();
   c.clip_norm = json.at("clip_norm").get<float>();
+  c.weight_decay = json.value("weight_decay", 0.0f);
+  c.warmup_steps = json.value("warmup_steps", 0);
+  c.max_minutes = json.value("max_minutes", 0.0);
   c.adagrad_initial = json.at("adagrad_initial").get<float>();
   c.batch_size = json.at("batch_size").get<int>();
   c.epochs = json.at("epochs").get<int>();

@@ -44,9 +44,16 @@ struct TrainConfig {
   std::string optimizer = "adam";  // adam | adagrad
   float learning_rate = 0.001f;
   float clip_norm = 0.0f;  // per-variable gradient-norm clip; 0 = off
+  // Decoupled weight decay (AdamW; with Adagrad the same shrink step): each step multiplies
+  // weight matrices and tables by (1 - lr * weight_decay). Biases and LayerNorm gains are exempt.
+  float weight_decay = 0.0f;
+  int warmup_steps = 0;    // the learning rate rises linearly over this many first steps
+  double max_minutes = 0;  // wall-clock budget for training; 0 = none
   float adagrad_initial = 0.1f;
   int batch_size = 256;
-  int epochs = 50;
+  // Early stopping decides when training ends; the cap only guards against a run that never
+  // stops gaining.
+  int epochs = 1000;
   int patience = 3;  // epochs without validation NDCG@10 improvement before stopping
   int threads = 0;   // 0 = all cores
   uint64_t seed = 1;

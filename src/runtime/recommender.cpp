@@ -43,22 +43,30 @@ std::optional<LabelScoring> find_label_scoring(const tfl::Model& m, int ids_outp
                                                int scores_output) {
   const auto& ops = m.ops();
   const auto& tensors = m.tensors();
+  // A damaged file can give an operator fewer inputs or outputs than its code needs; the
+  // operators' own checks run later, so every index is checked here before it is read.
+  auto input = [&](int o, size_t i) {
+    return o >= 0 && i < ops[o].inputs.size() ? ops[o].inputs[i] : -1;
+  };
+  auto output = [&](int o, size_t i) {
+    return o >= 0 && i < ops[o].outputs.size() ? ops[o].outputs[i] : -1;
+  };
   int topk = m.producer(m.outputs()[ids_output]);
   if (topk < 0 || ops[topk].code != static_cast<int>(Op::TOPK_V2)) return std::nullopt;
+  if (output(topk, 0) < 0 || input(topk, 0) < 0) return std::nullopt;
   LabelScoring s;
   int scores_tensor = m.outputs()[scores_output];
-  if (scores_tensor != ops[topk].outputs[0]) {
+  if (scores_tensor != output(topk, 0)) {
     int p = m.producer(scores_tensor);
-    if (p < 0 || ops[p].code != static_cast<int>(Op::LOGISTIC) ||
-        ops[p].inputs[0] != ops[topk].outputs[0]) {
+    if (p < 0 || ops[p].code != static_cast<int>(Op::LOGISTIC) || input(p, 0) != output(topk, 0)) {
       return std::nullopt;
     }
     s.sigmoid = true;
   }
-  int t = ops[topk].inputs[0];
+  int t = input(topk, 0);
   int op = m.producer(t);
-  while (op >= 0 && ops[op].code == static_cast<int>(Op::RESHAPE))
-    op = m.producer(ops[op].inputs[0]);
+  while (op >= 0 && ops[op].code == static_cast<int>(Op::RESHAPE) && input(op, 0) >= 0)
+    op = m.producer(input(op, 0));
   if (op < 0 || ops[op].code != static_cast<int>(Op::FULLY_CONNECTED)) return std::nullopt;
   if (const auto* o = ops[op].raw->builtin_options_as_FullyConnectedOptions();
       o && o->fused_activation_function() != tflite::ActivationFunctionType::NONE) {
@@ -75,8 +83,10 @@ std::optional<LabelScoring> find_label_scoring(const tfl::Model& m, int ids_outp
     s.f32 = reinterpret_cast<const float*>(tensors[w].data);
   } else {
     int dq = m.producer(w);
-    if (dq < 0 || ops[dq].code != static_cast<int>(Op::DEQUANTIZE)) return std::nullopt;
-    const auto& q = tensors[ops[dq].inputs[0]];
+    if (dq < 0 || ops[dq].code != static_cast<int>(Op::DEQUANTIZE) || input(dq, 0) < 0) {
+      return std::nullopt;
+    }
+    const auto& q = tensors[input(dq, 0)];
     if (!q.data || q.type != tfl::DType::kInt8 || !q.quant.quantized()) return std::nullopt;
     if (q.quant.scale.size() != 1 &&
         (q.quant.axis != 0 || q.quant.scale.size() != static_cast<size_t>(s.rows))) {

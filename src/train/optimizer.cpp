@@ -4,13 +4,28 @@
 #include <cmath>
 
 namespace pocketrec {
+namespace {
+
+bool ends_with_any(const std::string& name, std::initializer_list<const char*> suffixes) {
+  for (const char* suffix : suffixes) {
+    const size_t n = std::char_traits<char>::length(suffix);
+    if (name.size() >= n && name.compare(name.size() - n, n, suffix) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 Optimizer::Optimizer(const TrainConfig& config, const std::vector<Parameter>& params)
     : adam_(config.optimizer == "adam"),
+      base_lr_(config.learning_rate),
       lr_(config.learning_rate),
+      weight_decay_(config.weight_decay),
+      warmup_steps_(config.warmup_steps),
       clip_(config.clip_norm),
       clip_scale_(params.size(), 1.0f) {
   for (const auto& p : params) {
+    decays_.push_back(!ends_with_any(p.name, {"bias", "gamma", "beta", "position"}));
     nn::Matrix slot(p.value.rows, p.value.cols);
     if (!adam_) std::fill(slot.data.begin(), slot.data.end(), config.adagrad_initial);
     slots_.push_back(slot);
@@ -19,7 +34,11 @@ Optimizer::Optimizer(const TrainConfig& config, const std::vector<Parameter>& pa
 }
 
 void Optimizer::update_values(float* value, float* grad, float* first, float* second, size_t count,
-                              float grad_scale) const {
+                              float grad_scale, bool decay) const {
+  if (decay && weight_decay_ > 0) {
+    const float keep = 1.0f - lr_ * weight_decay_;
+    for (size_t i = 0; i < count; ++i) value[i] *= keep;
+  }
   if (adam_) {
     constexpr float kBeta1 = 0.9f, kBeta2 = 0.999f, kEpsilon = 1e-8f;
     // The bias corrections folded into the step size and epsilon (Kingma & Ba, section 2), so
@@ -46,6 +65,9 @@ void Optimizer::update_values(float* value, float* grad, float* first, float* se
 
 void Optimizer::begin_step(std::vector<Parameter>& params, Gradients& grads) {
   ++steps_;
+  lr_ = warmup_steps_ > 0 && steps_ <= static_cast<uint64_t>(warmup_steps_)
+            ? base_lr_ * static_cast<float>(steps_) / static_cast<float>(warmup_steps_)
+            : base_lr_;
   if (adam_) {
     bias1_ = 1.0f - std::pow(0.9f, static_cast<float>(steps_));
     bias2_ = 1.0f - std::pow(0.999f, static_cast<float>(steps_));
@@ -64,7 +86,8 @@ void Optimizer::begin_step(std::vector<Parameter>& params, Gradients& grads) {
     for (uint32_t r : grad.rows) {
       int row = static_cast<int>(r);
       update_values(value.row(row), grad.values.row(row), slots_[i * per].row(row),
-                    adam_ ? slots_[i * per + 1].row(row) : nullptr, cols, clip_scale_[i]);
+                    adam_ ? slots_[i * per + 1].row(row) : nullptr, cols, clip_scale_[i],
+                    decays_[i]);
     }
     grad.clear();
   }
@@ -81,7 +104,8 @@ void Optimizer::update_dense_slice(std::vector<Parameter>& params, Gradients& gr
     float* grad = grads[i].values.data.data();
     float* second = adam_ ? slots_[i * per + 1].data.data() + begin : nullptr;
     update_values(params[i].value.data.data() + begin, grad + begin,
-                  slots_[i * per].data.data() + begin, second, end - begin, clip_scale_[i]);
+                  slots_[i * per].data.data() + begin, second, end - begin, clip_scale_[i],
+                  decays_[i]);
     std::fill(grad + begin, grad + end, 0.0f);
   }
 }

@@ -32,10 +32,14 @@ class Optimizer {
 
  private:
   void update_values(float* value, float* grad, float* first, float* second, size_t count,
-                     float grad_scale) const;
+                     float grad_scale, bool decay) const;
 
   bool adam_;
-  float lr_;
+  float base_lr_;
+  float lr_;  // this step's rate (warmup applied)
+  float weight_decay_;
+  int warmup_steps_;
+  std::vector<uint8_t> decays_;  // per parameter: weight decay applies
   float clip_;
   uint64_t steps_ = 0;
   float bias1_ = 1, bias2_ = 1;

@@ -211,6 +211,12 @@ TrainResult Trainer::run(const TrainOptions& options) {
   Batch batch;
   const float scale_base = 1.0f;
   size_t batches_run = 0;
+  const auto run_started = std::chrono::steady_clock::now();
+  auto out_of_time = [&] {
+    if (config_.max_minutes <= 0) return false;
+    auto elapsed = std::chrono::steady_clock::now() - run_started;
+    return std::chrono::duration<double>(elapsed).count() >= config_.max_minutes * 60.0;
+  };
 
   for (int epoch = start_epoch; epoch <= config_.epochs; ++epoch) {
     restore_rng(rng, epoch_rng);
@@ -223,6 +229,11 @@ TrainResult Trainer::run(const TrainOptions& options) {
     ProgressBar bar("epoch " + std::to_string(epoch), order.size(),
                     config_.causal ? "windows" : "examples");
     for (size_t b = start_batch; b < batches; ++b) {
+      if (out_of_time()) {
+        // The budget ends training like early stopping: this partial epoch is still validated.
+        result.out_of_time = true;
+        break;
+      }
       if (interrupted() || (options.max_batches && batches_run == options.max_batches)) {
         save_checkpoint(epoch, b);
         result.interrupted = true;
@@ -339,10 +350,10 @@ TrainResult Trainer::run(const TrainOptions& options) {
     } else {
       ++bad_epochs;
     }
-    bool stop = bad_epochs >= config_.patience;
+    bool stop = bad_epochs >= config_.patience || result.out_of_time;
     save_checkpoint(stop ? config_.epochs + 1 : epoch + 1, 0);
     if (stop) {
-      result.early_stopped = true;
+      result.early_stopped = !result.out_of_time;
       break;
     }
   }

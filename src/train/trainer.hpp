@@ -39,6 +39,7 @@ struct TrainResult {
   double best_ndcg10 = -1;
   bool interrupted = false;
   bool early_stopped = false;
+  bool out_of_time = false;  // --max-minutes ran out (the last epoch may be partial)
 };
 
 class Trainer {

@@ -121,8 +121,8 @@ if "$bin" train --data "$work/prepared" --out "$work/x.pkrec" --causal --quiet 2
 fi
 grep -q "recurrent or attention encoder" "$work/err.txt" || fail "causal bow error unclear"
 
-# The self-attention encoder trains causally by default, evaluates and recommends; its export is
-# refused with a clear message until the exporter knows its graph.
+# The self-attention encoder trains causally by default, evaluates, recommends and exports; the
+# .tflite ranks as the model does.
 "$bin" train --data "$work/prepared" --out "$work/attention.pkrec" --encoder attention -L 12 \
   --embedding-dim 16 --dim 0 --heads 2 --dropout 0.2 --epochs 2 --quiet > /dev/null \
   || fail "attention training failed"
@@ -132,6 +132,12 @@ grep -q '"ndcg@10"' "$work/att.json" || fail "attention eval printed no NDCG@10"
 "$bin" recommend --model "$work/attention.pkrec" --history "1,2,3" -k 3 > "$work/att_rec.txt" \
   || fail "attention recommend failed"
 [ "$(grep -c . "$work/att_rec.txt")" -ge 3 ] || fail "attention recommend printed too little"
+"$bin" export --model "$work/attention.pkrec" --out "$work/attention.tflite" > /dev/null \
+  || fail "attention export failed"
+"$bin" recommend --model "$work/attention.tflite" --history "1,2,3" -k 3 > "$work/att_rec_tfl.txt" \
+  || fail "attention .tflite recommend failed"
+[ "$(awk '{print $2}' "$work/att_rec.txt")" = "$(awk '{print $2}' "$work/att_rec_tfl.txt")" ] \
+  || fail "attention .tflite ranks differently from the model"
 if "$bin" train --data "$work/prepared" --out "$work/x.pkrec" --encoder attention --heads 3 \
   --embedding-dim 16 --quiet 2> "$work/err.txt"; then
   fail "heads not dividing the width accepted"

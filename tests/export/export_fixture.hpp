@@ -37,6 +37,17 @@ inline std::vector<ExportCase> export_cases() {
   cases.push_back({"cnn", base("cnn")});
   cases.push_back({"gru", base("gru")});
   cases.push_back({"lstm", base("lstm")});
+  ModelConfig attention = base("attention");
+  attention.attention.heads = 2;
+  attention.attention.ffn_dim = 9;
+  cases.push_back({"attention", attention});
+  ModelConfig attention_relu = base("attention");
+  attention_relu.attention.blocks = 1;
+  attention_relu.attention.activation = "relu";
+  attention_relu.hidden = {};
+  attention_relu.output_dim = 0;
+  attention_relu.tie_embeddings = true;
+  cases.push_back({"attention_relu_tied", attention_relu});
   ModelConfig tied = base("bow");
   tied.hidden = {};
   tied.output_dim = 6;

@@ -167,8 +167,11 @@ TEST(TfliteExport, Int8TablesAreAQuarterAndRankAlmostTheSame) {
     ExportResult f32 = export_tflite(model, catalog, options);
     options.quantize_int8 = true;
     ExportResult i8 = export_tflite(model, catalog, options);
-    // The two tables dominate; the rest (metadata, small layers) stays float.
-    EXPECT_LT(i8.bytes.size(), f32.bytes.size() * 0.45)
+    // The two tables dominate; the rest (metadata, small layers) stays float. An attention
+    // model of this tiny catalog has 16-column per-head projections (512 values each, kept
+    // float) next to 801-row tables, so its share of float weights is larger.
+    const double bound = config.encoder == "attention" ? 0.55 : 0.45;
+    EXPECT_LT(i8.bytes.size(), f32.bytes.size() * bound)
         << f32.bytes.size() << " " << i8.bytes.size();
     tfl::Interpreter a(tfl::Model::from_bytes(f32.bytes.data(), f32.bytes.size(), "f32"));
     tfl::Interpreter b(tfl::Model::from_bytes(i8.bytes.data(), i8.bytes.size(), "int8"));

@@ -52,6 +52,35 @@ TEST(Optimizer, AdamFirstStepMovesByLearningRate) {
   EXPECT_EQ(optimizer.steps(), 1u);
 }
 
+TEST(Optimizer, DecoupledWeightDecayAndWarmup) {
+  TrainConfig config;
+  config.learning_rate = 0.01f;
+  config.weight_decay = 0.5f;
+  config.warmup_steps = 4;
+  std::vector<Parameter> params;
+  params.push_back({"dense/weight", nn::Matrix(1, 1), false});
+  params.push_back({"dense/bias", nn::Matrix(1, 1), false});
+  params[0].value.at(0, 0) = 2.0f;
+  params[1].value.at(0, 0) = 2.0f;
+  auto grads = gradients_for(params);
+  Optimizer optimizer(config, params);
+  ThreadPool pool(1);
+  // Step 1 of 4 of warmup: lr = 0.0025. The weight shrinks by lr * decay before Adam's step
+  // (which moves by lr against the gradient's sign); the bias only takes Adam's step.
+  grads[0].values.at(0, 0) = 1.0f;
+  grads[1].values.at(0, 0) = 1.0f;
+  optimizer.step(params, grads, pool);
+  EXPECT_NEAR(params[0].value.at(0, 0), 2.0 * (1 - 0.0025 * 0.5) - 0.0025, 1e-6);
+  EXPECT_NEAR(params[1].value.at(0, 0), 2.0 - 0.0025, 1e-6);
+  // With no gradient at all, only the decay moves the weight (lr now 0.005).
+  const float weight = params[0].value.at(0, 0), bias = params[1].value.at(0, 0);
+  Optimizer decay_only(config, params);
+  decay_only.step(params, grads, pool);
+  decay_only.step(params, grads, pool);
+  EXPECT_NEAR(params[0].value.at(0, 0), weight * (1 - 0.0025 * 0.5) * (1 - 0.005 * 0.5), 1e-6);
+  EXPECT_EQ(params[1].value.at(0, 0), bias);
+}
+
 TEST(Optimizer, PerVariableClipping) {
   TrainConfig config;
   config.optimizer = "adagrad";

@@ -5,12 +5,14 @@
 namespace pocketrec::tfl {
 
 const Kernel& add_kernel();
+const Kernel& batch_matmul_kernel();
 const Kernel& cast_kernel();
 const Kernel& concatenation_kernel();
 const Kernel& conv_2d_kernel();
 const Kernel& dequantize_kernel();
 const Kernel& div_kernel();
 const Kernel& fully_connected_kernel();
+const Kernel& gelu_kernel();
 const Kernel& gather_kernel();
 const Kernel& logistic_kernel();
 const Kernel& max_pool_2d_kernel();
@@ -20,8 +22,10 @@ const Kernel& mul_kernel();
 const Kernel& not_equal_kernel();
 const Kernel& reduce_max_kernel();
 const Kernel& reshape_kernel();
+const Kernel& rsqrt_kernel();
 const Kernel& select_kernel();
 const Kernel& select_v2_kernel();
+const Kernel& softmax_kernel();
 const Kernel& strided_slice_kernel();
 const Kernel& sub_kernel();
 const Kernel& sum_kernel();
@@ -34,6 +38,14 @@ const Kernel* find_kernel(int code) {
   switch (static_cast<Op>(code)) {
     case Op::ADD:
       return &add_kernel();
+    case Op::BATCH_MATMUL:
+      return &batch_matmul_kernel();
+    case Op::GELU:
+      return &gelu_kernel();
+    case Op::RSQRT:
+      return &rsqrt_kernel();
+    case Op::SOFTMAX:
+      return &softmax_kernel();
     case Op::CAST:
       return &cast_kernel();
     case Op::CONCATENATION:

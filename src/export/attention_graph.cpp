@@ -1,0 +1,160 @@
+// The self-attention encoder as builtin operators: LayerNorm as MEAN / SUB / MUL / RSQRT, one
+// FULLY_CONNECTED per head for queries, keys and values, BATCH_MATMUL + SOFTMAX for attention,
+// GELU (or a fused RELU) in the feed-forward layer. Masking adds -1e9 to the scores of padded
+// keys and of later positions, so their softmax weights are exactly zero, as in training.
+// Only the newest position's output is needed: the last block computes its queries, attention
+// and feed-forward layer for that one row.
+#include "export/graph_builder.hpp"
+
+namespace pocketrec::export_graph {
+namespace {
+
+constexpr float kMasked = -1e9f;
+
+}  // namespace
+
+int GraphBuilder::attention(int embedded, int valid) {
+  const int length = config_.context_length;
+  const int width = config_.embedding_dim;
+  const auto& settings = config_.attention;
+  const int heads = settings.heads;
+  const int head_dim = width / heads;
+  const int ffn = settings.ffn_dim > 0 ? settings.ffn_dim : width;
+  const std::string base = "attention/";
+
+  // x = embedded * sqrt(W) + position
+  int rows = reshape_float(embedded, Shape{length, width}, base + "input");
+  int scale = g.add_floats(base + "input_scale", Shape{}, {std::sqrt(static_cast<float>(width))});
+  const nn::Matrix& position = param(model_, base + "position");
+  int pos = g.add_floats(base + "position", Shape{length, width},
+                         std::vector<float>(position.data.begin(), position.data.end()));
+  int x = binary(Op::ADD, binary(Op::MUL, rows, scale, base + "scaled"), pos, base + "x0");
+
+  // Score bias [L, L]: -1e9 above the diagonal and at padded keys: (valid - 1) * 1e9.
+  std::vector<float> causal(static_cast<size_t>(length) * length, 0.0f);
+  for (int i = 0; i < length; ++i) {
+    for (int j = i + 1; j < length; ++j) causal[static_cast<size_t>(i) * length + j] = kMasked;
+  }
+  int one = g.add_floats(base + "one", Shape{}, {1.0f});
+  int big = g.add_floats(base + "masked", Shape{}, {-kMasked});
+  int key_bias = binary(Op::MUL, binary(Op::SUB, valid, one, base + "invalid"), big,
+                        base + "key_bias");  // [1, L]
+  int causal_t = g.add_floats(base + "causal", Shape{length, length}, causal);
+  int score_bias = binary(Op::ADD, causal_t, key_bias, base + "score_bias");
+  int last_index = g.add_ints(base + "last", Shape{1}, {length - 1});
+  // Training gives a position with no unmasked key at or before it a zero attention output; the
+  // graph's softmax would spread over the masked keys instead. has_key[t] = c / max(c, 1), with
+  // c the count of unmasked keys up to t, zeroes those rows' contexts.
+  std::vector<float> lower(static_cast<size_t>(length) * length, 0.0f);
+  for (int i = 0; i < length; ++i) {
+    for (int j = 0; j <= i; ++j) lower[static_cast<size_t>(i) * length + j] = 1.0f;
+  }
+  int lower_t = g.add_floats(base + "lower_ones", Shape{length, length}, lower);
+  int valid_column = reshape_float(valid, Shape{length, 1}, base + "valid_column");
+  int key_count = g.add_tensor(base + "key_count", DType::kFloat32, Shape{length, 1});
+  g.add_op(tfl::op(Op::BATCH_MATMUL), {lower_t, valid_column}, {key_count},
+           tfl::options<tflite::BatchMatMulOptions>([](auto& fbb) {
+             return tflite::CreateBatchMatMulOptions(fbb, false, false, false);
+           }));
+  int has_key = binary(Op::DIV, key_count, binary(Op::MAXIMUM, key_count, one, base + "count_1"),
+                       base + "has_key");
+
+  auto layer_norm = [&](int input, const std::string& name) {
+    int mean = reduce(Op::MEAN, input, {1}, true, name + "/mean");
+    int centered = binary(Op::SUB, input, mean, name + "/centered");
+    int squares = binary(Op::MUL, centered, centered, name + "/squares");
+    int var = reduce(Op::MEAN, squares, {1}, true, name + "/var");
+    int eps = g.add_floats(name + "/epsilon", Shape{}, {nn::kLayerNormEpsilon});
+    int rstd = unary(Op::RSQRT, binary(Op::ADD, var, eps, name + "/var_eps"), name + "/rstd");
+    int normalized = binary(Op::MUL, centered, rstd, name + "/normalized");
+    const nn::Matrix& gamma = param(model_, name + "/gamma");
+    const nn::Matrix& beta = param(model_, name + "/beta");
+    int gamma_t = g.add_floats(name + "/gamma", Shape{width},
+                               std::vector<float>(gamma.data.begin(), gamma.data.end()));
+    int beta_t = g.add_floats(name + "/beta", Shape{width},
+                              std::vector<float>(beta.data.begin(), beta.data.end()));
+    return binary(Op::ADD, binary(Op::MUL, normalized, gamma_t, name + "/scaled"), beta_t,
+                  name + "/out");
+  };
+  auto last_row = [&](int input, int cols, const std::string& name) {
+    return gather(input, last_index, Shape{1, cols}, DType::kFloat32, name);
+  };
+  auto matmul = [&](int a, int b, bool adj_y, const Shape& shape, const std::string& name) {
+    int out = g.add_tensor(name, DType::kFloat32, shape);
+    g.add_op(tfl::op(Op::BATCH_MATMUL), {a, b}, {out},
+             tfl::options<tflite::BatchMatMulOptions>([adj_y](auto& fbb) {
+               return tflite::CreateBatchMatMulOptions(fbb, false, adj_y, false);
+             }));
+    return out;
+  };
+
+  const float inv_sqrt_dh = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  int score_scale = g.add_floats(base + "score_scale", Shape{}, {inv_sqrt_dh});
+  for (int block = 0; block < settings.blocks; ++block) {
+    const std::string b = base + "block_" + std::to_string(block) + "/";
+    const bool last = block + 1 == settings.blocks;
+    const int q_rows = last ? 1 : length;
+    int z = layer_norm(x, b + "ln1");
+    int z_query = last ? last_row(z, width, b + "ln1/last") : z;
+    int x_query = last ? last_row(x, width, b + "x_last") : x;
+    int bias_rows = last ? last_row(score_bias, length, b + "score_bias_last") : score_bias;
+    int key_rows = last ? last_row(has_key, 1, b + "has_key_last") : has_key;
+    const nn::Matrix& qkv = param(model_, b + "qkv/weight");
+    const nn::Matrix& qkv_bias = param(model_, b + "qkv/bias");
+    std::vector<int> contexts;
+    for (int h = 0; h < heads; ++h) {
+      const std::string hn = b + "head_" + std::to_string(h);
+      auto projection = [&](int input, int part, const std::string& name) {
+        const int c0 = part * width + h * head_dim;
+        return fc(input, transposed_columns(qkv, c0, head_dim), head_dim, width,
+                  bias(row_block(qkv_bias, 0, c0, head_dim), name), Act::NONE, name);
+      };
+      int q = projection(z_query, 0, hn + "/query");
+      int k = projection(z, 1, hn + "/key");
+      int v = projection(z, 2, hn + "/value");
+      int scores = matmul(q, k, true, Shape{q_rows, length}, hn + "/scores");
+      scores = binary(Op::MUL, scores, score_scale, hn + "/scaled_scores");
+      scores = binary(Op::ADD, scores, bias_rows, hn + "/masked_scores");
+      int weights_t = g.add_tensor(hn + "/weights", DType::kFloat32, Shape{q_rows, length});
+      g.add_op(tfl::op(Op::SOFTMAX), {scores}, {weights_t},
+               tfl::options<tflite::SoftmaxOptions>(
+                   [](auto& fbb) { return tflite::CreateSoftmaxOptions(fbb, 1.0f); }));
+      contexts.push_back(matmul(weights_t, v, false, Shape{q_rows, head_dim}, hn + "/context"));
+    }
+    int context = contexts[0];
+    if (heads > 1) {
+      context = g.add_tensor(b + "context", DType::kFloat32, Shape{q_rows, width});
+      g.add_op(tfl::op(Op::CONCATENATION), contexts, {context},
+               tfl::options<tflite::ConcatenationOptions>([](auto& fbb) {
+                 return tflite::CreateConcatenationOptions(fbb, 1, Act::NONE);
+               }));
+    }
+    context = binary(Op::MUL, context, key_rows, b + "context_if_keys");
+    const nn::Matrix& out_w = param(model_, b + "out/weight");
+    int attended = fc(context, transposed_columns(out_w, 0, width), width, width,
+                      bias(row_block(param(model_, b + "out/bias"), 0, 0, width), b + "out"),
+                      Act::NONE, b + "out");
+    int hidden = binary(Op::ADD, x_query, attended, b + "hidden");
+    int z2 = layer_norm(hidden, b + "ln2");
+    const bool gelu = settings.activation == "gelu";
+    const nn::Matrix& w1 = param(model_, b + "ffn1/weight");
+    int f = fc(z2, transposed_columns(w1, 0, ffn), ffn, width,
+               bias(row_block(param(model_, b + "ffn1/bias"), 0, 0, ffn), b + "ffn1"),
+               gelu ? Act::NONE : Act::RELU, b + "ffn1");
+    if (gelu) {
+      int activated = g.add_tensor(b + "ffn1/gelu", DType::kFloat32, Shape{q_rows, ffn});
+      g.add_op(tfl::op(Op::GELU), {f}, {activated},
+               tfl::options<tflite::GeluOptions>(
+                   [](auto& fbb) { return tflite::CreateGeluOptions(fbb, false); }));
+      f = activated;
+    }
+    const nn::Matrix& w2 = param(model_, b + "ffn2/weight");
+    int out = fc(f, transposed_columns(w2, 0, width), width, ffn,
+                 bias(row_block(param(model_, b + "ffn2/bias"), 0, 0, width), b + "ffn2"),
+                 Act::NONE, b + "ffn2");
+    x = binary(Op::ADD, hidden, out, b + "out_x");
+  }
+  return layer_norm(x, base + "final_ln");
+}
+
+}  // namespace pocketrec::export_graph

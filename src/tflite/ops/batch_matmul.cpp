@@ -1,0 +1,107 @@
+// BATCH_MATMUL: [..., n, k] x [..., k, m] -> [..., n, m], either side optionally transposed
+// (adj_x, adj_y), batch dimensions broadcast. Float32.
+#include "tflite/ops/op_util.hpp"
+
+namespace pocketrec::tfl {
+namespace {
+
+struct Flags {
+  bool adj_x = false, adj_y = false;
+};
+
+Flags flags_of(const OpContext& ctx) {
+  const auto* o = options_as<tflite::BatchMatMulOptions>(ctx);
+  return o ? Flags{o->adj_x(), o->adj_y()} : Flags{};
+}
+
+// The batch shape (all but the last two axes), padded with leading 1s to `rank`.
+Shape batch_shape(const Shape& s, int rank) {
+  Shape out;
+  out.rank = rank;
+  const int batch_axes = s.rank - 2;
+  for (int d = 0; d < rank; ++d) {
+    const int src = d - (rank - batch_axes);
+    out[d] = src >= 0 ? s[src] : 1;
+  }
+  return out;
+}
+
+void prepare(OpContext& ctx) {
+  ctx.require_inputs(2, 2);
+  ctx.require_outputs(1);
+  const Tensor& x = ctx.input(0);
+  const Tensor& y = ctx.input(1);
+  ctx.require_type(x, DType::kFloat32, "lhs");
+  ctx.require_type(y, DType::kFloat32, "rhs");
+  ctx.require(x.shape.rank >= 2 && y.shape.rank >= 2 && x.shape.rank <= 5 && y.shape.rank <= 5,
+              "operands must have rank 2 to 5");
+  const Flags f = flags_of(ctx);
+  const int64_t n = x.shape[x.shape.rank - (f.adj_x ? 1 : 2)];
+  const int64_t k = x.shape[x.shape.rank - (f.adj_x ? 2 : 1)];
+  const int64_t k2 = y.shape[y.shape.rank - (f.adj_y ? 1 : 2)];
+  const int64_t m = y.shape[y.shape.rank - (f.adj_y ? 2 : 1)];
+  ctx.require(k == k2, "the operands' inner dimensions differ");
+  const int batch_rank = std::max(x.shape.rank, y.shape.rank) - 2;
+  Shape bx = batch_shape(x.shape, batch_rank), by = batch_shape(y.shape, batch_rank);
+  Shape out;
+  out.rank = batch_rank + 2;
+  for (int d = 0; d < batch_rank; ++d) {
+    ctx.require(bx[d] == by[d] || bx[d] == 1 || by[d] == 1, "batch dimensions do not broadcast");
+    out[d] = std::max(bx[d], by[d]);
+  }
+  out[batch_rank] = static_cast<int>(n);
+  out[batch_rank + 1] = static_cast<int>(m);
+  ctx.set_output(0, out, DType::kFloat32);
+}
+
+void eval(OpContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const Tensor& y = ctx.input(1);
+  Tensor& z = ctx.output(0);
+  const Flags f = flags_of(ctx);
+  const int xr = x.shape.rank, yr = y.shape.rank;
+  const int64_t n = x.shape[xr - (f.adj_x ? 1 : 2)], k = x.shape[xr - (f.adj_x ? 2 : 1)];
+  const int64_t m = y.shape[yr - (f.adj_y ? 2 : 1)];
+  const int batch_rank = z.shape.rank - 2;
+  const Shape bx = batch_shape(x.shape, batch_rank), by = batch_shape(y.shape, batch_rank);
+  int64_t batches = 1;
+  for (int d = 0; d < batch_rank; ++d) batches *= z.shape[d];
+  const float* xs = x.as<float>();
+  const float* ys = y.as<float>();
+  float* zs = z.as<float>();
+  for (int64_t b = 0; b < batches; ++b) {
+    // Broadcast batch index -> each operand's own batch offset.
+    int64_t rest = b, ox = 0, oy = 0, sx = 1, sy = 1;
+    for (int d = batch_rank - 1; d >= 0; --d) {
+      const int64_t i = rest % z.shape[d];
+      rest /= z.shape[d];
+      ox += (bx[d] == 1 ? 0 : i) * sx;
+      oy += (by[d] == 1 ? 0 : i) * sy;
+      sx *= bx[d];
+      sy *= by[d];
+    }
+    const float* a = xs + ox * n * k;
+    const float* c = ys + oy * k * m;
+    float* out = zs + b * n * m;
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < m; ++j) {
+        float acc = 0;
+        for (int64_t p = 0; p < k; ++p) {
+          const float av = f.adj_x ? a[p * n + i] : a[i * k + p];
+          const float cv = f.adj_y ? c[j * k + p] : c[p * m + j];
+          acc += av * cv;
+        }
+        out[i * m + j] = acc;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+const Kernel& batch_matmul_kernel() {
+  static const Kernel k{prepare, eval};
+  return k;
+}
+
+}  // namespace pocketrec::tfl

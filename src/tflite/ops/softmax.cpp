@@ -1,0 +1,54 @@
+// SOFTMAX over the last axis: exp(beta * (x - max)) / sum, one row at a time.
+#include <cmath>
+
+#include "tflite/ops/op_util.hpp"
+
+namespace pocketrec::tfl {
+namespace {
+
+float beta_of(const OpContext& ctx) {
+  const auto* o = options_as<tflite::SoftmaxOptions>(ctx);
+  return o ? o->beta() : 0.0f;
+}
+
+void prepare(OpContext& ctx) {
+  ctx.require_inputs(1, 1);
+  ctx.require_outputs(1);
+  const Tensor& in = ctx.input(0);
+  ctx.require_type(in, DType::kFloat32, "input");
+  ctx.require(in.shape.rank >= 1 && in.shape[in.shape.rank - 1] >= 1,
+              "the input needs a non-empty last axis");
+  ctx.require(std::isfinite(beta_of(ctx)) && beta_of(ctx) > 0, "beta must be positive");
+  ctx.set_output(0, in.shape, DType::kFloat32);
+}
+
+void eval(OpContext& ctx) {
+  const Tensor& in = ctx.input(0);
+  const int64_t cols = in.shape[in.shape.rank - 1];
+  const int64_t rows = in.elements() / cols;
+  const float beta = beta_of(ctx);
+  const float* x = in.as<float>();
+  float* y = ctx.output(0).as<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * cols;
+    float* out = y + r * cols;
+    float top = row[0];
+    for (int64_t c = 1; c < cols; ++c) top = std::max(top, row[c]);
+    float sum = 0;
+    for (int64_t c = 0; c < cols; ++c) {
+      out[c] = std::exp(beta * (row[c] - top));
+      sum += out[c];
+    }
+    const float inv = 1.0f / sum;
+    for (int64_t c = 0; c < cols; ++c) out[c] *= inv;
+  }
+}
+
+}  // namespace
+
+const Kernel& softmax_kernel() {
+  static const Kernel k{prepare, eval};
+  return k;
+}
+
+}  // namespace pocketrec::tfl
