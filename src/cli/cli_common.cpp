@@ -1,14 +1,23 @@
 #include "cli/cli_common.hpp"
 
-#include <fstream>
-
 #include <cstdio>
+#include <fstream>
 
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "model/input_config.hpp"
+#include "train/recipe.hpp"
 
 namespace pocketrec::cli {
+
+namespace {
+
+// The attention encoder's fixed defaults (docs/BENCHMARKS.md): SASRec's width, and patience
+// for a validation curve that still gains after a flat epoch.
+constexpr int kAttentionWidth = 64;
+constexpr int kAttentionPatience = 5;
+
+}  // namespace
 
 void DataArgs::add_options(CLI::App& command, bool required) {
   if (required) {
@@ -196,8 +205,14 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (embedding_dropout->count()) attention.embedding_dropout = embedding_dropout_value;
   if (attention_dropout->count()) attention.attention_dropout = attention_dropout_value;
   if (residual_dropout->count()) attention.residual_dropout = residual_dropout_value;
-  // Self-attention learns from every position of a window at once (SASRec); that is its training.
-  if (model.encoder == "attention") train.causal = true;
+  if (model.encoder == "attention") {
+    // Self-attention learns from every position of a window at once (SASRec); that is its
+    // training. Its output is the model width: no projection unless --dim asks for one.
+    train.causal = true;
+    if (!dim->count()) model.output_dim = 0;
+    if (!dim->count() && !embedding_dim->count()) model.embedding_dim = kAttentionWidth;
+    if (!patience->count()) train.patience = kAttentionPatience;
+  }
   if (!features_value.empty() && !input_config_value.empty()) {
     throw Error("--features and --input-config both define the features: give one");
   }
@@ -208,6 +223,36 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
       if (!trim(name).empty()) names.emplace_back(trim(name));
     }
     apply_feature_list(names, model);
+  }
+}
+
+void ModelArgs::adapt_to_data(const Dataset& dataset, const Split& data_split, ModelConfig& model,
+                              TrainConfig& train) const {
+  if (model.encoder != "attention" || !input_config_value.empty()) return;
+  const DataProfile profile = profile_training_data(dataset, data_split);
+  const AttentionRecipe recipe = attention_recipe(profile);
+  std::string chose;
+  if (!context_length->count()) {
+    model.context_length = recipe.context_length;
+    chose += " L=" + std::to_string(recipe.context_length);
+  }
+  if (!dropout->count() && !embedding_dropout->count() && !attention_dropout->count() &&
+      !residual_dropout->count()) {
+    auto& a = model.attention;
+    a.embedding_dropout = a.attention_dropout = a.residual_dropout = recipe.dropout;
+    char rate[32];
+    std::snprintf(rate, sizeof rate, " dropout=%.1f", recipe.dropout);
+    chose += rate;
+  }
+  if (!batch->count()) {
+    train.batch_size = recipe.batch_size;
+    chose += " batch=" + std::to_string(recipe.batch_size);
+  }
+  if (!chose.empty()) {
+    std::fprintf(stderr,
+                 "attention recipe from the data (median history %.0f, 90th percentile %.0f "
+                 "items):%s\n",
+                 profile.median_length, profile.p90_length, chose.c_str());
   }
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "data/dataset_source.hpp"
+#include "data/split.hpp"
 #include "model/model_config.hpp"
 
 namespace pocketrec::cli {
@@ -90,6 +91,10 @@ struct ModelArgs {
   void add_options(CLI::App& command);
   // The preset, then every flag the user gave on top of it.
   void resolve(ModelConfig& model, TrainConfig& train) const;
+  // The recipe's data-dependent choices (attention: L, dropout, batch) for every option the user
+  // left unset; prints what it chose to stderr.
+  void adapt_to_data(const Dataset& dataset, const Split& data_split, ModelConfig& model,
+                     TrainConfig& train) const;
 };
 
 std::vector<int> parse_int_list(const std::string& text, const std::string& what);

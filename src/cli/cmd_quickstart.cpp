@@ -68,6 +68,7 @@ void register_quickstart(CLI::App& app) {
     auto dataset = load_dataset_reporting(*data);
     std::printf("Dataset: %s\n", dataset.summary().c_str());
     auto split = make_split(dataset, train_config.split, train_config.seed);
+    model->adapt_to_data(dataset, split, model_config, train_config);
     TrainOptions options;
     options.model_out = (std::filesystem::path(*work) / "model.pkrec").string();
     auto trained = train_model(dataset, split, model_config, train_config, options);

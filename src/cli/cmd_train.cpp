@@ -36,6 +36,7 @@ void register_train(CLI::App& app) {
     train_config.validate();
     auto dataset = load_dataset_reporting(*data);
     auto split = make_split(dataset, train_config.split, train_config.seed);
+    model->adapt_to_data(dataset, split, model_config, train_config);
     TrainOptions options;
     options.model_out = *out;
     options.checkpoint = checkpoint->empty() ? *out + ".ckpt" : *checkpoint;

@@ -135,11 +135,12 @@ void causal_attention_forward(const float* qkv, const int32_t* mask, const Atten
     state.prob_dropout.scale = 1.0f / (1.0f - dropout_rate);
     state.prob_dropout.keep.resize(total);
   }
-  std::fill(out, out + static_cast<size_t>(shape.batch) * L * d, 0.0f);
-  std::vector<float> dropped;
   for (int b = 0; b < shape.batch; ++b) {
     const int first = state.first_valid[b];
     const int n = L - first;
+    // Positions before the first unmasked one have nothing to attend to.
+    std::fill(out + static_cast<size_t>(b) * L * d, out + (static_cast<size_t>(b) * L + first) * d,
+              0.0f);
     if (n == 0) continue;
     const int32_t* m = mask + static_cast<size_t>(b) * L + first;
     const float* base = qkv + (static_cast<size_t>(b) * L + first) * stride;
@@ -168,7 +169,8 @@ void causal_attention_forward(const float* qkv, const int32_t* mask, const Atten
       }
       const float* weights = p;
       if (dropout) {
-        dropped.resize(static_cast<size_t>(n) * n);
+        state.weights.resize(static_cast<size_t>(L) * L);
+        float* dropped = state.weights.data();
         uint8_t* keep = state.prob_dropout.keep.data() + offset;
         const uint64_t stream =
             ((first_sequence + static_cast<uint64_t>(b)) * H + h) * static_cast<uint64_t>(L) * L;
@@ -180,7 +182,7 @@ void causal_attention_forward(const float* qkv, const int32_t* mask, const Atten
             dropped[at] = keep[at] ? p[at] * state.prob_dropout.scale : 0.0f;
           }
         }
-        weights = dropped.data();
+        weights = dropped;
       }
       StridedMap o(out + (static_cast<size_t>(b) * L + first) * d + h * dh, n, dh,
                    Eigen::OuterStride<>(d));
@@ -195,11 +197,13 @@ void causal_attention_backward(const float* qkv, const AttentionState& state, co
   const int L = shape.length, d = shape.dim, H = shape.heads, dh = shape.head_dim();
   const int stride = 3 * d;
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  std::fill(dqkv, dqkv + static_cast<size_t>(shape.batch) * L * stride, 0.0f);
-  RowMajor weights, dweights;
+  state.weights.resize(static_cast<size_t>(L) * L);
+  state.weight_grads.resize(static_cast<size_t>(L) * L);
   for (int b = 0; b < shape.batch; ++b) {
     const int first = state.first_valid[b];
     const int n = L - first;
+    std::fill(dqkv + static_cast<size_t>(b) * L * stride,
+              dqkv + (static_cast<size_t>(b) * L + first) * stride, 0.0f);
     if (n == 0) continue;
     const size_t row0 = static_cast<size_t>(b) * L + first;
     const float* base = qkv + row0 * stride;
@@ -213,19 +217,21 @@ void causal_attention_backward(const float* qkv, const AttentionState& state, co
       StridedMap dv(dbase + 2 * d + h * dh, n, dh, Eigen::OuterStride<>(stride));
       ConstStridedMap dO(dout + row0 * d + h * dh, n, dh, Eigen::OuterStride<>(d));
       const size_t offset = state.offsets[static_cast<size_t>(b) * H + h];
-      ConstMatMap probs(state.probs.data() + offset, n, n);
-      weights = probs;
+      MatMap weights(state.weights.data(), n, n);
+      MatMap dweights(state.weight_grads.data(), n, n);
+      weights = ConstMatMap(state.probs.data() + offset, n, n);
       const uint8_t* keep =
           state.prob_dropout.active ? state.prob_dropout.keep.data() + offset : nullptr;
+      const size_t cells = static_cast<size_t>(n) * n;
       if (keep) {
-        for (size_t i = 0; i < static_cast<size_t>(n) * n; ++i) {
+        for (size_t i = 0; i < cells; ++i) {
           weights.data()[i] = keep[i] ? weights.data()[i] * state.prob_dropout.scale : 0.0f;
         }
       }
       dv.noalias() = weights.transpose() * dO;
       dweights.noalias() = dO * v.transpose();
       if (keep) {
-        for (size_t i = 0; i < static_cast<size_t>(n) * n; ++i) {
+        for (size_t i = 0; i < cells; ++i) {
           dweights.data()[i] = keep[i] ? dweights.data()[i] * state.prob_dropout.scale : 0.0f;
         }
       }

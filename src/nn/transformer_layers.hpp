@@ -53,9 +53,11 @@ struct AttentionShape {
 struct AttentionState {
   AttentionShape shape;
   std::vector<int> first_valid;  // per sequence: its first unmasked position (length if none)
-  std::vector<float> probs;      // per (sequence, head): [n, n] softmax rows, n = length - first
+  FloatBuffer probs;             // per (sequence, head): [n, n] softmax rows, n = length - first
   DropoutMask prob_dropout;      // over `probs`, same layout
   std::vector<size_t> offsets;   // per (sequence, head): where its block starts in `probs`
+  // Scratch kept between calls: fresh [L, L] buffers per sequence cost page faults, not flops.
+  mutable FloatBuffer weights, weight_grads;  // [L * L] each
 };
 
 // Causal self-attention: position t of sequence b attends to the unmasked positions s <= t of

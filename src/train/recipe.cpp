@@ -1,0 +1,54 @@
+#include "train/recipe.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+#include <vector>
+
+namespace pocketrec {
+namespace {
+
+constexpr int kMinLength = 20, kMaxLength = 200;
+constexpr double kSparseMedian = 20;
+constexpr double kStepsPerEpoch = 100;
+constexpr int kMinBatch = 32, kMaxBatch = 128;
+
+double quantile(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t at = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(at, values.size() - 1)];
+}
+
+}  // namespace
+
+DataProfile profile_training_data(const Dataset& dataset, const Split& split) {
+  std::unordered_map<uint32_t, uint32_t> targets;  // timeline -> training targets
+  for (const auto& p : split.train) ++targets[p.timeline];
+  std::vector<double> lengths;
+  lengths.reserve(targets.size());
+  for (const auto& [timeline, count] : targets) lengths.push_back(count + 1.0);  // + first item
+  DataProfile profile;
+  profile.users = targets.size();
+  profile.items = dataset.catalog.size();
+  profile.train_targets = split.train.size();
+  profile.median_length = quantile(lengths, 0.5);
+  profile.p90_length = quantile(lengths, 0.9);
+  return profile;
+}
+
+AttentionRecipe attention_recipe(const DataProfile& profile) {
+  AttentionRecipe recipe;
+  const int p90 = static_cast<int>(std::ceil(profile.p90_length / 10.0)) * 10;
+  recipe.context_length = std::clamp(p90, kMinLength, kMaxLength);
+  recipe.dropout = profile.median_length < kSparseMedian ? 0.5f : 0.2f;
+  // Causal windows: one per user per L targets (walking back from the newest).
+  const double windows =
+      static_cast<double>(profile.users) +
+      static_cast<double>(profile.train_targets) / static_cast<double>(recipe.context_length);
+  const int batch = static_cast<int>(windows / kStepsPerEpoch);
+  recipe.batch_size = std::clamp(batch, kMinBatch, kMaxBatch);
+  return recipe;
+}
+
+}  // namespace pocketrec

@@ -1,0 +1,36 @@
+#pragma once
+// The training recipe's choices that depend on the data: a model and schedule that serve a log
+// nobody tuned them on. Measured on every dataset in ../shared/data (docs/BENCHMARKS.md).
+#include <cstddef>
+
+#include "data/dataset.hpp"
+#include "data/split.hpp"
+#include "model/model_config.hpp"
+
+namespace pocketrec {
+
+struct DataProfile {
+  size_t users = 0;  // with at least one training target
+  size_t items = 0;
+  size_t train_targets = 0;
+  double median_length = 0;  // training-history length per user
+  double p90_length = 0;
+};
+
+DataProfile profile_training_data(const Dataset& dataset, const Split& split);
+
+// What the self-attention encoder uses when the user says nothing:
+// - L: the 90th percentile of the users' training-history lengths, rounded up to a multiple of
+//   10, within [20, 200]: longer windows only pad most users, and 200 is SASRec's cap.
+// - dropout: 0.5 on short-history (sparse) logs, median history under 20 items, else 0.2 (the
+//   rates SASRec found for sparse Amazon logs and for MovieLens).
+// - batch: about 100 optimizer steps per epoch over the L-item windows, within [32, 128].
+struct AttentionRecipe {
+  int context_length = 200;
+  float dropout = 0.2f;
+  int batch_size = 128;
+};
+
+AttentionRecipe attention_recipe(const DataProfile& profile);
+
+}  // namespace pocketrec
