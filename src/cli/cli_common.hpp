@@ -41,6 +41,7 @@ struct ModelArgs {
   CLI::Option* layout = nullptr;
   CLI::Option* final_relu = nullptr;
   CLI::Option* tie = nullptr;
+  CLI::Option* no_tie = nullptr;
   CLI::Option* no_bias = nullptr;
   CLI::Option* optimizer = nullptr;
   CLI::Option* lr = nullptr;
@@ -86,7 +87,7 @@ struct ModelArgs {
   std::string loss_value;
   int negatives_value = 0;
   std::string features_value, input_config_value;
-  bool final_relu_value = false, tie_value = false, no_bias_value = false;
+  bool final_relu_value = false, tie_value = false, no_tie_value = false, no_bias_value = false;
 
   void add_options(CLI::App& command);
   // The preset, then every flag the user gave on top of it.

@@ -13,5 +13,6 @@ void register_quickstart(CLI::App& app);
 void register_download(CLI::App& app);
 void register_export(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_tune(CLI::App& app);
 
 }  // namespace pocketrec::cli

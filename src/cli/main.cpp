@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   pocketrec::cli::register_download(app);
   pocketrec::cli::register_prepare(app);
   pocketrec::cli::register_train(app);
+  pocketrec::cli::register_tune(app);
   pocketrec::cli::register_eval(app);
   pocketrec::cli::register_export(app);
   pocketrec::cli::register_recommend(app);

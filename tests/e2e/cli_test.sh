@@ -147,6 +147,18 @@ if "$bin" train --data "$work/prepared" --out "$work/x.pkrec" --encoder attentio
 fi
 grep -q "heads" "$work/err.txt" || fail "bad --heads error unclear"
 
+# tune: trials as a table, the best model and a JSON report of every trial.
+"$bin" tune --data "$work/prepared" --out "$work/tuned.pkrec" --budget 60s --trials 3 --epochs 2 \
+  --lr 0.000001 > "$work/tune.txt" 2> /dev/null || fail "tune failed"
+[ "$(grep -cE '^ +[0-9]+ ' "$work/tune.txt")" -eq 3 ] || fail "tune did not print 3 trials"
+contains '"best"' < "$work/tuned.pkrec.tune.json" || fail "tune report lacks the best trial"
+"$bin" eval --model "$work/tuned.pkrec" --data "$work/prepared" > /dev/null \
+  || fail "tuned model does not evaluate"
+if "$bin" tune --data "$work/prepared" --out "$work/x.pkrec" --budget soon 2> "$work/err.txt"; then
+  fail "bad --budget accepted"
+fi
+contains "30m" < "$work/err.txt" || fail "bad --budget error unclear"
+
 # Resume of a finished run is a no-op that still succeeds.
 "$bin" train --data "$work/prepared" --out "$work/model.pkrec" --epochs 3 --dim 16 --quiet --resume \
   > /dev/null
