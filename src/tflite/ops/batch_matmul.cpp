@@ -83,15 +83,32 @@ void eval(OpContext& ctx) {
     const float* a = xs + ox * n * k;
     const float* c = ys + oy * k * m;
     float* out = zs + b * n * m;
-    for (int64_t i = 0; i < n; ++i) {
-      for (int64_t j = 0; j < m; ++j) {
-        float acc = 0;
+    if (!f.adj_x && f.adj_y) {
+      // Rows against rows (attention scores, q k^T): both operands contiguous, one dot each.
+      for (int64_t i = 0; i < n; ++i) {
+        for (int64_t j = 0; j < m; ++j) out[i * m + j] = dot(a + i * k, c + j * k, k);
+      }
+    } else if (!f.adj_x) {
+      // Each output row accumulates the rhs rows in order, a whole row at a time (vectorized
+      // across the row; every element still sums over p in order).
+      for (int64_t i = 0; i < n; ++i) {
+        float* row = out + i * m;
+        std::fill(row, row + m, 0.0f);
         for (int64_t p = 0; p < k; ++p) {
-          const float av = f.adj_x ? a[p * n + i] : a[i * k + p];
-          const float cv = f.adj_y ? c[j * k + p] : c[p * m + j];
-          acc += av * cv;
+          const float av = a[i * k + p];
+          const float* crow = c + p * m;
+          for (int64_t j = 0; j < m; ++j) row[j] += av * crow[j];
         }
-        out[i * m + j] = acc;
+      }
+    } else {
+      for (int64_t i = 0; i < n; ++i) {
+        for (int64_t j = 0; j < m; ++j) {
+          float acc = 0;
+          for (int64_t p = 0; p < k; ++p) {
+            acc += a[p * n + i] * (f.adj_y ? c[j * k + p] : c[p * m + j]);
+          }
+          out[i * m + j] = acc;
+        }
       }
     }
   }
