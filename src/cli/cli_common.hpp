@@ -30,6 +30,7 @@ Dataset load_dataset_reporting(const DataArgs& args);
 
 struct ModelArgs {
   std::string preset = "default";
+  std::string default_encoder;  // when --encoder is absent (empty: the preset's)
   CLI::Option* encoder = nullptr;
   CLI::Option* rnn_units = nullptr;
   CLI::Option* conv_kernel = nullptr;

@@ -12,6 +12,7 @@ constexpr int kMinLength = 20, kMaxLength = 200;
 constexpr double kSparseMedian = 20;
 constexpr double kStepsPerEpoch = 100;
 constexpr int kMinBatch = 32, kMaxBatch = 128;
+constexpr size_t kLargeLog = 500000;
 
 double quantile(std::vector<double> values, double q) {
   if (values.empty()) return 0;
@@ -48,6 +49,7 @@ AttentionRecipe attention_recipe(const DataProfile& profile) {
       static_cast<double>(profile.train_targets) / static_cast<double>(recipe.context_length);
   const int batch = static_cast<int>(windows / kStepsPerEpoch);
   recipe.batch_size = std::clamp(batch, kMinBatch, kMaxBatch);
+  recipe.learning_rate = profile.train_targets >= kLargeLog ? 2e-3f : 1e-3f;
   return recipe;
 }
 
