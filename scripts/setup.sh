@@ -13,6 +13,9 @@ packages=(
   zip
 )
 
+# --bench: also what bench/torch_compare.sh needs (PyTorch, and OpenBLAS for it to use).
+[ "${1:-}" = "--bench" ] && packages+=(python3-torch libopenblas0-pthread)
+
 # Node.js runs the official TFLite runtime (LiteRT's WASM build) in the export tests; a node already
 # on the PATH (e.g. from NodeSource) is used as it is.
 command -v node >/dev/null || packages+=(nodejs npm)

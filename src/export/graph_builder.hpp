@@ -180,6 +180,7 @@ class GraphBuilder {
     const int length = config_.context_length;
     if (!options_.quantize_int8) {
       int t = g.add_floats("context_embedding", Shape{space_.rows, dim}, table);
+      float_context_table_ = t;
       return gather(t, ids, Shape{1, length, dim}, DType::kFloat32, "embedded");
     }
     QuantizedRows q = quantize_rows(table, space_.rows, dim);
@@ -331,6 +332,7 @@ class GraphBuilder {
   GraphWriter g;
 
  private:
+  int float_context_table_ = -1;  // the float32 context table's tensor, for tied labels
   const DualEncoder& model_;
   const ModelConfig& config_;
   const IdSpace& space_;

@@ -105,7 +105,10 @@ ExportResult GraphBuilder::build() {
   }
   int bias_t = g.add_floats("label_bias", Shape{space_.rows}, label_bias);
   int scores = g.add_tensor("scores", DType::kFloat32, Shape{1, space_.rows});
-  int w = weights("label_embedding", Shape{space_.rows, width}, label);
+  // Tied tables are one tensor in the file, read by the GATHER and the scores' FULLY_CONNECTED.
+  int w = config_.tie_embeddings && float_context_table_ >= 0
+              ? float_context_table_
+              : weights("label_embedding", Shape{space_.rows, width}, label);
   g.add_op(tfl::op(Op::FULLY_CONNECTED), {x, w, bias_t}, {scores});
   int flat = reshape(scores, Shape{space_.rows}, "scores_flat");
   int k = g.add_ints("top_k", Shape{}, {result.top_k});
