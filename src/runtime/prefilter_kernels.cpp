@@ -79,9 +79,9 @@ void ApproxScores(const PrefilterQuery& q, float* HWY_RESTRICT approx,
   const uint32_t* HWY_RESTRICT user_quads = q.user_quads;
   const uint32_t* HWY_RESTRICT user_quads_low = q.user_quads_low;
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  // A 16-row block in one zmm, half the instructions of two ymm halves: on an Intel Xeon with
-  // AVX-512 VNNI the starter CNN's p50 3.01-3.12 -> 2.87-3.04 us (session 13; on Zen 5, session
-  // 10, no faster and no slower).
+  // A 16-row block in one zmm, half the instructions of two ymm halves: the starter CNN's p50
+  // 3.01-3.12 -> 2.87-3.04 us on an Intel Xeon with AVX-512 VNNI, unchanged on Zen 5
+  // (`bench --model recommendation_cnn_i10o100.tflite`).
   constexpr int kHalves = 1;
 #elif HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
   constexpr int kHalves = 2;

@@ -110,9 +110,10 @@ ScoreTable ScoreTable::from_int8(std::span<const int8_t> table, std::span<const 
   if (rows > kTwoPassMaxRows && table_bytes >= kCoarseMinTableBytes && coarse_filter_vectorized()) {
     t.coarse_ = CoarseFilter::from_int8(table, row_scales, rows, dim, bias);
   }
-  // The prefilter where its pass runs on VNNI (8-bit user levels, one vpdpbusd per quad):
-  // synthetic 3,953 x 32 int8 top-K 2.9 -> 1.8-2.1 us (session 9). With AVX2's byte multiply-adds
-  // it lost to the int8 kernel on the real int8 export (sessions 4 and 7).
+  // The prefilter only where its pass runs on VNNI (8-bit user levels, one vpdpbusd per quad):
+  // there the synthetic 3,953 x 32 int8 top-K takes 1.8-2.1 us instead of 2.9 us; with AVX2's
+  // byte multiply-adds it loses to the int8 kernel on a real int8 export
+  // (`bench --synthetic-items 3953 --dim 32 --int8`).
   if (prefilter_vnni() && use_prefilter(rows, dim)) {
     t.prefilter_ = Prefilter::from_int8(table, row_scales, rows, dim, bias);
   }
