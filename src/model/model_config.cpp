@@ -163,6 +163,10 @@ void TrainConfig::validate() const {
     throw Error("--weight-decay must be in [0, 10)");
   }
   if (warmup_steps < 0) throw Error("--warmup must be >= 0 steps");
+  if (lr_decay_patience < 0) throw Error("--lr-decay-patience must be >= 0 epochs");
+  if (!(lr_decay_factor > 0 && lr_decay_factor <= 1)) {
+    throw Error("--lr-decay-factor must be in (0, 1]");
+  }
   if (!(max_minutes >= 0)) throw Error("--max-minutes must be >= 0");
   if (batch_size < 1 || batch_size > 65536) throw Error("the batch size must be in 1..65536");
   if (epochs < 1) throw Error("epochs must be at least 1");
@@ -263,6 +267,8 @@ void to_json(nlohmann::json& json, const TrainConfig& c) {
           {"clip_norm", c.clip_norm},
           {"weight_decay", c.weight_decay},
           {"warmup_steps", c.warmup_steps},
+          {"lr_decay_patience", c.lr_decay_patience},
+          {"lr_decay_factor", c.lr_decay_factor},
           {"max_minutes", c.max_minutes},
           {"adagrad_initial", c.adagrad_initial},
           {"batch_size", c.batch_size},
@@ -282,6 +288,8 @@ void from_json(const nlohmann::json& json, TrainConfig& c) {
   c.clip_norm = json.at("clip_norm").get<float>();
   c.weight_decay = json.value("weight_decay", 0.0f);
   c.warmup_steps = json.value("warmup_steps", 0);
+  c.lr_decay_patience = json.value("lr_decay_patience", 0);
+  c.lr_decay_factor = json.value("lr_decay_factor", 0.5f);
   c.max_minutes = json.value("max_minutes", 0.0);
   c.adagrad_initial = json.at("adagrad_initial").get<float>();
   c.batch_size = json.at("batch_size").get<int>();

@@ -47,7 +47,11 @@ struct TrainConfig {
   // Decoupled weight decay (AdamW; with Adagrad the same shrink step): each step multiplies
   // weight matrices and tables by (1 - lr * weight_decay). Biases and LayerNorm gains are exempt.
   float weight_decay = 0.0f;
-  int warmup_steps = 0;    // the learning rate rises linearly over this many first steps
+  int warmup_steps = 0;  // the learning rate rises linearly over this many first steps
+  // Decay on plateau: the learning rate is multiplied by lr_decay_factor after every
+  // lr_decay_patience epochs without validation gain (0 = constant rate).
+  int lr_decay_patience = 0;
+  float lr_decay_factor = 0.5f;
   double max_minutes = 0;  // wall-clock budget for training; 0 = none
   float adagrad_initial = 0.1f;
   int batch_size = 256;

@@ -65,9 +65,10 @@ void Optimizer::update_values(float* value, float* grad, float* first, float* se
 
 void Optimizer::begin_step(std::vector<Parameter>& params, Gradients& grads) {
   ++steps_;
-  lr_ = warmup_steps_ > 0 && steps_ <= static_cast<uint64_t>(warmup_steps_)
-            ? base_lr_ * static_cast<float>(steps_) / static_cast<float>(warmup_steps_)
-            : base_lr_;
+  lr_ = base_lr_ * lr_scale_;
+  if (warmup_steps_ > 0 && steps_ <= static_cast<uint64_t>(warmup_steps_)) {
+    lr_ *= static_cast<float>(steps_) / static_cast<float>(warmup_steps_);
+  }
   if (adam_) {
     bias1_ = 1.0f - std::pow(0.9f, static_cast<float>(steps_));
     bias2_ = 1.0f - std::pow(0.999f, static_cast<float>(steps_));

@@ -25,6 +25,9 @@ class Optimizer {
   void update_dense_slice(std::vector<Parameter>& params, Gradients& grads, int slice, int slices);
 
   uint64_t steps() const { return steps_; }
+  // Multiplies the configured learning rate from the next step on (decay on plateau).
+  void set_lr_scale(float scale) { lr_scale_ = scale; }
+  float lr_scale() const { return lr_scale_; }
   // State for checkpoints: slot tensors in parameter order, plus the step count.
   std::vector<nn::Matrix>& slots() { return slots_; }
   void set_steps(uint64_t steps) { steps_ = steps; }
@@ -36,7 +39,8 @@ class Optimizer {
 
   bool adam_;
   float base_lr_;
-  float lr_;  // this step's rate (warmup applied)
+  float lr_;  // this step's rate (warmup and decay applied)
+  float lr_scale_ = 1.0f;
   float weight_decay_;
   int warmup_steps_;
   std::vector<uint8_t> decays_;  // per parameter: weight decay applies

@@ -144,6 +144,7 @@ TrainResult Trainer::run(const TrainOptions& options) {
     start_epoch = progress.at("epoch").get<int>();
     start_batch = progress.at("batch").get<size_t>();
     bad_epochs = progress.at("bad_epochs").get<int>();
+    optimizer.set_lr_scale(progress.value("lr_scale", 1.0f));
     result.best_epoch = progress.at("best_epoch").get<int>();
     result.best_ndcg10 = progress.at("best_ndcg10").get<double>();
     epoch_rng = progress.at("rng").get<std::string>();
@@ -170,6 +171,7 @@ TrainResult Trainer::run(const TrainOptions& options) {
     state.progress = {{"epoch", epoch},
                       {"batch", batch},
                       {"bad_epochs", bad_epochs},
+                      {"lr_scale", optimizer.lr_scale()},
                       {"best_epoch", result.best_epoch},
                       {"best_ndcg10", result.best_ndcg10},
                       {"rng", epoch_rng},
@@ -237,6 +239,7 @@ TrainResult Trainer::run(const TrainOptions& options) {
       if (interrupted() || (options.max_batches && batches_run == options.max_batches)) {
         save_checkpoint(epoch, b);
         result.interrupted = true;
+        result.lr_scale = optimizer.lr_scale();
         if (options.progress && interrupted()) {
           std::fprintf(stderr, "\ninterrupted: state saved, resume with --resume\n");
         }
@@ -349,6 +352,13 @@ TrainResult Trainer::run(const TrainOptions& options) {
       if (!options.model_out.empty()) save_model(options.model_out, model_, dataset_.catalog);
     } else {
       ++bad_epochs;
+      if (config_.lr_decay_patience > 0 && bad_epochs % config_.lr_decay_patience == 0) {
+        optimizer.set_lr_scale(optimizer.lr_scale() * config_.lr_decay_factor);
+        if (options.progress) {
+          std::fprintf(stderr, "learning rate x%g after %d epochs without gain\n",
+                       static_cast<double>(optimizer.lr_scale()), bad_epochs);
+        }
+      }
     }
     bool stop = bad_epochs >= config_.patience || result.out_of_time;
     save_checkpoint(stop ? config_.epochs + 1 : epoch + 1, 0);
@@ -358,6 +368,7 @@ TrainResult Trainer::run(const TrainOptions& options) {
     }
   }
   restore_best();
+  result.lr_scale = optimizer.lr_scale();
   return result;
 }
 

@@ -40,6 +40,7 @@ struct TrainResult {
   bool interrupted = false;
   bool early_stopped = false;
   bool out_of_time = false;  // --max-minutes ran out (the last epoch may be partial)
+  float lr_scale = 1.0f;     // the decay on plateau reached (1 = the configured rate)
 };
 
 class Trainer {

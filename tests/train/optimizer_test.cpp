@@ -81,6 +81,22 @@ TEST(Optimizer, DecoupledWeightDecayAndWarmup) {
   EXPECT_EQ(params[1].value.at(0, 0), bias);
 }
 
+TEST(Optimizer, PlateauScaleMultipliesTheRateAfterWarmup) {
+  TrainConfig config;
+  config.learning_rate = 0.01f;
+  config.warmup_steps = 2;
+  auto params = one_parameter(1, 1, false);
+  auto grads = gradients_for(params);
+  Optimizer optimizer(config, params);
+  ThreadPool pool(1);
+  optimizer.set_lr_scale(0.25f);
+  // Adam's first step moves by the rate: 0.01 * 0.25 (scale) * 1/2 (warmup step 1 of 2).
+  grads[0].values.at(0, 0) = 3.0f;
+  optimizer.step(params, grads, pool);
+  EXPECT_NEAR(params[0].value.at(0, 0), 1.0 - 0.00125, 1e-6);
+  EXPECT_FLOAT_EQ(optimizer.lr_scale(), 0.25f);
+}
+
 TEST(Optimizer, PerVariableClipping) {
   TrainConfig config;
   config.optimizer = "adagrad";

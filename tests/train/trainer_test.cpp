@@ -320,4 +320,40 @@ TEST(Trainer, ResumeMidEpochGivesTheSameModel) {
   EXPECT_EQ(weights(resumed), weights(straight));
 }
 
+TEST(Trainer, PlateauDecayLowersTheRateAndSurvivesResume) {
+  const auto& dataset = synthetic();
+  auto split = leave_one_out_split(dataset);
+  auto dir = testing::scratch_dir("plateau");
+  TrainConfig train;
+  train.epochs = 8;
+  train.threads = 2;
+  train.patience = 8;
+  train.learning_rate = 0.05f;  // large enough that validation stalls within 8 epochs
+  train.lr_decay_patience = 1;
+
+  DualEncoder straight(config_for(dataset));
+  straight.initialize(5);
+  auto straight_result = Trainer(straight, dataset, split, train).run(quiet());
+  ASSERT_LT(straight_result.lr_scale, 1.0f) << "no epoch without gain: the test needs one";
+
+  auto options = quiet();
+  options.checkpoint = (dir / "plateau.ckpt").string();
+  options.model_out = (dir / "plateau.pkrec").string();
+  // Stop inside the last epoch, after the decays, and resume from there.
+  const size_t per_epoch = (split.train.size() + train.batch_size - 1) / train.batch_size;
+  options.max_batches = per_epoch * 7 + 1;
+  {
+    DualEncoder first(config_for(dataset));
+    first.initialize(5);
+    EXPECT_TRUE(Trainer(first, dataset, split, train).run(options).interrupted);
+  }
+  options.max_batches = 0;
+  options.resume = true;
+  DualEncoder resumed(config_for(dataset));
+  resumed.initialize(99);
+  auto result = Trainer(resumed, dataset, split, train).run(options);
+  EXPECT_EQ(result.lr_scale, straight_result.lr_scale);
+  EXPECT_EQ(weights(resumed), weights(straight));
+}
+
 }  // namespace pocketrec
