@@ -31,14 +31,13 @@ void DataArgs::add_options(CLI::App& command, bool required) {
   command.add_option("--format", format, "Force a layout: " + join(known_formats(), ", "))
       ->capture_default_str();
   command.add_flag("--strict", strict, "Stop at the first malformed line instead of skipping it");
-  command
-      .add_option("--columns", columns,
-                  "Generic CSV columns, 1-based numbers or header names "
-                  "(user=,item=,time=,rating=)")
-      ->capture_default_str();
-  command.add_option("--delimiter", delimiter, "Generic CSV delimiter (a character, or 'tab')")
-      ->capture_default_str();
-  command.add_flag("--header", header, "Generic CSV has a header line");
+  command.add_option("--columns", columns,
+                     "CSV/TSV columns, 1-based numbers or header names, e.g. "
+                     "user=1,item=2,time=4,rating=3 (default: detected from the header or line 1)");
+  command.add_option("--delimiter", delimiter,
+                     "CSV/TSV delimiter, a character or 'tab' (default: detected)");
+  command.add_flag("--header", header, "CSV/TSV: line 1 is a header (default: detected)");
+  command.add_flag("--no-header", no_header, "CSV/TSV: line 1 is data (default: detected)");
   command.add_option("--min-rating", min_rating, "Drop interactions rated below this");
   command.add_option("--min-item-count", min_item_count, "Drop items with fewer interactions")
       ->capture_default_str();
@@ -50,15 +49,18 @@ LoadOptions DataArgs::load_options() const {
   LoadOptions options;
   options.format = format;
   options.strict = strict;
-  if (format == "csv") options.columns = parse_column_spec(columns);
+  if (!columns.empty()) options.columns = parse_column_spec(columns);
   if (delimiter == "tab" || delimiter == "\\t") {
     options.columns.delimiter = '\t';
-  } else if (delimiter.size() == 1) {
+  } else if (delimiter.size() == 1 && delimiter[0] != '"' && delimiter[0] != '\n' &&
+             delimiter[0] != '\r') {
     options.columns.delimiter = delimiter[0];
-  } else {
-    throw Error("--delimiter must be one character or 'tab'");
+  } else if (!delimiter.empty()) {
+    throw Error("--delimiter must be one character (not a quote or line break) or 'tab'");
   }
-  options.columns.header = header;
+  if (header && no_header) throw Error("--header and --no-header contradict each other");
+  if (header) options.columns.header = ColumnSpec::Header::kPresent;
+  if (no_header) options.columns.header = ColumnSpec::Header::kAbsent;
   options.filters.min_rating = min_rating;
   options.filters.min_item_count = min_item_count;
   options.filters.min_timeline = min_length;
@@ -123,6 +125,12 @@ void ModelArgs::add_options(CLI::App& command) {
                                     "Decoupled weight decay (AdamW) of weights and tables");
   warmup = command.add_option("--warmup", warmup_value,
                               "Steps over which the learning rate rises linearly from 0");
+  lr_decay_patience = command.add_option(
+      "--lr-decay-patience", lr_decay_patience_value,
+      "Multiply the learning rate by --lr-decay-factor after this many epochs without "
+      "validation gain (0 = constant rate)");
+  lr_decay_factor = command.add_option("--lr-decay-factor", lr_decay_factor_value,
+                                       "Learning-rate decay on plateau (default 0.5)");
   max_minutes = command.add_option("--max-minutes", max_minutes_value,
                                    "Wall-clock budget: stop (keeping the best epoch) after this "
                                    "many minutes");
@@ -196,6 +204,8 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (weight_decay->count()) train.weight_decay = weight_decay_value;
   if (warmup->count()) train.warmup_steps = warmup_value;
   if (max_minutes->count()) train.max_minutes = max_minutes_value;
+  if (lr_decay_patience->count()) train.lr_decay_patience = lr_decay_patience_value;
+  if (lr_decay_factor->count()) train.lr_decay_factor = lr_decay_factor_value;
   if (patience->count()) train.patience = patience_value;
   if (threads->count()) train.threads = threads_value;
   if (seed->count()) train.seed = seed_value;

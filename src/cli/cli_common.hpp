@@ -13,9 +13,9 @@ struct DataArgs {
   std::string path;
   std::string format = "auto";
   bool strict = false;
-  std::string columns = "user=1,item=2,time=3";
-  std::string delimiter = ",";
-  bool header = false;
+  std::string columns;    // empty: detected
+  std::string delimiter;  // empty: detected
+  bool header = false, no_header = false;
   double min_rating = -1e30;
   size_t min_item_count = 1;
   size_t min_length = 3;
@@ -68,8 +68,10 @@ struct ModelArgs {
   CLI::Option* weight_decay = nullptr;
   CLI::Option* warmup = nullptr;
   CLI::Option* max_minutes = nullptr;
-  float weight_decay_value = 0;
-  int warmup_value = 0;
+  CLI::Option* lr_decay_patience = nullptr;
+  CLI::Option* lr_decay_factor = nullptr;
+  float weight_decay_value = 0, lr_decay_factor_value = 0;
+  int warmup_value = 0, lr_decay_patience_value = 0;
   double max_minutes_value = 0;
   int blocks_value = 0, heads_value = 0, ffn_dim_value = 0;
   std::string activation_value;

@@ -1,6 +1,7 @@
 #include "data/dataset.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 #include "core/error.hpp"
@@ -15,6 +16,43 @@ bool id_less(const std::string& a, const std::string& b) {
   if (na && nb) return *na < *nb;
   if (na != nb) return static_cast<bool>(na);  // numbers first
   return a < b;
+}
+
+// Drops repeats of the same (item, time, rating) from one user's time-sorted events: a row
+// logged twice, not a second interaction. Returns how many were dropped.
+size_t drop_exact_duplicates(std::vector<uint32_t>& list, const std::vector<RawEvent>& events) {
+  size_t kept = 0, run_begin = 0;
+  std::vector<std::pair<uint64_t, uint32_t>> run;  // (item, rating bits), position in list
+  auto same_time_end = [&](size_t from) {
+    size_t end = from + 1;
+    while (end < list.size() && events[list[end]].time == events[list[from]].time) ++end;
+    return end;
+  };
+  std::vector<uint8_t> duplicate(list.size(), 0);
+  for (; run_begin < list.size();) {
+    const size_t run_end = same_time_end(run_begin);
+    if (run_end - run_begin > 1) {
+      run.clear();
+      for (size_t k = run_begin; k < run_end; ++k) {
+        const RawEvent& e = events[list[k]];
+        uint32_t rating_bits = 0;
+        std::memcpy(&rating_bits, &e.rating, sizeof rating_bits);
+        run.emplace_back((static_cast<uint64_t>(e.item) << 32) | rating_bits,
+                         static_cast<uint32_t>(k));
+      }
+      std::sort(run.begin(), run.end());
+      for (size_t k = 1; k < run.size(); ++k) {
+        if (run[k].first == run[k - 1].first) duplicate[run[k].second] = 1;
+      }
+    }
+    run_begin = run_end;
+  }
+  for (size_t k = 0; k < list.size(); ++k) {
+    if (!duplicate[k]) list[kept++] = list[k];
+  }
+  const size_t dropped = list.size() - kept;
+  list.resize(kept);
+  return dropped;
 }
 
 }  // namespace
@@ -61,20 +99,24 @@ Dataset build_dataset(RawLog log, const DatasetFilters& filters) {
   std::vector<std::vector<uint32_t>> by_user(log.user_ids.size());
   for (uint32_t i = 0; i < events.size(); ++i) by_user[events[i].user].push_back(i);
   std::vector<uint32_t> kept_users;
-  size_t dropped_events = 0;
+  size_t dropped_events = 0, duplicates = 0;
   std::fill(item_counts.begin(), item_counts.end(), 0);
   for (uint32_t user = 0; user < by_user.size(); ++user) {
     auto& list = by_user[user];
     if (list.empty()) continue;
+    std::stable_sort(list.begin(), list.end(),
+                     [&](uint32_t a, uint32_t b) { return events[a].time < events[b].time; });
+    // Without timestamps every row has its own tick, and a repeat is a real re-interaction.
+    if (log.has_timestamps) duplicates += drop_exact_duplicates(list, events);
     if (list.size() < filters.min_timeline) {
       dropped_events += list.size();
       continue;
     }
-    std::stable_sort(list.begin(), list.end(),
-                     [&](uint32_t a, uint32_t b) { return events[a].time < events[b].time; });
     for (uint32_t e : list) ++item_counts[events[e].item];
     kept_users.push_back(user);
   }
+  dataset.report.count_filtered("exact duplicate rows (same user, item, time and rating)",
+                                duplicates);
   dataset.report.count_filtered("events of users with too few interactions", dropped_events);
   if (kept_users.empty()) {
     throw Error("no user has at least " + std::to_string(filters.min_timeline) +

@@ -153,6 +153,12 @@ RawLog load_raw_log(const std::string& path, const LoadOptions& options) {
   if (std::find(known_formats().begin(), known_formats().end(), format) == known_formats().end()) {
     throw Error("unknown format '" + format + "' (known: " + join(known_formats(), ", ") + ")");
   }
+  const auto& columns = options.columns;
+  if (format != "csv" && (!columns.user.empty() || columns.delimiter != 0 ||
+                          columns.header != ColumnSpec::Header::kDetect)) {
+    throw Error(path + " is read as format '" + format +
+                "': --columns, --delimiter and --header apply to --format csv");
+  }
   RawLog log;
   log.format = format;
   log.report = ReadReport(options.strict);
@@ -181,7 +187,7 @@ RawLog load_raw_log(const std::string& path, const LoadOptions& options) {
   } else if (format == "sequence") {
     read_sequence_file(ratings, log);
   } else if (format == "prepared") {
-    ColumnSpec spec{"1", "2", "3", "4", '\t', false};
+    ColumnSpec spec{"1", "2", "3", "4", '\t', ColumnSpec::Header::kAbsent};
     read_delimited_log(ratings, spec, log);
     auto manifest =
         nlohmann::json::parse(read_whole_file((base / "manifest.json").string()), nullptr, false);
@@ -201,7 +207,16 @@ RawLog load_raw_log(const std::string& path, const LoadOptions& options) {
 }
 
 Dataset load_dataset(const std::string& path, const LoadOptions& options) {
-  return build_dataset(load_raw_log(path, options), options.filters);
+  auto log = load_raw_log(path, options);
+  if (!log.has_ratings && options.filters.min_rating > -1e29) {
+    throw Error(path + ": --min-rating needs ratings, and this log has none" +
+                (log.format == "csv" ? " (name the rating column: --columns ...,rating=N)" : ""));
+  }
+  try {
+    return build_dataset(std::move(log), options.filters);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
 }
 
 void write_prepared_dataset(const Dataset& dataset, const std::string& folder) {

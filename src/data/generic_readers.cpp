@@ -1,11 +1,15 @@
 #include <algorithm>
+#include <cmath>
+#include <optional>
 #include <unordered_map>
 
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "data/csv.hpp"
+#include "data/csv_layout.hpp"
 #include "data/line_reader.hpp"
 #include "data/readers.hpp"
+#include "data/timestamp.hpp"
 
 namespace pocketrec {
 
@@ -75,112 +79,94 @@ void read_sequence_file(const std::string& path, RawLog& log) {
 
 ColumnSpec parse_column_spec(const std::string& text) {
   ColumnSpec spec;
-  spec.time.clear();
-  spec.rating.clear();
   for (auto part : split(text, ",")) {
     auto pair = split(part, "=");
     if (pair.size() != 2 || trim(pair[1]).empty()) {
-      throw Error("column spec '" + text +
+      throw Error("--columns '" + text +
                   "': expected name=column pairs, e.g. user=1,item=2,time=4");
     }
     auto key = trim(pair[0]);
     std::string value(trim(pair[1]));
-    if (key == "user") {
-      spec.user = value;
-    } else if (key == "item") {
-      spec.item = value;
-    } else if (key == "time") {
-      spec.time = value;
-    } else if (key == "rating") {
-      spec.rating = value;
-    } else {
-      throw Error("column spec '" + text + "': unknown column '" + std::string(key) +
+    std::string* slot = key == "user"     ? &spec.user
+                        : key == "item"   ? &spec.item
+                        : key == "time"   ? &spec.time
+                        : key == "rating" ? &spec.rating
+                                          : nullptr;
+    if (!slot) {
+      throw Error("--columns '" + text + "': unknown column '" + std::string(key) +
                   "' (use user, item, time, rating)");
     }
+    if (!slot->empty()) {
+      throw Error("--columns '" + text + "': '" + std::string(key) + "' is given twice");
+    }
+    *slot = value;
+  }
+  if (spec.user.empty() || spec.item.empty()) {
+    throw Error("--columns '" + text + "': name both the user and the item column");
   }
   return spec;
 }
 
-namespace {
-
-// Resolves a 1-based column number or a header name to a 0-based index; -1 for "not used".
-int resolve_column(const std::string& column, const std::vector<std::string>& header,
-                   const std::string& path) {
-  if (column.empty()) return -1;
-  if (auto number = parse_int(column)) {
-    if (*number < 1) throw Error(path + ": column numbers start at 1, got " + column);
-    return static_cast<int>(*number - 1);
-  }
-  auto it = std::find(header.begin(), header.end(), column);
-  if (it == header.end()) {
-    throw Error(path + ":1: column '" + column + "' is not in the header (" + join(header, ",") +
-                ")");
-  }
-  return static_cast<int>(it - header.begin());
-}
-
-}  // namespace
-
 void read_delimited_log(const std::string& path, const ColumnSpec& spec, RawLog& log) {
   LineReader reader(path);
+  // The first two non-empty lines decide the layout, then are read like the rest.
+  std::vector<std::pair<size_t, std::string>> head;
   std::string line;
-  std::vector<std::string> header;
-  if (spec.header) {
-    if (!reader.next(line)) throw Error(path + ": empty file, expected a header line");
-    auto fields = parse_delimited_line(line, spec.delimiter);
-    if (!fields) throw input_error(path, 1, "unclosed quote in header");
-    for (auto& field : *fields) header.emplace_back(trim(field));
+  while (head.size() < 2 && reader.next(line)) {
+    if (!trim(line).empty()) head.emplace_back(reader.line_number(), line);
   }
-  int user = resolve_column(spec.user, header, path);
-  int item = resolve_column(spec.item, header, path);
-  int time = resolve_column(spec.time, header, path);
-  int rating = resolve_column(spec.rating, header, path);
-  if (user < 0 || item < 0) throw Error(path + ": the user and item columns are required");
-  int needed = std::max({user, item, time, rating}) + 1;
-  log.has_timestamps = time >= 0;
-  log.has_ratings = rating >= 0;
-  while (reader.next(line)) {
-    if (trim(line).empty()) continue;
-    auto fields = parse_delimited_line(line, spec.delimiter);
+  if (head.empty()) throw Error(path + ": empty file, no interactions");
+  const CsvLayout layout = decide_csv_layout(
+      path, spec, head[0].second,
+      head.size() > 1 ? std::optional<std::string_view>(head[1].second) : std::nullopt);
+  log.report.note(layout.description);
+  log.has_timestamps = layout.time >= 0;
+  log.has_ratings = layout.rating >= 0;
+  const size_t needed = static_cast<size_t>(layout.needed_fields);
+  auto take = [&](const std::string& text, size_t number) {
+    if (trim(text).empty()) return;
+    auto fields = parse_delimited_line(text, layout.delimiter);
     if (!fields) {
-      log.report.skip(path, reader.line_number(), "unclosed quote");
-      continue;
+      log.report.skip(path, number, "unclosed quote");
+      return;
     }
-    if (static_cast<int>(fields->size()) < needed) {
-      log.report.skip(path, reader.line_number(),
+    if (fields->size() < needed) {
+      log.report.skip(path, number,
                       "expected at least " + std::to_string(needed) + " fields, found " +
                           std::to_string(fields->size()));
-      continue;
+      return;
     }
-    auto user_id = trim((*fields)[user]);
-    auto item_id = trim((*fields)[item]);
+    auto user_id = trim((*fields)[layout.user]);
+    auto item_id = trim((*fields)[layout.item]);
     if (user_id.empty() || item_id.empty()) {
-      log.report.skip(path, reader.line_number(), "empty user or item id");
-      continue;
+      log.report.skip(path, number, "empty user or item id");
+      return;
     }
-    int64_t timestamp = static_cast<int64_t>(reader.line_number());
-    if (time >= 0) {
-      auto parsed = parse_int((*fields)[time]);
+    int64_t timestamp = static_cast<int64_t>(number);
+    if (layout.time >= 0) {
+      auto parsed = parse_timestamp((*fields)[layout.time]);
       if (!parsed) {
-        log.report.skip(path, reader.line_number(),
-                        "timestamp '" + (*fields)[time] + "' is not an integer");
-        continue;
+        log.report.skip(
+            path, number,
+            "time '" + (*fields)[layout.time] + "' is neither an integer nor an ISO 8601 date");
+        return;
       }
       timestamp = *parsed;
     }
     float value = 0.0f;
-    if (rating >= 0) {
-      auto parsed = parse_double((*fields)[rating]);
-      if (!parsed) {
-        log.report.skip(path, reader.line_number(),
-                        "rating '" + (*fields)[rating] + "' is not a number");
-        continue;
+    if (layout.rating >= 0) {
+      auto parsed = parse_double((*fields)[layout.rating]);
+      if (!parsed || !std::isfinite(*parsed)) {
+        log.report.skip(path, number, "rating '" + (*fields)[layout.rating] + "' is not a number");
+        return;
       }
       value = static_cast<float>(*parsed);
     }
     log.add(user_id, item_id, timestamp, value);
     log.report.count_read();
-  }
+  };
+  for (size_t i = layout.header ? 1 : 0; i < head.size(); ++i) take(head[i].second, head[i].first);
+  while (reader.next(line)) take(line, reader.line_number());
 }
 
 }  // namespace pocketrec

@@ -17,8 +17,10 @@ void ReadReport::count_filtered(const std::string& reason, size_t rows) {
 }
 
 std::string ReadReport::summary() const {
-  std::string text = "read " + std::to_string(rows_read_) + " rows, skipped " +
-                     std::to_string(rows_skipped_) + " malformed";
+  std::string text;
+  for (const auto& note : notes_) text += note + "\n";
+  text += "read " + std::to_string(rows_read_) + " rows, skipped " + std::to_string(rows_skipped_) +
+          " malformed";
   for (const auto& example : examples_) text += "\n  skipped " + example;
   if (rows_skipped_ > examples_.size()) {
     text += "\n  ... and " + std::to_string(rows_skipped_ - examples_.size()) + " more";

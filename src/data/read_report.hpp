@@ -14,6 +14,9 @@ class ReadReport {
   void skip(const std::string& file, size_t line, const std::string& problem);
   void count_read(size_t rows = 1) { rows_read_ += rows; }
   void count_filtered(const std::string& reason, size_t rows);
+  // How the input was interpreted where the user did not say (e.g. a detected CSV layout).
+  void note(std::string text) { notes_.push_back(std::move(text)); }
+  const std::vector<std::string>& notes() const { return notes_; }
 
   size_t rows_read() const { return rows_read_; }
   size_t rows_skipped() const { return rows_skipped_; }
@@ -30,6 +33,7 @@ class ReadReport {
   size_t rows_skipped_ = 0;
   std::vector<std::string> examples_;
   std::vector<std::pair<std::string, size_t>> filtered_;
+  std::vector<std::string> notes_;
 };
 
 }  // namespace pocketrec

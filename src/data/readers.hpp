@@ -26,17 +26,17 @@ void read_movielens_100k_items(const std::string& path, RawLog& log);
 // "user item" per line in time order (the SASRec form); line order is the time.
 void read_sequence_file(const std::string& path, RawLog& log);
 
-// Generic delimited log. Columns are 1-based numbers or header names.
+// Generic delimited log. Columns are 1-based numbers or header names. With no column given, the
+// layout is detected (data/csv_layout.hpp); once user and item are given, an empty time means
+// line order and an empty rating means none.
 struct ColumnSpec {
-  std::string user = "1";
-  std::string item = "2";
-  std::string time;    // empty: line order
-  std::string rating;  // empty: no ratings
-  char delimiter = ',';
-  bool header = false;
+  std::string user, item, time, rating;
+  char delimiter = 0;  // 0: tab for .tsv, otherwise the commonest of , tab ; | on line 1
+  enum class Header { kDetect, kPresent, kAbsent } header = Header::kDetect;
 };
 void read_delimited_log(const std::string& path, const ColumnSpec& spec, RawLog& log);
-// Parses "user=1,item=2,time=4,rating=3" into a spec (delimiter and header set separately).
+// Parses "user=1,item=2,time=4,rating=3" into a spec (delimiter and header set separately);
+// user and item are required, a repeated or unknown name is an error.
 ColumnSpec parse_column_spec(const std::string& text);
 
 }  // namespace pocketrec

@@ -178,7 +178,7 @@ TEST(Readers, GenericDelimitedWithHeaderNames) {
   options.format = "csv";
   options.columns = parse_column_spec("user=user,item=song,time=ts");
   options.columns.delimiter = '\t';
-  options.columns.header = true;
+  options.columns.header = ColumnSpec::Header::kPresent;
   auto dataset = load_dataset(path, [&] {
     auto o = options;
     o.filters.min_timeline = 1;
@@ -193,7 +193,7 @@ TEST(Readers, GenericUnknownHeaderColumnIsAnError) {
   auto dir = testing::scratch_dir("generic2");
   auto path = testing::write_text(dir / "log.csv", "a,b\n1,2\n");
   ColumnSpec spec = parse_column_spec("user=a,item=zzz");
-  spec.header = true;
+  spec.header = ColumnSpec::Header::kPresent;
   RawLog log;
   EXPECT_THROW(read_delimited_log(path, spec, log), Error);
   EXPECT_THROW(parse_column_spec("user=1,colour=2"), Error);
