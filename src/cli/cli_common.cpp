@@ -1,6 +1,7 @@
 #include "cli/cli_common.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "core/error.hpp"
@@ -252,6 +253,15 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
 
 void ModelArgs::adapt_to_data(const Dataset& dataset, const Split& data_split, ModelConfig& model,
                               TrainConfig& train) const {
+  const size_t items = dataset.catalog.size();
+  if (train.loss == "sampled" && static_cast<size_t>(train.negatives) >= items) {
+    // Sampling as many negatives as there are items costs more than scoring them all.
+    std::fprintf(stderr,
+                 "--negatives %d covers the whole catalog of %zu items: training with the exact "
+                 "full softmax (--loss full), which is also faster\n",
+                 train.negatives, items);
+    train.loss = "full";
+  }
   if (model.encoder != "attention" || !input_config_value.empty()) return;
   const DataProfile profile = profile_training_data(dataset, data_split);
   const AttentionRecipe recipe = attention_recipe(profile);
@@ -287,10 +297,26 @@ void ModelArgs::adapt_to_data(const Dataset& dataset, const Split& data_split, M
 }
 
 bool is_tflite_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw Error(path + ": no such model file");
+  if (std::filesystem::is_directory(path, ec)) {
+    throw Error(path + ": is a folder; give a model file (.pkrec from train, or .tflite)");
+  }
   std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open the model file");
   char header[8] = {};
   in.read(header, sizeof header);
-  return in.gcount() == 8 && std::string(header + 4, 4) == "TFL3";
+  const auto got = in.gcount();
+  if (got < 8) {
+    throw Error(path + ": " + std::to_string(got) +
+                " bytes, too short to be a model (.pkrec or .tflite)");
+  }
+  if (std::string(header + 4, 4) == "TFL3") return true;
+  if (std::string(header, 8) == "PKRECMDL") return false;
+  if (ends_with(path, ".tflite")) {
+    throw Error(path + ": not a TFLite model (bytes 4-7 are not the identifier TFL3)");
+  }
+  throw Error(path + ": neither a pocketrec model (.pkrec) nor a TFLite model (.tflite)");
 }
 
 }  // namespace pocketrec::cli

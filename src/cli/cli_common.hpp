@@ -103,7 +103,8 @@ struct ModelArgs {
 
 std::vector<int> parse_int_list(const std::string& text, const std::string& what);
 
-// True when the file starts like a TFLite FlatBuffer (identifier "TFL3" at byte 4).
+// True for a TFLite FlatBuffer (identifier "TFL3" at byte 4), false for a .pkrec model; any
+// other path (missing, a folder, too short, neither format) is an Error naming it.
 bool is_tflite_file(const std::string& path);
 
 }  // namespace pocketrec::cli

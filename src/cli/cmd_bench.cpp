@@ -29,13 +29,6 @@ std::string cpu_name() {
   return "unknown CPU";
 }
 
-double resident_mib() {
-  std::ifstream in("/proc/self/statm");
-  long pages = 0, resident = 0;
-  in >> pages >> resident;
-  return static_cast<double>(resident) * 4096.0 / (1024.0 * 1024.0);
-}
-
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0.0;
   size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
@@ -92,16 +85,28 @@ void register_bench(CLI::App& app) {
   data->add_options(*command, false);
   command->add_option("--data", data->path, "Dataset whose users' histories are the queries");
   command->add_option("--model,-m", *model_path, ".tflite, or .pkrec (exported in memory)");
-  command->add_option("-k,--top-k", *k, "Results per query")->capture_default_str();
-  command->add_option("--queries", *queries, "Timed single queries")->capture_default_str();
-  command->add_option("--threads", *threads, "Threads for the batch run")->capture_default_str();
-  command->add_flag("--int8", *int8, "Export .pkrec / synthetic models with int8 tables");
-  command->add_option("--synthetic-items", *synthetic_items,
-                      "No model or data: a random model (--encoder) over this many items");
-  command->add_option("--dim", *dim, "Dimension of the synthetic model")->capture_default_str();
-  command->add_option("--encoder", *encoder, "Encoder of the synthetic model (as exported)")
-      ->check(CLI::IsMember({"bow", "cnn", "gru", "lstm"}))
-      ->capture_default_str();
+  command->add_option("-k,--top-k", *k, "Results per query")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  command->add_option("--queries", *queries, "Timed single queries")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000000));
+  command->add_option("--threads", *threads, "Threads for the batch run")
+      ->capture_default_str()
+      ->check(CLI::Range(1, TrainConfig::kMaxThreads));
+  auto* int8_flag =
+      command->add_flag("--int8", *int8, "Export .pkrec / synthetic models with int8 tables");
+  auto* synthetic_option =
+      command->add_option("--synthetic-items", *synthetic_items,
+                          "No model or data: a random model (--encoder) over this many items");
+  synthetic_option->check(CLI::Range(1, 100000000));
+  auto* dim_option = command->add_option("--dim", *dim, "Dimension of the synthetic model")
+                         ->capture_default_str()
+                         ->check(CLI::Range(1, 4096));
+  auto* encoder_option =
+      command->add_option("--encoder", *encoder, "Encoder of the synthetic model (as exported)")
+          ->check(CLI::IsMember({"bow", "cnn", "gru", "lstm"}))
+          ->capture_default_str();
   command->add_flag("--json", *json, "Print JSON");
   auto no_prefilter = std::make_shared<bool>(false);
   auto interpreted = std::make_shared<bool>(false);
@@ -110,6 +115,22 @@ void register_bench(CLI::App& app) {
   command->add_flag("--no-prefilter", *no_prefilter,
                     "Score every row of every query (no exact 8-bit prefilter or 4-bit filter)");
   command->callback([=] {
+    // An option that does not apply would be silently ignored, and the figures misread.
+    if (synthetic_option->count()) {
+      if (!model_path->empty() || !data->path.empty()) {
+        throw Error("--synthetic-items benchmarks a random model: drop --model and --data");
+      }
+    } else {
+      for (const auto* option : {dim_option, encoder_option}) {
+        if (option->count()) {
+          throw Error(option->get_name() + " describes the --synthetic-items model only");
+        }
+      }
+      if (int8_flag->count() && !model_path->empty() && is_tflite_file(*model_path)) {
+        throw Error("--int8 quantizes a .pkrec as it is exported; " + *model_path +
+                    " is a .tflite and runs as it is");
+      }
+    }
     ModelLoadOptions load_options;
     load_options.prefilter = !*no_prefilter;
     load_options.fused_encoders = !*interpreted;
@@ -209,7 +230,7 @@ void register_bench(CLI::App& app) {
           {"full_queries", stats.full_queries},
           {"coarse_queries", stats.coarse_queries},
           {"coarse_exact_rows_per_query", per_query(stats.coarse_exact_rows, stats.coarse_queries)},
-          {"resident_mib", resident_mib()},
+          {"resident_mib", resident_memory_mib()},
           {"peak_mib", peak_memory_mib()}};
       std::printf("%s\n", j.dump(2).c_str());
       return;
@@ -244,7 +265,8 @@ void register_bench(CLI::App& app) {
     }
     std::printf("batch: %zu histories on %d threads in %.3f s (%.0f queries/s)\n", histories.size(),
                 *threads, batch_seconds, histories.size() / batch_seconds);
-    std::printf("memory: %.1f MiB resident, %.1f MiB peak\n", resident_mib(), peak_memory_mib());
+    std::printf("memory: %.1f MiB resident, %.1f MiB peak\n", resident_memory_mib(),
+                peak_memory_mib());
   });
 }
 

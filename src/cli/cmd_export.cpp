@@ -1,7 +1,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "cli/cli_common.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "export/tflite_export.hpp"
@@ -17,6 +19,7 @@ void register_export(CLI::App& app) {
   auto top_k = std::make_shared<int>(100);
   auto io = std::make_shared<std::string>("pocketrec");
   auto quantize = std::make_shared<std::string>("none");
+  auto force = std::make_shared<bool>(false);
   command->add_option("--model,-m", *model_path, "Trained model (.pkrec)")->required();
   command->add_option("--out,-o", *out, "Output .tflite file")->required();
   command->add_option("--top-k", *top_k, "Items the graph returns")
@@ -32,15 +35,24 @@ void register_export(CLI::App& app) {
   command->add_option("--quantize", *quantize, "none, or int8: int8 tables with per-row scales")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "int8"}));
+  command->add_flag("--force", *force, "Write --out even when its name does not end in .tflite");
   command->callback([=] {
+    check_output_path({*out, "--out", {".tflite"}, "a .tflite model"}, {*model_path}, *force);
+    if (*io == "reference") {
+      const auto dir = std::filesystem::path(*out).parent_path();
+      for (const char* name : {"config.json", "sorted_movie_vocab.json"}) {
+        check_output_path({(dir / name).string(), "--io reference", {}, name}, {*model_path}, true);
+      }
+    }
+    if (is_tflite_file(*model_path)) {
+      throw Error(*model_path + " is already a .tflite model; export reads a .pkrec from train");
+    }
     auto loaded = load_model(*model_path);
     ExportOptions options;
     options.top_k = *top_k;
     options.reference_io = *io == "reference";
     options.quantize_int8 = *quantize == "int8";
     ExportResult result = export_tflite(*loaded.model, loaded.catalog, options);
-    auto parent = std::filesystem::path(*out).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
     write_file_atomically(*out, std::string(result.bytes.begin(), result.bytes.end()));
     std::printf("wrote %s: %s encoder, %zu bytes, %d-row tables (%s ids), top %d%s\n", out->c_str(),
                 loaded.model->config().encoder.c_str(), result.bytes.size(), result.vocabulary,

@@ -2,6 +2,7 @@
 
 #include "cli/cli_common.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 
 namespace pocketrec::cli {
 
@@ -13,8 +14,15 @@ void register_prepare(CLI::App& app) {
   auto out = std::make_shared<std::string>();
   command->add_option("input", args->path, "Dataset folder or file")->required();
   args->add_options(*command, false);
+  auto force = std::make_shared<bool>(false);
   command->add_option("--out,-o", *out, "Write the prepared dataset (catalog + timelines) here");
-  command->callback([args, out] {
+  command->add_flag("--force", *force,
+                    "Write --out into a folder that holds files other than a prepared dataset");
+  command->callback([args, out, force] {
+    if (!out->empty()) {
+      check_output_path({*out, "--out", {}, "a prepared dataset", true}, {args->path}, *force);
+      check_prepared_folder(*out, *force);
+    }
     auto dataset = load_dataset_reporting(*args);
     size_t shortest = SIZE_MAX, longest = 0;
     for (const auto& t : dataset.timelines) {

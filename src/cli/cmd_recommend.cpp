@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -54,8 +55,19 @@ struct Shown {
 void print_recommendations(const std::vector<Shown>& shown, const std::vector<std::string>& unknown,
                            bool json) {
   if (!unknown.empty()) {
-    std::fprintf(stderr, "ignored %zu unknown item id(s): %s\n", unknown.size(),
-                 join(unknown, ", ").c_str());
+    // A long history of foreign ids (a wrong catalog) must not flood the terminal.
+    constexpr size_t kShown = 10;
+    std::vector<std::string> some(unknown.begin(),
+                                  unknown.begin() + std::min(unknown.size(), kShown));
+    std::string more =
+        unknown.size() > kShown ? " and " + std::to_string(unknown.size() - kShown) + " more" : "";
+    std::fprintf(stderr, "ignored %zu unknown item id(s): %s%s\n", unknown.size(),
+                 join(some, ", ").c_str(), more.c_str());
+  }
+  if (shown.empty()) {
+    std::fprintf(stderr,
+                 "nothing to recommend: every item the model knows is in the history "
+                 "(--keep-history lets history items back in)\n");
   }
   if (json) {
     auto items = nlohmann::json::array();

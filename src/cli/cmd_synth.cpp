@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 #include "data/synth.hpp"
 
 namespace pocketrec::cli {
@@ -17,6 +18,7 @@ void register_synth(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--seed", options->seed, "Random seed")->capture_default_str();
   command->callback([options, folder] {
+    check_output_path({*folder, "folder", {}, "a synthetic dataset", true}, {}, false);
     size_t ratings = write_synth_dataset(*options, *folder);
     std::printf("wrote %zu ratings by %d users of %d items to %s\n", ratings, options->users,
                 options->items, folder->c_str());

@@ -3,8 +3,10 @@
 
 #include "cli/cli_common.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 #include "cli/pipeline.hpp"
 #include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "core/memory.hpp"
 #include "core/thread_pool.hpp"
 
@@ -21,6 +23,7 @@ void register_train(CLI::App& app) {
   auto report = std::make_shared<std::string>();
   auto resume = std::make_shared<bool>(false);
   auto quiet = std::make_shared<bool>(false);
+  auto force = std::make_shared<bool>(false);
   data->add_options(*command);
   model->add_options(*command);
   command->add_option("--out,-o", *out, "Model file to write (the best epoch)")->required();
@@ -29,17 +32,27 @@ void register_train(CLI::App& app) {
   command->add_flag("--resume", *resume, "Continue from the checkpoint if it exists");
   command->add_option("--report", *report, "Write epochs and test metrics as JSON here");
   command->add_flag("--quiet", *quiet, "No progress bar");
+  command->add_flag("--force", *force, "Write --out even when its name does not end in .pkrec");
   command->callback([=] {
     ModelConfig model_config;
     TrainConfig train_config;
     model->resolve(model_config, train_config);
     train_config.validate();
+    const std::string checkpoint_path = checkpoint->empty() ? *out + ".ckpt" : *checkpoint;
+    const std::vector<std::string> inputs = {data->path, model->input_config_value};
+    check_output_path({*out, "--out", {".pkrec"}, "a .pkrec model (export makes .tflite)"}, inputs,
+                      *force);
+    check_output_path({checkpoint_path, "--checkpoint", {}, "a checkpoint"}, inputs, *force);
+    if (checkpoint_path == *out) throw Error("--checkpoint and --out must be different files");
+    if (!report->empty()) {
+      check_output_path({*report, "--report", {".json"}, "a JSON report"}, inputs, *force);
+    }
     auto dataset = load_dataset_reporting(*data);
     auto split = make_split(dataset, train_config.split, train_config.seed);
     model->adapt_to_data(dataset, split, model_config, train_config);
     TrainOptions options;
     options.model_out = *out;
-    options.checkpoint = checkpoint->empty() ? *out + ".ckpt" : *checkpoint;
+    options.checkpoint = checkpoint_path;
     options.resume = *resume;
     options.progress = !*quiet;
     auto trained = train_model(dataset, split, model_config, train_config, options);

@@ -4,6 +4,7 @@
 
 #include "cli/cli_common.hpp"
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 #include "core/atomic_file.hpp"
 #include "core/progress.hpp"
 #include "model/model_file.hpp"
@@ -58,6 +59,10 @@ void register_tune(CLI::App& app) {
     TrainConfig train_config;
     model->resolve(model_config, train_config);
     train_config.validate();
+    const std::string report_path = report->empty() ? *out + ".tune.json" : *report;
+    const std::vector<std::string> inputs = {data->path, model->input_config_value};
+    check_output_path({*out, "--out", {".pkrec"}, "a .pkrec model"}, inputs, false);
+    check_output_path({report_path, "--report", {".json"}, "a JSON report"}, inputs, false);
     auto dataset = load_dataset_reporting(*data);
     auto split = make_split(dataset, train_config.split, train_config.seed);
     model->adapt_to_data(dataset, split, model_config, train_config);
@@ -89,7 +94,6 @@ void register_tune(CLI::App& app) {
     json["best"] = trial_json(best);
     json["trials"] = nlohmann::json::array();
     for (const auto& t : result.trials) json["trials"].push_back(trial_json(t));
-    const std::string report_path = report->empty() ? *out + ".tune.json" : *report;
     write_file_atomically(report_path, json.dump(2) + "\n");
     std::printf("best: trial %d, validation NDCG@10 %.4f (HR@10 %.4f); model %s, trials %s\n",
                 best.index, best.valid_ndcg10, best.valid_hr10, out->c_str(), report_path.c_str());

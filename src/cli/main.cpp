@@ -2,10 +2,33 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
+
+namespace {
+
+int run(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const pocketrec::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return pocketrec::interrupted() ? 130 : 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"pocketrec: train, evaluate and serve on-device recommendation models"};
@@ -22,19 +45,15 @@ int main(int argc, char** argv) {
   pocketrec::cli::register_recommend(app);
   pocketrec::cli::register_bench(app);
   pocketrec::install_interrupt_handler();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const pocketrec::Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "error: out of memory\n");
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+  // CLI11 reports a mistyped subcommand as "A subcommand is required"; name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string known;
+    for (const auto* command : app.get_subcommands({})) {
+      if (command->get_name() == argv[1]) return run(app, argc, argv);
+      known += (known.empty() ? "" : ", ") + command->get_name();
+    }
+    std::fprintf(stderr, "error: unknown subcommand '%s' (known: %s)\n", argv[1], known.c_str());
     return 1;
   }
-  return pocketrec::interrupted() ? 130 : 0;
+  return run(app, argc, argv);
 }

@@ -1,5 +1,6 @@
 #include "core/atomic_file.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,7 +13,30 @@
 
 namespace pocketrec {
 
+namespace {
+
+// A killed writer leaves "<name>.tmp.<pid>" behind; the next write of the same file removes the
+// ones whose process is gone.
+void remove_orphaned_temporaries(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  const std::string prefix = target.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove(entry.path(), ec);
+  }
+}
+
+}  // namespace
+
 void write_file_atomically(const std::string& path, std::string_view bytes) {
+  remove_orphaned_temporaries(path);
   std::string temp = path + ".tmp." + std::to_string(::getpid());
   FILE* file = std::fopen(temp.c_str(), "wb");
   if (!file) throw Error("cannot write " + temp + ": " + std::strerror(errno));

@@ -30,6 +30,13 @@ std::string find_file(const fs::path& folder, const std::string& prefix,
   return matches.empty() ? "" : matches.front();
 }
 
+// `path` itself, else its .gz copy, else "".
+std::string plain_or_gzip(const fs::path& path) {
+  if (fs::exists(path)) return path.string();
+  if (fs::exists(path.string() + ".gz")) return path.string() + ".gz";
+  return "";
+}
+
 // A sequence folder (e.g. ml-1m-sasrec) holds one big "user item" file among small id maps.
 std::string find_sequence_file(const fs::path& folder) {
   std::string best;
@@ -127,7 +134,7 @@ std::string detect_format(const std::string& path) {
     if (fs::exists(folder / "manifest.json")) return "prepared";
     if (!find_file(folder, "ratings", {".dat", ".dat.gz"}).empty()) return "ml-1m";
     if (!find_file(folder, "ratings", {".csv", ".csv.gz"}).empty()) return "ml-latest";
-    if (fs::exists(folder / "u.data")) return "ml-100k";
+    if (fs::exists(folder / "u.data") || fs::exists(folder / "u.data.gz")) return "ml-100k";
     if (!find_sequence_file(folder).empty()) return "sequence";
     throw Error(path +
                 ": unknown dataset layout (expected MovieLens ratings.dat, ratings.csv, u.data, a "
@@ -182,8 +189,12 @@ RawLog load_raw_log(const std::string& path, const LoadOptions& options) {
     }
   } else if (format == "ml-100k") {
     read_movielens_100k_ratings(ratings, log);
-    if (fs::exists(base / "u.item")) read_movielens_100k_items((base / "u.item").string(), log);
-    if (fs::exists(base / "u.user")) read_movielens_100k_users((base / "u.user").string(), log);
+    if (auto items = plain_or_gzip(base / "u.item"); !items.empty()) {
+      read_movielens_100k_items(items, log);
+    }
+    if (auto users = plain_or_gzip(base / "u.user"); !users.empty()) {
+      read_movielens_100k_users(users, log);
+    }
   } else if (format == "sequence") {
     read_sequence_file(ratings, log);
   } else if (format == "prepared") {
@@ -221,6 +232,8 @@ Dataset load_dataset(const std::string& path, const LoadOptions& options) {
 
 void write_prepared_dataset(const Dataset& dataset, const std::string& folder) {
   fs::create_directories(folder);
+  // Until the new manifest lands, the folder must not pass for the old, complete dataset.
+  fs::remove(fs::path(folder) / "manifest.json");
   std::string items;
   for (uint32_t i = 1; i <= dataset.catalog.size(); ++i) {
     const auto& item = dataset.catalog.item(i);
@@ -260,7 +273,12 @@ void write_prepared_dataset(const Dataset& dataset, const std::string& folder) {
       {"has_timestamps", dataset.has_timestamps}, {"has_ratings", dataset.has_ratings}};
   write_file_atomically((fs::path(folder) / "items.tsv").string(), items);
   write_file_atomically((fs::path(folder) / "events.tsv").string(), events);
-  if (!users.empty()) write_file_atomically((fs::path(folder) / "users.tsv").string(), users);
+  if (!users.empty()) {
+    write_file_atomically((fs::path(folder) / "users.tsv").string(), users);
+  } else {
+    // A users.tsv left by an earlier prepare would lend these users someone else's attributes.
+    fs::remove(fs::path(folder) / "users.tsv");
+  }
   // The manifest goes last: a folder with a manifest is complete.
   write_file_atomically((fs::path(folder) / "manifest.json").string(), manifest.dump(2) + "\n");
 }

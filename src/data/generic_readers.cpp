@@ -119,7 +119,10 @@ void read_delimited_log(const std::string& path, const ColumnSpec& spec, RawLog&
   const CsvLayout layout = decide_csv_layout(
       path, spec, head[0].second,
       head.size() > 1 ? std::optional<std::string_view>(head[1].second) : std::nullopt);
-  log.report.note(layout.description);
+  // Worth a line only where something was detected rather than given.
+  const bool all_given =
+      !spec.user.empty() && spec.delimiter != 0 && spec.header != ColumnSpec::Header::kDetect;
+  if (!all_given) log.report.note(layout.description);
   log.has_timestamps = layout.time >= 0;
   log.has_ratings = layout.rating >= 0;
   const size_t needed = static_cast<size_t>(layout.needed_fields);

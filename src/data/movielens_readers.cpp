@@ -160,6 +160,7 @@ void read_movielens_100k_items(const std::string& path, RawLog& log) {
       "Romance",     "Sci-Fi", "Thriller",  "War",       "Western"};
   std::vector<std::string> genre_names = kDefaultGenres;
   auto genre_file = std::filesystem::path(path).parent_path() / "u.genre";
+  if (!std::filesystem::exists(genre_file)) genre_file += ".gz";
   if (std::filesystem::exists(genre_file)) {
     genre_names.clear();
     LineReader genres(genre_file.string());

@@ -171,7 +171,9 @@ void TrainConfig::validate() const {
   if (batch_size < 1 || batch_size > 65536) throw Error("the batch size must be in 1..65536");
   if (epochs < 1) throw Error("epochs must be at least 1");
   if (patience < 1) throw Error("patience must be at least 1");
-  if (threads < 0) throw Error("threads must be >= 0");
+  if (threads < 0 || threads > kMaxThreads) {
+    throw Error("--threads must be in 0.." + std::to_string(kMaxThreads) + " (0 = all cores)");
+  }
   if (loss != "full" && loss != "sampled") {
     throw Error("unknown loss '" + loss + "' (full or sampled)");
   }

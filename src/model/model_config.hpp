@@ -60,6 +60,9 @@ struct TrainConfig {
   int epochs = 1000;
   int patience = 3;  // epochs without validation NDCG@10 improvement before stopping
   int threads = 0;   // 0 = all cores
+  // Each training thread holds a copy of the gradients; thousands would exhaust memory and
+  // processes long before they sped anything up.
+  static constexpr int kMaxThreads = 256;
   uint64_t seed = 1;
   std::string split = "leave-one-out";
   // Recurrent encoders only: train on whole windows of L items, predicting the next item at every
