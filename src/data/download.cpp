@@ -125,8 +125,15 @@ size_t unzip_to_folder(const std::string& archive, const std::string& folder,
     if (i == 0) prefix = top;
     if (top != prefix) prefix.clear();
   }
-  fs::create_directories(folder);
-  size_t written = 0;
+  // Every entry is checked before the first is written: a bad archive leaves no files behind.
+  struct Entry {
+    zip_int64_t index;
+    std::string name;
+    fs::path target;
+    zip_uint64_t size;
+  };
+  std::vector<Entry> files;
+  zip_uint64_t total = 0;
   for (zip_int64_t i = 0; i < entries; ++i) {
     std::string name = zip_get_name(zip, i, 0);
     std::string relative = name.substr(prefix.size());
@@ -139,6 +146,15 @@ size_t unzip_to_folder(const std::string& archive, const std::string& folder,
     if (zip_stat_index(zip, i, 0, &stat) != 0 || stat.size > kMaxArchiveBytes) {
       throw Error(origin + ": archive entry '" + name + "' is unreadable or too large");
     }
+    total += stat.size;
+    if (total > kMaxArchiveBytes) throw Error(origin + ": the archive unpacks to too much data");
+    files.push_back({i, name, target, stat.size});
+  }
+  fs::create_directories(folder);
+  size_t written = 0;
+  for (const auto& [i, name, target, size] : files) {
+    zip_stat_t stat;
+    stat.size = size;
     std::unique_ptr<zip_file_t, decltype(&zip_fclose)> file(zip_fopen_index(zip, i, 0), zip_fclose);
     if (!file) throw Error(origin + ": cannot open archive entry '" + name + "'");
     std::string bytes(stat.size, '\0');

@@ -155,6 +155,22 @@ TrainResult Trainer::run(const TrainOptions& options) {
     }
     std::fprintf(stderr, "resuming from %s at epoch %d, batch %zu\n", options.checkpoint.c_str(),
                  start_epoch, start_batch);
+    // Options given anew override the checkpoint's run; say which, so a changed rate or batch
+    // size is not mistaken for the original run continuing unchanged.
+    const nlohmann::json before = state.train, now = config_;
+    auto shown = [](const nlohmann::json& value) {
+      if (!value.is_number_float()) return value.dump();
+      char text[32];
+      std::snprintf(text, sizeof text, "%g", value.get<double>());
+      return std::string(text);
+    };
+    for (const auto& [key, value] : now.items()) {
+      if (before.contains(key) && shown(before[key]) != shown(value)) {
+        std::fprintf(stderr,
+                     "  %s: %s in the checkpoint's run, %s now (this run's value applies)\n",
+                     key.c_str(), shown(before[key]).c_str(), shown(value).c_str());
+      }
+    }
   }
 
   auto save_checkpoint = [&](int epoch, size_t batch) {

@@ -57,6 +57,16 @@ TEST(Download, PublishedMd5IsChecked) {
   EXPECT_THROW(download_dataset(source, (dir / "out2").string()), Error);
 }
 
+TEST(Download, EscapingEntryIsRefusedBeforeAnythingIsWritten) {
+  auto dir = testing::scratch_dir("download_escape");
+  auto archive = make_zip(dir / "evil.zip", {{"evil/ratings.dat", "1::1::1::1\n"},
+                                             {"evil/movies.dat", "1::A (1990)::Drama\n"},
+                                             {"evil/../../escaped.txt", "gotcha\n"}});
+  EXPECT_THROW(unzip_to_folder(archive, (dir / "out").string(), "evil.zip"), Error);
+  EXPECT_FALSE(std::filesystem::exists(dir / "out" / "ratings.dat"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "escaped.txt"));
+}
+
 TEST(Download, KnownChecksumsAndErrors) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(known_download("ml-1m").sha256,

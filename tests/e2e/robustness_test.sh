@@ -74,6 +74,13 @@ touch "$work/m2.pkrec.tmp.999999999"
 "$bin" train --data "$work/prepared" --out "$work/m2.pkrec" --epochs 1 --dim 8 --quiet > /dev/null
 [ ! -f "$work/m2.pkrec.tmp.999999999" ] || fail "orphaned temporary file kept"
 
+# A resumed run names the options it overrides.
+"$bin" train --data "$work/prepared" --out "$work/r.pkrec" --epochs 2 --dim 8 --quiet > /dev/null
+"$bin" train --data "$work/prepared" --out "$work/r.pkrec" --epochs 3 --dim 8 --lr 0.01 --quiet \
+  --resume 2> "$work/err.txt" > /dev/null
+contains "learning_rate: 0.001 in the checkpoint's run, 0.01 now" < "$work/err.txt" \
+  || fail "resume did not report the changed rate: $(cat "$work/err.txt")"
+
 # Bounded resources and options that made no sense.
 expect_error "--threads must be in" "$bin" train --data "$work/prepared" --out "$work/t.pkrec" \
   --threads 100000
