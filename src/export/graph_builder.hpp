@@ -144,6 +144,22 @@ class GraphBuilder {
     g.add_op(tfl::op(code), {a}, {out});
     return out;
   }
+  // An app may feed any int32: ids below 0 or past the tables become the padding id 0, so every
+  // GATHER stays in bounds (TFLite fails the query otherwise) and the id is masked like padding.
+  // GATHER(remap, MINIMUM(MAXIMUM(ids, 0), rows)) with remap = [0, 1, ..., rows - 1, 0].
+  int guard_ids(int ids, int length, int rows) {
+    int zero = g.add_ints("id_guard/zero", Shape{}, {0});
+    int top = g.add_ints("id_guard/rows", Shape{}, {rows});
+    int low = g.add_tensor("id_guard/at_least_0", DType::kInt32, Shape{length});
+    g.add_op(tfl::op(Op::MAXIMUM), {ids, zero}, {low});
+    int clamped = g.add_tensor("id_guard/at_most_rows", DType::kInt32, Shape{length});
+    g.add_op(tfl::op(Op::MINIMUM), {low, top}, {clamped});
+    std::vector<int32_t> remap(static_cast<size_t>(rows) + 1, 0);
+    for (int r = 0; r < rows; ++r) remap[r] = r;
+    int table = g.add_ints("id_guard/remap", Shape{rows + 1}, remap);
+    return gather(table, clamped, Shape{length}, DType::kInt32, "id_guard/ids");
+  }
+
   int reshape(int input, const Shape& shape, const std::string& name) {
     std::vector<int32_t> dims(shape.dims.begin(), shape.dims.begin() + shape.rank);
     int s = g.add_ints(name + "/shape", Shape{shape.rank}, dims);

@@ -66,7 +66,7 @@ ExportResult GraphBuilder::build() {
 
   const std::string input_name = options_.reference_io ? "serving_default_context:0" : "context";
   int context = g.add_tensor(input_name, DType::kInt32, Shape{length});
-  int ids = reshape(context, Shape{1, length}, "context_row");
+  int ids = reshape(guard_ids(context, length, space_.rows), Shape{1, length}, "context_row");
   std::vector<float> valid_table(space_.rows, 0.0f);
   for (int r = 1; r < space_.rows; ++r) valid_table[r] = space_.model_row[r] > 0 ? 1.0f : 0.0f;
   int valid_t = g.add_floats("is_item", Shape{space_.rows}, valid_table);

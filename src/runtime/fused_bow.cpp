@@ -98,7 +98,7 @@ std::unique_ptr<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) 
   const tfl::OpSpec* mul = constants.producer(sum->inputs[0], Op::MUL);
   if (!mul || mul->inputs[1] != weights_tensor) return nullptr;
   const tfl::OpSpec* reshape_ids = constants.producer(f->ids_tensor_, Op::RESHAPE);
-  if (!reshape_ids || reshape_ids->inputs[0] != m.inputs().at(0)) return nullptr;
+  if (!reshapes_graph_input(constants, reshape_ids)) return nullptr;
   int64_t rows = 0, emb_dim = 0;
   f->embeddings_ = embedding_rows(constants, mul->inputs[0], f->ids_tensor_, rows, emb_dim);
   if (!f->embeddings_) return nullptr;

@@ -62,7 +62,7 @@ std::unique_ptr<FusedCnn> FusedCnn::match(const tfl::Model& m, int user_tensor) 
     if (pools.size() != chain.size() || !valid) return nullptr;
     const int ids_tensor = valid->inputs[1];
     const tfl::OpSpec* ids_reshape = constants.producer(ids_tensor, Op::RESHAPE);
-    if (!ids_reshape || ids_reshape->inputs[0] != m.inputs().at(0)) return nullptr;
+    if (!reshapes_graph_input(constants, ids_reshape)) return nullptr;
     MaskedEmbedding e;
     e.rows = embedding_rows(constants, x_reshape->inputs[0], ids_tensor, e.count, e.dim);
     e.length = static_cast<int>(tensors[ids_tensor].shape.elements());

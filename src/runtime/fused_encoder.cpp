@@ -86,6 +86,45 @@ const float* GraphConstants::f32(int tensor) {
   return keep(std::move(values)).data();
 }
 
+namespace {
+
+// The int32 constant `tensor` holds, or null.
+const int32_t* int32_constant(const tfl::Model& m, int tensor, int64_t& count) {
+  if (tensor < 0) return nullptr;
+  const auto& t = m.tensors()[tensor];
+  count = t.shape.elements();
+  if (!t.data || t.type != tfl::DType::kInt32 || t.bytes < static_cast<size_t>(count) * 4) {
+    return nullptr;
+  }
+  return reinterpret_cast<const int32_t*>(t.data);
+}
+
+}  // namespace
+
+bool reshapes_graph_input(GraphConstants& constants, const tfl::OpSpec* ids_reshape) {
+  using Op = tflite::BuiltinOperator;
+  const tfl::Model& m = constants.model();
+  if (!ids_reshape || m.inputs().size() != 1 || ids_reshape->inputs.empty()) return false;
+  const int input = m.inputs()[0];
+  if (ids_reshape->inputs[0] == input) return true;
+  const tfl::OpSpec* remap = constants.producer(ids_reshape->inputs[0], Op::GATHER);
+  const tfl::OpSpec* upper = remap ? constants.producer(remap->inputs[1], Op::MINIMUM) : nullptr;
+  const tfl::OpSpec* lower = upper ? constants.producer(upper->inputs[0], Op::MAXIMUM) : nullptr;
+  if (!lower || lower->inputs[0] != input) return false;
+  int64_t n_zero = 0, n_top = 0, n_remap = 0;
+  const int32_t* zero = int32_constant(m, lower->inputs[1], n_zero);
+  const int32_t* top = int32_constant(m, upper->inputs[1], n_top);
+  const int32_t* table = int32_constant(m, remap->inputs[0], n_remap);
+  if (!zero || !top || !table || n_zero != 1 || n_top != 1 || *zero != 0 || *top != n_remap - 1 ||
+      n_remap < 1) {
+    return false;
+  }
+  for (int64_t r = 0; r + 1 < n_remap; ++r) {
+    if (table[r] != r) return false;
+  }
+  return true;
+}
+
 const float* embedding_rows(GraphConstants& constants, int embedded, int ids_tensor, int64_t& rows,
                             int64_t& dim) {
   using Op = tflite::BuiltinOperator;
@@ -141,9 +180,9 @@ std::optional<MaskedEmbedding> masked_embedding(GraphConstants& constants, int x
   const tfl::OpSpec* ids_reshape = constants.producer(ids_tensor, Op::RESHAPE);
   const auto& pad = tensors[not_pad->inputs[1]];
   const auto& x = tensors[x_tensor];
-  if (!ids_reshape || m.inputs().size() != 1 || ids_reshape->inputs[0] != m.inputs()[0] ||
-      !pad.data || pad.type != tfl::DType::kInt32 || pad.shape.elements() != 1 ||
-      x.shape.rank != 3 || x.shape[0] != 1) {
+  if (!reshapes_graph_input(constants, ids_reshape) || !pad.data ||
+      pad.type != tfl::DType::kInt32 || pad.shape.elements() != 1 || x.shape.rank != 3 ||
+      x.shape[0] != 1) {
     return std::nullopt;
   }
   MaskedEmbedding e;

@@ -68,6 +68,11 @@ class GraphConstants {
   std::vector<std::vector<float>> storage_;
 };
 
+// True when `ids_reshape` (the RESHAPE that makes the [1, L] ids) reads the graph's one input,
+// directly or through the export's id guard GATHER(remap, MINIMUM(MAXIMUM(input, 0), n)) with
+// remap[r] = r below n: the identity for the in-range ids the runtime passes.
+bool reshapes_graph_input(GraphConstants& constants, const tfl::OpSpec* ids_reshape);
+
 // The float rows behind `embedded`, the embedding of `ids_tensor` (GATHER(E, ids), or for int8
 // tables MUL(CAST(GATHER(E8, ids)), GATHER(S, ids)), whose rows float(code) * scale are built
 // here, one product each as the graph computes them), with their count and width; or null.

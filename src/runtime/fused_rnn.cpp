@@ -96,7 +96,7 @@ std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor,
   if (!reshape || !valid || valid->inputs.size() != 2) return nullptr;
   const int ids_tensor = valid->inputs[1];
   const tfl::OpSpec* ids_reshape = constants.producer(ids_tensor, Op::RESHAPE);
-  if (!ids_reshape || ids_reshape->inputs[0] != m.inputs().at(0) ||
+  if (!reshapes_graph_input(constants, ids_reshape) ||
       !(tensors[ids_tensor].shape == tfl::Shape{1, length}) ||
       !(tensors[mask_reshape->outputs[0]].shape == tfl::Shape{length, 1})) {
     return nullptr;

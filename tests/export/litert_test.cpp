@@ -3,6 +3,7 @@
 // node, npm or the shared tools are not available.
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -99,13 +100,27 @@ void compare(const fs::path& dir, const std::string& name, const ModelConfig& co
     cases[case_name(inputs.size())] = context;
     inputs.push_back(context);
   }
+  // Ids an app may send that are no items: negative, past the table, the int32 extremes. The
+  // graph must answer as if they were padding (the same history with 0 there), never fail.
+  std::vector<int32_t> foreign = inputs[0], as_padding = inputs[0];
+  const std::vector<int32_t> bad_ids = {-7, 1 << 30, INT32_MIN, INT32_MAX};
+  for (size_t i = 0; i < bad_ids.size() && i < foreign.size(); ++i) {
+    foreign[i] = bad_ids[i];
+    as_padding[i] = 0;
+  }
+  const size_t foreign_case = inputs.size();
+  cases[case_name(foreign_case)] = foreign;
+  inputs.push_back(foreign);
+  inputs.push_back(as_padding);  // run by pocketrec only: what the foreign case must equal
   std::ofstream(dir / (name + ".json")) << cases.dump();
   auto got = run_litert(model_path, dir / (name + ".json"), dir / (name + ".log"));
   ASSERT_FALSE(got.is_null()) << "the official runtime refused the export: "
                               << tail(dir / (name + ".log"));
   tfl::Interpreter interp(tfl::Model::from_bytes(result.bytes.data(), result.bytes.size(), name));
-  for (size_t c = 0; c < inputs.size(); ++c) {
-    std::copy(inputs[c].begin(), inputs[c].end(), interp.input(0).as<int32_t>());
+  for (size_t c = 0; c <= foreign_case; ++c) {
+    // The foreign ids' case is held to pocketrec's answer for the padded history.
+    const auto& input = c == foreign_case ? inputs[c + 1] : inputs[c];
+    std::copy(input.begin(), input.end(), interp.input(0).as<int32_t>());
     interp.invoke();
     const auto& ids = interp.output(interp.find_output("top_prediction_ids"));
     const auto& scores = interp.output(interp.find_output("top_prediction_scores"));

@@ -1,6 +1,8 @@
 // Every encoder's export, run by pocketrec's interpreter, ranks like the trained model.
 #include <gtest/gtest.h>
 
+#include <climits>
+
 #include <cmath>
 
 #include "data/context_window.hpp"
@@ -83,6 +85,30 @@ TEST(TfliteExport, NonItemsAreNeverReturned) {
   auto [ids, scores] = run_export(interp, c.config, catalog, true, {1, 2});
   std::sort(ids.begin(), ids.end());
   for (int i = 0; i < 40; ++i) EXPECT_EQ(ids[i], 2 * (i + 1) + 1);
+}
+
+TEST(TfliteExport, IdsOutsideTheTablesCountAsPadding) {
+  for (const auto& c : export_cases()) {
+    SCOPED_TRACE(c.name);
+    Catalog catalog = make_catalog(c.config.items, true);
+    DualEncoder model = make_model(c.config, 5);
+    ExportOptions options;
+    options.top_k = 10;
+    ExportResult result = export_tflite(model, catalog, options);
+    tfl::Interpreter interp(tfl::Model::from_bytes(result.bytes.data(), result.bytes.size(), "m"));
+    auto answer = [&](const std::vector<int32_t>& context) {
+      std::copy(context.begin(), context.end(), interp.input(0).as<int32_t>());
+      interp.invoke();
+      const auto& ids = interp.output(interp.find_output("top_prediction_ids"));
+      return std::vector<int32_t>(ids.as<int32_t>(), ids.as<int32_t>() + ids.elements());
+    };
+    std::vector<int32_t> padded(c.config.context_length, 0), foreign(c.config.context_length, 0);
+    padded.back() = foreign.back() = 5;  // one real item (external id 5), newest
+    foreign[0] = -1;
+    if (foreign.size() > 2) foreign[1] = result.vocabulary;  // one past the table
+    if (foreign.size() > 3) foreign[2] = INT32_MAX;
+    EXPECT_EQ(answer(foreign), answer(padded));
+  }
 }
 
 TEST(TfliteExport, MetadataMakesTheFileAFullModel) {

@@ -17,6 +17,7 @@ const Kernel& gather_kernel();
 const Kernel& logistic_kernel();
 const Kernel& max_pool_2d_kernel();
 const Kernel& maximum_kernel();
+const Kernel& minimum_kernel();
 const Kernel& mean_kernel();
 const Kernel& mul_kernel();
 const Kernel& not_equal_kernel();
@@ -66,6 +67,8 @@ const Kernel* find_kernel(int code) {
       return &max_pool_2d_kernel();
     case Op::MAXIMUM:
       return &maximum_kernel();
+    case Op::MINIMUM:
+      return &minimum_kernel();
     case Op::MEAN:
       return &mean_kernel();
     case Op::MUL:
