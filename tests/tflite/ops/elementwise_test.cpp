@@ -1,5 +1,6 @@
 #include "tflite/op_harness.hpp"
 
+#include <climits>
 #include <cmath>
 #include <vector>
 
@@ -59,6 +60,18 @@ TEST(Div, ByABroadcastCount) {
 TEST(Maximum, ElementwiseWithAScalar) {
   auto v = binary<tflite::AddOptions>(Op::MAXIMUM, {3}, {0, 1, 5}, {}, {1});
   EXPECT_EQ(v, (std::vector<float>{1, 1, 5}));
+}
+
+TEST(Minimum, FloatsAndInt32WithAScalar) {
+  auto v = binary<tflite::AddOptions>(Op::MINIMUM, {3}, {0, 1, 5}, {}, {1});
+  EXPECT_EQ(v, (std::vector<float>{0, 1, 1}));
+  // The export's id guard: MINIMUM(MAXIMUM(ids, 0), rows) on int32.
+  OpHarness h(Op::MINIMUM);
+  h.ints({4}, {-3, 2, 9, INT32_MAX}, false);
+  h.ints({}, {7});
+  Tensor* y = h.output(DType::kInt32);
+  h.run();
+  EXPECT_EQ(OpHarness::values<int32_t>(y), (std::vector<int32_t>{-3, 2, 7, 7}));
 }
 
 TEST(Binary, IncompatibleShapesAreRejected) {
