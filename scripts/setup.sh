@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  clang-format
+  clang-format clang libclang-rt-dev
   zlib1g-dev libzip-dev libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev libcli11-dev libeigen3-dev
   libflatbuffers-dev flatbuffers-compiler libhwy-dev libprotobuf-dev protobuf-compiler

@@ -151,6 +151,15 @@ void apply_input_config_text(const std::string& text, const std::string& path, M
 }
 
 void apply_input_config_file(const std::string& path, ModelConfig& model) {
+  // The reference's configs are under 2 KB; a megabyte is a wrong file, not a config.
+  constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(path, ec);
+  if (ec) throw Error(path + ": cannot open the input config: " + ec.message());
+  if (bytes > kMaxConfigBytes) {
+    throw Error(path + ": " + std::to_string(bytes) +
+                " bytes: larger than an input config can be (1 MiB)");
+  }
   std::ifstream in(path);
   if (!in) throw Error(path + ": cannot open the input config");
   std::ostringstream text;

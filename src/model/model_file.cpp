@@ -170,6 +170,15 @@ LoadedModel load_model_from_bytes(const std::string& bytes, const std::string& o
       throw Error(origin + ": the config says " + std::to_string(model_config.items) +
                   " items but the catalog has " + std::to_string(loaded.catalog.size()));
     }
+    model_config.validate();
+    // The label table ((items + 1) x user dim floats) is stored in the file: a config that
+    // declares more than the file holds must not make the loader allocate it first.
+    const double label_bytes = (static_cast<double>(model_config.items) + 1) *
+                               static_cast<double>(model_config.user_dim()) * sizeof(float);
+    if (label_bytes > static_cast<double>(bytes.size())) {
+      throw Error(origin + ": the config declares tables larger than the file (" +
+                  std::to_string(bytes.size()) + " bytes)");
+    }
     loaded.model = std::make_unique<DualEncoder>(model_config);
     for (auto& p : loaded.model->parameters()) {
       auto tensor =
