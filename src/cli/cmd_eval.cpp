@@ -27,7 +27,8 @@ void register_eval(CLI::App& app) {
   command->add_flag("--keep-seen", *keep_seen, "Do not exclude items already in the history");
   command->add_flag("--baselines", *baselines, "Also score most-popular and first-order Markov");
   command->add_flag("--json", *json, "Print JSON instead of tables");
-  command->add_option("--threads", *threads, "Threads (default: all cores)");
+  command->add_option("--threads", *threads, "Threads (default: all cores)")
+      ->check(CLI::Range(0, TrainConfig::kMaxThreads));
   command->callback([=] {
     if (is_tflite_file(*model_path)) {
       auto recommender = Recommender::load_file(*model_path);

@@ -84,6 +84,8 @@ contains "learning_rate: 0.001 in the checkpoint's run, 0.01 now" < "$work/err.t
 # Bounded resources and options that made no sense.
 expect_error "--threads must be in" "$bin" train --data "$work/prepared" --out "$work/t.pkrec" \
   --threads 100000
+expect_error "not in range" "$bin" eval --model "$work/m.pkrec" --data "$work/prepared" \
+  --threads 100000
 "$bin" train --data "$work/prepared" --out "$work/t.pkrec" --loss sampled --negatives 100000 \
   --epochs 1 --dim 8 --quiet 2> "$work/err.txt" > /dev/null
 contains "covers the whole catalog" < "$work/err.txt" || fail "huge --negatives not reported"
