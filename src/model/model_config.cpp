@@ -53,7 +53,7 @@ void ModelConfig::validate() const {
       throw Error("model: unknown attention activation '" + a.activation + "' (gelu or relu)");
     }
     for (float rate : {a.embedding_dropout, a.attention_dropout, a.residual_dropout}) {
-      if (!(rate >= 0 && rate < 1)) throw Error("model: dropout rates must be in [0, 1)");
+      if (!(rate >= 0 && rate < 1)) throw Error("model: --dropout rates must be in [0, 1)");
     }
     if (layout != HistoryLayout::kNewestLast) {
       throw Error("model: the attention encoder needs the newest-last history layout");
@@ -66,19 +66,22 @@ void ModelConfig::validate() const {
     if (conv_kernel < 1 || conv_kernel > 64) throw Error("model: --conv-kernel must be in 1..64");
     if (conv_ratios.empty()) throw Error("model: the CNN needs at least one filter ratio");
     for (int r : conv_ratios) {
-      if (r < 1 || r > 64) throw Error("model: conv filter ratios must be in 1..64");
+      if (r < 1 || r > 64) throw Error("model: --conv-filter-ratios must be in 1..64");
     }
   }
   if (rnn_units < 1 || rnn_units > 4096) throw Error("model: --rnn-units must be in 1..4096");
   if (items < 1) throw Error("model: the catalog is empty");
   if (context_length < 1 || context_length > 4096) {
-    throw Error("model: context length must be in 1..4096, got " + std::to_string(context_length));
+    throw Error("model: -L/--context-length must be in 1..4096, got " +
+                std::to_string(context_length));
   }
-  if (embedding_dim < 1 || embedding_dim > 4096) throw Error("model: embedding dim out of range");
+  if (embedding_dim < 1 || embedding_dim > 4096)
+    throw Error("model: --embedding-dim must be in 1..4096, got " + std::to_string(embedding_dim));
   for (int h : hidden) {
-    if (h < 1 || h > 8192) throw Error("model: hidden layer sizes must be in 1..8192");
+    if (h < 1 || h > 8192) throw Error("model: --hidden sizes must be in 1..8192");
   }
-  if (output_dim < 0 || output_dim > 4096) throw Error("model: output dim out of range");
+  if (output_dim < 0 || output_dim > 4096)
+    throw Error("model: --dim must be in 0..4096, got " + std::to_string(output_dim));
   if (tie_embeddings && user_dim() != embedding_dim) {
     throw Error("model: --tie needs the output dim (" + std::to_string(user_dim()) +
                 ") to equal the embedding dim (" + std::to_string(embedding_dim) + ")");
@@ -157,8 +160,8 @@ void TrainConfig::validate() const {
   if (optimizer != "adam" && optimizer != "adagrad") {
     throw Error("unknown optimizer '" + optimizer + "' (adam or adagrad)");
   }
-  if (!(learning_rate > 0)) throw Error("the learning rate must be positive");
-  if (clip_norm < 0) throw Error("the clip norm must be >= 0");
+  if (!(learning_rate > 0)) throw Error("--lr must be positive");
+  if (clip_norm < 0) throw Error("--clip must be >= 0");
   if (!(weight_decay >= 0 && weight_decay < 10)) {
     throw Error("--weight-decay must be in [0, 10)");
   }
@@ -168,9 +171,9 @@ void TrainConfig::validate() const {
     throw Error("--lr-decay-factor must be in (0, 1]");
   }
   if (!(max_minutes >= 0)) throw Error("--max-minutes must be >= 0");
-  if (batch_size < 1 || batch_size > 65536) throw Error("the batch size must be in 1..65536");
-  if (epochs < 1) throw Error("epochs must be at least 1");
-  if (patience < 1) throw Error("patience must be at least 1");
+  if (batch_size < 1 || batch_size > 65536) throw Error("--batch must be in 1..65536");
+  if (epochs < 1) throw Error("--epochs must be at least 1");
+  if (patience < 1) throw Error("--patience must be at least 1");
   if (threads < 0 || threads > kMaxThreads) {
     throw Error("--threads must be in 0.." + std::to_string(kMaxThreads) + " (0 = all cores)");
   }

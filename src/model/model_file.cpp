@@ -170,7 +170,11 @@ LoadedModel load_model_from_bytes(const std::string& bytes, const std::string& o
       throw Error(origin + ": the config says " + std::to_string(model_config.items) +
                   " items but the catalog has " + std::to_string(loaded.catalog.size()));
     }
-    model_config.validate();
+    try {
+      model_config.validate();
+    } catch (const Error& e) {
+      throw Error(origin + ": " + e.what());
+    }
     // The label table ((items + 1) x user dim floats) is stored in the file: a config that
     // declares more than the file holds must not make the loader allocate it first.
     const double label_bytes = (static_cast<double>(model_config.items) + 1) *
