@@ -7,10 +7,10 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   clang-format clang libclang-rt-dev
   zlib1g-dev libzip-dev libcurl4-openssl-dev libssl-dev
-  nlohmann-json3-dev libcli11-dev libeigen3-dev
+  nlohmann-json3-dev libcli11-dev libeigen3-dev libcpp-httplib-dev
   libflatbuffers-dev flatbuffers-compiler libhwy-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
-  zip
+  zip curl
 )
 
 # --bench: also what bench/torch_compare.sh needs (PyTorch, and OpenBLAS for it to use).

@@ -3,10 +3,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "export/tflite_export.hpp"
 #include "model/input_config.hpp"
+#include "model/model_file.hpp"
 #include "train/recipe.hpp"
 
 namespace pocketrec::cli {
@@ -317,6 +320,46 @@ bool is_tflite_file(const std::string& path) {
     throw Error(path + ": not a TFLite model (bytes 4-7 are not the identifier TFL3)");
   }
   throw Error(path + ": neither a pocketrec model (.pkrec) nor a TFLite model (.tflite)");
+}
+
+std::shared_ptr<const Recommender> load_recommender(const std::string& path, bool int8,
+                                                    const ModelLoadOptions& options) {
+  if (is_tflite_file(path)) return Recommender::load_file(path, options);
+  auto loaded = load_model(path);
+  ExportOptions export_options;
+  export_options.quantize_int8 = int8;
+  ExportResult r = export_tflite(*loaded.model, loaded.catalog, export_options);
+  return Recommender::load_buffer(r.bytes.data(), r.bytes.size(), path + " (exported)", options);
+}
+
+// The Android sample's sorted_movie_vocab.json: [{"id", "title", "genres", "count"}].
+std::vector<Item> read_movie_vocab(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path + ": cannot open the catalog");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": not valid JSON: " + e.what());
+  }
+  if (!j.is_array()) throw Error(path + ": expected a JSON array of movies");
+  std::vector<Item> items;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const auto& m = j[i];
+    if (!m.is_object() || !m.contains("id")) {
+      throw Error(path + ": entry " + std::to_string(i) + " has no id");
+    }
+    Item e;
+    e.id = m["id"].is_string() ? m["id"].get<std::string>() : m["id"].dump();
+    e.title = m.value("title", "");
+    if (m.contains("genres") && m["genres"].is_array()) {
+      for (const auto& g : m["genres"])
+        e.genres.push_back(g.is_string() ? g.get<std::string>() : g.dump());
+    }
+    e.count = m.value("count", 0u);
+    items.push_back(std::move(e));
+  }
+  return items;
 }
 
 }  // namespace pocketrec::cli

@@ -6,6 +6,7 @@
 #include "data/dataset_source.hpp"
 #include "data/split.hpp"
 #include "model/model_config.hpp"
+#include "pocketrec/recommender.hpp"
 
 namespace pocketrec::cli {
 
@@ -106,5 +107,13 @@ std::vector<int> parse_int_list(const std::string& text, const std::string& what
 // True for a TFLite FlatBuffer (identifier "TFL3" at byte 4), false for a .pkrec model; any
 // other path (missing, a folder, too short, neither format) is an Error naming it.
 bool is_tflite_file(const std::string& path);
+
+// The Android sample's sorted_movie_vocab.json: [{"id", "title", "genres", "count"}].
+std::vector<Item> read_movie_vocab(const std::string& path);
+
+// The runtime for a model file: a .tflite as it is, a .pkrec exported in memory first (int8
+// tables with `int8`).
+std::shared_ptr<const Recommender> load_recommender(const std::string& path, bool int8,
+                                                    const ModelLoadOptions& options);
 
 }  // namespace pocketrec::cli

@@ -36,17 +36,6 @@ double percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
-std::shared_ptr<const Recommender> load(const std::string& path, bool int8,
-                                        const ModelLoadOptions& load_options) {
-  if (is_tflite_file(path)) return Recommender::load_file(path, load_options);
-  auto loaded = load_model(path);  // a .pkrec: export in memory
-  ExportOptions options;
-  options.quantize_int8 = int8;
-  ExportResult r = export_tflite(*loaded.model, loaded.catalog, options);
-  return Recommender::load_buffer(r.bytes.data(), r.bytes.size(), path + " (exported)",
-                                  load_options);
-}
-
 std::shared_ptr<const Recommender> synthetic(int items, int dim, int length, bool int8,
                                              const std::string& encoder,
                                              const ModelLoadOptions& load_options) {
@@ -148,7 +137,7 @@ void register_bench(CLI::App& app) {
       if (model_path->empty() || data->path.empty()) {
         throw Error("bench needs --model and --data, or --synthetic-items");
       }
-      rec = load(*model_path, *int8, load_options);
+      rec = load_recommender(*model_path, *int8, load_options);
       auto dataset = load_dataset_reporting(*data);
       for (const auto& timeline : dataset.timelines) {
         std::vector<uint32_t> h;

@@ -14,36 +14,6 @@
 namespace pocketrec::cli {
 namespace {
 
-// The Android sample's sorted_movie_vocab.json: [{"id", "title", "genres", "count"}].
-std::vector<Item> read_movie_vocab(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path + ": cannot open the catalog");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": not valid JSON: " + e.what());
-  }
-  if (!j.is_array()) throw Error(path + ": expected a JSON array of movies");
-  std::vector<Item> items;
-  for (size_t i = 0; i < j.size(); ++i) {
-    const auto& m = j[i];
-    if (!m.is_object() || !m.contains("id")) {
-      throw Error(path + ": entry " + std::to_string(i) + " has no id");
-    }
-    Item e;
-    e.id = m["id"].is_string() ? m["id"].get<std::string>() : m["id"].dump();
-    e.title = m.value("title", "");
-    if (m.contains("genres") && m["genres"].is_array()) {
-      for (const auto& g : m["genres"])
-        e.genres.push_back(g.is_string() ? g.get<std::string>() : g.dump());
-    }
-    e.count = m.value("count", 0u);
-    items.push_back(std::move(e));
-  }
-  return items;
-}
-
 struct Shown {
   const std::string& id;
   const std::string& title;

@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "cli/output_paths.hpp"
 #include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "core/progress.hpp"
 #include "model/model_file.hpp"
 #include "train/tune.hpp"

@@ -13,6 +13,7 @@ void register_quickstart(CLI::App& app);
 void register_download(CLI::App& app);
 void register_export(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_serve(CLI::App& app);
 void register_tune(CLI::App& app);
 
 }  // namespace pocketrec::cli

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   pocketrec::cli::register_export(app);
   pocketrec::cli::register_recommend(app);
   pocketrec::cli::register_bench(app);
+  pocketrec::cli::register_serve(app);
   pocketrec::install_interrupt_handler();
   // CLI11 reports a mistyped subcommand as "A subcommand is required"; name it instead.
   if (argc > 1 && argv[1][0] != '-') {

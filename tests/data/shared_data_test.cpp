@@ -11,7 +11,8 @@ namespace pocketrec {
 namespace {
 
 std::string data_path(const std::string& relative) {
-  return testing::shared_dir() + "/data/" + relative;
+  // Built with path arithmetic: GCC 12 reports a false -Warray-bounds on the chained string +.
+  return (std::filesystem::path(testing::shared_dir()) / "data" / relative).string();
 }
 
 #define REQUIRE_SHARED(path)          \

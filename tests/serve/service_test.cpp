@@ -1,0 +1,163 @@
+// The JSON API of `pocketrec serve`, route by route, without the network: statuses, error
+// shapes, filters and the catalog routes on a small exported model.
+#include "serve/service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "export/export_fixture.hpp"
+#include "export/tflite_export.hpp"
+
+namespace pocketrec::serve {
+namespace {
+
+using nlohmann::json;
+
+std::shared_ptr<const Recommender> small_model(uint64_t seed = 3) {
+  auto c = testing::export_cases()[0];  // BOW over 40 items with ids 3, 5, ..., 81
+  Catalog catalog = testing::make_catalog(c.config.items, true);
+  DualEncoder model = testing::make_model(c.config, seed);
+  ExportResult result = export_tflite(model, catalog, ExportOptions{});
+  return Recommender::load_buffer(result.bytes.data(), result.bytes.size(), "small.tflite");
+}
+
+struct Answer {
+  int status;
+  json body;
+};
+
+Answer call(Service& service, const std::string& method, const std::string& path,
+            const std::string& body = "", std::map<std::string, std::string> params = {}) {
+  Reply reply = service.handle({method, path, std::move(params), body});
+  if (reply.content_type != "application/json") return {reply.status, json(reply.body)};
+  return {reply.status, json::parse(reply.body)};
+}
+
+std::vector<std::string> ids_of(const json& items) {
+  std::vector<std::string> ids;
+  for (const auto& item : items) ids.push_back(item.at("id").get<std::string>());
+  return ids;
+}
+
+}  // namespace
+
+TEST(Service, RecommendExcludesTheHistoryAndReportsUnknownIds) {
+  Service service(small_model(), "small.tflite");
+  auto a = call(service, "POST", "/v1/recommend", R"({"history": ["3", 5, "nope"], "k": 5})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  auto ids = ids_of(a.body["items"]);
+  ASSERT_EQ(ids.size(), 5u);
+  for (const auto& id : ids) EXPECT_TRUE(id != "3" && id != "5") << id;
+  EXPECT_EQ(a.body["unknown_ids"], json({"nope"}));
+  const auto& first = a.body["items"][0];
+  EXPECT_TRUE(first.contains("title") && first.contains("genres") && first.contains("score"));
+  for (size_t i = 1; i < a.body["items"].size(); ++i) {
+    EXPECT_GE(a.body["items"][i - 1]["score"].get<double>(),
+              a.body["items"][i]["score"].get<double>());
+  }
+  // exclude_seen false lets history items back in: the same ranking over every item.
+  auto kept = call(service, "POST", "/v1/recommend",
+                   R"({"history": ["3", "5"], "k": 40, "exclude_seen": false})");
+  auto all = ids_of(kept.body["items"]);
+  EXPECT_EQ(all.size(), 40u);
+  EXPECT_NE(std::find(all.begin(), all.end(), "3"), all.end());
+}
+
+TEST(Service, AllowedAndBlockedFilterTheAnswer) {
+  Service service(small_model(), "small.tflite");
+  auto a = call(service, "POST", "/v1/recommend",
+                R"({"history": ["3"], "k": 10, "allowed": ["7", "9", "11"], "blocked": ["9"]})");
+  ASSERT_EQ(a.status, 200);
+  auto ids = ids_of(a.body["items"]);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"11", "7"}));
+  // Only unknown ids allowed: nothing, not everything.
+  auto none = call(service, "POST", "/v1/recommend", R"({"history": [], "allowed": ["x"]})");
+  EXPECT_EQ(none.status, 200);
+  EXPECT_TRUE(none.body["items"].empty());
+  EXPECT_EQ(none.body["unknown_ids"], json({"x"}));
+}
+
+TEST(Service, BadRequestsGetTheRightStatus) {
+  Service service(small_model(), "small.tflite");
+  auto expect = [&](int status, const std::string& method, const std::string& path,
+                    const std::string& body, const std::string& words) {
+    auto a = call(service, method, path, body);
+    EXPECT_EQ(a.status, status) << method << " " << path << " " << body;
+    EXPECT_EQ(a.body["error"]["status"], status);
+    EXPECT_NE(a.body["error"]["message"].get<std::string>().find(words), std::string::npos)
+        << a.body;
+  };
+  expect(400, "POST", "/v1/recommend", "{oops", "not valid JSON");
+  expect(422, "POST", "/v1/recommend", "[1, 2]", "JSON object");
+  expect(422, "POST", "/v1/recommend", "{}", "'history'");
+  expect(422, "POST", "/v1/recommend", R"({"history": "3"})", "must be an array");
+  expect(422, "POST", "/v1/recommend", R"({"history": [true]})", "strings or integers");
+  expect(422, "POST", "/v1/recommend", R"({"history": [], "k": 0})", "'k'");
+  expect(422, "POST", "/v1/recommend", R"({"history": [], "k": 1001})", "'k'");
+  expect(422, "POST", "/v1/recommend", R"({"history": [], "exclude_seen": 1})", "exclude_seen");
+  expect(405, "GET", "/v1/recommend", "", "use POST");
+  expect(405, "POST", "/v1/items", "", "use GET");
+  expect(404, "GET", "/v1/nothing", "", "no route");
+  expect(404, "GET", "/v1/items/999", "", "no item '999'");
+  auto a = call(service, "GET", "/v1/items", "", {{"limit", "0"}});
+  EXPECT_EQ(a.status, 422);
+  json long_history = {{"history", json::array()}};
+  for (size_t i = 0; i <= Service::kMaxHistory; ++i) long_history["history"].push_back("3");
+  expect(422, "POST", "/v1/recommend", long_history.dump(), "more than");
+}
+
+TEST(Service, CatalogSearchIsPopularFirstAndPaged) {
+  Service service(small_model(), "small.tflite");
+  // Counts fall with the row (100 - i): "Title 1" (id 3) is the most popular.
+  auto page = call(service, "GET", "/v1/items", "", {{"limit", "3"}, {"offset", "1"}});
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(ids_of(page.body["items"]), (std::vector<std::string>{"5", "7", "9"}));
+  EXPECT_EQ(page.body["total"], 40);
+  // "title 1" matches Title 1 and Title 10..19, case-insensitively.
+  auto found = call(service, "GET", "/v1/items", "", {{"query", "TITLE 1"}, {"limit", "100"}});
+  EXPECT_EQ(found.body["total"], 11);
+  EXPECT_EQ(found.body["items"][0]["id"], "3");
+  auto one = call(service, "GET", "/v1/items/7");
+  EXPECT_EQ(one.status, 200);
+  EXPECT_EQ(one.body["title"], "Title 3");
+}
+
+TEST(Service, SimilarItemsExcludeTheItem) {
+  Service service(small_model(), "small.tflite");
+  auto a = call(service, "GET", "/v1/items/7/similar", "", {{"k", "4"}});
+  ASSERT_EQ(a.status, 200) << a.body;
+  auto ids = ids_of(a.body["items"]);
+  EXPECT_EQ(ids.size(), 4u);
+  EXPECT_EQ(std::find(ids.begin(), ids.end(), "7"), ids.end());
+  EXPECT_EQ(a.body["item"]["id"], "7");
+}
+
+TEST(Service, ModelHealthAndMetrics) {
+  Service service(small_model(), "small.tflite");
+  EXPECT_EQ(call(service, "GET", "/healthz").body["status"], "ok");
+  auto model = call(service, "GET", "/v1/model");
+  EXPECT_EQ(model.body["items"], 40);
+  EXPECT_EQ(model.body["encoder"], "bow");
+  EXPECT_EQ(model.body["file"], "small.tflite");
+  call(service, "GET", "/v1/items/999");
+  Reply metrics = service.handle({"GET", "/metrics", {}, ""});
+  EXPECT_EQ(metrics.content_type.rfind("text/plain", 0), 0u);
+  EXPECT_NE(
+      metrics.body.find("pocketrec_requests_total{route=\"/v1/items/{id}\",status=\"404\"} 1"),
+      std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("pocketrec_request_seconds_count 3"), std::string::npos);
+}
+
+TEST(Service, ReplaceModelServesTheNewOne) {
+  Service service(small_model(3), "a.tflite");
+  auto before = call(service, "POST", "/v1/recommend", R"({"history": ["3"], "k": 10})");
+  service.replace_model(small_model(4), "b.tflite");
+  auto after = call(service, "POST", "/v1/recommend", R"({"history": ["3"], "k": 10})");
+  EXPECT_EQ(call(service, "GET", "/v1/model").body["file"], "b.tflite");
+  EXPECT_NE(ids_of(before.body["items"]), ids_of(after.body["items"]));
+}
+
+}  // namespace pocketrec::serve
