@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "serve/demo_page.hpp"
+
 namespace pocketrec::serve {
 namespace {
 
@@ -123,7 +125,7 @@ Reply Service::handle(const Request& request) {
     reply = error_reply(500, e.what());
   }
   // Metrics by route pattern, not by raw path: item ids would make unbounded label sets.
-  if (request.path == "/v1/recommend" || request.path == "/v1/items" ||
+  if (request.path == "/" || request.path == "/v1/recommend" || request.path == "/v1/items" ||
       request.path == "/v1/model" || request.path == "/healthz" || request.path == "/metrics") {
     route_name = request.path;
   } else if (request.path.rfind("/v1/items/", 0) == 0) {
@@ -144,6 +146,13 @@ Reply Service::route(const Request& request, const Loaded& loaded) {
     }
   };
   const std::string& path = request.path;
+  if (path == "/" || path == "/index.html") {
+    only("GET");
+    Reply page;
+    page.content_type = "text/html; charset=utf-8";
+    page.body = std::string(demo_page_html());
+    return page;
+  }
   if (path == "/healthz") {
     only("GET");
     return json_reply(200, {{"status", "ok"}});

@@ -30,6 +30,8 @@ expect() {
   [ "$got" = "$want" ] || fail "$* gave $got, not $want: $(cat "$work/body.json")"
 }
 expect 200 "$url/healthz"
+expect 200 "$url/"
+grep -q "pocketrec" "$work/body.json" || fail "the demo page is not served at /"
 expect 200 "$url/v1/model"
 grep -q '"encoder":"bow"' "$work/body.json" || fail "/v1/model lacks the encoder"
 expect 200 -X POST "$url/v1/recommend" -d '{"history": ["1", "2", 3, "nope"], "k": 5}'

@@ -151,6 +151,18 @@ TEST(Service, ModelHealthAndMetrics) {
   EXPECT_NE(metrics.body.find("pocketrec_request_seconds_count 3"), std::string::npos);
 }
 
+TEST(Service, DemoPageIsServedAtTheRoot) {
+  Service service(small_model(), "small.tflite");
+  Reply page = service.handle({"GET", "/", {}, ""});
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  // The page drives the same API: the catalog, the model and the recommendations.
+  for (const char* route : {"/v1/items", "/v1/model", "/v1/recommend", "<!doctype html>"}) {
+    EXPECT_NE(page.body.find(route), std::string::npos) << route;
+  }
+  EXPECT_EQ(service.handle({"POST", "/", {}, ""}).status, 405);
+}
+
 TEST(Service, ReplaceModelServesTheNewOne) {
   Service service(small_model(3), "a.tflite");
   auto before = call(service, "POST", "/v1/recommend", R"({"history": ["3"], "k": 10})");
