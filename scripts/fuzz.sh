@@ -9,7 +9,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(fuzz_tflite fuzz_pkrec fuzz_input_config fuzz_reader_csv fuzz_reader_ml_dat
+  targets=(fuzz_tflite fuzz_pkrec fuzz_input_config fuzz_serve fuzz_reader_csv fuzz_reader_ml_dat
            fuzz_reader_ml_latest fuzz_reader_ml_100k fuzz_reader_sequence fuzz_reader_gzip_csv)
 fi
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Fuzz \

@@ -20,7 +20,9 @@ constexpr std::array<double, 9> kLatencyBounds = {0.0001, 0.00025, 0.0005, 0.001
 Reply json_reply(int status, const json& body) {
   Reply reply;
   reply.status = status;
-  reply.body = body.dump() + "\n";
+  // Requests may carry any bytes (a path of "%FF", ids in Latin-1) that replies echo back: invalid
+  // UTF-8 becomes U+FFFD instead of an exception (fuzz_serve's first finding).
+  reply.body = body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   return reply;
 }
 

@@ -151,6 +151,19 @@ TEST(Service, ModelHealthAndMetrics) {
   EXPECT_NE(metrics.body.find("pocketrec_request_seconds_count 3"), std::string::npos);
 }
 
+TEST(Service, InvalidUtf8InRequestsGivesValidJson) {
+  // fuzz_serve's finding: an error message echoing a path of byte 0xFF threw from the JSON
+  // serializer, which would have terminated the server.
+  Service service(small_model(), "small.tflite");
+  auto a = call(service, "GET", "/met\xff\xff\xff/T ");
+  EXPECT_EQ(a.status, 404);
+  auto b = call(service, "GET", "/v1/items/a\xff");
+  EXPECT_EQ(b.status, 404);
+  EXPECT_EQ(b.body["error"]["message"], "no item 'a\xef\xbf\xbd'");  // U+FFFD
+  // A body that is not UTF-8 is not JSON.
+  EXPECT_EQ(call(service, "POST", "/v1/recommend", "{\"history\": [\"\xff\"]}").status, 400);
+}
+
 TEST(Service, DemoPageIsServedAtTheRoot) {
   Service service(small_model(), "small.tflite");
   Reply page = service.handle({"GET", "/", {}, ""});
