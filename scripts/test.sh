@@ -9,4 +9,4 @@ cd "$(dirname "$0")/.."
 ./scripts/build.sh asan
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 2)
-./scripts/fuzz.sh "${POCKETREC_FUZZ_SECONDS:-10}"
+./scripts/fuzz.sh "${POCKETREC_FUZZ_SECONDS:-5}"
