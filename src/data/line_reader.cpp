@@ -10,6 +10,20 @@
 #include "core/error.hpp"
 
 namespace pocketrec {
+namespace {
+
+// Fuzz builds read one tiny file per input: ASan maps and unmaps every allocation above 128 KB,
+// and zlib's buffers for 128 KB of input made the reader targets spend 80% of their time in
+// the kernel (perf on scripts/fuzz.sh's fuzz_reader_csv), so they use small buffers.
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+constexpr unsigned kGzipBufferBytes = 1 << 12;
+constexpr size_t kChunkBytes = 1 << 12;
+#else
+constexpr unsigned kGzipBufferBytes = 1 << 17;
+constexpr size_t kChunkBytes = 1 << 16;
+#endif
+
+}  // namespace
 
 LineReader::LineReader(std::string path) : path_(std::move(path)) {
   std::error_code ec;
@@ -17,9 +31,9 @@ LineReader::LineReader(std::string path) : path_(std::move(path)) {
   if (std::filesystem::is_directory(path_, ec)) throw Error(path_ + ": is a directory, not a file");
   gzFile file = gzopen(path_.c_str(), "rb");
   if (!file) throw Error(path_ + ": cannot open: " + std::strerror(errno));
-  gzbuffer(file, 1 << 17);
+  gzbuffer(file, kGzipBufferBytes);
   handle_ = file;
-  buffer_.resize(1 << 16);
+  buffer_.resize(kChunkBytes);
 }
 
 LineReader::~LineReader() {
