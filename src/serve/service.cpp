@@ -82,6 +82,19 @@ int int_param(const Request& request, const std::string& name, int fallback, int
   return value;
 }
 
+// One session per worker thread and model, reused across requests: a Session builds an
+// interpreter and per-item buffers, too much work to repeat for every request. After a reload a
+// thread keeps the old model alive until its next request.
+Session& session_for(const std::shared_ptr<const Recommender>& model) {
+  thread_local std::shared_ptr<const Recommender> owner;
+  thread_local std::unique_ptr<Session> session;
+  if (owner != model) {
+    session = std::make_unique<Session>(model);
+    owner = model;
+  }
+  return *session;
+}
+
 std::string lowercase(std::string text) {
   for (char& c : text) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   return text;
@@ -225,9 +238,8 @@ Reply Service::recommend(const Request& request, const Loaded& loaded) {
     // An allow-list of only unknown ids would otherwise mean "every item".
     return json_reply(200, {{"items", json::array()}, {"unknown_ids", unknown}});
   }
-  Session session(loaded.model);
   std::vector<Result> results;
-  session.recommend(query, results);
+  session_for(loaded.model).recommend(query, results);
   json items = json::array();
   for (const Result& r : results) {
     json entry = item_json(model.item(r.item));
@@ -272,9 +284,8 @@ Reply Service::similar(const std::string& id, const Request& request, const Load
   if (!loaded.model->summary().fast_path) {
     throw RequestError{422, "this model has no item vectors to compare (no fast path)"};
   }
-  Session session(loaded.model);
   std::vector<Result> results;
-  session.similar(*index, k, results);
+  session_for(loaded.model).similar(*index, k, results);
   json items = json::array();
   for (const Result& r : results) {
     json entry = item_json(loaded.model->item(r.item));
