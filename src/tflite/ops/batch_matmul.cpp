@@ -1,5 +1,6 @@
 // BATCH_MATMUL: [..., n, k] x [..., k, m] -> [..., n, m], either side optionally transposed
 // (adj_x, adj_y), batch dimensions broadcast. Float32.
+#include "tflite/ops/dot_rows.hpp"
 #include "tflite/ops/op_util.hpp"
 
 namespace pocketrec::tfl {
@@ -84,9 +85,11 @@ void eval(OpContext& ctx) {
     const float* c = ys + oy * k * m;
     float* out = zs + b * n * m;
     if (!f.adj_x && f.adj_y) {
-      // Rows against rows (attention scores, q k^T): both operands contiguous, one dot each.
+      // Rows against rows (attention scores, q k^T): both operands contiguous, FULLY_CONNECTED's
+      // kernel, which loads each block of the query row once for several key rows.
       for (int64_t i = 0; i < n; ++i) {
-        for (int64_t j = 0; j < m; ++j) out[i * m + j] = dot(a + i * k, c + j * k, k);
+        std::fill(out + i * m, out + (i + 1) * m, 0.0f);
+        dot_rows_add(a + i * k, c, k, m, k, out + i * m);
       }
     } else if (!f.adj_x) {
       // Each output row accumulates the rhs rows in order, a whole row at a time (vectorized
@@ -96,6 +99,9 @@ void eval(OpContext& ctx) {
         std::fill(row, row + m, 0.0f);
         for (int64_t p = 0; p < k; ++p) {
           const float av = a[i * k + p];
+          // A zero weight adds exactly zero to finite values: attention weights of
+          // masked keys, half of a causal product.
+          if (av == 0.0f) continue;
           const float* crow = c + p * m;
           for (int64_t j = 0; j < m; ++j) row[j] += av * crow[j];
         }

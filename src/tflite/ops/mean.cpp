@@ -8,7 +8,7 @@ void prepare(OpContext& ctx) {
   reduce_prepare(ctx);
 }
 void eval(OpContext& ctx) {
-  reduce_eval(
+  reduce_eval<true>(
       ctx, 0.0f, [](float acc, float x) { return acc + x; },
       [](float acc, int64_t n) { return n ? acc / static_cast<float>(n) : acc; });
 }

@@ -17,8 +17,20 @@ struct ReduceLayout {
 ReduceLayout reduce_prepare(OpContext& ctx);
 ReduceLayout reduce_layout(const OpContext& ctx);  // no checks, no allocation: for eval()
 
-// out[o] = finish(fold(init, in...), count) over the reduced axes.
-template <typename Fold, typename Finish>
+// Sum of n floats in eight interleaved partial sums (dot()'s order): a reduction over the last
+// axis (LayerNorm's MEAN) is otherwise one dependent add per element.
+inline float sum_in_lanes(const float* x, int64_t n) {
+  Float8 acc = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) acc += load8(x + i);
+  float total = sum_lanes(acc);
+  for (; i < n; ++i) total += x[i];
+  return total;
+}
+
+// out[o] = finish(fold(init, in...), count) over the reduced axes. kAdditive: fold is addition
+// (SUM, MEAN), so a reduction of the last axes may sum in lanes.
+template <bool kAdditive = false, typename Fold, typename Finish>
 void reduce_eval(OpContext& ctx, float init, Fold fold, Finish finish) {
   const Tensor& in = ctx.input(0);
   Tensor& out = ctx.output(0);
@@ -44,6 +56,12 @@ void reduce_eval(OpContext& ctx, float init, Fold fold, Finish finish) {
     for (int d = 0; d < first; ++d) outer *= in.shape[d];
     for (int d = first; d <= last; ++d) mid *= in.shape[d];
     for (int d = last + 1; d < rank; ++d) inner *= in.shape[d];
+    if constexpr (kAdditive) {
+      if (inner == 1) {
+        for (int64_t o = 0; o < outer; ++o) y[o] = finish(sum_in_lanes(x + o * mid, mid), mid);
+        return;
+      }
+    }
     for (int64_t o = 0; o < outer; ++o) {
       float* row = y + o * inner;
       for (int64_t m = 0; m < mid; ++m) {

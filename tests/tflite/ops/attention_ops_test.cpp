@@ -42,6 +42,29 @@ TEST(BatchMatMul, PlainAndTransposedOperands) {
   EXPECT_EQ(v, (std::vector<float>{6, 15}));
 }
 
+TEST(BatchMatMul, LongRowsAndZeroWeightsMatchTheSumsByHand) {
+  // 19 terms (two blocks of eight and a remainder) against 13 key rows, small integers so every
+  // partial sum is exact; and a weight row with zeros, which the kernel skips.
+  const int n = 2, k = 19, m = 13;
+  std::vector<float> a(n * k), b(m * k);
+  for (int i = 0; i < n * k; ++i) a[i] = static_cast<float>(i % 7 - 3);
+  for (int i = 0; i < m * k; ++i) b[i] = static_cast<float>(i % 5 - 2);
+  Shape s;
+  auto v = batch_matmul({n, k}, a, {m, k}, b, false, true, &s);
+  ASSERT_EQ(s, (Shape{n, m}));
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < m; ++j) {
+      float expected = 0;
+      for (int p = 0; p < k; ++p) expected += a[i * k + p] * b[j * k + p];
+      EXPECT_EQ(v[i * m + j], expected) << i << "," << j;
+    }
+  }
+  std::vector<float> w = {0, 2, 0, 0, -1};  // [1, 5] x [5, 3]
+  v = batch_matmul({1, 5}, w, {5, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, false,
+                   false, &s);
+  EXPECT_EQ(v, (std::vector<float>{2 * 4 - 13, 2 * 5 - 14, 2 * 6 - 15}));
+}
+
 TEST(BatchMatMul, BroadcastsBatches) {
   Shape s;
   // Two heads' [1,2] rows against one shared [2,2] matrix.
