@@ -40,8 +40,9 @@ struct ModelSummary {
   // The fast path's exact filter: 8-bit codes for float32 tables up to 65,536 rows, 4-bit codes
   // streamed for int8 tables of 8 MB and more.
   bool prefilter = false;
-  // The encoder evaluated directly instead of by the interpreter (pocketrec's BOW, LSTM and GRU
-  // exports, the reference's BOW model), and which one: "BOW", "LSTM", "GRU".
+  // The encoder evaluated directly instead of by the interpreter (every pocketrec export, the
+  // reference's BOW, LSTM and CNN models), and which one: "BOW", "CNN", "LSTM", "GRU",
+  // "attention".
   bool fused_encoder = false;
   std::string fused_encoder_name;
   bool sigmoid_scores = false;

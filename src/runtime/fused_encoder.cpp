@@ -38,6 +38,8 @@ const tfl::OpSpec* GraphConstants::producer(int tensor, tflite::BuiltinOperator 
     case Op::CAST:
     case Op::DEQUANTIZE:
     case Op::MAX_POOL_2D:
+    case Op::SOFTMAX:
+    case Op::GELU:
       required = 1;
       break;
     default:
@@ -207,25 +209,32 @@ void MaskedEmbedding::embed(const int32_t* ids, float* x) const {
   }
 }
 
+std::optional<DenseLayer> dense_layer(GraphConstants& constants, const tfl::OpSpec& fc) {
+  const auto& tensors = constants.model().tensors();
+  if (fc.inputs.size() < 2) return std::nullopt;
+  const auto& w = tensors[fc.inputs[1]];
+  const float* weights = constants.f32(fc.inputs[1]);
+  const float* bias = fc.inputs.size() > 2 ? constants.f32(fc.inputs[2]) : nullptr;
+  if (fc.inputs.size() > 2 && fc.inputs[2] >= 0 && !bias) return std::nullopt;
+  const auto* o = fc.raw ? fc.raw->builtin_options_as_FullyConnectedOptions() : nullptr;
+  const auto act =
+      tfl::activation_of(o ? o->fused_activation_function() : tflite::ActivationFunctionType::NONE);
+  if (!weights || w.shape.rank != 2 || !act) return std::nullopt;
+  if (bias && tensors[fc.inputs[2]].shape.elements() != w.shape[0]) return std::nullopt;
+  if (tensors[fc.inputs[0]].shape.elements() % w.shape[1] != 0) return std::nullopt;
+  DenseLayer layer{weights, bias, w.shape[0], w.shape[1], *act, {}};
+  if (tfl::paired_rows_help())
+    layer.pairs = tfl::pair_rows(weights, w.shape[1], w.shape[0], w.shape[1]);
+  return layer;
+}
+
 bool dense_chain(GraphConstants& constants, int& tensor, std::vector<DenseLayer>& layers) {
   const auto& tensors = constants.model().tensors();
   while (const tfl::OpSpec* fc =
              constants.producer(tensor, tflite::BuiltinOperator::FULLY_CONNECTED)) {
-    if (fc->inputs.size() < 2) return false;
-    const auto& w = tensors[fc->inputs[1]];
-    const float* weights = constants.f32(fc->inputs[1]);
-    const float* bias = fc->inputs.size() > 2 ? constants.f32(fc->inputs[2]) : nullptr;
-    if (fc->inputs.size() > 2 && fc->inputs[2] >= 0 && !bias) return false;
-    const auto* o = fc->raw ? fc->raw->builtin_options_as_FullyConnectedOptions() : nullptr;
-    const auto act = tfl::activation_of(o ? o->fused_activation_function()
-                                          : tflite::ActivationFunctionType::NONE);
-    if (!weights || w.shape.rank != 2 || !act) return false;
-    if (bias && tensors[fc->inputs[2]].shape.elements() != w.shape[0]) return false;
-    if (tensors[fc->inputs[0]].shape.elements() != w.shape[1]) return false;
-    layers.push_back({weights, bias, w.shape[0], w.shape[1], *act, {}});
-    if (tfl::paired_rows_help()) {
-      layers.back().pairs = tfl::pair_rows(weights, w.shape[1], w.shape[0], w.shape[1]);
-    }
+    std::optional<DenseLayer> layer = dense_layer(constants, *fc);
+    if (!layer || tensors[fc->inputs[0]].shape.elements() != layer->size) return false;
+    layers.push_back(std::move(*layer));
     tensor = fc->inputs[0];
   }
   std::reverse(layers.begin(), layers.end());
@@ -238,19 +247,26 @@ size_t widest(const std::vector<DenseLayer>& layers) {
   return n;
 }
 
+void run_dense_rows(const DenseLayer& layer, const float* in, int64_t rows, float* out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = in + r * layer.size;
+    float* y = out + r * layer.units;
+    std::fill(y, y + layer.units, 0.0f);
+    if (layer.pairs.empty()) {
+      tfl::dot_rows_add(x, layer.weights, layer.size, layer.units, layer.size, y);
+    } else {
+      tfl::dot_rows_add_paired(x, layer.pairs.data(), layer.units, layer.size, y);
+    }
+    tfl::add_bias_activate(y, layer.bias, layer.units, layer.act);
+  }
+}
+
 void run_dense(const std::vector<DenseLayer>& layers, const float* in, float* out, float* a,
                float* b) {
   // FULLY_CONNECTED as its kernel computes it: zeros, the dot products, then bias and activation.
   for (size_t l = 0; l < layers.size(); ++l) {
-    const DenseLayer& layer = layers[l];
     float* result = l + 1 == layers.size() ? out : (in == a ? b : a);
-    std::fill(result, result + layer.units, 0.0f);
-    if (layer.pairs.empty()) {
-      tfl::dot_rows_add(in, layer.weights, layer.size, layer.units, layer.size, result);
-    } else {
-      tfl::dot_rows_add_paired(in, layer.pairs.data(), layer.units, layer.size, result);
-    }
-    tfl::add_bias_activate(result, layer.bias, layer.units, layer.act);
+    run_dense_rows(layers[l], in, 1, result);
     in = result;
   }
 }

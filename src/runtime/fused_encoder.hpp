@@ -25,7 +25,7 @@ class FusedEncoder {
   int rows() const { return rows_; }      // embedding rows: ids must be below
   int dim() const { return out_dim_; }
   size_t scratch_floats() const { return scratch_floats_; }
-  virtual const char* name() const = 0;  // "BOW", "LSTM", "GRU"
+  virtual const char* name() const = 0;  // "BOW", "CNN", "LSTM", "GRU", "attention"
   // ids: the graph's int32 input (length() values); out: the user vector (dim() values). Throws
   // Error for an id outside the tables, as GATHER does.
   virtual void encode(const int32_t* ids, float* out, float* scratch) const = 0;
@@ -90,6 +90,9 @@ struct MaskedEmbedding {
   void embed(const int32_t* ids, float* x) const;
 };
 std::optional<MaskedEmbedding> masked_embedding(GraphConstants& constants, int x_tensor);
+// The FULLY_CONNECTED operator `fc` as a layer, or nothing when its weights or activation are
+// not ones the fused encoders can repeat.
+std::optional<DenseLayer> dense_layer(GraphConstants& constants, const tfl::OpSpec& fc);
 // The FULLY_CONNECTED layers that end at `tensor`, first layer first; `tensor` becomes their
 // input. False when one of them has weights or an activation the fused encoders cannot repeat.
 bool dense_chain(GraphConstants& constants, int& tensor, std::vector<DenseLayer>& layers);
@@ -97,5 +100,8 @@ bool dense_chain(GraphConstants& constants, int& tensor, std::vector<DenseLayer>
 void run_dense(const std::vector<DenseLayer>& layers, const float* in, float* out, float* a,
                float* b);
 size_t widest(const std::vector<DenseLayer>& layers);
+// The layer applied to `rows` consecutive input rows (size values each) into consecutive output
+// rows (units values each), row by row as FULLY_CONNECTED computes them.
+void run_dense_rows(const DenseLayer& layer, const float* in, int64_t rows, float* out);
 
 }  // namespace pocketrec::runtime

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "runtime/fused_attention.hpp"
 #include "runtime/fused_bow.hpp"
 #include "runtime/fused_cnn.hpp"
 #include "runtime/fused_rnn.hpp"
@@ -118,6 +119,7 @@ std::unique_ptr<const runtime::FusedEncoder> verified_fused_encoder(
   if (!fused) fused = runtime::FusedRnn::match(*model, user_tensor);
   if (!fused) fused = runtime::FusedSequenceLstm::match(*model, user_tensor);
   if (!fused) fused = runtime::FusedCnn::match(*model, user_tensor);
+  if (!fused) fused = runtime::FusedAttention::match(*model, user_tensor);
   if (!fused || fused->dim() != dim || fused->length() != context_length || fused->rows() < 1)
     return nullptr;
   tfl::Interpreter interp(model, user_tensor);

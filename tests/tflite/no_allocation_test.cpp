@@ -164,8 +164,8 @@ TEST(Session, StarterModelQueriesNeverAllocate) {
 }
 
 // The fused recurrent encoders keep their state in the session's scratch.
-TEST(Session, FusedRecurrentEncodersNeverAllocate) {
-  for (const char* encoder : {"lstm", "gru"}) {
+TEST(Session, FusedRecurrentAndAttentionEncodersNeverAllocate) {
+  for (const char* encoder : {"lstm", "gru", "attention"}) {
     SCOPED_TRACE(encoder);
     ModelConfig config;
     config.encoder = encoder;
@@ -179,6 +179,9 @@ TEST(Session, FusedRecurrentEncodersNeverAllocate) {
     ExportResult exported = export_tflite(model, testing::make_catalog(300, true), {});
     auto rec = Recommender::load_buffer(exported.bytes.data(), exported.bytes.size(), "m");
     ASSERT_TRUE(rec->summary().fused_encoder);
+    EXPECT_EQ(rec->summary().fused_encoder_name, encoder == std::string("attention")
+                                                     ? "attention"
+                                                     : (encoder[0] == 'l' ? "LSTM" : "GRU"));
     EXPECT_EQ(allocations_per_50_queries(rec, 7, 300), 0);
   }
 }

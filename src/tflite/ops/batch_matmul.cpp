@@ -1,5 +1,6 @@
 // BATCH_MATMUL: [..., n, k] x [..., k, m] -> [..., n, m], either side optionally transposed
 // (adj_x, adj_y), batch dimensions broadcast. Float32.
+#include "tflite/ops/attention_math.hpp"
 #include "tflite/ops/dot_rows.hpp"
 #include "tflite/ops/op_util.hpp"
 
@@ -92,19 +93,11 @@ void eval(OpContext& ctx) {
         dot_rows_add(a + i * k, c, k, m, k, out + i * m);
       }
     } else if (!f.adj_x) {
-      // Each output row accumulates the rhs rows in order, a whole row at a time (vectorized
-      // across the row; every element still sums over p in order).
+      // Weights times values: each output row is the rhs rows weighted in order.
       for (int64_t i = 0; i < n; ++i) {
         float* row = out + i * m;
         std::fill(row, row + m, 0.0f);
-        for (int64_t p = 0; p < k; ++p) {
-          const float av = a[i * k + p];
-          // A zero weight adds exactly zero to finite values: attention weights of
-          // masked keys, half of a causal product.
-          if (av == 0.0f) continue;
-          const float* crow = c + p * m;
-          for (int64_t j = 0; j < m; ++j) row[j] += av * crow[j];
-        }
+        weighted_rows_add(a + i * k, k, c, m, m, row);
       }
     } else {
       for (int64_t i = 0; i < n; ++i) {
@@ -121,6 +114,20 @@ void eval(OpContext& ctx) {
 }
 
 }  // namespace
+
+void weighted_rows_add(const float* w, int64_t count, const float* rows, int64_t stride, int64_t m,
+                       float* out) {
+  // Each output row accumulates the rows in order, a whole row at a time (vectorized across the
+  // row; every element still sums over p in order). A zero weight adds exactly zero to finite
+  // values: attention weights of masked keys, half of a causal product.
+  for (int64_t p = 0; p < count; ++p) {
+    const float wp = w[p];
+    if (wp == 0.0f) continue;
+    const float* __restrict src = rows + p * stride;
+    float* __restrict dst = out;
+    for (int64_t j = 0; j < m; ++j) dst[j] += wp * src[j];
+  }
+}
 
 const Kernel& batch_matmul_kernel() {
   static const Kernel k{prepare, eval};

@@ -1,13 +1,12 @@
 // RSQRT: 1 / sqrt(x), elementwise (LayerNorm's scale in exported attention graphs).
-#include <cmath>
-
+#include "tflite/ops/attention_math.hpp"
 #include "tflite/ops/unary_common.hpp"
 
 namespace pocketrec::tfl {
 namespace {
 
 void eval(OpContext& ctx) {
-  float_unary_eval(ctx, [](float x) { return 1.0f / std::sqrt(x); });
+  float_unary_eval(ctx, rsqrt);
 }
 
 }  // namespace

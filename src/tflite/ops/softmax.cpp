@@ -1,6 +1,7 @@
 // SOFTMAX over the last axis: exp(beta * (x - max)) / sum, one row at a time.
 #include <cmath>
 
+#include "tflite/ops/attention_math.hpp"
 #include "tflite/ops/op_util.hpp"
 
 namespace pocketrec::tfl {
@@ -29,25 +30,25 @@ void eval(OpContext& ctx) {
   const float beta = beta_of(ctx);
   const float* x = in.as<float>();
   float* y = ctx.output(0).as<float>();
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = x + r * cols;
-    float* out = y + r * cols;
-    float top = row[0];
-    for (int64_t c = 1; c < cols; ++c) top = std::max(top, row[c]);
-    float sum = 0;
-    for (int64_t c = 0; c < cols; ++c) {
-      // expf rounds every argument below -104 to 0, through a slow underflow path: masked
-      // attention scores (-1e9) took a fifth of an attention query (bench, ml-1m-sasrec L = 200).
-      const float arg = beta * (row[c] - top);
-      out[c] = arg < -110.0f ? 0.0f : std::exp(arg);
-      sum += out[c];
-    }
-    const float inv = 1.0f / sum;
-    for (int64_t c = 0; c < cols; ++c) out[c] *= inv;
-  }
+  for (int64_t r = 0; r < rows; ++r) softmax_row(x + r * cols, y + r * cols, cols, beta);
 }
 
 }  // namespace
+
+void softmax_row(const float* x, float* y, int64_t n, float beta) {
+  float top = x[0];
+  for (int64_t c = 1; c < n; ++c) top = std::max(top, x[c]);
+  float sum = 0;
+  for (int64_t c = 0; c < n; ++c) {
+    // expf rounds every argument below -104 to 0, through a slow underflow path: masked
+    // attention scores (-1e9) took a fifth of an attention query (bench, ml-1m-sasrec L = 200).
+    const float arg = beta * (x[c] - top);
+    y[c] = arg < -110.0f ? 0.0f : std::exp(arg);
+    sum += y[c];
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t c = 0; c < n; ++c) y[c] *= inv;
+}
 
 const Kernel& softmax_kernel() {
   static const Kernel k{prepare, eval};
