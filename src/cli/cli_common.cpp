@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -10,6 +11,7 @@
 #include "export/tflite_export.hpp"
 #include "model/input_config.hpp"
 #include "model/model_file.hpp"
+#include "serve/movie_vocab.hpp"
 #include "train/recipe.hpp"
 
 namespace pocketrec::cli {
@@ -332,34 +334,11 @@ std::shared_ptr<const Recommender> load_recommender(const std::string& path, boo
   return Recommender::load_buffer(r.bytes.data(), r.bytes.size(), path + " (exported)", options);
 }
 
-// The Android sample's sorted_movie_vocab.json: [{"id", "title", "genres", "count"}].
 std::vector<Item> read_movie_vocab(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open the catalog");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": not valid JSON: " + e.what());
-  }
-  if (!j.is_array()) throw Error(path + ": expected a JSON array of movies");
-  std::vector<Item> items;
-  for (size_t i = 0; i < j.size(); ++i) {
-    const auto& m = j[i];
-    if (!m.is_object() || !m.contains("id")) {
-      throw Error(path + ": entry " + std::to_string(i) + " has no id");
-    }
-    Item e;
-    e.id = m["id"].is_string() ? m["id"].get<std::string>() : m["id"].dump();
-    e.title = m.value("title", "");
-    if (m.contains("genres") && m["genres"].is_array()) {
-      for (const auto& g : m["genres"])
-        e.genres.push_back(g.is_string() ? g.get<std::string>() : g.dump());
-    }
-    e.count = m.value("count", 0u);
-    items.push_back(std::move(e));
-  }
-  return items;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return serve::parse_movie_vocab(text, path);
 }
 
 }  // namespace pocketrec::cli

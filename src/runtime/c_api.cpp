@@ -86,6 +86,16 @@ pr_status copy_results(pr_session* s, pr_result* results, size_t capacity, size_
 
 }  // namespace
 
+namespace {
+
+pocketrec::ModelLoadOptions load_options(const pr_load_options* options) {
+  pocketrec::ModelLoadOptions o;
+  if (options) o.prefilter = options->prefilter != 0;
+  return o;
+}
+
+}  // namespace
+
 extern "C" {
 
 const char* pr_status_name(pr_status status) {
@@ -123,16 +133,6 @@ void pr_load_options_init(pr_load_options* options) {
   std::memset(options, 0, sizeof *options);
   options->prefilter = 1;
 }
-
-namespace {
-
-pocketrec::ModelLoadOptions load_options(const pr_load_options* options) {
-  pocketrec::ModelLoadOptions o;
-  if (options) o.prefilter = options->prefilter != 0;
-  return o;
-}
-
-}  // namespace
 
 pr_status pr_model_load_file_with(const char* path, const pr_load_options* options,
                                   pr_model** out) {

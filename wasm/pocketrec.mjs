@@ -1,0 +1,112 @@
+// pocketrec in the browser and in Node: the runtime compiled to WebAssembly
+// (scripts/build_wasm.sh), answering the same JSON API as `pocketrec serve` without a server.
+//
+//   import { loadModel } from "./pocketrec.mjs";
+//   const model = await loadModel(bytesOfTflite, { catalog: textOfSortedMovieVocabJson });
+//   model.recommend({ history: ["1", "2"], k: 10, blocked: ["3"] });  // { items: [...], ... }
+//   model.similar("1", 5); model.items({ query: "star", limit: 20 }); model.item("1");
+//   model.info();  // what GET /v1/model says
+//   model.request("GET", "/v1/items?query=toy");  // any route: { status, body }
+//   model.close();
+import createPocketrec from "./pocketrec_runtime.mjs";
+
+let runtime = null;
+
+// In Node the module's bytes are read here (the generated loader fetches them in browsers only).
+async function moduleOptions() {
+  if (typeof process !== "object" || !process.versions || !process.versions.node) return {};
+  const { readFile } = await import("node:fs/promises");
+  return { wasmBinary: await readFile(new URL("./pocketrec_runtime.wasm", import.meta.url)) };
+}
+
+async function instance() {
+  if (!runtime) runtime = moduleOptions().then((options) => createPocketrec(options));
+  return runtime;
+}
+
+function withString(m, text, use) {
+  const size = m.lengthBytesUTF8(text) + 1;
+  const pointer = m._malloc(size);
+  try {
+    m.stringToUTF8(text, pointer, size);
+    return use(pointer);
+  } finally {
+    m._free(pointer);
+  }
+}
+
+function withBytes(m, bytes, use) {
+  const pointer = m._malloc(Math.max(1, bytes.length));
+  try {
+    m.HEAPU8.set(bytes, pointer);
+    return use(pointer);
+  } finally {
+    m._free(pointer);
+  }
+}
+
+export class PocketrecError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+class Model {
+  constructor(m, handle) {
+    this.m = m;
+    this.handle = handle;
+  }
+
+  // Any route of the API: the reply's status and parsed JSON body.
+  request(method, target, body = "") {
+    if (!this.handle) throw new PocketrecError(0, "the model was closed");
+    const m = this.m;
+    const text = withString(m, method, (pm) =>
+      withString(m, target, (pt) =>
+        withString(m, typeof body === "string" ? body : JSON.stringify(body), (pb) =>
+          m.UTF8ToString(m._pw_handle(this.handle, pm, pt, pb)))));
+    return { status: m._pw_status(), body: JSON.parse(text) };
+  }
+
+  // The body of a successful reply; a PocketrecError with the API's message otherwise.
+  call(method, target, body) {
+    const reply = this.request(method, target, body);
+    if (reply.status !== 200) {
+      const message = reply.body && reply.body.error ? reply.body.error.message : "failed";
+      throw new PocketrecError(reply.status, message);
+    }
+    return reply.body;
+  }
+
+  recommend(request) { return this.call("POST", "/v1/recommend", request); }
+  similar(id, k = 10) {
+    return this.call("GET", `/v1/items/${encodeURIComponent(id)}/similar?k=${k}`);
+  }
+  items({ query = "", limit = 20, offset = 0 } = {}) {
+    const q = encodeURIComponent(query);
+    return this.call("GET", `/v1/items?query=${q}&limit=${limit}&offset=${offset}`);
+  }
+  item(id) { return this.call("GET", `/v1/items/${encodeURIComponent(id)}`); }
+  info() { return this.call("GET", "/v1/model"); }
+
+  close() {
+    if (this.handle) this.m._pw_close(this.handle);
+    this.handle = 0;
+  }
+}
+
+// bytes: the .tflite file (Uint8Array or ArrayBuffer); options.catalog: the text of a
+// sorted_movie_vocab.json for models without pocketrec's metadata; options.name names the model
+// in errors and in info().
+export async function loadModel(bytes, options = {}) {
+  const m = await instance();
+  const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const name = options.name || "model.tflite";
+  const catalog = options.catalog || "";
+  const handle = withBytes(m, data, (pd) => withString(m, name, (pn) =>
+    withString(m, catalog, (pc) =>
+      m._pw_open(pd, data.length, pn, pc, m.lengthBytesUTF8(catalog)))));
+  if (!handle) throw new PocketrecError(0, m.UTF8ToString(m._pw_error()));
+  return new Model(m, handle);
+}
