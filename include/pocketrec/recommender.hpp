@@ -132,6 +132,9 @@ class POCKETREC_API Session {
   void recommend(const Query& query, std::vector<Result>& out);
   // Items whose label vectors are closest (cosine) to `item`'s, the item itself excluded.
   void similar(uint32_t item, int k, std::vector<Result>& out);
+  // The same cosine between `item` and each of `others` (out[i] for others[i]): what explains a
+  // recommendation by the history items closest to it.
+  void similarities(uint32_t item, std::span<const uint32_t> others, std::span<float> out);
   // The user vector of a history (fast path only): what the scores are dot products with.
   std::span<const float> encode(std::span<const uint32_t> history);
   SessionStats stats() const;

@@ -2,13 +2,20 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
 #include <thread>
 
 #include "cli/cli_common.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
+#include "export/tflite_export.hpp"
+#include "model/model_file.hpp"
 #include "serve/http_server.hpp"
+#include "serve/movie_vocab.hpp"
 #include "serve/service.hpp"
 
 namespace pocketrec::cli {
@@ -17,6 +24,30 @@ namespace {
 std::atomic<bool> g_reload{false};
 void on_hangup(int) {
   g_reload.store(true);
+}
+
+// The folder scripts/build_wasm.sh writes, beside the build folder of this binary
+// (build/pocketrec -> build-wasm/), when it holds the runtime; else none.
+std::string default_wasm_dir() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  const auto dir = exe.parent_path().parent_path() / "build-wasm";
+  return std::filesystem::exists(dir / "pocketrec_runtime.wasm", ec) ? dir.string() : "";
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The .tflite bytes the runtime loads: the file itself, or a .pkrec's export.
+std::string tflite_bytes(const std::string& path) {
+  if (is_tflite_file(path)) return read_text_file(path);
+  auto loaded = load_model(path);
+  ExportResult r = export_tflite(*loaded.model, loaded.catalog, ExportOptions{});
+  return {reinterpret_cast<const char*>(r.bytes.data()), r.bytes.size()};
 }
 
 }  // namespace
@@ -45,11 +76,42 @@ void register_serve(CLI::App& app) {
   command->add_option("--max-body", *max_body, "Largest request body in bytes (413 above)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{64}, size_t{64} << 20));
+  auto wasm_dir = std::make_shared<std::string>();
+  command->add_option("--wasm", *wasm_dir,
+                      "Folder of the WebAssembly runtime (scripts/build_wasm.sh) for the page's "
+                      "on-device mode (default: build-wasm beside the binary's folder, if built)");
   command->callback([=] {
-    ModelLoadOptions options;
-    if (!catalog->empty()) options.catalog = read_movie_vocab(*catalog);
-    auto load = [&] { return load_recommender(*model_path, false, options); };
-    serve::Service service(load(), *model_path);
+    // The model is loaded from the bytes the page's on-device mode downloads, so both answer
+    // from the same file.
+    struct Loaded {
+      std::shared_ptr<const Recommender> model;
+      std::shared_ptr<const serve::ModelFiles> files;
+    };
+    auto load = [&] {
+      auto files = std::make_shared<serve::ModelFiles>();
+      files->tflite = tflite_bytes(*model_path);
+      ModelLoadOptions options;
+      if (!catalog->empty()) {
+        files->catalog_json = read_text_file(*catalog);
+        options.catalog = serve::parse_movie_vocab(files->catalog_json, *catalog);
+      }
+      auto model = Recommender::load_buffer(files->tflite.data(), files->tflite.size(), *model_path,
+                                            options);
+      return Loaded{model, files};
+    };
+    const Loaded first = load();
+    serve::Service service(first.model, *model_path, first.files);
+    service.set_wasm_dir(wasm_dir->empty() ? default_wasm_dir() : *wasm_dir);
+    std::mutex reload_mutex;
+    auto reload = [&] {
+      std::lock_guard lock(reload_mutex);
+      const Loaded next = load();
+      service.replace_model(next.model, *model_path, next.files);
+    };
+    service.set_reload([&] {
+      reload();
+      std::fprintf(stderr, "reloaded %s (POST /v1/admin/reload)\n", model_path->c_str());
+    });
     serve::HttpOptions http;
     http.threads = *threads;
     http.max_body_bytes = *max_body;
@@ -66,7 +128,7 @@ void register_serve(CLI::App& app) {
       while (running && !interrupted()) {
         if (g_reload.exchange(false)) {
           try {
-            service.replace_model(load(), *model_path);
+            reload();
             std::fprintf(stderr, "reloaded %s\n", model_path->c_str());
           } catch (const std::exception& e) {
             std::fprintf(stderr, "reload failed, the old model keeps serving: %s\n", e.what());

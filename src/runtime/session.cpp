@@ -243,6 +243,22 @@ void Session::similar(uint32_t item, int k, std::vector<Result>& out) {
   for (const auto& r : s.scored) out.push_back({r.item, r.score});
 }
 
+void Session::similarities(uint32_t item, std::span<const uint32_t> others, std::span<float> out) {
+  Impl& s = *impl_;
+  const auto& d = s.d;
+  if (!d.summary.fast_path)
+    throw Error("similar items need a model with the dual-encoder fast path");
+  if (out.size() < others.size()) throw Error("similarities: the output is shorter than the items");
+  s.check(item);
+  for (uint32_t j : others) s.check(j);
+  d.table.row(item, s.row.data());
+  for (size_t i = 0; i < others.size(); ++i) {
+    const uint32_t j = others[i];
+    const float dot = d.table.score(s.row.data(), j) - d.table.bias(j);
+    out[i] = dot * d.inv_norm[item] * d.inv_norm[j];
+  }
+}
+
 void recommend_batch(const std::shared_ptr<const Recommender>& model,
                      std::span<const std::vector<uint32_t>> histories, const Query& options,
                      int threads, std::vector<std::vector<Result>>& out) {

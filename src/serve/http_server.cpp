@@ -26,6 +26,9 @@ HttpServer::HttpServer(Service& service, const HttpOptions& options)
     request.path = req.path;
     for (const auto& [key, value] : req.params) request.params.emplace(key, value);
     request.body = req.body;
+    const std::string& from = req.remote_addr;
+    request.loopback =
+        from == "::1" || from.rfind("127.", 0) == 0 || from.rfind("::ffff:127.", 0) == 0;
     Reply reply = service.handle(request);
     res.status = reply.status;
     res.set_content(reply.body, reply.content_type.c_str());

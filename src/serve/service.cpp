@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "serve/demo_page.hpp"
@@ -95,6 +96,41 @@ Session& session_for(const std::shared_ptr<const Recommender>& model) {
   return *session;
 }
 
+// A checksum apps can compare with their copy of the model file (not a security measure).
+std::string fnv1a64_hex(std::string_view bytes) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+  return text;
+}
+
+// Up to two history items most similar to each result (cosine of the item vectors, positive
+// only), best first: the page's "because you picked ..." hint.
+void add_reasons(Session& session, const Recommender& model, std::span<const uint32_t> history,
+                 const std::vector<Result>& results, json& items) {
+  std::vector<uint32_t> picked(history.begin(), history.end());
+  std::sort(picked.begin(), picked.end());
+  picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
+  std::vector<float> similarity(picked.size());
+  for (size_t r = 0; r < results.size(); ++r) {
+    session.similarities(results[r].item, picked, similarity);
+    std::vector<size_t> order(picked.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    const size_t shown = std::min<size_t>(2, order.size());
+    std::partial_sort(order.begin(), order.begin() + shown, order.end(), [&](size_t a, size_t b) {
+      return similarity[a] > similarity[b] || (similarity[a] == similarity[b] && a < b);
+    });
+    json because = json::array();
+    for (size_t i = 0; i < shown && similarity[order[i]] > 0.0f; ++i) {
+      const Item& item = model.item(picked[order[i]]);
+      because.push_back(
+          {{"id", item.id}, {"title", item.title}, {"similarity", similarity[order[i]]}});
+    }
+    items[r]["because"] = std::move(because);
+  }
+}
+
 std::string lowercase(std::string text) {
   for (char& c : text) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   return text;
@@ -102,13 +138,25 @@ std::string lowercase(std::string text) {
 
 }  // namespace
 
-Service::Service(std::shared_ptr<const Recommender> model, std::string file)
+Service::Service(std::shared_ptr<const Recommender> model, std::string file,
+                 std::shared_ptr<const ModelFiles> files)
     : latency_buckets_(kLatencyBounds.size() + 1, 0) {
-  replace_model(std::move(model), std::move(file));
+  replace_model(std::move(model), std::move(file), std::move(files));
 }
 
-void Service::replace_model(std::shared_ptr<const Recommender> model, std::string file) {
+void Service::set_reload(std::function<void()> reload) {
+  reload_ = std::move(reload);
+}
+
+void Service::set_wasm_dir(std::string dir) {
+  wasm_dir_ = std::move(dir);
+}
+
+void Service::replace_model(std::shared_ptr<const Recommender> model, std::string file,
+                            std::shared_ptr<const ModelFiles> files) {
   auto loaded = std::make_shared<Loaded>();
+  if (files) loaded->checksum = fnv1a64_hex(files->tflite);
+  loaded->files = std::move(files);
   loaded->by_popularity.resize(model->item_count());
   for (uint32_t i = 0; i < loaded->by_popularity.size(); ++i) loaded->by_popularity[i] = i;
   std::stable_sort(
@@ -141,8 +189,12 @@ Reply Service::handle(const Request& request) {
   }
   // Metrics by route pattern, not by raw path: item ids would make unbounded label sets.
   if (request.path == "/" || request.path == "/v1/recommend" || request.path == "/v1/items" ||
-      request.path == "/v1/model" || request.path == "/healthz" || request.path == "/metrics") {
+      request.path == "/v1/model" || request.path == "/healthz" || request.path == "/metrics" ||
+      request.path == "/v1/model/file" || request.path == "/v1/model/catalog" ||
+      request.path == "/v1/admin/reload") {
     route_name = request.path;
+  } else if (request.path.rfind("/wasm/", 0) == 0) {
+    route_name = "/wasm/{file}";
   } else if (request.path.rfind("/v1/items/", 0) == 0) {
     route_name = request.path.size() > 8 && request.path.ends_with("/similar")
                      ? "/v1/items/{id}/similar"
@@ -179,6 +231,18 @@ Reply Service::route(const Request& request, const Loaded& loaded) {
   if (path == "/v1/model") {
     only("GET");
     return model_info(loaded);
+  }
+  if (path == "/v1/model/file" || path == "/v1/model/catalog") {
+    only("GET");
+    return model_file(path.ends_with("catalog"), loaded);
+  }
+  if (path == "/v1/admin/reload") {
+    only("POST");
+    return reload(request);
+  }
+  if (path.rfind("/wasm/", 0) == 0) {
+    only("GET");
+    return wasm_asset(path.substr(6));
   }
   if (path == "/v1/recommend") {
     only("POST");
@@ -234,18 +298,26 @@ Reply Service::recommend(const Request& request, const Loaded& loaded) {
     }
     query.exclude_history = body.at("exclude_seen").get<bool>();
   }
+  bool explain = false;
+  if (body.contains("explain")) {
+    if (!body.at("explain").is_boolean())
+      throw RequestError{422, "'explain' must be true or false"};
+    explain = body.at("explain").get<bool>() && model.summary().fast_path;
+  }
   if (body.contains("allowed") && allowed.empty()) {
     // An allow-list of only unknown ids would otherwise mean "every item".
     return json_reply(200, {{"items", json::array()}, {"unknown_ids", unknown}});
   }
   std::vector<Result> results;
-  session_for(loaded.model).recommend(query, results);
+  Session& session = session_for(loaded.model);
+  session.recommend(query, results);
   json items = json::array();
   for (const Result& r : results) {
     json entry = item_json(model.item(r.item));
     entry["score"] = r.score;
     items.push_back(std::move(entry));
   }
+  if (explain && !history.empty()) add_reasons(session, model, history, results, items);
   return json_reply(200, {{"items", items}, {"unknown_ids", unknown}});
 }
 
@@ -306,7 +378,50 @@ Reply Service::model_info(const Loaded& loaded) {
                           {"int8", s.quantized},
                           {"fast_path", s.fast_path},
                           {"fused_encoder", s.fused_encoder},
-                          {"file_bytes", s.file_bytes}});
+                          {"file_bytes", s.file_bytes},
+                          {"checksum", loaded.checksum},
+                          {"on_device", loaded.files != nullptr && !wasm_dir_.empty()}});
+}
+
+Reply Service::model_file(bool catalog, const Loaded& loaded) {
+  if (!loaded.files) throw RequestError{404, "this server does not offer its model file"};
+  if (catalog && loaded.files->catalog_json.empty())
+    throw RequestError{404, "the model was loaded without a catalog file"};
+  Reply reply;
+  reply.content_type = catalog ? "application/json" : "application/octet-stream";
+  reply.body = catalog ? loaded.files->catalog_json : loaded.files->tflite;
+  return reply;
+}
+
+Reply Service::wasm_asset(const std::string& name) {
+  // Only the three files scripts/build_wasm.sh writes: no path from the request reaches the disk.
+  const char* type = name == "pocketrec_runtime.wasm" ? "application/wasm"
+                     : name == "pocketrec.mjs" || name == "pocketrec_runtime.mjs"
+                         ? "text/javascript"
+                         : nullptr;
+  if (wasm_dir_.empty() || type == nullptr) throw RequestError{404, "no route /wasm/" + name};
+  // C stdio, not iostreams: this file is also in the WebAssembly build, where <fstream> adds
+  // 150 KB to the .wasm.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(
+      std::fopen((wasm_dir_ + "/" + name).c_str(), "rb"), &std::fclose);
+  if (!in) throw RequestError{404, "the WebAssembly runtime is not built (scripts/build_wasm.sh)"};
+  Reply reply;
+  reply.content_type = type;
+  char buffer[65536];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, in.get())) > 0;)
+    reply.body.append(buffer, n);
+  return reply;
+}
+
+Reply Service::reload(const Request& request) {
+  if (!reload_) throw RequestError{404, "no route /v1/admin/reload (this server cannot reload)"};
+  if (!request.loopback) throw RequestError{403, "reload is allowed from this machine only"};
+  try {
+    reload_();
+  } catch (const std::exception& e) {
+    throw RequestError{422, std::string("reload failed, the old model keeps serving: ") + e.what()};
+  }
+  return json_reply(200, {{"reloaded", current()->file}, {"checksum", current()->checksum}});
 }
 
 void Service::count(const std::string& route, int status, double seconds) {

@@ -3,6 +3,7 @@
 // tested (and fuzzed) as a function: request in, status and body out. Thread-safe; each call
 // takes the current model, so a reload never changes a request half-way.
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,14 @@ struct Request {
   std::string path;    // without the query string
   std::map<std::string, std::string> params;
   std::string body;
+  bool loopback = true;  // the client is this machine (admin routes answer only then)
+};
+
+// What the demo page's "on this device" mode downloads: the model as the runtime loaded it (a
+// .pkrec is served as its .tflite export) and the catalog file it was given, if any.
+struct ModelFiles {
+  std::string tflite;
+  std::string catalog_json;
 };
 
 struct Reply {
@@ -30,11 +39,19 @@ class Service {
  public:
   // `file` names the model in /v1/model; the catalog is the model's (or the one it was loaded
   // with).
-  Service(std::shared_ptr<const Recommender> model, std::string file);
+  Service(std::shared_ptr<const Recommender> model, std::string file,
+          std::shared_ptr<const ModelFiles> files = nullptr);
 
   Reply handle(const Request& request);
   // Swaps in another model; requests already running finish on the old one.
-  void replace_model(std::shared_ptr<const Recommender> model, std::string file);
+  void replace_model(std::shared_ptr<const Recommender> model, std::string file,
+                     std::shared_ptr<const ModelFiles> files = nullptr);
+  // POST /v1/admin/reload (loopback clients only) calls this; it throws to refuse, and the old
+  // model keeps serving. Without one the route answers 404.
+  void set_reload(std::function<void()> reload);
+  // The folder of the WebAssembly runtime (scripts/build_wasm.sh), served under /wasm/; empty:
+  // none, and the page offers no on-device mode.
+  void set_wasm_dir(std::string dir);
 
   static constexpr int kMaxK = 1000;
   static constexpr size_t kMaxHistory = 10000;
@@ -43,7 +60,9 @@ class Service {
   struct Loaded {
     std::shared_ptr<const Recommender> model;
     std::string file;
-    std::vector<uint32_t> by_popularity;  // item indices, most interactions first
+    std::shared_ptr<const ModelFiles> files;  // may be null
+    std::string checksum;                     // of files->tflite, FNV-1a 64 in hex
+    std::vector<uint32_t> by_popularity;      // item indices, most interactions first
   };
   std::shared_ptr<const Loaded> current() const;
   Reply route(const Request& request, const Loaded& loaded);
@@ -52,9 +71,14 @@ class Service {
   Reply item(const std::string& id, const Loaded& loaded);
   Reply similar(const std::string& id, const Request& request, const Loaded& loaded);
   Reply model_info(const Loaded& loaded);
+  Reply model_file(bool catalog, const Loaded& loaded);
+  Reply wasm_asset(const std::string& name);
+  Reply reload(const Request& request);
   Reply metrics();
   void count(const std::string& route, int status, double seconds);
 
+  std::function<void()> reload_;
+  std::string wasm_dir_;
   mutable std::mutex mutex_;
   std::shared_ptr<const Loaded> loaded_;
   // Prometheus counters: requests by (route, status), and a latency histogram.

@@ -74,6 +74,20 @@ wait "$load"
 [ "$(grep -vc '^200$' "$work/load_codes.txt")" -eq 0 ] || fail "errors during reload: $(sort "$work/load_codes.txt" | uniq -c)"
 [ "$(curl -s -X POST "$url/v1/recommend" -d '{"history": ["1"], "k": 10}')" = "$after" ] \
   || fail "after a failed reload the served model changed"
+# POST /v1/admin/reload (loopback): a broken file is refused with 422 and the old model serves on;
+# a good one swaps in. The model file the page downloads is the file served.
+expect 422 -X POST "$url/v1/admin/reload" -d ''
+[ "$(curl -s -X POST "$url/v1/recommend" -d '{"history": ["1"], "k": 10}')" = "$after" ] \
+  || fail "a refused admin reload changed the model"
+cp "$work/m1.tflite" "$work/next.tflite" && mv "$work/next.tflite" "$work/served.tflite"
+expect 200 -X POST "$url/v1/admin/reload" -d ''
+[ "$(curl -s -X POST "$url/v1/recommend" -d '{"history": ["1"], "k": 10}')" = "$before" ] \
+  || fail "POST /v1/admin/reload did not swap the model in"
+curl -s -o "$work/downloaded.tflite" "$url/v1/model/file"
+cmp -s "$work/downloaded.tflite" "$work/m1.tflite" || fail "/v1/model/file is not the served file"
+expect 404 "$url/v1/model/catalog"
+expect 200 -X POST "$url/v1/recommend" -d '{"history": ["1", "2"], "k": 3, "explain": true}'
+grep -q '"because"' "$work/body.json" || fail "explain gave no reasons"
 expect 200 "$url/metrics"
 grep -q 'pocketrec_requests_total{route="/v1/recommend",status="200"}' "$work/body.json" \
   || fail "/metrics lacks the recommend counter"

@@ -4,7 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
 
 #include "export/export_fixture.hpp"
 #include "export/tflite_export.hpp"
@@ -183,6 +190,116 @@ TEST(Service, ReplaceModelServesTheNewOne) {
   auto after = call(service, "POST", "/v1/recommend", R"({"history": ["3"], "k": 10})");
   EXPECT_EQ(call(service, "GET", "/v1/model").body["file"], "b.tflite");
   EXPECT_NE(ids_of(before.body["items"]), ids_of(after.body["items"]));
+}
+
+
+TEST(Service, ExplainGivesTheMostSimilarHistoryItems) {
+  auto model = small_model();
+  Service service(model, "small.tflite");
+  auto a = call(service, "POST", "/v1/recommend",
+                R"({"history": ["3", "5", "7", "9"], "k": 6, "explain": true})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  Session session(model);
+  const std::vector<uint32_t> history = {*model->find("3"), *model->find("5"), *model->find("7"),
+                                         *model->find("9")};
+  int reasons = 0;
+  for (const auto& item : a.body["items"]) {
+    ASSERT_TRUE(item.contains("because")) << item;
+    // The same cosines as similar(): the two best positive ones, best first.
+    std::vector<float> cosine(history.size());
+    session.similarities(*model->find(item["id"].get<std::string>()), history, cosine);
+    std::vector<std::pair<float, std::string>> want;
+    for (size_t i = 0; i < history.size(); ++i) {
+      if (cosine[i] > 0) want.push_back({cosine[i], model->item(history[i]).id});
+    }
+    std::sort(want.begin(), want.end(),
+              [](const auto& x, const auto& y) { return x.first > y.first; });
+    if (want.size() > 2) want.resize(2);
+    ASSERT_EQ(item["because"].size(), want.size()) << item;
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(item["because"][i]["id"], want[i].second);
+      EXPECT_FLOAT_EQ(item["because"][i]["similarity"].get<float>(), want[i].first);
+    }
+    reasons += static_cast<int>(want.size());
+  }
+  EXPECT_GT(reasons, 0);
+  // similarities() agrees with similar()'s scores.
+  std::vector<Result> near;
+  session.similar(history[0], 3, near);
+  std::vector<uint32_t> near_items;
+  for (const auto& r : near) near_items.push_back(r.item);
+  std::vector<float> cosine(near_items.size());
+  session.similarities(history[0], near_items, cosine);
+  for (size_t i = 0; i < near.size(); ++i) EXPECT_EQ(cosine[i], near[i].score);
+  EXPECT_EQ(call(service, "POST", "/v1/recommend", R"({"history": ["3"], "explain": 1})").status,
+            422);
+}
+
+TEST(Service, ModelFilesAreOfferedOnlyWhenKept) {
+  auto model = small_model();
+  Service without(model, "small.tflite");
+  EXPECT_EQ(call(without, "GET", "/v1/model/file").status, 404);
+  EXPECT_FALSE(call(without, "GET", "/v1/model").body["on_device"].get<bool>());
+  auto files = std::make_shared<ModelFiles>();
+  files->tflite = "TFL3 bytes";
+  Service with(model, "small.tflite", files);
+  Reply file = with.handle({"GET", "/v1/model/file", {}, ""});
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.content_type, "application/octet-stream");
+  EXPECT_EQ(file.body, "TFL3 bytes");
+  EXPECT_EQ(call(with, "GET", "/v1/model/catalog").status, 404);  // loaded without a catalog
+  EXPECT_EQ(call(with, "POST", "/v1/model/file").status, 405);
+  // FNV-1a 64 of the bytes, as /v1/model reports it.
+  EXPECT_EQ(call(with, "GET", "/v1/model").body["checksum"], "98f63d231ed1b42f");
+  files = std::make_shared<ModelFiles>();
+  files->catalog_json = R"([{"id": "3"}])";
+  with.replace_model(model, "small.tflite", files);
+  EXPECT_EQ(with.handle({"GET", "/v1/model/catalog", {}, ""}).body, R"([{"id": "3"}])");
+}
+
+TEST(Service, WasmAssetsComeOnlyFromTheirFolderByName) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("pocketrec_wasm_assets_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "pocketrec_runtime.wasm") << "wasm bytes";
+  std::ofstream(dir / "secret.txt") << "no";
+  Service service(small_model(), "small.tflite");
+  EXPECT_EQ(call(service, "GET", "/wasm/pocketrec_runtime.wasm").status, 404);  // no folder set
+  service.set_wasm_dir(dir.string());
+  Reply wasm = service.handle({"GET", "/wasm/pocketrec_runtime.wasm", {}, ""});
+  EXPECT_EQ(wasm.status, 200);
+  EXPECT_EQ(wasm.content_type, "application/wasm");
+  EXPECT_EQ(call(service, "GET", "/wasm/secret.txt").status, 404);
+  EXPECT_EQ(call(service, "GET", "/wasm/../wasm/secret.txt").status, 404);
+  EXPECT_EQ(call(service, "GET", "/wasm/pocketrec.mjs").status, 404);  // not built there
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Service, AdminReloadIsLoopbackOnlyAndKeepsTheOldModelOnFailure) {
+  auto first = small_model(3), second = small_model(4);
+  Service service(first, "a.tflite");
+  EXPECT_EQ(call(service, "POST", "/v1/admin/reload").status, 404);  // no reload configured
+  int calls = 0;
+  bool broken = false;
+  service.set_reload([&] {
+    ++calls;
+    if (broken) throw Error("b.tflite: not a model");
+    service.replace_model(second, "b.tflite");
+  });
+  Request remote{"POST", "/v1/admin/reload", {}, ""};
+  remote.loopback = false;
+  EXPECT_EQ(service.handle(remote).status, 403);
+  EXPECT_EQ(calls, 0);
+  auto ok = call(service, "POST", "/v1/admin/reload");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.body["reloaded"], "b.tflite");
+  broken = true;
+  auto refused = call(service, "POST", "/v1/admin/reload");
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.body["error"]["message"].get<std::string>().find("not a model"),
+            std::string::npos);
+  EXPECT_EQ(call(service, "GET", "/v1/model").body["file"], "b.tflite");
+  EXPECT_EQ(calls, 2);
 }
 
 }  // namespace pocketrec::serve

@@ -37,6 +37,8 @@ function same(what, a, b) {
     const tolerance = 1e-4 * Math.max(1, Math.abs(y[i].score));
     if (Math.abs(x[i].score - y[i].score) > tolerance)
       fail(`${what}: score ${x[i].score} vs ${y[i].score}`);
+    const why = (item) => JSON.stringify((item.because || []).map((b) => b.id));
+    if (why(x[i]) !== why(y[i])) fail(`${what}: because ${why(x[i])} vs ${why(y[i])}`);
   }
   return x.length;
 }
@@ -57,6 +59,7 @@ for (let q = 0; q < Number(count); ++q) {
   if (q % 5 === 1) request.blocked = ids.slice(0, 20);
   if (q % 7 === 2) request.allowed = ids.filter((_, i) => i % 3 === 0);
   if (q % 11 === 3) request.exclude_seen = false;
+  if (q % 3 === 0) request.explain = true;
   compared += same(`recommend ${JSON.stringify(request).slice(0, 80)}`,
                    model.request("POST", "/v1/recommend", request),
                    await native("POST", "/v1/recommend", request));
