@@ -11,7 +11,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler libhwy-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   zip curl
-  emscripten
+  emscripten chromium wrk
 )
 
 # --bench: also what bench/torch_compare.sh needs (PyTorch, and OpenBLAS for it to use).
