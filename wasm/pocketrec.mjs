@@ -7,6 +7,7 @@
 //   model.similar("1", 5); model.items({ query: "star", limit: 20 }); model.item("1");
 //   model.info();  // what GET /v1/model says
 //   model.request("GET", "/v1/items?query=toy");  // any route: { status, body }
+//   model.recommendIds(["1", "2"], 10);  // the direct path: [{ id, score }], no JSON, no titles
 //   model.close();
 import createPocketrec from "./pocketrec_runtime.mjs";
 
@@ -90,7 +91,45 @@ class Model {
   item(id) { return this.call("GET", `/v1/items/${encodeURIComponent(id)}`); }
   info() { return this.call("GET", "/v1/model"); }
 
+  // The direct path for queries in a loop: catalog ids in (unknown ones skipped), the best k as
+  // [{ id, score }] out, with the history excluded unless excludeSeen is false.
+  recommendIds(history, k = 10, excludeSeen = true) {
+    const m = this.m;
+    if (!this.ids) {
+      this.ids = [];
+      this.index = new Map();
+      const n = m._pw_item_count(this.handle);
+      for (let i = 0; i < n; ++i) {
+        const id = m.UTF8ToString(m._pw_item_id(this.handle, i));
+        this.ids.push(id);
+        this.index.set(id, i);
+      }
+    }
+    if (!this.buffer || this.capacity < Math.max(history.length, k)) {
+      if (this.buffer) m._free(this.buffer);
+      this.capacity = Math.max(256, history.length, k);
+      this.buffer = m._malloc(this.capacity * 12);  // history, result indices, scores
+    }
+    let n = 0;
+    const base = this.buffer >> 2;
+    for (const id of history) {
+      const index = this.index.get(String(id));
+      if (index !== undefined) m.HEAPU32[base + n++] = index;
+    }
+    const items = this.buffer + this.capacity * 4, scores = this.buffer + this.capacity * 8;
+    const count = m._pw_recommend_indices(this.handle, this.buffer, n, k, excludeSeen ? 1 : 0,
+                                          items, scores);
+    if (count < 0) throw new PocketrecError(0, m.UTF8ToString(m._pw_error()));
+    const out = new Array(count);
+    for (let i = 0; i < count; ++i) {
+      out[i] = { id: this.ids[m.HEAPU32[(items >> 2) + i]], score: m.HEAPF32[(scores >> 2) + i] };
+    }
+    return out;
+  }
+
   close() {
+    if (this.buffer) this.m._free(this.buffer);
+    this.buffer = 0;
     if (this.handle) this.m._pw_close(this.handle);
     this.handle = 0;
   }

@@ -7,13 +7,25 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "serve/movie_vocab.hpp"
 #include "serve/service.hpp"
 
 namespace {
+
+// One loaded model: the JSON API over it, and a session for the direct queries.
+struct Handle {
+  std::shared_ptr<const pocketrec::Recommender> model;
+  pocketrec::serve::Service service;
+  pocketrec::Session session;
+  std::vector<pocketrec::Result> results;
+  Handle(std::shared_ptr<const pocketrec::Recommender> m, const std::string& name)
+      : model(m), service(m, name), session(m) {}
+};
 
 std::string g_error;
 std::string g_reply;
@@ -49,9 +61,8 @@ extern "C" {
 
 // A service over the model in `bytes` (a .tflite), with a sorted_movie_vocab.json catalog when
 // `catalog` is not empty; null on failure (pw_error says why).
-EMSCRIPTEN_KEEPALIVE pocketrec::serve::Service* pw_open(const uint8_t* bytes, size_t size,
-                                                        const char* name, const char* catalog,
-                                                        size_t catalog_size) {
+EMSCRIPTEN_KEEPALIVE Handle* pw_open(const uint8_t* bytes, size_t size, const char* name,
+                                     const char* catalog, size_t catalog_size) {
   try {
     pocketrec::ModelLoadOptions options;
     if (catalog_size > 0) {
@@ -59,7 +70,7 @@ EMSCRIPTEN_KEEPALIVE pocketrec::serve::Service* pw_open(const uint8_t* bytes, si
                                                             std::string(name) + " catalog");
     }
     auto model = pocketrec::Recommender::load_buffer(bytes, size, name, options);
-    return new pocketrec::serve::Service(model, name);
+    return new Handle(model, name);
   } catch (const std::exception& e) {
     g_error = e.what();
     return nullptr;
@@ -72,8 +83,8 @@ EMSCRIPTEN_KEEPALIVE const char* pw_error() {
 
 // One API request: method, path with its query string, body. Returns the reply's body (valid
 // until the next call); pw_status gives its HTTP status.
-EMSCRIPTEN_KEEPALIVE const char* pw_handle(pocketrec::serve::Service* service, const char* method,
-                                           const char* target, const char* body) {
+EMSCRIPTEN_KEEPALIVE const char* pw_handle(Handle* handle, const char* method, const char* target,
+                                           const char* body) {
   pocketrec::serve::Request request;
   request.method = method;
   std::string_view t(target);
@@ -91,7 +102,7 @@ EMSCRIPTEN_KEEPALIVE const char* pw_handle(pocketrec::serve::Service* service, c
     }
   }
   request.body = body;
-  pocketrec::serve::Reply reply = service->handle(request);
+  pocketrec::serve::Reply reply = handle->service.handle(request);
   g_status = reply.status;
   g_reply = std::move(reply.body);
   return g_reply.c_str();
@@ -101,8 +112,39 @@ EMSCRIPTEN_KEEPALIVE int pw_status() {
   return g_status;
 }
 
-EMSCRIPTEN_KEEPALIVE void pw_close(pocketrec::serve::Service* service) {
-  delete service;
+EMSCRIPTEN_KEEPALIVE void pw_close(Handle* handle) {
+  delete handle;
+}
+
+// The direct path for apps that query in a loop: item indices in and out, no JSON.
+EMSCRIPTEN_KEEPALIVE size_t pw_item_count(Handle* handle) {
+  return handle->model->item_count();
+}
+
+EMSCRIPTEN_KEEPALIVE const char* pw_item_id(Handle* handle, uint32_t index) {
+  return index < handle->model->item_count() ? handle->model->item(index).id.c_str() : "";
+}
+
+// Writes up to k results (indices and scores) and returns their number; -1 on error (pw_error).
+// history: item indices, oldest first.
+EMSCRIPTEN_KEEPALIVE int pw_recommend_indices(Handle* handle, const uint32_t* history, size_t count,
+                                              int k, int exclude_history, uint32_t* items,
+                                              float* scores) {
+  try {
+    pocketrec::Query query;
+    query.history = std::span<const uint32_t>(history, count);
+    query.k = k;
+    query.exclude_history = exclude_history != 0;
+    handle->session.recommend(query, handle->results);
+    for (size_t i = 0; i < handle->results.size(); ++i) {
+      items[i] = handle->results[i].item;
+      scores[i] = handle->results[i].score;
+    }
+    return static_cast<int>(handle->results.size());
+  } catch (const std::exception& e) {
+    g_error = e.what();
+    return -1;
+  }
 }
 
 }  // extern "C"

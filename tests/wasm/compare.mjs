@@ -64,6 +64,15 @@ for (let q = 0; q < Number(count); ++q) {
                    model.request("POST", "/v1/recommend", request),
                    await native("POST", "/v1/recommend", request));
 }
+// The direct path (recommendIds) gives the JSON API's ranking.
+for (let q = 0; q < 50; ++q) {
+  const history = Array.from({ length: 1 + random(15) }, () => ids[random(ids.length)]);
+  const direct = model.recommendIds(history, 10);
+  const reply = await native("POST", "/v1/recommend", { history, k: 10 });
+  compared += same(`recommendIds ${history.slice(0, 5)}`, { status: 200, body: { items: direct } },
+                   { status: reply.status, body: { items: reply.body.items.map(
+                     ({ id, score }) => ({ id, score })) } });
+}
 for (let q = 0; q < 20; ++q) {
   const target = `/v1/items/${encodeURIComponent(ids[random(ids.length)])}/similar?k=5`;
   compared += same(target, model.request("GET", target), await native("GET", target));
