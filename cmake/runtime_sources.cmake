@@ -1,9 +1,9 @@
-# The runtime apps embed (TFLite reader, verifier, interpreter and writer, the SIMD scoring fast
+# The runtime apps embed (TFLite reader, verifier and interpreter, the SIMD scoring fast
 # path, the C/C++ API): one list for the native build (CMakeLists.txt) and the WebAssembly build
 # (wasm/CMakeLists.txt). POCKETREC_ROOT is the repository.
 set(POCKETREC_RUNTIME_SOURCES
   ${POCKETREC_ROOT}/src/tflite/tensor.cpp ${POCKETREC_ROOT}/src/tflite/model.cpp
-  ${POCKETREC_ROOT}/src/tflite/interpreter.cpp ${POCKETREC_ROOT}/src/tflite/writer.cpp
+  ${POCKETREC_ROOT}/src/tflite/interpreter.cpp
   ${POCKETREC_ROOT}/src/tflite/pocketrec_metadata.cpp ${POCKETREC_ROOT}/src/tflite/ops/kernel.cpp
   ${POCKETREC_ROOT}/src/tflite/ops/op_util.cpp ${POCKETREC_ROOT}/src/tflite/ops/registry.cpp
   ${POCKETREC_ROOT}/src/tflite/ops/binary_common.cpp

@@ -9,7 +9,7 @@
 #include "data/synth.hpp"
 #include "export/tflite_export.hpp"
 #include "pocketrec/recommender.hpp"
-#include "runtime/recommend.hpp"
+#include "model/recommend.hpp"
 
 namespace pocketrec::cli {
 namespace {

@@ -9,7 +9,7 @@
 #include "core/text.hpp"
 #include "model/model_file.hpp"
 #include "pocketrec/recommender.hpp"
-#include "runtime/recommend.hpp"
+#include "model/recommend.hpp"
 
 namespace pocketrec::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "runtime/recommend.hpp"
+#include "model/recommend.hpp"
 
 #include <algorithm>
 #include <cmath>
