@@ -8,6 +8,7 @@ install(TARGETS pocketrec_runtime pocketrec_runtime_shared EXPORT pocketrecTarge
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES include/pocketrec/pocketrec.h include/pocketrec/recommender.hpp
+  include/pocketrec/error.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/pocketrec)
 set(POCKETREC_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/pocketrec)
 install(EXPORT pocketrecTargets NAMESPACE pocketrec:: DESTINATION ${POCKETREC_CMAKE_DIR})

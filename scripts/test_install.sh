@@ -17,6 +17,7 @@ cmake --build "$work/runtime" -j "$(nproc 2>/dev/null || echo 2)" >> "$work.log"
 rm -rf "$prefix"
 cmake --install "$work/runtime" >> "$work.log" 2>&1 || fail "install: $(tail -5 "$work.log")"
 for f in lib/libpocketrec_runtime.a lib/libpocketrec_runtime.so.0 include/pocketrec/pocketrec.h \
+         include/pocketrec/error.hpp \
          lib/cmake/pocketrec/pocketrecConfig.cmake lib/pkgconfig/pocketrec_runtime.pc; do
   [ -e "$prefix/$f" ] || fail "the install lacks $f"
 done

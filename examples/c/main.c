@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: %s MODEL.tflite ID [ID...]\n", argv[0]);
     return 2;
   }
+  fprintf(stderr, "%s (headers %s)\n", pr_build_info(), POCKETREC_VERSION_STRING);
   pr_model* model = NULL;
   if (pr_model_load_file(argv[1], &model) != PR_OK) {
     fprintf(stderr, "%s\n", pr_last_error());

@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
       const pocketrec::Item& item = model->item(r.item);
       std::printf("%s %.4f %s\n", item.id.c_str(), r.score, item.title.c_str());
     }
-  } catch (const std::exception& e) {
+  } catch (const pocketrec::Error& e) {  // a model that does not load, ...
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
   }

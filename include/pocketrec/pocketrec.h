@@ -16,6 +16,13 @@
 #define PR_API __attribute__((visibility("default")))
 #endif
 
+/* The version of these headers; pr_version() gives the library's (they differ when an app runs
+ * with another build of the shared library than it was compiled against). */
+#define POCKETREC_VERSION_MAJOR 0
+#define POCKETREC_VERSION_MINOR 1
+#define POCKETREC_VERSION_PATCH 0
+#define POCKETREC_VERSION_STRING "0.1.0"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -32,6 +39,13 @@ typedef enum pr_status {
 
 typedef struct pr_model pr_model;
 typedef struct pr_session pr_session;
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+PR_API const char* pr_version(void);
+/* How the library was built and what it runs on, one line: version, compiler, and the SIMD
+ * instruction set its kernels use on this CPU (chosen at run time), e.g.
+ * "pocketrec 0.1.0; GCC 12.2.0; SIMD AVX3_DL". */
+PR_API const char* pr_build_info(void);
 
 /* A short name for a status ("ok", "invalid model", ...). */
 PR_API const char* pr_status_name(pr_status status);

@@ -11,11 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#if defined(_WIN32)
-#define POCKETREC_API __declspec(dllexport)
-#else
-#define POCKETREC_API __attribute__((visibility("default")))
-#endif
+#include "pocketrec/error.hpp"  // pocketrec::Error, what every call here throws; POCKETREC_API
 
 namespace pocketrec {
 
@@ -92,7 +88,7 @@ class Session;
 
 class POCKETREC_API Recommender : public std::enable_shared_from_this<Recommender> {
  public:
-  // Throws std::runtime_error (pocketrec::Error) naming the file on any problem.
+  // Throws pocketrec::Error naming the file on any problem.
   static std::shared_ptr<const Recommender> load_file(const std::string& path,
                                                       ModelLoadOptions options = {});
   static std::shared_ptr<const Recommender> load_buffer(const void* data, size_t size,

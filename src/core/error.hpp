@@ -1,14 +1,11 @@
 #pragma once
-// One exception type for every input problem, so the CLI can print a single clear line.
-#include <stdexcept>
+// One exception type for every input problem, so the CLI can print a single clear line: the
+// public pocketrec::Error, which apps catch.
 #include <string>
 
-namespace pocketrec {
+#include "pocketrec/error.hpp"
 
-class Error : public std::runtime_error {
- public:
-  explicit Error(const std::string& message) : std::runtime_error(message) {}
-};
+namespace pocketrec {
 
 // "file:line: problem" — the shape every data error takes.
 inline Error input_error(const std::string& file, size_t line, const std::string& problem) {

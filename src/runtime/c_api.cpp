@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "pocketrec/pocketrec.h"
 #include "pocketrec/recommender.hpp"
+#include "runtime/score_table.hpp"
 
 struct pr_model {
   std::shared_ptr<const pocketrec::Recommender> recommender;
@@ -97,6 +98,26 @@ pocketrec::ModelLoadOptions load_options(const pr_load_options* options) {
 }  // namespace
 
 extern "C" {
+
+const char* pr_version(void) {
+  return POCKETREC_VERSION_STRING;
+}
+
+const char* pr_build_info(void) {
+  static const std::string info = [] {
+    std::string compiler;
+#if defined(__clang__)
+    compiler = "clang " __clang_version__;
+#elif defined(__GNUC__)
+    compiler = "GCC " __VERSION__;
+#else
+    compiler = "unknown compiler";
+#endif
+    return "pocketrec " POCKETREC_VERSION_STRING "; " + compiler + "; SIMD " +
+           pocketrec::runtime::simd_target();
+  }();
+  return info.c_str();
+}
 
 const char* pr_status_name(pr_status status) {
   switch (status) {

@@ -49,6 +49,12 @@ int main(int argc, char** argv) {
   pr_set_log_callback(on_log, &warnings);
 
   /* Errors come back as codes with a message, never as a crash. */
+  /* The library's version is the headers' (this test links the build's own library), and the
+   * build line names the SIMD target chosen for this CPU. */
+  CHECK(strcmp(pr_version(), POCKETREC_VERSION_STRING) == 0);
+  CHECK(strcmp(POCKETREC_VERSION_STRING, POCKETREC_PROJECT_VERSION) == 0);
+  CHECK(strstr(pr_build_info(), "pocketrec " POCKETREC_VERSION_STRING "; ") == pr_build_info());
+  CHECK(strstr(pr_build_info(), "; SIMD ") != NULL);
   CHECK(pr_model_load_file("/nonexistent/model.tflite", &model) == PR_INVALID_MODEL);
   CHECK(model == NULL);
   CHECK(strstr(pr_last_error(), "/nonexistent/model.tflite") != NULL);
