@@ -5,6 +5,7 @@
 // Only the newest position's output is needed: the last block computes its queries, attention
 // and feed-forward layer for that one row.
 #include "export/graph_builder.hpp"
+#include "tflite/graph_names.hpp"
 
 namespace pocketrec::export_graph {
 namespace {
@@ -20,13 +21,15 @@ int GraphBuilder::attention(int embedded, int valid) {
   const int heads = settings.heads;
   const int head_dim = width / heads;
   const int ffn = settings.ffn_dim > 0 ? settings.ffn_dim : width;
-  const std::string base = "attention/";
+  namespace names = graph_names;
+  const std::string base = names::attention("");
 
   // x = embedded * sqrt(W) + position
   int rows = reshape_float(embedded, Shape{length, width}, base + "input");
-  int scale = g.add_floats(base + "input_scale", Shape{}, {std::sqrt(static_cast<float>(width))});
+  int scale = g.add_floats(names::attention(names::kInputScale), Shape{},
+                           {std::sqrt(static_cast<float>(width))});
   const nn::Matrix& position = param(model_, base + "position");
-  int pos = g.add_floats(base + "position", Shape{length, width},
+  int pos = g.add_floats(names::attention(names::kPosition), Shape{length, width},
                          std::vector<float>(position.data.begin(), position.data.end()));
   int x = binary(Op::ADD, binary(Op::MUL, rows, scale, base + "scaled"), pos, base + "x0");
 
@@ -35,11 +38,11 @@ int GraphBuilder::attention(int embedded, int valid) {
   for (int i = 0; i < length; ++i) {
     for (int j = i + 1; j < length; ++j) causal[static_cast<size_t>(i) * length + j] = kMasked;
   }
-  int one = g.add_floats(base + "one", Shape{}, {1.0f});
-  int big = g.add_floats(base + "masked", Shape{}, {-kMasked});
+  int one = g.add_floats(names::attention(names::kOne), Shape{}, {1.0f});
+  int big = g.add_floats(names::attention(names::kMasked), Shape{}, {-kMasked});
   int key_bias = binary(Op::MUL, binary(Op::SUB, valid, one, base + "invalid"), big,
                         base + "key_bias");  // [1, L]
-  int causal_t = g.add_floats(base + "causal", Shape{length, length}, causal);
+  int causal_t = g.add_floats(names::attention(names::kCausal), Shape{length, length}, causal);
   int score_bias = binary(Op::ADD, causal_t, key_bias, base + "score_bias");
   int last_index = g.add_ints(base + "last", Shape{1}, {length - 1});
   // Training gives a position with no unmasked key at or before it a zero attention output; the
@@ -49,7 +52,7 @@ int GraphBuilder::attention(int embedded, int valid) {
   for (int i = 0; i < length; ++i) {
     for (int j = 0; j <= i; ++j) lower[static_cast<size_t>(i) * length + j] = 1.0f;
   }
-  int lower_t = g.add_floats(base + "lower_ones", Shape{length, length}, lower);
+  int lower_t = g.add_floats(names::attention(names::kLowerOnes), Shape{length, length}, lower);
   int valid_column = reshape_float(valid, Shape{length, 1}, base + "valid_column");
   int key_count = g.add_tensor(base + "key_count", DType::kFloat32, Shape{length, 1});
   g.add_op(tfl::op(Op::BATCH_MATMUL), {lower_t, valid_column}, {key_count},
@@ -64,17 +67,17 @@ int GraphBuilder::attention(int embedded, int valid) {
     int centered = binary(Op::SUB, input, mean, name + "/centered");
     int squares = binary(Op::MUL, centered, centered, name + "/squares");
     int var = reduce(Op::MEAN, squares, {1}, true, name + "/var");
-    int eps = g.add_floats(name + "/epsilon", Shape{}, {nn::kLayerNormEpsilon});
+    int eps = g.add_floats(name + std::string(names::kEpsilon), Shape{}, {nn::kLayerNormEpsilon});
     int rstd = unary(Op::RSQRT, binary(Op::ADD, var, eps, name + "/var_eps"), name + "/rstd");
     int normalized = binary(Op::MUL, centered, rstd, name + "/normalized");
     const nn::Matrix& gamma = param(model_, name + "/gamma");
     const nn::Matrix& beta = param(model_, name + "/beta");
-    int gamma_t = g.add_floats(name + "/gamma", Shape{width},
+    int gamma_t = g.add_floats(name + std::string(names::kGamma), Shape{width},
                                std::vector<float>(gamma.data.begin(), gamma.data.end()));
-    int beta_t = g.add_floats(name + "/beta", Shape{width},
+    int beta_t = g.add_floats(name + std::string(names::kBeta), Shape{width},
                               std::vector<float>(beta.data.begin(), beta.data.end()));
     return binary(Op::ADD, binary(Op::MUL, normalized, gamma_t, name + "/scaled"), beta_t,
-                  name + "/out");
+                  name + std::string(names::kLnOut));
   };
   auto last_row = [&](int input, int cols, const std::string& name) {
     return gather(input, last_index, Shape{1, cols}, DType::kFloat32, name);
@@ -89,12 +92,12 @@ int GraphBuilder::attention(int embedded, int valid) {
   };
 
   const float inv_sqrt_dh = 1.0f / std::sqrt(static_cast<float>(head_dim));
-  int score_scale = g.add_floats(base + "score_scale", Shape{}, {inv_sqrt_dh});
+  int score_scale = g.add_floats(names::attention(names::kScoreScale), Shape{}, {inv_sqrt_dh});
   for (int block = 0; block < settings.blocks; ++block) {
-    const std::string b = base + "block_" + std::to_string(block) + "/";
+    const std::string b = names::attention_block(block);
     const bool last = block + 1 == settings.blocks;
     const int q_rows = last ? 1 : length;
-    int z = layer_norm(x, b + "ln1");
+    int z = layer_norm(x, b + std::string(names::kLn1));
     int z_query = last ? last_row(z, width, b + "ln1/last") : z;
     int x_query = last ? last_row(x, width, b + "x_last") : x;
     int bias_rows = last ? last_row(score_bias, length, b + "score_bias_last") : score_bias;
@@ -103,19 +106,20 @@ int GraphBuilder::attention(int embedded, int valid) {
     const nn::Matrix& qkv_bias = param(model_, b + "qkv/bias");
     std::vector<int> contexts;
     for (int h = 0; h < heads; ++h) {
-      const std::string hn = b + "head_" + std::to_string(h);
+      const std::string hn = names::attention_head(block, h);
       auto projection = [&](int input, int part, const std::string& name) {
         const int c0 = part * width + h * head_dim;
         return fc(input, transposed_columns(qkv, c0, head_dim), head_dim, width,
                   bias(row_block(qkv_bias, 0, c0, head_dim), name), Act::NONE, name);
       };
-      int q = projection(z_query, 0, hn + "/query");
-      int k = projection(z, 1, hn + "/key");
-      int v = projection(z, 2, hn + "/value");
+      int q = projection(z_query, 0, hn + std::string(names::kQuery));
+      int k = projection(z, 1, hn + std::string(names::kKey));
+      int v = projection(z, 2, hn + std::string(names::kValue));
       int scores = matmul(q, k, true, Shape{q_rows, length}, hn + "/scores");
       scores = binary(Op::MUL, scores, score_scale, hn + "/scaled_scores");
       scores = binary(Op::ADD, scores, bias_rows, hn + "/masked_scores");
-      int weights_t = g.add_tensor(hn + "/weights", DType::kFloat32, Shape{q_rows, length});
+      int weights_t =
+          g.add_tensor(hn + std::string(names::kWeights), DType::kFloat32, Shape{q_rows, length});
       g.add_op(tfl::op(Op::SOFTMAX), {scores}, {weights_t},
                tfl::options<tflite::SoftmaxOptions>(
                    [](auto& fbb) { return tflite::CreateSoftmaxOptions(fbb, 1.0f); }));
@@ -131,30 +135,34 @@ int GraphBuilder::attention(int embedded, int valid) {
     }
     context = binary(Op::MUL, context, key_rows, b + "context_if_keys");
     const nn::Matrix& out_w = param(model_, b + "out/weight");
-    int attended = fc(context, transposed_columns(out_w, 0, width), width, width,
-                      bias(row_block(param(model_, b + "out/bias"), 0, 0, width), b + "out"),
-                      Act::NONE, b + "out");
+    int attended = fc(
+        context, transposed_columns(out_w, 0, width), width, width,
+        bias(row_block(param(model_, b + "out/bias"), 0, 0, width), b + std::string(names::kOut)),
+        Act::NONE, b + std::string(names::kOut));
     int hidden = binary(Op::ADD, x_query, attended, b + "hidden");
-    int z2 = layer_norm(hidden, b + "ln2");
+    int z2 = layer_norm(hidden, b + std::string(names::kLn2));
     const bool gelu = settings.activation == "gelu";
     const nn::Matrix& w1 = param(model_, b + "ffn1/weight");
-    int f = fc(z2, transposed_columns(w1, 0, ffn), ffn, width,
-               bias(row_block(param(model_, b + "ffn1/bias"), 0, 0, ffn), b + "ffn1"),
-               gelu ? Act::NONE : Act::RELU, b + "ffn1");
+    int f = fc(
+        z2, transposed_columns(w1, 0, ffn), ffn, width,
+        bias(row_block(param(model_, b + "ffn1/bias"), 0, 0, ffn), b + std::string(names::kFfn1)),
+        gelu ? Act::NONE : Act::RELU, b + std::string(names::kFfn1));
     if (gelu) {
-      int activated = g.add_tensor(b + "ffn1/gelu", DType::kFloat32, Shape{q_rows, ffn});
+      int activated =
+          g.add_tensor(b + std::string(names::kGelu), DType::kFloat32, Shape{q_rows, ffn});
       g.add_op(tfl::op(Op::GELU), {f}, {activated},
                tfl::options<tflite::GeluOptions>(
                    [](auto& fbb) { return tflite::CreateGeluOptions(fbb, false); }));
       f = activated;
     }
     const nn::Matrix& w2 = param(model_, b + "ffn2/weight");
-    int out = fc(f, transposed_columns(w2, 0, width), width, ffn,
-                 bias(row_block(param(model_, b + "ffn2/bias"), 0, 0, width), b + "ffn2"),
-                 Act::NONE, b + "ffn2");
+    int out = fc(
+        f, transposed_columns(w2, 0, width), width, ffn,
+        bias(row_block(param(model_, b + "ffn2/bias"), 0, 0, width), b + std::string(names::kFfn2)),
+        Act::NONE, b + std::string(names::kFfn2));
     x = binary(Op::ADD, hidden, out, b + "out_x");
   }
-  return layer_norm(x, base + "final_ln");
+  return layer_norm(x, names::attention(names::kFinalLn));
 }
 
 }  // namespace pocketrec::export_graph

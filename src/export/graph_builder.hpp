@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "export/tflite_export.hpp"
 #include "model/dual_encoder.hpp"
+#include "tflite/graph_names.hpp"
 #include "tflite/writer.hpp"
 #include "tflite/writer_options.hpp"
 
@@ -197,7 +198,8 @@ class GraphBuilder {
     if (!options_.quantize_int8) {
       int t = g.add_floats("context_embedding", Shape{space_.rows, dim}, table);
       float_context_table_ = t;
-      return gather(t, ids, Shape{1, length, dim}, DType::kFloat32, "embedded");
+      return gather(t, ids, Shape{1, length, dim}, DType::kFloat32,
+                    std::string(graph_names::kEmbedded));
     }
     QuantizedRows q = quantize_rows(table, space_.rows, dim);
     int t = g.add_constant("context_embedding_int8", DType::kInt8, Shape{space_.rows, dim},
@@ -207,7 +209,7 @@ class GraphBuilder {
     int as_float = g.add_tensor("embedded_unscaled", DType::kFloat32, Shape{1, length, dim});
     g.add_op(tfl::op(Op::CAST), {rows}, {as_float}, nullptr, 3);
     int scales = gather(s, ids, Shape{1, length, 1}, DType::kFloat32, "embedded_scale");
-    return binary(Op::MUL, as_float, scales, "embedded");
+    return binary(Op::MUL, as_float, scales, std::string(graph_names::kEmbedded));
   }
 
   int bow(int embedded, int valid) {
@@ -285,7 +287,7 @@ class GraphBuilder {
       r_gate[q] = weights(prefix + "/recurrent_" + gate_names[q], Shape{units, units},
                           transposed_columns(w_rec, q * units, units));
     }
-    int mask = reshape_float(valid, Shape{length, 1}, "step_mask");
+    int mask = reshape_float(valid, Shape{length, 1}, std::string(graph_names::kStepMask));
     int h = g.add_floats(prefix + "/h0", Shape{1, units}, std::vector<float>(units, 0.0f));
     int c =
         lstm ? g.add_floats(prefix + "/c0", Shape{1, units}, std::vector<float>(units, 0.0f)) : -1;
@@ -328,7 +330,7 @@ class GraphBuilder {
       }
       // Padding (mask 0) keeps the state: h + m (h_new - h).
       h = binary(Op::ADD, h, binary(Op::MUL, m, binary(Op::SUB, h_new, h, s + "/dh"), s + "/mdh"),
-                 s + "/h");
+                 graph_names::rnn_state(prefix, t));
       if (lstm) {
         c = binary(Op::ADD, c, binary(Op::MUL, m, binary(Op::SUB, c_new, c, s + "/dc"), s + "/mdc"),
                    s + "/c");

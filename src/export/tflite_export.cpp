@@ -9,6 +9,7 @@
 #include "core/text.hpp"
 #include "data/context_window.hpp"
 #include "export/graph_builder.hpp"
+#include "tflite/graph_names.hpp"
 #include "tflite/pocketrec_metadata.hpp"
 #include "tflite/writer_options.hpp"
 
@@ -66,11 +67,13 @@ ExportResult GraphBuilder::build() {
 
   const std::string input_name = options_.reference_io ? "serving_default_context:0" : "context";
   int context = g.add_tensor(input_name, DType::kInt32, Shape{length});
-  int ids = reshape(guard_ids(context, length, space_.rows), Shape{1, length}, "context_row");
+  int ids = reshape(guard_ids(context, length, space_.rows), Shape{1, length},
+                    std::string(graph_names::kIds));
   std::vector<float> valid_table(space_.rows, 0.0f);
   for (int r = 1; r < space_.rows; ++r) valid_table[r] = space_.model_row[r] > 0 ? 1.0f : 0.0f;
-  int valid_t = g.add_floats("is_item", Shape{space_.rows}, valid_table);
-  int valid = gather(valid_t, ids, Shape{1, length}, DType::kFloat32, "valid");
+  int valid_t = g.add_floats(std::string(graph_names::kIsItem), Shape{space_.rows}, valid_table);
+  int valid =
+      gather(valid_t, ids, Shape{1, length}, DType::kFloat32, std::string(graph_names::kValid));
   const nn::Matrix& context_table = param(model_, "context_embedding");
   int embedded = embed(ids, remap_rows(context_table, space_), dim);
 

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "tflite/graph_names.hpp"
 #include "tflite/ops/attention_math.hpp"
 #include "tflite/ops/dot_rows.hpp"
 #include "tflite/ops/reduce_common.hpp"
@@ -14,6 +15,7 @@ namespace pocketrec::runtime {
 namespace {
 
 using Op = tflite::BuiltinOperator;
+namespace names = graph_names;
 
 // The exporter's mask constant: scores of padded and later keys get -1e9.
 constexpr float kMasked = 1e9f;
@@ -60,7 +62,8 @@ std::unique_ptr<FusedAttention> FusedAttention::match(const tfl::Model& m, int u
   GraphConstants constants(m);
   auto f = std::make_unique<FusedAttention>();
   int t = user_tensor;
-  if (!dense_chain(constants, t, f->layers_) || t < 0 || t != named("attention/final_ln/out"))
+  if (!dense_chain(constants, t, f->layers_) || t < 0 ||
+      t != named(names::attention(names::kFinalLn) + std::string(names::kLnOut)))
     return nullptr;
   const int length = static_cast<int>(tensors[m.inputs().at(0)].shape.elements());
   const int width = static_cast<int>(tensors[t].shape.elements());
@@ -79,9 +82,9 @@ std::unique_ptr<FusedAttention> FusedAttention::match(const tfl::Model& m, int u
     return v != nullptr;
   };
   auto layer_norm = [&](const std::string& name, LayerNorm& ln) {
-    ln.gamma = floats(name + "/gamma", width);
-    ln.beta = floats(name + "/beta", width);
-    return ln.gamma && ln.beta && scalar(name + "/epsilon", ln.epsilon);
+    ln.gamma = floats(name + std::string(names::kGamma), width);
+    ln.beta = floats(name + std::string(names::kBeta), width);
+    return ln.gamma && ln.beta && scalar(name + std::string(names::kEpsilon), ln.epsilon);
   };
   auto fc = [&](const std::string& name, int64_t units, int64_t size) -> std::optional<DenseLayer> {
     const tfl::OpSpec* op = constants.producer(named(name), Op::FULLY_CONNECTED);
@@ -91,15 +94,16 @@ std::unique_ptr<FusedAttention> FusedAttention::match(const tfl::Model& m, int u
   };
 
   // The ids, the embedding, the 0/1 item mask, positions and the constants of the masks.
-  const int ids_tensor = named("context_row");
-  const tfl::OpSpec* valid = constants.producer(named("valid"), Op::GATHER);
+  const int ids_tensor = named(std::string(names::kIds));
+  const tfl::OpSpec* valid = constants.producer(named(std::string(names::kValid)), Op::GATHER);
   if (ids_tensor < 0 || !valid || valid->inputs[1] != ids_tensor ||
       !reshapes_graph_input(constants, constants.producer(ids_tensor, Op::RESHAPE)) ||
       !(tensors[ids_tensor].shape == tfl::Shape{1, length})) {
     return nullptr;
   }
   int64_t rows = 0, dim = 0;
-  f->embeddings_ = embedding_rows(constants, named("embedded"), ids_tensor, rows, dim);
+  f->embeddings_ =
+      embedding_rows(constants, named(std::string(names::kEmbedded)), ids_tensor, rows, dim);
   if (!f->embeddings_ || dim != width || rows < 1 || rows > INT32_MAX) return nullptr;
   f->rows_ = static_cast<int>(rows);
   f->valid_ = constants.f32(valid->inputs[0]);
@@ -107,13 +111,17 @@ std::unique_ptr<FusedAttention> FusedAttention::match(const tfl::Model& m, int u
   for (int64_t r = 0; r < rows; ++r) {
     if (f->valid_[r] != 0.0f && f->valid_[r] != 1.0f) return nullptr;
   }
-  f->position_ = floats("attention/position", static_cast<int64_t>(length) * width);
+  f->position_ = floats(names::attention(names::kPosition), static_cast<int64_t>(length) * width);
   float one = 0, masked = 0;
-  const float* causal = floats("attention/causal", static_cast<int64_t>(length) * length);
-  const float* lower = floats("attention/lower_ones", static_cast<int64_t>(length) * length);
-  if (!f->position_ || !causal || !lower || !scalar("attention/input_scale", f->input_scale_) ||
-      !scalar("attention/score_scale", f->score_scale_) || !scalar("attention/one", one) ||
-      !scalar("attention/masked", masked) || one != 1.0f || masked != kMasked) {
+  const float* causal =
+      floats(names::attention(names::kCausal), static_cast<int64_t>(length) * length);
+  const float* lower =
+      floats(names::attention(names::kLowerOnes), static_cast<int64_t>(length) * length);
+  if (!f->position_ || !causal || !lower ||
+      !scalar(names::attention(names::kInputScale), f->input_scale_) ||
+      !scalar(names::attention(names::kScoreScale), f->score_scale_) ||
+      !scalar(names::attention(names::kOne), one) ||
+      !scalar(names::attention(names::kMasked), masked) || one != 1.0f || masked != kMasked) {
     return nullptr;
   }
   for (int i = 0; i < length; ++i) {
@@ -126,21 +134,22 @@ std::unique_ptr<FusedAttention> FusedAttention::match(const tfl::Model& m, int u
 
   // The blocks.
   for (int b = 0;; ++b) {
-    const std::string base = "attention/block_" + std::to_string(b) + "/";
-    if (named(base + "ln1/gamma") < 0) break;
+    const std::string base = names::attention_block(b);
+    if (named(base + std::string(names::kLn1) + std::string(names::kGamma)) < 0) break;
     Block block;
     std::vector<DenseLayer> q, k, v;
     int head_dim = 0;
-    for (int h = 0; named(base + "head_" + std::to_string(h) + "/query") >= 0; ++h) {
-      const std::string hn = base + "head_" + std::to_string(h) + "/";
-      const int query_bias = named(hn + "query/bias");
+    for (int h = 0; named(names::attention_head(b, h) + std::string(names::kQuery)) >= 0; ++h) {
+      const std::string hn = names::attention_head(b, h);
+      const int query_bias = named(hn + std::string(names::kQuery) + std::string(names::kBias));
       if (h == 0 && query_bias >= 0)
         head_dim = static_cast<int>(tensors[query_bias].shape.elements());
       if (head_dim < 1 || head_dim > width) return nullptr;
-      const auto qh = fc(hn + "query", head_dim, width);
-      const auto kh = fc(hn + "key", head_dim, width);
-      const auto vh = fc(hn + "value", head_dim, width);
-      const tfl::OpSpec* softmax = constants.producer(named(hn + "weights"), Op::SOFTMAX);
+      const auto qh = fc(hn + std::string(names::kQuery), head_dim, width);
+      const auto kh = fc(hn + std::string(names::kKey), head_dim, width);
+      const auto vh = fc(hn + std::string(names::kValue), head_dim, width);
+      const tfl::OpSpec* softmax =
+          constants.producer(named(hn + std::string(names::kWeights)), Op::SOFTMAX);
       const auto* o =
           softmax && softmax->raw ? softmax->raw->builtin_options_as_SoftmaxOptions() : nullptr;
       if (!qh || !kh || !vh || !o) return nullptr;
@@ -160,20 +169,21 @@ std::unique_ptr<FusedAttention> FusedAttention::match(const tfl::Model& m, int u
     block.query = std::move(*query);
     block.key = std::move(*key);
     block.value = std::move(*value);
-    auto out = fc(base + "out", width, width);
+    auto out = fc(base + std::string(names::kOut), width, width);
     // ffn1's output has one row in the last block and L in the others: its width is its bias's.
-    const int ffn1_bias = named(base + "ffn1/bias");
+    const int ffn1_bias = named(base + std::string(names::kFfn1) + std::string(names::kBias));
     const int units = ffn1_bias >= 0 ? static_cast<int>(tensors[ffn1_bias].shape.elements()) : 0;
-    auto ffn1 = fc(base + "ffn1", units, width);
-    auto ffn2 = fc(base + "ffn2", width, units);
+    auto ffn1 = fc(base + std::string(names::kFfn1), units, width);
+    auto ffn2 = fc(base + std::string(names::kFfn2), width, units);
     if (!out || !ffn1 || !ffn2 || units < 1 || (b > 0 && units != f->ffn_) ||
         out->act != tfl::Activation::kNone || ffn2->act != tfl::Activation::kNone ||
         (ffn1->act != tfl::Activation::kNone && ffn1->act != tfl::Activation::kRelu) ||
-        !layer_norm(base + "ln1", block.ln1) || !layer_norm(base + "ln2", block.ln2)) {
+        !layer_norm(base + std::string(names::kLn1), block.ln1) ||
+        !layer_norm(base + std::string(names::kLn2), block.ln2)) {
       return nullptr;
     }
     f->ffn_ = units;
-    const tfl::OpSpec* gelu = constants.producer(named(base + "ffn1/gelu"), Op::GELU);
+    const tfl::OpSpec* gelu = constants.producer(named(base + std::string(names::kGelu)), Op::GELU);
     if (gelu) {
       const auto* o = gelu->raw ? gelu->raw->builtin_options_as_GeluOptions() : nullptr;
       block.gelu = true;
@@ -185,7 +195,8 @@ std::unique_ptr<FusedAttention> FusedAttention::match(const tfl::Model& m, int u
     block.ffn2 = std::move(*ffn2);
     f->blocks_.push_back(std::move(block));
   }
-  if (f->blocks_.empty() || !layer_norm("attention/final_ln", f->final_)) return nullptr;
+  if (f->blocks_.empty() || !layer_norm(names::attention(names::kFinalLn), f->final_))
+    return nullptr;
   if (!f->layers_.empty() && f->layers_.front().size != width) return nullptr;
   f->out_dim_ = f->layers_.empty() ? width : static_cast<int>(f->layers_.back().units);
   // x, z, queries, keys, values, contexts, hidden, the second layer's output ([L, width] each),

@@ -7,6 +7,7 @@
 
 #include <hwy/cache_control.h>
 
+#include "tflite/graph_names.hpp"
 #include "tflite/ops/dot_rows.hpp"
 #include "tflite/ops/vector_math.hpp"
 #include "tflite_generated.h"
@@ -49,7 +50,7 @@ std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor,
   // The last step's state is the dense layers' input (or the user vector itself).
   std::string prefix;
   for (const char* p : {"lstm", "gru"}) {
-    if (t == named(std::string(p) + "/t" + std::to_string(length - 1) + "/h")) prefix = p;
+    if (t == named(graph_names::rnn_state(p, length - 1))) prefix = p;
   }
   if (prefix.empty()) return nullptr;
   f->lstm_ = prefix == "lstm";
@@ -90,7 +91,8 @@ std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor,
   }
   // steps = RESHAPE(embedded); the step mask = RESHAPE(GATHER(is_item, ids)).
   const tfl::OpSpec* reshape = constants.producer(steps, Op::RESHAPE);
-  const tfl::OpSpec* mask_reshape = constants.producer(named("step_mask"), Op::RESHAPE);
+  const tfl::OpSpec* mask_reshape =
+      constants.producer(named(std::string(graph_names::kStepMask)), Op::RESHAPE);
   const tfl::OpSpec* valid =
       mask_reshape ? constants.producer(mask_reshape->inputs[0], Op::GATHER) : nullptr;
   if (!reshape || !valid || valid->inputs.size() != 2) return nullptr;
