@@ -105,9 +105,9 @@ class POCKETREC_API Recommender : public std::enable_shared_from_this<Recommende
   std::unique_ptr<Session> new_session() const;
 
   struct Impl;
-  const Impl& impl() const { return *impl_; }
 
  private:
+  friend struct RecommenderAccess;  // the runtime's own code and its tests
   Recommender();
   static std::shared_ptr<const Recommender> from_model(std::shared_ptr<const tfl::Model> model,
                                                        ModelLoadOptions options);
@@ -133,6 +133,9 @@ class POCKETREC_API Session {
   void similarities(uint32_t item, std::span<const uint32_t> others, std::span<float> out);
   // The user vector of a history (fast path only): what the scores are dot products with.
   std::span<const float> encode(std::span<const uint32_t> history);
+  // Every item's score for a history (out[i] for item index i, history items included, no
+  // filter): what full-ranking evaluation needs. Fast path only, like encode().
+  void score_all(std::span<const uint32_t> history, std::span<float> out);
   SessionStats stats() const;
 
  private:

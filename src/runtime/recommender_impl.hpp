@@ -37,4 +37,10 @@ struct Recommender::Impl {
   std::vector<float> inv_norm;  // per item, for similar()
 };
 
+// The internals of a Recommender, for the runtime's sessions and for tests of the fused encoders;
+// apps see only the public API.
+struct RecommenderAccess {
+  static const Recommender::Impl& impl(const Recommender& r) { return *r.impl_; }
+};
+
 }  // namespace pocketrec

@@ -40,7 +40,7 @@ struct Session::Impl {
 
   explicit Impl(std::shared_ptr<const Recommender> model)
       : owner(std::move(model)),
-        d(owner->impl()),
+        d(RecommenderAccess::impl(*owner)),
         interp(d.model, d.summary.fast_path ? d.user_tensor : -1) {
     if (!d.summary.fast_path) {  // a byte and a list slot per item: 5 MB at a million items
       skip.assign(d.items.size(), 0);
@@ -136,6 +136,15 @@ std::span<const float> Session::encode(std::span<const uint32_t> history) {
   Impl& s = *impl_;
   if (!s.d.summary.fast_path) throw Error("encode needs a model with the dual-encoder fast path");
   return {s.run_graph(history), static_cast<size_t>(s.d.summary.dim)};
+}
+
+void Session::score_all(std::span<const uint32_t> history, std::span<float> out) {
+  Impl& s = *impl_;
+  if (!s.d.summary.fast_path)
+    throw Error("score_all needs a model with the dual-encoder fast path");
+  if (out.size() < s.d.items.size())
+    throw Error("score_all: the output is shorter than the catalog");
+  s.d.table.score_all(s.run_graph(history), out.data());
 }
 
 SessionStats Session::stats() const {

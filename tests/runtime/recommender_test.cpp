@@ -184,7 +184,7 @@ TEST(Recommender, PrefilterCanBeTurnedOffAtLoad) {
 // The fused encoder against the interpreter on random inputs (padding, then ids), bit for bit;
 // ids outside the tables fail as GATHER makes them fail.
 void expect_fused_matches_interpreter(const Recommender& rec, std::mt19937& rng) {
-  const auto& d = rec.impl();
+  const auto& d = RecommenderAccess::impl(rec);
   ASSERT_TRUE(d.fused);
   tfl::Interpreter interp(d.model, d.user_tensor);
   const int length = d.fused->length(), dim = d.fused->dim();
@@ -253,7 +253,7 @@ TEST(Recommender, FusedEncodersMatchTheInterpreterBitForBit) {
 void expect_both_match_interpreter(const Recommender& rec, const runtime::FusedEncoder& a_enc,
                                    const runtime::FusedEncoder& b_enc, int trials,
                                    std::mt19937& rng) {
-  const auto& d = rec.impl();
+  const auto& d = RecommenderAccess::impl(rec);
   tfl::Interpreter interp(d.model, d.user_tensor);
   const int length = a_enc.length(), dim = a_enc.dim();
   std::vector<float> scratch(std::max(a_enc.scratch_floats(), b_enc.scratch_floats())), a(dim),
@@ -293,7 +293,7 @@ TEST(Recommender, RecurrentEncodersWithAndWithoutPrecomputedInputTerms) {
         config.rnn_units = units;
         config.hidden = {units};
         auto rec = load_export(config, int8, 43);
-        const auto& d = rec->impl();
+        const auto& d = RecommenderAccess::impl(*rec);
         const auto projected = runtime::FusedRnn::match(*d.model, d.user_tensor);
         const auto computed = runtime::FusedRnn::match(*d.model, d.user_tensor, 0);
         ASSERT_TRUE(projected && computed);
@@ -315,7 +315,7 @@ TEST(Recommender, StarterLstmWithAndWithoutPrecomputedInputTerms) {
               "recommendation_rnn_i10o100.tflite";
   if (!std::filesystem::exists(file)) GTEST_SKIP() << "shared reference data absent, skipping";
   auto rec = Recommender::load_file(file.string());
-  const auto& d = rec->impl();
+  const auto& d = RecommenderAccess::impl(*rec);
   const auto projected = runtime::FusedSequenceLstm::match(*d.model, d.user_tensor);
   const auto computed = runtime::FusedSequenceLstm::match(*d.model, d.user_tensor, 0);
   ASSERT_TRUE(projected && computed);
