@@ -10,8 +10,8 @@ reference=../shared/reference/tflite
 model=${1:-$reference/model_history10_top100.tflite}
 catalog=${2-$reference/sorted_movie_vocab.json}
 duration=${3:-10}
-connections=${4:-32}
-server_threads=${5:-4}
+connections=${4:-16}
+server_threads=${5:-}  # empty: serve's default (16 here)
 bin=build/pocketrec
 [ -x "$bin" ] || ./scripts/build.sh release
 command -v wrk > /dev/null || { echo "wrk is missing: scripts/setup.sh installs it" >&2; exit 1; }
@@ -19,7 +19,8 @@ command -v wrk > /dev/null || { echo "wrk is missing: scripts/setup.sh installs 
 [ "$duration" -le 20 ] || { echo "at most 20 seconds" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'kill "$pid" 2> /dev/null || true; rm -rf "$work"' EXIT
-"$bin" serve --model "$model" ${catalog:+--catalog "$catalog"} --port 0 --threads "$server_threads" \
+"$bin" serve --model "$model" ${catalog:+--catalog "$catalog"} --port 0 \
+  ${server_threads:+--threads "$server_threads"} \
   > "$work/serve.out" 2> "$work/serve.err" &
 pid=$!
 for _ in $(seq 100); do grep -q "serving" "$work/serve.out" 2> /dev/null && break; sleep 0.1; done
@@ -52,5 +53,5 @@ p50=$(grep -E '^ +50%' "$work/wrk.txt" | awk '{print $2}')
 p99=$(grep -E '^ +99%' "$work/wrk.txt" | awk '{print $2}')
 non2xx=$(grep -o 'Non-2xx or 3xx responses: [0-9]*' "$work/wrk.txt" | grep -o '[0-9]*$' || echo 0)
 socket=$(grep -o 'Socket errors: .*' "$work/wrk.txt" || echo "Socket errors: none")
-echo "model $(basename "$model"), $connections connections, server threads $server_threads," \
+echo "model $(basename "$model"), $connections connections, server threads ${server_threads:-default}," \
   "$(nproc) cores: $rps requests/s, p50 $p50, p99 $p99, non-200 $non2xx, $socket"

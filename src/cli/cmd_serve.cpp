@@ -59,8 +59,11 @@ void register_serve(CLI::App& app) {
   auto catalog = std::make_shared<std::string>();
   auto host = std::make_shared<std::string>("127.0.0.1");
   auto port = std::make_shared<int>(8080);
-  auto threads =
-      std::make_shared<int>(static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+  // httplib gives each open keep-alive connection a worker until it closes, so workers are
+  // mostly idle connections: a browser opens six, a load test more (bench/serve_load.sh with 32
+  // connections on 4 workers: p99 1.5 s of waiting for a free worker).
+  auto threads = std::make_shared<int>(
+      static_cast<int>(std::max(16u, 4 * std::thread::hardware_concurrency())));
   auto max_body = std::make_shared<size_t>(size_t{1} << 20);
   command->add_option("--model,-m", *model_path, ".tflite or .pkrec model")->required();
   command->add_option("--catalog", *catalog,
@@ -70,7 +73,8 @@ void register_serve(CLI::App& app) {
   command->add_option("--port", *port, "Port (0: any free port, printed)")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
-  command->add_option("--threads", *threads, "Worker threads (one request each at a time)")
+  command->add_option("--threads", *threads,
+                      "Worker threads: each serves one open connection at a time")
       ->capture_default_str()
       ->check(CLI::Range(1, TrainConfig::kMaxThreads));
   command->add_option("--max-body", *max_body, "Largest request body in bytes (413 above)")
