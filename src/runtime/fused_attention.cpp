@@ -51,14 +51,7 @@ std::optional<DenseLayer> side_by_side(const std::vector<DenseLayer>& heads,
 
 std::unique_ptr<FusedAttention> FusedAttention::match(const tfl::Model& m, int user_tensor) {
   const auto& tensors = m.tensors();
-  // Some forty lookups at load: a scan, not a hash map, whose template instances the shared
-  // library would export.
-  auto named = [&](const std::string& name) {
-    for (int i = 0; i < static_cast<int>(tensors.size()); ++i) {
-      if (tensors[i].name == name) return i;
-    }
-    return -1;
-  };
+  auto named = [&](std::string_view name) { return tensor_named(m, name); };
   GraphConstants constants(m);
   auto f = std::make_unique<FusedAttention>();
   int t = user_tensor;

@@ -103,6 +103,14 @@ const int32_t* int32_constant(const tfl::Model& m, int tensor, int64_t& count) {
 
 }  // namespace
 
+int tensor_named(const tfl::Model& model, std::string_view name) {
+  const auto& tensors = model.tensors();
+  for (int i = 0; i < static_cast<int>(tensors.size()); ++i) {
+    if (tensors[i].name == name) return i;
+  }
+  return -1;
+}
+
 bool reshapes_graph_input(GraphConstants& constants, const tfl::OpSpec* ids_reshape) {
   using Op = tflite::BuiltinOperator;
   const tfl::Model& m = constants.model();

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "tflite/model.hpp"
@@ -67,6 +68,10 @@ class GraphConstants {
   const tfl::Model& m_;
   std::vector<std::vector<float>> storage_;
 };
+
+// The index of the tensor called `name`, or -1. A scan, not a hash map (whose template instances
+// the shared library would export): the matchers make a few dozen lookups at load.
+int tensor_named(const tfl::Model& model, std::string_view name);
 
 // True when `ids_reshape` (the RESHAPE that makes the [1, L] ids) reads the graph's one input,
 // directly or through the export's id guard GATHER(remap, MINIMUM(MAXIMUM(input, 0), n)) with

@@ -33,14 +33,7 @@ void input_terms(const float* x, const float* weights, const float* bias, int di
 std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor,
                                           size_t max_projected_bytes) {
   const auto& tensors = m.tensors();
-  // A dozen lookups at load: a scan, not a hash map, whose template instances the shared
-  // library would export.
-  auto named = [&](const std::string& name) {
-    for (int i = 0; i < static_cast<int>(tensors.size()); ++i) {
-      if (tensors[i].name == name) return i;
-    }
-    return -1;
-  };
+  auto named = [&](std::string_view name) { return tensor_named(m, name); };
   GraphConstants constants(m);
   auto f = std::make_unique<FusedRnn>();
   int t = user_tensor;
