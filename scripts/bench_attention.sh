@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The attention encoder's defaults on every log in ../shared/data, with the popularity and Markov
-# baselines and the recurrent encoders on the MovieLens sets (docs/BENCHMARKS.md, "Self-attention
-# encoder"). About an hour on 2 cores; the ml-1m-sasrec run is capped at 30 minutes.
+# baselines and the recurrent encoders on the MovieLens sets (docs/BENCHMARKS.md, "Every shared
+# log"). About an hour on 2 cores; the ml-1m-sasrec run is capped at 30 minutes.
 #   scripts/bench_attention.sh [DATA_DIR] [OUT_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."

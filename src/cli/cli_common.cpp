@@ -18,7 +18,7 @@ namespace pocketrec::cli {
 
 namespace {
 
-// The attention encoder's fixed defaults (docs/BENCHMARKS.md): SASRec's width, and patience for
+// The attention encoder's fixed defaults (docs/TRIED.md): SASRec's width, and patience for
 // a validation curve that still gains after flat stretches (ml-100k: patience 5 stopped at epoch
 // 13-20, test HR@10 0.14-0.16; 15 ran to epoch 40-55, 0.19-0.20).
 constexpr int kAttentionWidth = 64;
@@ -139,7 +139,15 @@ void ModelArgs::add_options(CLI::App& command) {
                                        "Learning-rate decay on plateau (default 0.5)");
   max_minutes = command.add_option("--max-minutes", max_minutes_value,
                                    "Wall-clock budget: stop (keeping the best epoch) after this "
-                                   "many minutes");
+                                   "many minutes; the learning rate cools down to zero over "
+                                   "the budget's last 30%");
+  schedule_epochs = command.add_option(
+      "--schedule-epochs", schedule_epochs_value,
+      "Train this many epochs, the learning rate falling linearly to zero over the last 30% "
+      "(default: none, or planned from --max-minutes)");
+  no_cooldown = command.add_flag("--no-cooldown", no_cooldown_value,
+                                 "Keep the learning rate constant to the end of a "
+                                 "--max-minutes budget");
   patience = command.add_option("--patience", patience_value,
                                 "Epochs without validation gain before stopping");
   threads = command.add_option("--threads", threads_value, "Worker threads (default: all cores)");
@@ -183,9 +191,9 @@ void ModelArgs::add_options(CLI::App& command) {
 void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   apply_preset(preset, model, train);
   if (encoder->count()) {
-    model.encoder = encoder_value;
-  } else if (!default_encoder.empty()) {
-    model.encoder = default_encoder;
+    model.encoder = parse_encoder(encoder_value);
+  } else if (default_encoder) {
+    model.encoder = *default_encoder;
   }
   if (rnn_units->count()) model.rnn_units = rnn_units_value;
   if (conv_kernel->count()) model.conv_kernel = conv_kernel_value;
@@ -202,7 +210,7 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (tie->count()) model.tie_embeddings = true;
   if (tie->count() && no_tie->count()) throw Error("--tie and --no-tie contradict each other");
   if (no_bias->count()) model.label_bias = false;
-  if (optimizer->count()) train.optimizer = optimizer_value;
+  if (optimizer->count()) train.optimizer = parse_optimizer(optimizer_value);
   if (lr->count()) train.learning_rate = lr_value;
   if (clip->count()) train.clip_norm = clip_value;
   if (batch->count()) train.batch_size = batch_value;
@@ -210,6 +218,8 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (weight_decay->count()) train.weight_decay = weight_decay_value;
   if (warmup->count()) train.warmup_steps = warmup_value;
   if (max_minutes->count()) train.max_minutes = max_minutes_value;
+  if (schedule_epochs->count()) train.schedule_epochs = schedule_epochs_value;
+  if (no_cooldown->count()) train.cooldown = false;
   if (lr_decay_patience->count()) train.lr_decay_patience = lr_decay_patience_value;
   if (lr_decay_factor->count()) train.lr_decay_factor = lr_decay_factor_value;
   if (patience->count()) train.patience = patience_value;
@@ -217,13 +227,13 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (seed->count()) train.seed = seed_value;
   if (split->count()) train.split = split_value;
   if (causal->count()) train.causal = true;
-  if (loss->count()) train.loss = loss_value;
+  if (loss->count()) train.loss = parse_loss(loss_value);
   if (negatives->count()) train.negatives = negatives_value;
   auto& attention = model.attention;
   if (blocks->count()) attention.blocks = blocks_value;
   if (heads->count()) attention.heads = heads_value;
   if (ffn_dim->count()) attention.ffn_dim = ffn_dim_value;
-  if (activation->count()) attention.activation = activation_value;
+  if (activation->count()) attention.activation = parse_activation(activation_value);
   if (dropout->count()) {
     attention.embedding_dropout = attention.attention_dropout = attention.residual_dropout =
         dropout_value;
@@ -231,7 +241,7 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (embedding_dropout->count()) attention.embedding_dropout = embedding_dropout_value;
   if (attention_dropout->count()) attention.attention_dropout = attention_dropout_value;
   if (residual_dropout->count()) attention.residual_dropout = residual_dropout_value;
-  if (model.encoder == "attention") {
+  if (model.encoder == EncoderKind::kAttention) {
     // Self-attention learns from every position of a window at once (SASRec); that is its
     // training. Its output is the model width: no projection unless --dim asks for one.
     train.causal = true;
@@ -240,7 +250,7 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
     if (!patience->count()) train.patience = kAttentionPatience;
     if (!warmup->count()) train.warmup_steps = kAttentionWarmup;
     // One table for inputs and labels: each item's vector then learns from both roles, which
-    // sparse logs need (amazon-office test NDCG@10 0.0513 -> 0.0637, docs/BENCHMARKS.md).
+    // sparse logs need (amazon-office test NDCG@10 0.0513 -> 0.0637, docs/TRIED.md).
     if (!no_tie->count()) model.tie_embeddings = true;
   }
   if (!features_value.empty() && !input_config_value.empty()) {
@@ -259,15 +269,15 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
 void ModelArgs::adapt_to_data(const Dataset& dataset, const Split& data_split, ModelConfig& model,
                               TrainConfig& train) const {
   const size_t items = dataset.catalog.size();
-  if (train.loss == "sampled" && static_cast<size_t>(train.negatives) >= items) {
+  if (train.loss == LossKind::kSampled && static_cast<size_t>(train.negatives) >= items) {
     // Sampling as many negatives as there are items costs more than scoring them all.
     std::fprintf(stderr,
                  "--negatives %d covers the whole catalog of %zu items: training with the exact "
                  "full softmax (--loss full), which is also faster\n",
                  train.negatives, items);
-    train.loss = "full";
+    train.loss = LossKind::kFull;
   }
-  if (model.encoder != "attention" || !input_config_value.empty()) return;
+  if (model.encoder != EncoderKind::kAttention || !input_config_value.empty()) return;
   const DataProfile profile = profile_training_data(dataset, data_split);
   const AttentionRecipe recipe = attention_recipe(profile);
   std::string chose;
@@ -282,6 +292,12 @@ void ModelArgs::adapt_to_data(const Dataset& dataset, const Split& data_split, M
     char rate[32];
     std::snprintf(rate, sizeof rate, " dropout=%.1f", recipe.dropout);
     chose += rate;
+  }
+  if (!weight_decay->count() && recipe.weight_decay > 0) {
+    train.weight_decay = recipe.weight_decay;
+    char decay[32];
+    std::snprintf(decay, sizeof decay, " weight-decay=%g", recipe.weight_decay);
+    chose += decay;
   }
   if (!batch->count()) {
     train.batch_size = recipe.batch_size;

@@ -1,6 +1,7 @@
 #pragma once
 // Options and helpers shared by the subcommands.
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 
 #include "data/dataset_source.hpp"
@@ -31,7 +32,7 @@ Dataset load_dataset_reporting(const DataArgs& args);
 
 struct ModelArgs {
   std::string preset = "default";
-  std::string default_encoder;  // when --encoder is absent (empty: the preset's)
+  std::optional<EncoderKind> default_encoder;  // when --encoder is absent (none: the preset's)
   CLI::Option* encoder = nullptr;
   CLI::Option* rnn_units = nullptr;
   CLI::Option* conv_kernel = nullptr;
@@ -69,10 +70,13 @@ struct ModelArgs {
   CLI::Option* weight_decay = nullptr;
   CLI::Option* warmup = nullptr;
   CLI::Option* max_minutes = nullptr;
+  CLI::Option* schedule_epochs = nullptr;
+  CLI::Option* no_cooldown = nullptr;
   CLI::Option* lr_decay_patience = nullptr;
   CLI::Option* lr_decay_factor = nullptr;
   float weight_decay_value = 0, lr_decay_factor_value = 0;
-  int warmup_value = 0, lr_decay_patience_value = 0;
+  int warmup_value = 0, lr_decay_patience_value = 0, schedule_epochs_value = 0;
+  bool no_cooldown_value = false;
   double max_minutes_value = 0;
   int blocks_value = 0, heads_value = 0, ffn_dim_value = 0;
   std::string activation_value;

@@ -40,7 +40,7 @@ std::shared_ptr<const Recommender> synthetic(int items, int dim, int length, boo
                                              const std::string& encoder,
                                              const ModelLoadOptions& load_options) {
   ModelConfig config;
-  config.encoder = encoder;
+  config.encoder = parse_encoder(encoder);
   config.rnn_units = dim;
   config.items = items;
   config.embedding_dim = dim;

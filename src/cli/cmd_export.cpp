@@ -55,8 +55,8 @@ void register_export(CLI::App& app) {
     ExportResult result = export_tflite(*loaded.model, loaded.catalog, options);
     write_file_atomically(*out, std::string(result.bytes.begin(), result.bytes.end()));
     std::printf("wrote %s: %s encoder, %zu bytes, %d-row tables (%s ids), top %d%s\n", out->c_str(),
-                loaded.model->config().encoder.c_str(), result.bytes.size(), result.vocabulary,
-                result.external_ids ? "external" : "catalog-row", result.top_k,
+                std::string(name(loaded.model->config().encoder)).c_str(), result.bytes.size(),
+                result.vocabulary, result.external_ids ? "external" : "catalog-row", result.top_k,
                 options.quantize_int8 ? ", int8 weights" : "");
     if (result.top_k < *top_k) {
       std::printf("note: --top-k %d clamped to the %d items of the catalog\n", *top_k,
@@ -72,7 +72,7 @@ void register_export(CLI::App& app) {
                             reference_movie_vocab(loaded.catalog));
       std::printf("wrote config.json and sorted_movie_vocab.json beside it for the Android app\n");
       if (loaded.model->config().layout != HistoryLayout::kOldestFirst &&
-          loaded.model->config().encoder == "cnn") {
+          loaded.model->config().encoder == EncoderKind::kCnn) {
         std::printf(
             "warning: this CNN was trained on newest-last histories but the Android app sends "
             "oldest-first ones; train with --layout oldest-first for the app\n");

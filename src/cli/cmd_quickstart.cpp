@@ -8,8 +8,8 @@
 #include "core/atomic_file.hpp"
 #include "data/synth.hpp"
 #include "export/tflite_export.hpp"
-#include "pocketrec/recommender.hpp"
 #include "model/recommend.hpp"
+#include "pocketrec/recommender.hpp"
 
 namespace pocketrec::cli {
 namespace {
@@ -66,7 +66,7 @@ void register_quickstart(CLI::App& app) {
     // The quickstart shows the most accurate encoder: self-attention learns both the item that
     // follows the last one and the user's drifting taste, where BOW lost to the first-order
     // Markov baseline on the synthetic log (HR@10 0.39 against 0.46).
-    model->default_encoder = "attention";
+    model->default_encoder = EncoderKind::kAttention;
     model->resolve(model_config, train_config);
     if (!model->epochs->count()) train_config.epochs = 15;
     auto dataset = load_dataset_reporting(*data);
@@ -111,8 +111,8 @@ void register_quickstart(CLI::App& app) {
     std::printf(
         "\nExported %s (%zu bytes, %s encoder, top %d); its top 5 for user %s through the "
         "runtime (%.1f us per query):\n",
-        tflite.c_str(), exported.bytes.size(), model_config.encoder.c_str(), exported.top_k,
-        timeline.user.c_str(), micros);
+        tflite.c_str(), exported.bytes.size(), std::string(name(model_config.encoder)).c_str(),
+        exported.top_k, timeline.user.c_str(), micros);
     for (const auto& r : results) {
       const Item& item = recommender->item(r.item);
       std::printf("      %-60s %6.3f\n", item.title.empty() ? item.id.c_str() : item.title.c_str(),

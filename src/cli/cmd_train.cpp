@@ -60,9 +60,10 @@ void register_train(CLI::App& app) {
     if (result.interrupted) return;
     std::printf("trained %zu epochs in %.1f s (best epoch %d, validation NDCG@10 %.4f)%s\n",
                 result.epochs.size(), trained.seconds, result.best_epoch, result.best_ndcg10,
-                result.early_stopped ? ", stopped early"
-                : result.out_of_time ? ", --max-minutes reached"
-                                     : "");
+                result.early_stopped   ? ", stopped early"
+                : result.schedule_done ? ", end of the learning-rate schedule"
+                : result.out_of_time   ? ", --max-minutes reached"
+                                       : "");
     // Medians: robust to an epoch slowed by other work on the machine.
     std::vector<double> rates, seconds;
     for (const auto& e : result.epochs) {
@@ -95,6 +96,7 @@ void register_train(CLI::App& app) {
       json["model_config"] = trained.model->config();
       json["train_config"] = train_config;
       json["train_seconds"] = trained.seconds;
+      json["schedule_epochs"] = result.schedule_epochs;
       write_file_atomically(*report, json.dump(2) + "\n");
     }
   });

@@ -25,9 +25,10 @@ void print_trial(const Trial& t) {
   const auto& a = t.model.attention;
   std::printf("%5d  %8.5f  %6d  %5d  %4d  %5d  %7.1e  %6.3g  %7d  %6.4f  %6.4f  %6.0f\n", t.index,
               t.train.learning_rate, t.train.batch_size, t.model.context_length,
-              t.model.embedding_dim, t.model.encoder == "attention" ? a.blocks : 0,
-              t.train.weight_decay, t.model.encoder == "attention" ? a.residual_dropout : 0.0f,
-              t.epochs, t.valid_hr10, t.valid_ndcg10, t.seconds);
+              t.model.embedding_dim, t.model.encoder == EncoderKind::kAttention ? a.blocks : 0,
+              t.train.weight_decay,
+              t.model.encoder == EncoderKind::kAttention ? a.residual_dropout : 0.0f, t.epochs,
+              t.valid_hr10, t.valid_ndcg10, t.seconds);
   std::fflush(stdout);
 }
 

@@ -18,8 +18,8 @@ TrainedModel train_model(const Dataset& dataset, const Split& split, ModelConfig
   trained.model = std::make_unique<DualEncoder>(model_config);
   trained.model->initialize(train_config.seed);
   std::fprintf(stderr, "model: %s encoder, L=%d, D=%d, %zu parameters; %zu training examples\n",
-               model_config.encoder.c_str(), model_config.context_length, model_config.user_dim(),
-               trained.model->parameter_count(), split.train.size());
+               std::string(name(model_config.encoder)).c_str(), model_config.context_length,
+               model_config.user_dim(), trained.model->parameter_count(), split.train.size());
   auto started = std::chrono::steady_clock::now();
   Trainer trainer(*trained.model, dataset, split, train_config);
   trained.result = trainer.run(options);

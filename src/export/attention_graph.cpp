@@ -141,7 +141,7 @@ int GraphBuilder::attention(int embedded, int valid) {
         Act::NONE, b + std::string(names::kOut));
     int hidden = binary(Op::ADD, x_query, attended, b + "hidden");
     int z2 = layer_norm(hidden, b + std::string(names::kLn2));
-    const bool gelu = settings.activation == "gelu";
+    const bool gelu = settings.activation == Activation::kGelu;
     const nn::Matrix& w1 = param(model_, b + "ffn1/weight");
     int f = fc(
         z2, transposed_columns(w1, 0, ffn), ffn, width,

@@ -78,16 +78,20 @@ ExportResult GraphBuilder::build() {
   int embedded = embed(ids, remap_rows(context_table, space_), dim);
 
   int x;
-  if (config_.encoder == "bow") {
-    x = bow(embedded, valid);
-  } else if (config_.encoder == "cnn") {
-    x = cnn(embedded, valid);
-  } else if (config_.encoder == "gru" || config_.encoder == "lstm") {
-    x = recurrent(embedded, valid, config_.encoder == "lstm");
-  } else if (config_.encoder == "attention") {
-    x = attention(embedded, valid);
-  } else {
-    throw Error("export: encoder '" + config_.encoder + "' cannot be exported");
+  switch (config_.encoder) {
+    case EncoderKind::kBow:
+      x = bow(embedded, valid);
+      break;
+    case EncoderKind::kCnn:
+      x = cnn(embedded, valid);
+      break;
+    case EncoderKind::kGru:
+    case EncoderKind::kLstm:
+      x = recurrent(embedded, valid, config_.encoder == EncoderKind::kLstm);
+      break;
+    case EncoderKind::kAttention:
+      x = attention(embedded, valid);
+      break;
   }
   int width = config_.encoder_dim();
   for (const auto& layer : model_.dense_layers()) {
@@ -153,7 +157,7 @@ ExportResult export_tflite(const DualEncoder& model, const Catalog& catalog,
   GraphBuilder builder(model, space, options);
   ExportResult result = builder.build();
   tfl::ModelInfo info;
-  info.encoder = config.encoder;
+  info.encoder = std::string(name(config.encoder));
   info.context_length = config.context_length;
   info.layout = history_layout_name(config.layout);
   info.external_ids = space.external;
@@ -169,7 +173,7 @@ ExportResult export_tflite(const DualEncoder& model, const Catalog& catalog,
   builder.g.add_metadata(tfl::kInfoMetadata, tfl::format_model_info(info));
   builder.g.add_metadata(tfl::kCatalogMetadata, tfl::format_catalog(entries));
   builder.g.add_metadata(tfl::kConfigMetadata, config_json.dump());
-  result.bytes = builder.g.finish("pocketrec " + config.encoder + " dual encoder");
+  result.bytes = builder.g.finish("pocketrec " + info.encoder + " dual encoder");
   return result;
 }
 

@@ -31,8 +31,9 @@ uint64_t site_seed(uint64_t seed, int site) {
   return seed * 0x9E3779B97F4A7C15ull + 0xD1B54A32D192ED03ull * static_cast<uint64_t>(site + 1);
 }
 
+// Scratch that every pass overwrites: no fill when the packed row count changes.
 void ensure_shape(nn::Matrix& m, int rows, int cols) {
-  if (m.rows != rows || m.cols != cols) m.resize(rows, cols);
+  if (m.rows != rows || m.cols != cols) m.reshape(rows, cols);
 }
 
 void fill_value(nn::Matrix& m, float value) {
@@ -51,9 +52,6 @@ AttentionEncoder::AttentionEncoder(int length, int width, const AttentionSetting
   if (settings.heads < 1 || width % settings.heads != 0) {
     throw Error("attention: the width " + std::to_string(width) +
                 " must be a multiple of the head count " + std::to_string(settings.heads));
-  }
-  if (settings.activation != "gelu" && settings.activation != "relu") {
-    throw Error("attention: unknown activation '" + settings.activation + "' (gelu or relu)");
   }
   first_param_ = static_cast<int>(params.size());
   const std::string base = prefix + "attention/";
@@ -90,10 +88,34 @@ void AttentionEncoder::initialize(std::vector<Parameter>& params, std::mt19937_6
   fill_value(params[final_param()].value, 1.0f);
 }
 
+void AttentionEncoder::pack_rows(const int32_t* mask, int batch, uint64_t first_sequence,
+                                 AttentionWorkspace& ws) const {
+  auto& layout = ws.layout;
+  layout.start.resize(batch);
+  layout.row0.resize(batch);
+  ws.dropout_runs.resize(batch);
+  size_t rows = 0;
+  for (int b = 0; b < batch; ++b) {
+    const int32_t* m = mask + static_cast<size_t>(b) * length_;
+    int start = 0;
+    while (start < length_ - 1 && m[start] == 0) ++start;
+    layout.start[b] = start;
+    layout.row0[b] = rows;
+    // Mask indices as in the padded layout, so dropout does not depend on the packing.
+    ws.dropout_runs[b] = {rows * width_, static_cast<size_t>(length_ - start) * width_,
+                          ((first_sequence + b) * length_ + start) * width_};
+    rows += static_cast<size_t>(length_ - start);
+  }
+  layout.rows = rows;
+  ws.zeros.assign(width_, 0.0f);
+}
+
 void AttentionEncoder::forward(const std::vector<Parameter>& params, const float* input,
                                const int32_t* mask, int batch, const DropoutContext& dropout,
                                AttentionWorkspace& ws, float* out) const {
-  const int rows = batch * length_;
+  pack_rows(mask, batch, dropout.first_sequence, ws);
+  const auto& layout = ws.layout;
+  const int rows = static_cast<int>(layout.rows);
   ws.batch = batch;
   ws.blocks.resize(settings_.blocks);
   ensure_shape(ws.last, rows, width_);
@@ -103,28 +125,30 @@ void AttentionEncoder::forward(const std::vector<Parameter>& params, const float
   ensure_shape(x, rows, width_);
   const float scale = std::sqrt(static_cast<float>(width_));
   const auto& position = params[first_param_].value;
-  for (int r = 0; r < rows; ++r) {
-    const float* in = input + static_cast<size_t>(r) * width_;
-    const float* pos = position.row(r % length_);
-    float* o = x.row(r);
-    for (int i = 0; i < width_; ++i) o[i] = in[i] * scale + pos[i];
+  for (int b = 0; b < batch; ++b) {
+    for (int t = layout.start[b]; t < length_; ++t) {
+      const float* in = input + (static_cast<size_t>(b) * length_ + t) * width_;
+      const float* pos = position.row(t);
+      float* o = x.row(static_cast<int>(layout.row(b, t)));
+      for (int i = 0; i < width_; ++i) o[i] = in[i] * scale + pos[i];
+    }
   }
-  const uint64_t first_index = dropout.first_sequence * length_ * width_;
-  nn::dropout_forward(x.data.data(), x.size(),
-                      dropout.training ? settings_.embedding_dropout : 0.0f,
-                      site_seed(dropout.seed, 0), first_index, ws.embedding_drop);
+  nn::dropout_forward_runs(x.data.data(), x.size(), ws.dropout_runs,
+                           dropout.training ? settings_.embedding_dropout : 0.0f,
+                           site_seed(dropout.seed, 0), ws.embedding_drop);
   for (int i = 0; i < settings_.blocks; ++i) {
     float* next = i + 1 < settings_.blocks ? (ensure_shape(ws.blocks[i + 1].input, rows, width_),
                                               ws.blocks[i + 1].input.data.data())
                                            : ws.last.data.data();
     std::memcpy(next, ws.blocks[i].input.data.data(), sizeof(float) * rows * width_);
-    block_forward(params, i, mask, batch, dropout, ws.blocks[i], next);
+    block_forward(params, i, mask, batch, dropout, ws, ws.blocks[i], next);
   }
   nn::layer_norm_forward(params[final_param()].value, params[final_param() + 1].value,
                          ws.last.data.data(), rows, width_, ws.final_ln, ws.output.data.data());
   if (out) {
     for (int b = 0; b < batch; ++b) {
-      std::memcpy(out + static_cast<size_t>(b) * width_, ws.output.row(b * length_ + length_ - 1),
+      std::memcpy(out + static_cast<size_t>(b) * width_,
+                  ws.output.row(static_cast<int>(layout.row(b, length_ - 1))),
                   sizeof(float) * width_);
     }
   }
@@ -133,11 +157,11 @@ void AttentionEncoder::forward(const std::vector<Parameter>& params, const float
 // x holds the block's input on entry (a copy of state.input) and its output on return.
 void AttentionEncoder::block_forward(const std::vector<Parameter>& params, int block,
                                      const int32_t* mask, int batch, const DropoutContext& dropout,
-                                     AttentionBlockState& state, float* x) const {
-  const int rows = batch * length_;
+                                     const AttentionWorkspace& ws, AttentionBlockState& state,
+                                     float* x) const {
+  const int rows = static_cast<int>(ws.layout.rows);
   auto p = [&](int k) -> const nn::Matrix& { return params[block_param(block, k)].value; };
   const float residual_rate = dropout.training ? settings_.residual_dropout : 0.0f;
-  const uint64_t first_index = dropout.first_sequence * length_ * width_;
   const int site = 1 + 4 * block;
   ensure_shape(state.z1, rows, width_);
   ensure_shape(state.qkv, rows, 3 * width_);
@@ -150,21 +174,21 @@ void AttentionEncoder::block_forward(const std::vector<Parameter>& params, int b
                          state.z1.data.data());
   nn::dense_forward(p(kQkvWeight), p(kQkvBias), state.z1.data.data(), rows, state.qkv.data.data());
   nn::AttentionShape shape{batch, length_, width_, settings_.heads};
-  nn::causal_attention_forward(state.qkv.data.data(), mask, shape,
+  nn::causal_attention_forward(state.qkv.data.data(), mask, shape, ws.layout,
                                dropout.training ? settings_.attention_dropout : 0.0f,
                                site_seed(dropout.seed, site), dropout.first_sequence,
                                state.attention, state.context.data.data());
   // hidden = x + dropout(context Wo + bo)
   float* hidden = state.hidden.data.data();
   nn::dense_forward(p(kOutWeight), p(kOutBias), state.context.data.data(), rows, hidden);
-  nn::dropout_forward(hidden, state.hidden.size(), residual_rate, site_seed(dropout.seed, site + 1),
-                      first_index, state.attention_out_drop);
+  nn::dropout_forward_runs(hidden, state.hidden.size(), ws.dropout_runs, residual_rate,
+                           site_seed(dropout.seed, site + 1), state.attention_out_drop);
   for (size_t i = 0; i < state.hidden.size(); ++i) hidden[i] += x[i];
   nn::layer_norm_forward(p(kLn2Gamma), p(kLn2Beta), hidden, rows, width_, state.ln2,
                          state.z2.data.data());
   nn::dense_forward(p(kFfn1Weight), p(kFfn1Bias), state.z2.data.data(), rows,
                     state.ffn_pre.data.data());
-  if (settings_.activation == "gelu") {
+  if (settings_.activation == Activation::kGelu) {
     nn::gelu_forward(state.ffn_pre.data.data(), state.ffn_act.data.data(), state.ffn_pre.size());
   } else {
     state.ffn_act.data = state.ffn_pre.data;
@@ -172,26 +196,32 @@ void AttentionEncoder::block_forward(const std::vector<Parameter>& params, int b
   }
   // out = hidden + dropout(act Wf2 + b)
   nn::dense_forward(p(kFfn2Weight), p(kFfn2Bias), state.ffn_act.data.data(), rows, x);
-  nn::dropout_forward(x, state.hidden.size(), residual_rate, site_seed(dropout.seed, site + 2),
-                      first_index, state.ffn_out_drop);
+  nn::dropout_forward_runs(x, state.hidden.size(), ws.dropout_runs, residual_rate,
+                           site_seed(dropout.seed, site + 2), state.ffn_out_drop);
   for (size_t i = 0; i < state.hidden.size(); ++i) x[i] += hidden[i];
 }
 
 void AttentionEncoder::backward(const std::vector<Parameter>& params, AttentionWorkspace& ws,
                                 const float* out_grad, const float* step_grads, float* input_grad,
                                 Gradients& grads) const {
-  const int batch = ws.batch, rows = batch * length_;
+  const auto& layout = ws.layout;
+  const int batch = ws.batch, rows = static_cast<int>(layout.rows);
   ensure_shape(ws.grad, rows, width_);
   ensure_shape(ws.grad2, rows, width_);
-  // dOutput: every position's gradient, plus the newest position's share of out_grad.
+  // dOutput: every stored position's gradient, plus the newest position's share of out_grad.
   if (step_grads) {
-    std::memcpy(ws.grad2.data.data(), step_grads, sizeof(float) * rows * width_);
+    for (int b = 0; b < batch; ++b) {
+      const int start = layout.start[b];
+      std::memcpy(ws.grad2.row(static_cast<int>(layout.row0[b])),
+                  step_grads + (static_cast<size_t>(b) * length_ + start) * width_,
+                  sizeof(float) * (length_ - start) * width_);
+    }
   } else {
     fill_value(ws.grad2, 0.0f);
   }
   if (out_grad) {
     for (int b = 0; b < batch; ++b) {
-      float* g = ws.grad2.row(b * length_ + length_ - 1);
+      float* g = ws.grad2.row(static_cast<int>(layout.row(b, length_ - 1)));
       const float* o = out_grad + static_cast<size_t>(b) * width_;
       for (int i = 0; i < width_; ++i) g[i] += o[i];
     }
@@ -206,13 +236,17 @@ void AttentionEncoder::backward(const std::vector<Parameter>& params, AttentionW
   nn::dropout_backward(ws.embedding_drop, dx, ws.grad.size());
   float* dpos = grads[first_param_].values.data.data();
   const float scale = std::sqrt(static_cast<float>(width_));
-  for (int r = 0; r < rows; ++r) {
-    const float* g = dx + static_cast<size_t>(r) * width_;
-    float* pos = dpos + static_cast<size_t>(r % length_) * width_;
-    float* in = input_grad + static_cast<size_t>(r) * width_;
-    for (int i = 0; i < width_; ++i) {
-      pos[i] += g[i];
-      in[i] = g[i] * scale;
+  for (int b = 0; b < batch; ++b) {
+    float* in = input_grad + static_cast<size_t>(b) * length_ * width_;
+    std::fill(in, in + static_cast<size_t>(layout.start[b]) * width_, 0.0f);
+    for (int t = layout.start[b]; t < length_; ++t) {
+      const float* g = dx + layout.row(b, t) * width_;
+      float* pos = dpos + static_cast<size_t>(t) * width_;
+      float* in_t = in + static_cast<size_t>(t) * width_;
+      for (int i = 0; i < width_; ++i) {
+        pos[i] += g[i];
+        in_t[i] = g[i] * scale;
+      }
     }
   }
 }
@@ -234,7 +268,7 @@ void AttentionEncoder::block_backward(const std::vector<Parameter>& params, int 
   nn::dropout_backward(state.ffn_out_drop, scratch, count);
   nn::dense_backward(p(kFfn2Weight), state.ffn_act.data.data(), scratch, rows,
                      ws.ffn_grad.data.data(), g(kFfn2Weight), g(kFfn2Bias));
-  if (settings_.activation == "gelu") {
+  if (settings_.activation == Activation::kGelu) {
     nn::gelu_backward(state.ffn_pre.data.data(), ws.ffn_grad.data.data(), ws.ffn_grad.data.data(),
                       ws.ffn_grad.size());
   } else {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "model/choices.hpp"
 #include "model/parameter.hpp"
 #include "nn/transformer_layers.hpp"
 
@@ -18,15 +19,15 @@ namespace pocketrec {
 struct AttentionSettings {
   int blocks = 2;
   int heads = 1;
-  int ffn_dim = 0;                  // 0 = the model width
-  std::string activation = "gelu";  // gelu | relu
+  int ffn_dim = 0;  // 0 = the model width
+  Activation activation = Activation::kGelu;
   float embedding_dropout = 0;
   float attention_dropout = 0;
   float residual_dropout = 0;
 };
 
 struct AttentionBlockState {
-  nn::Matrix input;  // the block's input x, [B*L, W]
+  nn::Matrix input;  // the block's input x, [rows, W]
   nn::LayerNormState ln1, ln2;
   nn::Matrix z1, qkv, context, hidden, z2, ffn_pre, ffn_act;
   nn::AttentionState attention;
@@ -40,11 +41,17 @@ struct DropoutContext {
   uint64_t first_sequence = 0;
 };
 
+// Rows hold only unpadded positions (plus the newest position of an all-padding history):
+// nn::PackedRows maps (sequence, position) to a row. Short histories at long L are mostly
+// padding, which no output depends on.
 struct AttentionWorkspace {
+  nn::PackedRows layout;
+  std::vector<nn::DropoutRun> dropout_runs;  // per sequence: its rows' values and mask indices
+  std::vector<float> zeros;                  // [W]: the output at a padding position
   std::vector<AttentionBlockState> blocks;
   nn::DropoutMask embedding_drop;
   nn::Matrix last;    // the last block's output, before the final LayerNorm
-  nn::Matrix output;  // [B*L, W]: every position's output
+  nn::Matrix output;  // [rows, W]: every stored position's output
   nn::LayerNormState final_ln;
   nn::Matrix grad, grad2, ffn_grad, qkv_grad, context_grad;  // backward scratch
   int batch = 0;
@@ -66,7 +73,8 @@ class AttentionEncoder {
   void backward(const std::vector<Parameter>& params, AttentionWorkspace& ws, const float* out_grad,
                 const float* step_grads, float* input_grad, Gradients& grads) const;
   const float* position_output(const AttentionWorkspace& ws, int t, int b) const {
-    return ws.output.row(b * length_ + t);
+    if (t < ws.layout.start[b]) return ws.zeros.data();
+    return ws.output.row(static_cast<int>(ws.layout.row(b, t)));
   }
 
  private:
@@ -76,9 +84,11 @@ class AttentionEncoder {
 
   int block_param(int block, int k) const { return first_param_ + 1 + block * kParamsPerBlock + k; }
   int final_param() const { return first_param_ + 1 + settings_.blocks * kParamsPerBlock; }
+  void pack_rows(const int32_t* mask, int batch, uint64_t first_sequence,
+                 AttentionWorkspace& ws) const;
   void block_forward(const std::vector<Parameter>& params, int block, const int32_t* mask,
-                     int batch, const DropoutContext& dropout, AttentionBlockState& state,
-                     float* x) const;
+                     int batch, const DropoutContext& dropout, const AttentionWorkspace& ws,
+                     AttentionBlockState& state, float* x) const;
   void block_backward(const std::vector<Parameter>& params, int block, AttentionBlockState& state,
                       AttentionWorkspace& ws, float* dx, Gradients& grads) const;
 };

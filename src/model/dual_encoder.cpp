@@ -92,7 +92,7 @@ DualEncoder::Group DualEncoder::make_group(const FeatureGroupSpec& spec, bool gl
 
 void DualEncoder::initialize(uint64_t seed) {
   std::mt19937_64 rng(seed);
-  const bool truncated = config_.init == "truncated-normal";
+  const bool truncated = config_.init == InitKind::kTruncatedNormal;
   auto init_table = [&](nn::Matrix& table) {
     fill_normal(table, 1.0f / std::sqrt(static_cast<float>(table.cols)), truncated, rng, 1);
   };

@@ -104,7 +104,7 @@ void to_json(nlohmann::json& json, const FeatureGroupSpec& g) {
 
 void from_json(const nlohmann::json& json, FeatureGroupSpec& g) {
   g.features = json.at("features").get<std::vector<FeatureSpec>>();
-  g.encoder = json.at("encoder").get<std::string>();
+  g.encoder = json.at("encoder").get<EncoderKind>();
 }
 
 void to_json(nlohmann::json& json, const FeatureConfig& c) {

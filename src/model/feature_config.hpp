@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "model/choices.hpp"
+
 namespace pocketrec {
 
 // Where a feature's values come from. Item-aligned sources give one value per context item;
@@ -32,7 +34,7 @@ struct FeatureSpec {
 
 struct FeatureGroupSpec {
   std::vector<FeatureSpec> features;
-  std::string encoder = "bow";  // activity groups: bow | cnn | gru | lstm
+  EncoderKind encoder = EncoderKind::kBow;  // activity groups: not attention
 
   int length() const { return features.empty() ? 0 : features.front().length; }
   int input_width() const;  // sum of feature widths

@@ -35,18 +35,18 @@ class CollectFirstError : public google::protobuf::io::ErrorCollector {
   std::string first_;
 };
 
-std::string encoder_name(ref::EncoderType type) {
+EncoderKind encoder_kind(ref::EncoderType type) {
   switch (type) {
     case ref::BOW:
-      return "bow";
+      return EncoderKind::kBow;
     case ref::CNN:
-      return "cnn";
+      return EncoderKind::kCnn;
     case ref::LSTM:
-      return "lstm";
+      return EncoderKind::kLstm;
     case ref::GRU:
-      return "gru";
+      return EncoderKind::kGru;
   }
-  return "bow";
+  return EncoderKind::kBow;
 }
 
 std::vector<std::string> read_vocab(const std::string& feature, const fs::path& file) {
@@ -113,7 +113,7 @@ void apply_input_config_text(const std::string& text, const std::string& path, M
   FeatureConfig features;
   for (const auto& group : config.activity_feature_groups()) {
     FeatureGroupSpec spec;
-    spec.encoder = encoder_name(group.encoder_type());
+    spec.encoder = encoder_kind(group.encoder_type());
     for (const auto& f : group.features())
       spec.features.push_back(convert_feature(f, false, folder));
     features.activity.push_back(std::move(spec));

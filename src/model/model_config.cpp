@@ -19,9 +19,9 @@ std::vector<FeatureGroupSpec> ModelConfig::activity_groups() const {
 }
 
 int ModelConfig::group_encoder_dim(const FeatureGroupSpec& group) const {
-  if (group.encoder == "bow") return group.input_width();
-  if (group.encoder == "cnn") return group.input_width() * conv_ratios.back();
-  if (group.encoder == "attention") return group.input_width();
+  if (group.encoder == EncoderKind::kBow) return group.input_width();
+  if (group.encoder == EncoderKind::kCnn) return group.input_width() * conv_ratios.back();
+  if (group.encoder == EncoderKind::kAttention) return group.input_width();
   return rnn_units;
 }
 
@@ -38,20 +38,13 @@ int ModelConfig::user_dim() const {
 }
 
 void ModelConfig::validate() const {
-  if (encoder != "bow" && encoder != "cnn" && encoder != "gru" && encoder != "lstm" &&
-      encoder != "attention") {
-    throw Error("unknown encoder '" + encoder + "' (available: bow, cnn, gru, lstm, attention)");
-  }
-  if (encoder == "attention") {
+  if (encoder == EncoderKind::kAttention) {
     const auto& a = attention;
     if (a.blocks < 1 || a.blocks > 64) throw Error("model: --blocks must be in 1..64");
     if (a.heads < 1 || embedding_dim % a.heads != 0) {
       throw Error("model: --heads must divide the embedding dim " + std::to_string(embedding_dim));
     }
     if (a.ffn_dim < 0 || a.ffn_dim > 16384) throw Error("model: --ffn-dim must be in 0..16384");
-    if (a.activation != "gelu" && a.activation != "relu") {
-      throw Error("model: unknown attention activation '" + a.activation + "' (gelu or relu)");
-    }
     for (float rate : {a.embedding_dropout, a.attention_dropout, a.residual_dropout}) {
       if (!(rate >= 0 && rate < 1)) throw Error("model: --dropout rates must be in [0, 1)");
     }
@@ -62,7 +55,7 @@ void ModelConfig::validate() const {
       throw Error("model: the attention encoder takes item ids alone (no side features yet)");
     }
   }
-  if (encoder == "cnn") {
+  if (encoder == EncoderKind::kCnn) {
     if (conv_kernel < 1 || conv_kernel > 64) throw Error("model: --conv-kernel must be in 1..64");
     if (conv_ratios.empty()) throw Error("model: the CNN needs at least one filter ratio");
     for (int r : conv_ratios) {
@@ -85,9 +78,6 @@ void ModelConfig::validate() const {
   if (tie_embeddings && user_dim() != embedding_dim) {
     throw Error("model: --tie needs the output dim (" + std::to_string(user_dim()) +
                 ") to equal the embedding dim (" + std::to_string(embedding_dim) + ")");
-  }
-  if (init != "normal" && init != "truncated-normal") {
-    throw Error("model: unknown init '" + init + "' (normal or truncated-normal)");
   }
   if (has_features()) validate_features(*this);
 }
@@ -119,9 +109,8 @@ static void validate_features(const ModelConfig& config) {
   };
   for (const auto& group : features.activity) {
     if (group.features.empty()) throw Error("features: an activity group has no features");
-    if (group.encoder != "bow" && group.encoder != "cnn" && group.encoder != "gru" &&
-        group.encoder != "lstm") {
-      throw Error("features: unknown group encoder '" + group.encoder + "'");
+    if (group.encoder == EncoderKind::kAttention) {
+      throw Error("features: activity groups take bow, cnn, gru or lstm encoders");
     }
     for (const auto& f : group.features) {
       check_feature(f, false);
@@ -157,9 +146,6 @@ static void validate_features(const ModelConfig& config) {
 }
 
 void TrainConfig::validate() const {
-  if (optimizer != "adam" && optimizer != "adagrad") {
-    throw Error("unknown optimizer '" + optimizer + "' (adam or adagrad)");
-  }
   if (!(learning_rate > 0)) throw Error("--lr must be positive");
   if (clip_norm < 0) throw Error("--clip must be >= 0");
   if (!(weight_decay >= 0 && weight_decay < 10)) {
@@ -171,14 +157,12 @@ void TrainConfig::validate() const {
     throw Error("--lr-decay-factor must be in (0, 1]");
   }
   if (!(max_minutes >= 0)) throw Error("--max-minutes must be >= 0");
+  if (schedule_epochs < 0) throw Error("--schedule-epochs must be >= 0");
   if (batch_size < 1 || batch_size > 65536) throw Error("--batch must be in 1..65536");
   if (epochs < 1) throw Error("--epochs must be at least 1");
   if (patience < 1) throw Error("--patience must be at least 1");
   if (threads < 0 || threads > kMaxThreads) {
     throw Error("--threads must be in 0.." + std::to_string(kMaxThreads) + " (0 = all cores)");
-  }
-  if (loss != "full" && loss != "sampled") {
-    throw Error("unknown loss '" + loss + "' (full or sampled)");
   }
   if (negatives < 1 || negatives > 1000000) throw Error("--negatives must be in 1..1000000");
 }
@@ -199,9 +183,9 @@ void apply_preset(const std::string& name, ModelConfig& model, TrainConfig& trai
     model.final_relu = true;
     model.tie_embeddings = false;
     model.label_bias = false;
-    model.init = "truncated-normal";
+    model.init = InitKind::kTruncatedNormal;
     train = TrainConfig{};
-    train.optimizer = "adagrad";
+    train.optimizer = OptimizerKind::kAdagrad;
     train.learning_rate = 0.1f;
     train.clip_norm = 1.0f;
     train.batch_size = 64;
@@ -226,7 +210,7 @@ void to_json(nlohmann::json& json, const ModelConfig& c) {
           {"label_bias", c.label_bias},
           {"init", c.init}};
   if (c.has_features()) json["features"] = c.features;
-  if (c.encoder == "attention") {
+  if (c.encoder == EncoderKind::kAttention) {
     const auto& a = c.attention;
     json["attention"] = {{"blocks", a.blocks},
                          {"heads", a.heads},
@@ -239,7 +223,7 @@ void to_json(nlohmann::json& json, const ModelConfig& c) {
 }
 
 void from_json(const nlohmann::json& json, ModelConfig& c) {
-  c.encoder = json.at("encoder").get<std::string>();
+  c.encoder = json.at("encoder").get<EncoderKind>();
   c.rnn_units = json.value("rnn_units", 64);
   c.conv_kernel = json.value("conv_kernel", 4);
   c.conv_ratios = json.value("conv_ratios", std::vector<int>{2, 4});
@@ -252,14 +236,14 @@ void from_json(const nlohmann::json& json, ModelConfig& c) {
   c.final_relu = json.at("final_relu").get<bool>();
   c.tie_embeddings = json.at("tie_embeddings").get<bool>();
   c.label_bias = json.at("label_bias").get<bool>();
-  c.init = json.at("init").get<std::string>();
+  c.init = json.at("init").get<InitKind>();
   c.features = json.value("features", FeatureConfig{});
   if (json.contains("attention")) {
     const auto& a = json.at("attention");
     c.attention.blocks = a.at("blocks").get<int>();
     c.attention.heads = a.at("heads").get<int>();
     c.attention.ffn_dim = a.at("ffn_dim").get<int>();
-    c.attention.activation = a.at("activation").get<std::string>();
+    c.attention.activation = a.at("activation").get<Activation>();
     c.attention.embedding_dropout = a.value("embedding_dropout", 0.0f);
     c.attention.attention_dropout = a.value("attention_dropout", 0.0f);
     c.attention.residual_dropout = a.value("residual_dropout", 0.0f);
@@ -275,6 +259,8 @@ void to_json(nlohmann::json& json, const TrainConfig& c) {
           {"lr_decay_patience", c.lr_decay_patience},
           {"lr_decay_factor", c.lr_decay_factor},
           {"max_minutes", c.max_minutes},
+          {"schedule_epochs", c.schedule_epochs},
+          {"cooldown", c.cooldown},
           {"adagrad_initial", c.adagrad_initial},
           {"batch_size", c.batch_size},
           {"epochs", c.epochs},
@@ -288,7 +274,7 @@ void to_json(nlohmann::json& json, const TrainConfig& c) {
 }
 
 void from_json(const nlohmann::json& json, TrainConfig& c) {
-  c.optimizer = json.at("optimizer").get<std::string>();
+  c.optimizer = json.at("optimizer").get<OptimizerKind>();
   c.learning_rate = json.at("learning_rate").get<float>();
   c.clip_norm = json.at("clip_norm").get<float>();
   c.weight_decay = json.value("weight_decay", 0.0f);
@@ -296,6 +282,8 @@ void from_json(const nlohmann::json& json, TrainConfig& c) {
   c.lr_decay_patience = json.value("lr_decay_patience", 0);
   c.lr_decay_factor = json.value("lr_decay_factor", 0.5f);
   c.max_minutes = json.value("max_minutes", 0.0);
+  c.schedule_epochs = json.value("schedule_epochs", 0);
+  c.cooldown = json.value("cooldown", true);
   c.adagrad_initial = json.at("adagrad_initial").get<float>();
   c.batch_size = json.at("batch_size").get<int>();
   c.epochs = json.at("epochs").get<int>();
@@ -304,7 +292,7 @@ void from_json(const nlohmann::json& json, TrainConfig& c) {
   c.seed = json.at("seed").get<uint64_t>();
   c.split = json.at("split").get<std::string>();
   c.causal = json.value("causal", false);
-  c.loss = json.value("loss", std::string("full"));
+  c.loss = json.value("loss", LossKind::kFull);
   c.negatives = json.value("negatives", 1024);
 }
 

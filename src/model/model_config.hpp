@@ -7,12 +7,13 @@
 
 #include "data/context_window.hpp"
 #include "model/attention_encoder.hpp"
+#include "model/choices.hpp"
 #include "model/feature_config.hpp"
 
 namespace pocketrec {
 
 struct ModelConfig {
-  std::string encoder = "bow";            // bow | cnn | gru | lstm | attention
+  EncoderKind encoder = EncoderKind::kBow;
   int rnn_units = 64;                     // GRU/LSTM state size
   int conv_kernel = 4;                    // CNN kernel = stride, as in the reference
   std::vector<int> conv_ratios = {2, 4};  // one Conv1D layer per ratio, embedding_dim * r filters
@@ -26,7 +27,7 @@ struct ModelConfig {
   bool final_relu = false;  // the reference applies ReLU to the context vector
   bool tie_embeddings = false;
   bool label_bias = true;
-  std::string init = "normal";  // normal | truncated-normal, stddev 1/sqrt(dim)
+  InitKind init = InitKind::kNormal;  // stddev 1/sqrt(dim)
   // Side features. Empty: the item ids alone, one group (encoder, embedding_dim, context_length).
   // Otherwise the item id feature's group, dim and length must agree with those three fields.
   FeatureConfig features;
@@ -41,7 +42,7 @@ struct ModelConfig {
 };
 
 struct TrainConfig {
-  std::string optimizer = "adam";  // adam | adagrad
+  OptimizerKind optimizer = OptimizerKind::kAdam;
   float learning_rate = 0.001f;
   float clip_norm = 0.0f;  // per-variable gradient-norm clip; 0 = off
   // Decoupled weight decay (AdamW; with Adagrad the same shrink step): each step multiplies
@@ -53,6 +54,13 @@ struct TrainConfig {
   int lr_decay_patience = 0;
   float lr_decay_factor = 0.5f;
   double max_minutes = 0;  // wall-clock budget for training; 0 = none
+  // A planned end: the learning rate falls linearly to zero over the last kCooldownShare of
+  // schedule_epochs epochs, and training ends there, whatever the patience. 0 = none, unless a
+  // --max-minutes budget is set and cooldown is on: then the trainer plans it from the pace of
+  // the first epochs.
+  int schedule_epochs = 0;
+  bool cooldown = true;
+  static constexpr double kCooldownShare = 0.3;
   float adagrad_initial = 0.1f;
   int batch_size = 256;
   // Early stopping decides when training ends; the cap only guards against a run that never
@@ -70,7 +78,7 @@ struct TrainConfig {
   bool causal = false;
   // "full": softmax over the whole catalog; "sampled": over the target and `negatives` items shared
   // by the batch, drawn by popularity^0.75 with the logQ correction (for large catalogs).
-  std::string loss = "full";
+  LossKind loss = LossKind::kFull;
   int negatives = 1024;
 
   void validate() const;

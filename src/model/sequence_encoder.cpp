@@ -7,11 +7,11 @@
 
 namespace pocketrec {
 
-SequenceEncoder::SequenceEncoder(std::string kind, int length, int width, const ModelConfig& config,
+SequenceEncoder::SequenceEncoder(EncoderKind kind, int length, int width, const ModelConfig& config,
                                  const std::string& prefix, std::vector<Parameter>& params)
-    : kind_(std::move(kind)), length_(length), width_(width), output_dim_(width) {
+    : kind_(kind), length_(length), width_(width), output_dim_(width) {
   first_param_ = static_cast<int>(params.size());
-  if (kind_ == "cnn") {
+  if (kind_ == EncoderKind::kCnn) {
     kernel_ = config.conv_kernel;
     int channels = width;
     for (size_t i = 0; i < config.conv_ratios.size(); ++i) {
@@ -25,15 +25,14 @@ SequenceEncoder::SequenceEncoder(std::string kind, int length, int width, const 
     output_dim_ = channels;
   } else if (recurrent()) {
     units_ = config.rnn_units;
-    const int gates = kind_ == "gru" ? 3 : 4;
-    params.push_back({prefix + kind_ + "/input", nn::Matrix(width, gates * units_), false});
-    params.push_back({prefix + kind_ + "/recurrent", nn::Matrix(units_, gates * units_), false});
-    params.push_back({prefix + kind_ + "/bias", nn::Matrix(1, gates * units_), false});
+    const int gates = kind_ == EncoderKind::kGru ? 3 : 4;
+    const std::string base = prefix + std::string(name(kind_));
+    params.push_back({base + "/input", nn::Matrix(width, gates * units_), false});
+    params.push_back({base + "/recurrent", nn::Matrix(units_, gates * units_), false});
+    params.push_back({base + "/bias", nn::Matrix(1, gates * units_), false});
     output_dim_ = units_;
-  } else if (kind_ == "attention") {
+  } else if (kind_ == EncoderKind::kAttention) {
     attention_.emplace(length, width, config.attention, prefix, params);
-  } else if (kind_ != "bow") {
-    throw Error("unknown encoder '" + kind_ + "'");
   }
 }
 
@@ -45,7 +44,7 @@ void SequenceEncoder::initialize(std::vector<Parameter>& params, std::mt19937_64
   if (recurrent()) {
     fill_glorot(params[first_param_].value, rng);
     fill_glorot(params[first_param_ + 1].value, rng);
-    if (kind_ == "lstm") {
+    if (kind_ == EncoderKind::kLstm) {
       // Forget-gate bias 1: the usual start that lets the cell remember early on.
       auto& bias = params[first_param_ + 2].value;
       for (int u = 0; u < units_; ++u) bias.at(0, units_ + u) = 1.0f;
@@ -71,15 +70,15 @@ void SequenceEncoder::forward(const std::vector<Parameter>& params, const float*
     attention_->forward(params, input, mask, batch, ws.dropout, ws.attention, out);
     return;
   }
-  if (kind_ == "gru") {
+  if (kind_ == EncoderKind::kGru) {
     nn::gru_forward(gru_weights(params), input, mask, batch, length_, ws.gru, out);
     return;
   }
-  if (kind_ == "lstm") {
+  if (kind_ == EncoderKind::kLstm) {
     nn::lstm_forward(lstm_weights(params), input, mask, batch, length_, ws.lstm, out);
     return;
   }
-  if (kind_ == "bow") {
+  if (kind_ == EncoderKind::kBow) {
     nn::masked_mean_forward(input, mask, batch, length_, width_, out);
     return;
   }
@@ -118,17 +117,17 @@ void SequenceEncoder::backward(const std::vector<Parameter>& params, const float
     attention_->backward(params, ws.attention, out_grad, step_grads, input_grad, grads);
     return;
   }
-  if (kind_ == "gru") {
+  if (kind_ == EncoderKind::kGru) {
     nn::gru_backward(gru_weights(params), input, mask, ws.gru, out_grad, step_grads, input_grad,
                      grads[w], grads[w + 1], grads[w + 2]);
     return;
   }
-  if (kind_ == "lstm") {
+  if (kind_ == EncoderKind::kLstm) {
     nn::lstm_backward(lstm_weights(params), input, mask, ws.lstm, out_grad, step_grads, input_grad,
                       grads[w], grads[w + 1], grads[w + 2]);
     return;
   }
-  if (kind_ == "bow") {
+  if (kind_ == EncoderKind::kBow) {
     nn::masked_mean_backward(mask, ws.batch, length_, width_, out_grad, input_grad);
     return;
   }
@@ -148,7 +147,7 @@ void SequenceEncoder::backward(const std::vector<Parameter>& params, const float
 
 const float* SequenceEncoder::step_state(const SequenceWorkspace& ws, int t, int b) const {
   if (attention_) return attention_->position_output(ws.attention, t - 1, b);
-  const auto& hidden = kind_ == "gru" ? ws.gru.hidden : ws.lstm.hidden;
+  const auto& hidden = kind_ == EncoderKind::kGru ? ws.gru.hidden : ws.lstm.hidden;
   return hidden[t].row(b);
 }
 

@@ -35,13 +35,13 @@ struct SequenceWorkspace {
 class SequenceEncoder {
  public:
   // Appends its parameters to `params`, named with `prefix` ("" keeps the historical names).
-  SequenceEncoder(std::string kind, int length, int width, const ModelConfig& config,
+  SequenceEncoder(EncoderKind kind, int length, int width, const ModelConfig& config,
                   const std::string& prefix, std::vector<Parameter>& params);
 
-  const std::string& kind() const { return kind_; }
-  bool recurrent() const { return kind_ == "gru" || kind_ == "lstm"; }
+  EncoderKind kind() const { return kind_; }
+  bool recurrent() const { return is_recurrent(kind_); }
   // Encoders with an output after every position, for causal (every-step) training.
-  bool every_step() const { return recurrent() || kind_ == "attention"; }
+  bool every_step() const { return recurrent() || kind_ == EncoderKind::kAttention; }
   int length() const { return length_; }
   int width() const { return width_; }
   int output_dim() const { return output_dim_; }
@@ -59,7 +59,7 @@ class SequenceEncoder {
   const float* step_state(const SequenceWorkspace& ws, int t, int b) const;
 
  private:
-  std::string kind_;
+  EncoderKind kind_;
   int length_, width_, output_dim_;
   int kernel_ = 0;
   std::vector<int> filters_;  // CNN: per layer

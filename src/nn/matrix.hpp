@@ -44,6 +44,13 @@ struct Matrix {
     cols = c;
     data.assign(static_cast<size_t>(r) * c, 0.0f);
   }
+  // Like resize, but keeps the old values (and zeroes only new ones): for scratch that every
+  // pass overwrites, where resize's fill would be a memset per batch of changing shape.
+  void reshape(int r, int c) {
+    rows = r;
+    cols = c;
+    data.resize(static_cast<size_t>(r) * c);
+  }
   size_t size() const { return data.size(); }
   float* row(int r) { return data.data() + static_cast<size_t>(r) * cols; }
   const float* row(int r) const { return data.data() + static_cast<size_t>(r) * cols; }

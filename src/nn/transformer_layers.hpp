@@ -40,6 +40,16 @@ struct DropoutMask {
 // Value i draws with index first_index + i.
 void dropout_forward(float* x, size_t count, float rate, uint64_t seed, uint64_t first_index,
                      DropoutMask& mask);
+// A stretch of a buffer whose values draw indices first_index, first_index + 1, ...: packed rows
+// keep the indices they would have in the padded layout, so masks do not depend on packing.
+struct DropoutRun {
+  size_t first_value = 0;
+  size_t count = 0;
+  uint64_t first_index = 0;
+};
+// Dropout over x[0, total) where the runs cover every value once.
+void dropout_forward_runs(float* x, size_t total, const std::vector<DropoutRun>& runs, float rate,
+                          uint64_t seed, DropoutMask& mask);
 // dx *= mask * scale in place.
 void dropout_backward(const DropoutMask& mask, float* dx, size_t count);
 // A uniform float in [0, 1) from (seed, index): splitmix64 of their mix.
@@ -50,8 +60,20 @@ struct AttentionShape {
   int head_dim() const { return dim / heads; }
 };
 
+// Rows of [B*L] sequences stored without their leading padding: sequence b keeps positions
+// [start[b], L) in rows row0[b], row0[b] + 1, ... Row-wise layers then skip padding entirely.
+struct PackedRows {
+  std::vector<int> start;
+  std::vector<size_t> row0;
+  size_t rows = 0;
+  size_t row(int b, int t) const { return row0[b] + static_cast<size_t>(t - start[b]); }
+};
+// The padded layout as PackedRows: every sequence keeps all L positions.
+PackedRows unpacked_rows(int batch, int length);
+
 struct AttentionState {
   AttentionShape shape;
+  PackedRows layout;
   std::vector<int> first_valid;  // per sequence: its first unmasked position (length if none)
   FloatBuffer probs;             // per (sequence, head): [n, n] softmax rows, n = length - first
   DropoutMask prob_dropout;      // over `probs`, same layout
@@ -61,14 +83,19 @@ struct AttentionState {
 };
 
 // Causal self-attention: position t of sequence b attends to the unmasked positions s <= t of
-// the same sequence; positions before the first unmasked one output zeros. qkv: [B*L, 3*dim]
+// the same sequence; positions before the first unmasked one output zeros. qkv: [rows, 3*dim]
 // (queries, keys, values side by side, heads contiguous within each), mask: [B*L] (0 = padding),
-// out: [B*L, dim]. Dropout on the attention weights when rate > 0; sequence b draws its masks as
+// out: [rows, dim], rows laid out by `layout` (padding positions before layout.start[b] must be
+// masked). Dropout on the attention weights when rate > 0; sequence b draws its masks as
 // sequence first_sequence + b of the batch.
+void causal_attention_forward(const float* qkv, const int32_t* mask, const AttentionShape& shape,
+                              const PackedRows& layout, float dropout_rate, uint64_t seed,
+                              uint64_t first_sequence, AttentionState& state, float* out);
+// The padded layout: qkv [B*L, 3*dim], out [B*L, dim].
 void causal_attention_forward(const float* qkv, const int32_t* mask, const AttentionShape& shape,
                               float dropout_rate, uint64_t seed, uint64_t first_sequence,
                               AttentionState& state, float* out);
-// dqkv: [B*L, 3*dim], overwritten.
+// dqkv: [rows, 3*dim] in the forward pass's layout, overwritten.
 void causal_attention_backward(const float* qkv, const AttentionState& state, const float* dout,
                                float* dqkv);
 

@@ -33,7 +33,6 @@ void input_terms(const float* x, const float* weights, const float* bias, int di
 std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor,
                                           size_t max_projected_bytes) {
   const auto& tensors = m.tensors();
-  auto named = [&](std::string_view name) { return tensor_named(m, name); };
   GraphConstants constants(m);
   auto f = std::make_unique<FusedRnn>();
   int t = user_tensor;
@@ -43,19 +42,37 @@ std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor,
   // The last step's state is the dense layers' input (or the user vector itself).
   std::string prefix;
   for (const char* p : {"lstm", "gru"}) {
-    if (t == named(graph_names::rnn_state(p, length - 1))) prefix = p;
+    if (t == tensor_named(m, graph_names::rnn_state(p, length - 1))) prefix = p;
   }
   if (prefix.empty()) return nullptr;
   f->lstm_ = prefix == "lstm";
   f->gates_ = f->lstm_ ? 4 : 3;
-  const std::string gate_names = f->lstm_ ? "ifgo" : "rzn";
   const int units = static_cast<int>(tensors[t].shape.elements());
+  const int steps = f->match_gates(constants, prefix, length, units);
+  if (steps < 0 || !f->match_initial_state(constants, prefix, units) ||
+      !f->match_history(constants, steps, length)) {
+    return nullptr;
+  }
+  if (!f->layers_.empty() && f->layers_.front().size != units) return nullptr;
+  f->length_ = length;
+  f->units_ = units;
+  f->out_dim_ = f->layers_.empty() ? units : static_cast<int>(f->layers_.back().units);
+  f->prepare_tables(max_projected_bytes);
+  f->dequantized_ = constants.take_storage();
+  return f;
+}
+
+int FusedRnn::match_gates(GraphConstants& constants, const std::string& prefix, int length,
+                          int units) {
+  const tfl::Model& m = constants.model();
+  const auto& tensors = m.tensors();
+  const std::string gate_names = lstm_ ? "ifgo" : "rzn";
   int steps = -1;  // the [L, E] embedded history the input projections read
-  for (int q = 0; q < f->gates_; ++q) {
+  for (int q = 0; q < gates_; ++q) {
     const tfl::OpSpec* fc =
-        constants.producer(named(prefix + "/x_" + gate_names[q]), Op::FULLY_CONNECTED);
-    const int recurrent = named(prefix + "/recurrent_" + gate_names[q]);
-    if (!fc || fc->inputs.size() != 3 || recurrent < 0) return nullptr;
+        constants.producer(tensor_named(m, prefix + "/x_" + gate_names[q]), Op::FULLY_CONNECTED);
+    const int recurrent = tensor_named(m, prefix + "/recurrent_" + gate_names[q]);
+    if (!fc || fc->inputs.size() != 3 || recurrent < 0) return -1;
     if (q == 0) steps = fc->inputs[0];
     const auto* options = fc->raw ? fc->raw->builtin_options_as_FullyConnectedOptions() : nullptr;
     const float* w = constants.f32(fc->inputs[1]);
@@ -67,66 +84,76 @@ std::unique_ptr<FusedRnn> FusedRnn::match(const tfl::Model& m, int user_tensor,
         !(tensors[fc->inputs[1]].shape == tfl::Shape{units, tensors[steps].shape[1]}) ||
         tensors[fc->inputs[2]].shape.elements() != units ||
         !(tensors[recurrent].shape == tfl::Shape{units, units})) {
-      return nullptr;
+      return -1;
     }
     const int dim = tensors[steps].shape[1];
-    f->input_weights_.insert(f->input_weights_.end(), w, w + static_cast<size_t>(units) * dim);
-    f->input_bias_.insert(f->input_bias_.end(), b, b + units);
-    f->recurrent_weights_.insert(f->recurrent_weights_.end(), r,
-                                 r + static_cast<size_t>(units) * units);
+    input_weights_.insert(input_weights_.end(), w, w + static_cast<size_t>(units) * dim);
+    input_bias_.insert(input_bias_.end(), b, b + units);
+    recurrent_weights_.insert(recurrent_weights_.end(), r, r + static_cast<size_t>(units) * units);
   }
+  return steps;
+}
+
+bool FusedRnn::match_initial_state(GraphConstants& constants, const std::string& prefix,
+                                   int units) {
+  const tfl::Model& m = constants.model();
   for (const char* state : {"h0", "c0"}) {
-    if (!f->lstm_ && state[0] == 'c') break;
-    const int tensor = named(prefix + "/" + state);
+    if (!lstm_ && state[0] == 'c') break;
+    const int tensor = tensor_named(m, prefix + "/" + state);
     const float* values = constants.f32(tensor);
-    if (!values || tensors[tensor].shape.elements() != units) return nullptr;
-    (state[0] == 'h' ? f->h0_ : f->c0_).assign(values, values + units);
+    if (!values || m.tensors()[tensor].shape.elements() != units) return false;
+    (state[0] == 'h' ? h0_ : c0_).assign(values, values + units);
   }
-  // steps = RESHAPE(embedded); the step mask = RESHAPE(GATHER(is_item, ids)).
+  return true;
+}
+
+// steps = RESHAPE(embedded); the step mask = RESHAPE(GATHER(is_item, ids)).
+bool FusedRnn::match_history(GraphConstants& constants, int steps, int length) {
+  const tfl::Model& m = constants.model();
+  const auto& tensors = m.tensors();
   const tfl::OpSpec* reshape = constants.producer(steps, Op::RESHAPE);
   const tfl::OpSpec* mask_reshape =
-      constants.producer(named(std::string(graph_names::kStepMask)), Op::RESHAPE);
+      constants.producer(tensor_named(m, graph_names::kStepMask), Op::RESHAPE);
   const tfl::OpSpec* valid =
       mask_reshape ? constants.producer(mask_reshape->inputs[0], Op::GATHER) : nullptr;
-  if (!reshape || !valid || valid->inputs.size() != 2) return nullptr;
+  if (!reshape || !valid || valid->inputs.size() != 2) return false;
   const int ids_tensor = valid->inputs[1];
   const tfl::OpSpec* ids_reshape = constants.producer(ids_tensor, Op::RESHAPE);
   if (!reshapes_graph_input(constants, ids_reshape) ||
       !(tensors[ids_tensor].shape == tfl::Shape{1, length}) ||
       !(tensors[mask_reshape->outputs[0]].shape == tfl::Shape{length, 1})) {
-    return nullptr;
+    return false;
   }
   int64_t rows = 0, dim = 0;
-  f->embeddings_ = embedding_rows(constants, reshape->inputs[0], ids_tensor, rows, dim);
-  f->valid_ = constants.f32(valid->inputs[0]);
-  if (!f->embeddings_ || !f->valid_ || tensors[valid->inputs[0]].shape.elements() != rows ||
+  embeddings_ = embedding_rows(constants, reshape->inputs[0], ids_tensor, rows, dim);
+  valid_ = constants.f32(valid->inputs[0]);
+  if (!embeddings_ || !valid_ || tensors[valid->inputs[0]].shape.elements() != rows ||
       dim != tensors[steps].shape[1] ||
       !(tensors[reshape->inputs[0]].shape == tfl::Shape{1, length, static_cast<int>(dim)})) {
-    return nullptr;
+    return false;
   }
-  if (!f->layers_.empty() && f->layers_.front().size != units) return nullptr;
-  f->length_ = length;
-  f->rows_ = static_cast<int>(rows);
-  f->emb_dim_ = static_cast<int>(dim);
-  f->units_ = units;
-  f->out_dim_ = f->layers_.empty() ? units : static_cast<int>(f->layers_.back().units);
+  rows_ = static_cast<int>(rows);
+  emb_dim_ = static_cast<int>(dim);
+  return true;
+}
+
+void FusedRnn::prepare_tables(size_t max_projected_bytes) {
+  const int units = units_;
   // Per step: input terms, recurrent terms, pre-activations, activations (gates * units each)
   // and four temporaries of units; then the state h and c; the dense layers' two buffers.
-  f->scratch_floats_ = 4 * static_cast<size_t>(f->gates_) * units + 6 * static_cast<size_t>(units) +
-                       2 * widest(f->layers_);
-  const int width = f->gates_ * units;
+  scratch_floats_ = 4 * static_cast<size_t>(gates_) * units + 6 * static_cast<size_t>(units) +
+                    2 * widest(layers_);
+  const int width = gates_ * units;
   if (tfl::paired_rows_help()) {
-    f->recurrent_pairs_ = tfl::pair_rows(f->recurrent_weights_.data(), units, width, units);
+    recurrent_pairs_ = tfl::pair_rows(recurrent_weights_.data(), units, width, units);
   }
-  if (static_cast<size_t>(rows) * width * sizeof(float) <= max_projected_bytes) {
-    f->projected_.resize(static_cast<size_t>(rows) * width);
-    for (int64_t r = 0; r < rows; ++r) {
-      input_terms(f->embeddings_ + r * dim, f->input_weights_.data(), f->input_bias_.data(),
-                  f->emb_dim_, width, f->projected_.data() + r * width);
+  if (static_cast<size_t>(rows_) * width * sizeof(float) <= max_projected_bytes) {
+    projected_.resize(static_cast<size_t>(rows_) * width);
+    for (int64_t r = 0; r < rows_; ++r) {
+      input_terms(embeddings_ + r * emb_dim_, input_weights_.data(), input_bias_.data(), emb_dim_,
+                  width, projected_.data() + r * width);
     }
   }
-  f->dequantized_ = constants.take_storage();
-  return f;
 }
 
 // One step of the export's graph, operator by operator, for item `id` (the embedded item x, m its

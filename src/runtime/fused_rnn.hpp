@@ -34,6 +34,13 @@ class FusedRnn final : public FusedEncoder {
  private:
   // One step for item `id`: its input terms from projected_ where that is kept, else computed.
   void step(int32_t id, float* h, float* c, float* s) const;
+  // The steps of match: each gate's input projection and recurrent matrix (returns the [L, E]
+  // steps tensor they read, or -1), the initial state, the embedded history and its step mask,
+  // then the tables computed at load.
+  int match_gates(GraphConstants& constants, const std::string& prefix, int length, int units);
+  bool match_initial_state(GraphConstants& constants, const std::string& prefix, int units);
+  bool match_history(GraphConstants& constants, int steps, int length);
+  void prepare_tables(size_t max_projected_bytes);
 
   bool lstm_ = true;
   int gates_ = 4, units_ = 0, emb_dim_ = 0;

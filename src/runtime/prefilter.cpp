@@ -144,32 +144,52 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
   const float step_low = step / static_cast<float>(2 * levels_limit);
   UserLevels levels;
   quantize_user(user, user_i8, dim_, quads_, step, step_low, two_parts, levels);
-  const double error_max = levels.error_max, error_squares = levels.error_squares;
-  const float approx_l1 = levels.approx_l1;
-  // |exact - approximate| for row r, from three sources:
-  //  - the user rounded to levels: |dot(e, row)| <= min(max|e| * sum|row|, |e|_2 * |row|_2)
-  //    (e is the exact score's user less its approximation, step * levels (+ step_low * low
-  //    levels): max|e| <= step / 2 (step_low / 2) for float tables, and for int8 tables e holds
-  //    the int16 rounding too; the L2 form is the smaller for all but sparse rows, by about a
-  //    third on the starter models);
-  //  - the rows rounded to codes: at most scale / 2 per dimension, times sum|approximate user|;
-  //  - float rounding in both computations: (dim + 12) units in the last place of the largest
-  //    magnitude either sums (|bias| + (max|user| + step) * (sum|row| + dim * scale)), bounded
-  //    table-wide (the approximation's two parts add two roundings).
-  // The factor 1.001 covers the rounding of the bound itself and of the codes' scales.
-  const float alpha_l1 = static_cast<float>(error_max * (1 + 0x1p-40)) * 1.001f;
-  const float alpha_l2 = static_cast<float>(std::sqrt(error_squares) * (1 + 0x1p-40)) * 1.001f;
-  const float beta = 0.5f * approx_l1 * 1.001f;
-  const float rounding = static_cast<float>(dim_ + 12) * 0x1p-24f *
-                         (max_abs_bias_ + (max_abs + step) * max_width_) * 1.001f;
+  const ErrorBound bound = error_bound(levels, max_abs, step);
   // An overflowing bound would make every row a candidate: score every row instead.
-  if (!(alpha_l1 * max_l1_ + beta * max_code_scale_ + rounding < INFINITY)) return -1;
+  if (!(bound.alpha_l1 * max_l1_ + bound.beta * max_code_scale_ + bound.rounding < INFINITY)) {
+    return -1;
+  }
   prepare(scratch);
+  PrefilterQuery q = query(levels, step, step_low, two_parts, bound, scratch);
+  q.bias = masked_bias;
+  q.user = user;
+  if (!rows_i8_.empty()) {
+    q.user_i8 = user_i8;
+    q.row_scale = row_scale;
+  }
+  return top_k_prefiltered(q, scratch, top);
+}
+
+// |exact - approximate| for row r, from three sources:
+//  - the user rounded to levels: |dot(e, row)| <= min(max|e| * sum|row|, |e|_2 * |row|_2)
+//    (e is the exact score's user less its approximation, step * levels (+ step_low * low
+//    levels): max|e| <= step / 2 (step_low / 2) for float tables, and for int8 tables e holds
+//    the int16 rounding too; the L2 form is the smaller for all but sparse rows, by about a
+//    third on the starter models);
+//  - the rows rounded to codes: at most scale / 2 per dimension, times sum|approximate user|;
+//  - float rounding in both computations: (dim + 12) units in the last place of the largest
+//    magnitude either sums (|bias| + (max|user| + step) * (sum|row| + dim * scale)), bounded
+//    table-wide (the approximation's two parts add two roundings).
+// The factor 1.001 covers the rounding of the bound itself and of the codes' scales.
+Prefilter::ErrorBound Prefilter::error_bound(const UserLevels& levels, float max_abs,
+                                             float step) const {
+  ErrorBound b;
+  b.alpha_l1 = static_cast<float>(levels.error_max * (1 + 0x1p-40)) * 1.001f;
+  b.alpha_l2 = static_cast<float>(std::sqrt(levels.error_squares) * (1 + 0x1p-40)) * 1.001f;
+  b.beta = 0.5f * levels.approx_l1 * 1.001f;
+  b.rounding = static_cast<float>(dim_ + 12) * 0x1p-24f *
+               (max_abs_bias_ + (max_abs + step) * max_width_) * 1.001f;
+  return b;
+}
+
+// The approximate pass's inputs, with each chunk's error bound written into the scratch.
+PrefilterQuery Prefilter::query(const UserLevels& levels, float step, float step_low,
+                                bool two_parts, const ErrorBound& bound,
+                                TopKScratch& scratch) const {
   PrefilterQuery q{};
   q.codes = codes_.data();
   q.code_offset = -kCodeOffset * levels.levels_sum;
   q.chunk_scale = chunk_scale_.data();
-  q.bias = masked_bias;
   q.rows = rows_;
   q.dim = dim_;
   q.quads = quads_;
@@ -182,23 +202,19 @@ int Prefilter::top_k(const float* user, const float* masked_bias, TopKScratch& s
     q.user_step_low = step_low;
   }
   for (size_t c = 0; c < chunks(); ++c) {
-    scratch.chunk_rest[c] = beta * chunk_scale_[c] + rounding;
+    scratch.chunk_rest[c] = bound.beta * chunk_scale_[c] + bound.rounding;
     scratch.chunk_error[c] =
-        std::min(alpha_l1 * chunk_l1_[c], alpha_l2 * chunk_l2_[c]) + scratch.chunk_rest[c];
+        std::min(bound.alpha_l1 * chunk_l1_[c], bound.alpha_l2 * chunk_l2_[c]) +
+        scratch.chunk_rest[c];
   }
   q.chunk_error = scratch.chunk_error.data();
   q.chunk_rest = scratch.chunk_rest.data();
   q.row_norms = row_norms_.data();
-  q.alpha_l1 = alpha_l1;
-  q.alpha_l2 = alpha_l2;
-  q.user = user;
+  q.alpha_l1 = bound.alpha_l1;
+  q.alpha_l2 = bound.alpha_l2;
   q.rows_f32 = rows_f32_.data();
-  if (!rows_i8_.empty()) {
-    q.rows_i8 = rows_i8_.data();
-    q.user_i8 = user_i8;
-    q.row_scale = row_scale;
-  }
-  return top_k_prefiltered(q, scratch, top);
+  if (!rows_i8_.empty()) q.rows_i8 = rows_i8_.data();
+  return q;
 }
 
 }  // namespace pocketrec::runtime

@@ -71,6 +71,8 @@ struct PrefilterQuery {
   bool score_best_first() const { return user_quads_low != nullptr; }
 };
 
+struct UserLevels;
+
 class Prefilter {
  public:
   Prefilter() = default;
@@ -120,6 +122,13 @@ class Prefilter {
   template <class RowOf>
   void encode_rows(const RowOf& row_of, std::span<const float> bias);
   size_t chunks() const;  // of kPrefilterChunkRows rows
+  // The bound on |exact - approximate| for this query's user (explained in top_k), in parts.
+  struct ErrorBound {
+    float alpha_l1, alpha_l2, beta, rounding;
+  };
+  ErrorBound error_bound(const UserLevels& levels, float max_abs, float step) const;
+  PrefilterQuery query(const UserLevels& levels, float step, float step_low, bool two_parts,
+                       const ErrorBound& bound, TopKScratch& scratch) const;
   uint8_t& code(int row, int k) {
     const size_t block = row / kPrefilterBlockRows, lane = row % kPrefilterBlockRows;
     return codes_[((block * quads_ + k / 4) * kPrefilterBlockRows + lane) * 4 + k % 4];

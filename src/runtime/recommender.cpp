@@ -162,30 +162,21 @@ std::shared_ptr<const Recommender> Recommender::load_buffer(const void* data, si
   return from_model(tfl::Model::from_bytes(data, size, origin), std::move(options));
 }
 
-std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const tfl::Model> model,
-                                                           ModelLoadOptions options) {
-  std::shared_ptr<Recommender> r(new Recommender());
-  r->impl_->model = model;
-  Impl& d = *r->impl_;
-  const std::string& origin = model->origin();
+namespace {
 
-  std::optional<tfl::ModelInfo> info;
-  if (auto text = model->metadata(tfl::kInfoMetadata)) info = tfl::parse_model_info(*text, origin);
-  bool rows_are_ids = info ? info->external_ids : true;
-  d.newest_last = info && info->layout == "newest-last";
-  d.summary.encoder = info ? info->encoder : "unknown";
-  d.summary.layout = d.newest_last ? "newest-last" : "oldest-first";
-  d.summary.file_bytes = model->file_size();
+using Impl = Recommender::Impl;
 
-  // The graph: one int32 history input; top-K outputs bound by name, else by dtype. Read from the
-  // verified tensor specs: no interpreter (which would plan the whole graph) is needed for this.
-  const auto& tensors = model->tensors();
-  const auto& outputs = model->outputs();
-  if (model->inputs().size() != 1 || tensors[model->inputs()[0]].type != tfl::DType::kInt32 ||
-      tensors[model->inputs()[0]].shape.elements() < 1) {
+// The graph: one int32 history input; top-K outputs bound by name, else by dtype. Read from the
+// verified tensor specs: no interpreter (which would plan the whole graph) is needed for this.
+void bind_graph_io(const tfl::Model& model, Impl& d) {
+  const std::string& origin = model.origin();
+  const auto& tensors = model.tensors();
+  const auto& outputs = model.outputs();
+  if (model.inputs().size() != 1 || tensors[model.inputs()[0]].type != tfl::DType::kInt32 ||
+      tensors[model.inputs()[0]].shape.elements() < 1) {
     throw Error(origin + ": expected one int32 history input");
   }
-  d.summary.context_length = static_cast<int>(tensors[model->inputs()[0]].shape.elements());
+  d.summary.context_length = static_cast<int>(tensors[model.inputs()[0]].shape.elements());
   for (size_t i = 0; i < outputs.size(); ++i) {
     const auto& t = tensors[outputs[i]];
     if (t.name == "top_prediction_ids") d.ids_output = static_cast<int>(i);
@@ -203,15 +194,16 @@ std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const
     throw Error(origin + ": expected top-K outputs: int32 ids and float32 scores of one length");
   }
   d.summary.graph_top_k = static_cast<int>(tensors[outputs[d.ids_output]].shape.elements());
-  auto scoring = find_label_scoring(*model, d.ids_output, d.scores_output);
-  // Prepare the part of the graph sessions will run once now, so an unsupported operator or
-  // inconsistent shapes fail the load, not the first session.
-  tfl::Interpreter check(model, scoring ? scoring->user : -1);
+}
 
-  // The catalog: given, from the metadata, or (foreign models) every graph id of the table.
+// The catalog: given, from the metadata, or (foreign models) every graph id of the table; each
+// item mapped to its graph id.
+void load_catalog(const tfl::Model& model, const std::optional<LabelScoring>& scoring,
+                  bool rows_are_ids, ModelLoadOptions& options, Impl& d) {
+  const std::string& origin = model.origin();
   if (options.catalog) {
     d.items = std::move(*options.catalog);
-  } else if (auto text = model->metadata(tfl::kCatalogMetadata)) {
+  } else if (auto text = model.metadata(tfl::kCatalogMetadata)) {
     for (auto& e : tfl::parse_catalog(*text, origin)) {
       d.items.push_back({std::move(e.id), std::move(e.title), std::move(e.genres), e.count});
     }
@@ -240,50 +232,80 @@ std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const
     d.item_of_graph_id[static_cast<int32_t>(g)] = i;
   }
   d.summary.items = d.items.size();
+}
 
-  if (scoring) {
-    const size_t n = d.items.size();
-    std::vector<float> bias(scoring->bias ? n : 0);
-    for (size_t i = 0; i < bias.size(); ++i) bias[i] = scoring->bias[d.graph_id[i]];
-    const int dim = scoring->dim;
-    d.inv_norm.resize(n);
-    auto set_norm = [&](size_t i, auto row, float scale) {
-      double sq = 0.0;
-      for (int k = 0; k < dim; ++k) sq += double(row[k]) * row[k];
-      sq *= double(scale) * scale;
-      d.inv_norm[i] = sq > 0.0 ? static_cast<float>(1.0 / std::sqrt(sq)) : 0.0f;
-    };
-    if (scoring->f32) {
-      std::vector<float> rows(n * dim);
-      for (size_t i = 0; i < n; ++i) {
-        std::copy_n(scoring->f32 + static_cast<size_t>(d.graph_id[i]) * dim, dim,
-                    rows.begin() + i * dim);
-        set_norm(i, rows.data() + i * dim, 1.0f);
-      }
-      d.table = runtime::ScoreTable::from_float(rows, static_cast<int>(n), dim, bias, origin);
-      if (!options.prefilter) d.table.disable_prefilter();
-    } else {
-      std::vector<int8_t> rows(n * dim);
-      std::vector<float> scales(n);
-      for (size_t i = 0; i < n; ++i) {
-        std::copy_n(scoring->i8 + static_cast<size_t>(d.graph_id[i]) * dim, dim,
-                    rows.begin() + i * dim);
-        scales[i] =
-            scoring->scales.size() == 1 ? scoring->scales[0] : scoring->scales[d.graph_id[i]];
-        set_norm(i, rows.data() + i * dim, scales[i]);
-      }
-      d.table =
-          runtime::ScoreTable::from_int8(rows, scales, static_cast<int>(n), dim, bias, origin);
-      d.summary.quantized = true;
+// The label rows of the catalog's items, in catalog order, as the scoring kernels' table (and
+// each row's inverse norm, for similar-item queries).
+void build_score_table(const LabelScoring& scoring, const ModelLoadOptions& options,
+                       const std::string& origin, Impl& d) {
+  const size_t n = d.items.size();
+  std::vector<float> bias(scoring.bias ? n : 0);
+  for (size_t i = 0; i < bias.size(); ++i) bias[i] = scoring.bias[d.graph_id[i]];
+  const int dim = scoring.dim;
+  d.inv_norm.resize(n);
+  auto set_norm = [&](size_t i, auto row, float scale) {
+    double sq = 0.0;
+    for (int k = 0; k < dim; ++k) sq += double(row[k]) * row[k];
+    sq *= double(scale) * scale;
+    d.inv_norm[i] = sq > 0.0 ? static_cast<float>(1.0 / std::sqrt(sq)) : 0.0f;
+  };
+  if (scoring.f32) {
+    std::vector<float> rows(n * dim);
+    for (size_t i = 0; i < n; ++i) {
+      std::copy_n(scoring.f32 + static_cast<size_t>(d.graph_id[i]) * dim, dim,
+                  rows.begin() + i * dim);
+      set_norm(i, rows.data() + i * dim, 1.0f);
     }
-    d.user_tensor = scoring->user;
-    d.summary.fast_path = true;
-    d.summary.prefilter = d.table.has_prefilter();
-    d.summary.dim = dim;
-    d.summary.sigmoid_scores = scoring->sigmoid;
-    d.summary.table_bytes = d.table.bytes();
-    if (options.fused_encoders)
-      d.fused = verified_fused_encoder(model, d.user_tensor, dim, d.summary.context_length);
+    d.table = runtime::ScoreTable::from_float(rows, static_cast<int>(n), dim, bias, origin);
+    if (!options.prefilter) d.table.disable_prefilter();
+  } else {
+    std::vector<int8_t> rows(n * dim);
+    std::vector<float> scales(n);
+    for (size_t i = 0; i < n; ++i) {
+      std::copy_n(scoring.i8 + static_cast<size_t>(d.graph_id[i]) * dim, dim,
+                  rows.begin() + i * dim);
+      scales[i] = scoring.scales.size() == 1 ? scoring.scales[0] : scoring.scales[d.graph_id[i]];
+      set_norm(i, rows.data() + i * dim, scales[i]);
+    }
+    d.table = runtime::ScoreTable::from_int8(rows, scales, static_cast<int>(n), dim, bias, origin);
+    d.summary.quantized = true;
+  }
+  d.user_tensor = scoring.user;
+  d.summary.fast_path = true;
+  d.summary.prefilter = d.table.has_prefilter();
+  d.summary.dim = dim;
+  d.summary.sigmoid_scores = scoring.sigmoid;
+  d.summary.table_bytes = d.table.bytes();
+}
+
+}  // namespace
+
+std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const tfl::Model> model,
+                                                           ModelLoadOptions options) {
+  std::shared_ptr<Recommender> r(new Recommender());
+  r->impl_->model = model;
+  Impl& d = *r->impl_;
+  const std::string& origin = model->origin();
+
+  std::optional<tfl::ModelInfo> info;
+  if (auto text = model->metadata(tfl::kInfoMetadata)) info = tfl::parse_model_info(*text, origin);
+  d.newest_last = info && info->layout == "newest-last";
+  d.summary.encoder = info ? info->encoder : "unknown";
+  d.summary.layout = d.newest_last ? "newest-last" : "oldest-first";
+  d.summary.file_bytes = model->file_size();
+
+  bind_graph_io(*model, d);
+  auto scoring = find_label_scoring(*model, d.ids_output, d.scores_output);
+  // Prepare the part of the graph sessions will run once now, so an unsupported operator or
+  // inconsistent shapes fail the load, not the first session.
+  tfl::Interpreter check(model, scoring ? scoring->user : -1);
+  load_catalog(*model, scoring, info ? info->external_ids : true, options, d);
+  if (scoring) {
+    build_score_table(*scoring, options, origin, d);
+    if (options.fused_encoders) {
+      d.fused =
+          verified_fused_encoder(model, d.user_tensor, d.summary.dim, d.summary.context_length);
+    }
     d.summary.fused_encoder = d.fused != nullptr;
     if (d.fused) d.summary.fused_encoder_name = d.fused->name();
   }

@@ -17,7 +17,7 @@ bool ends_with_any(const std::string& name, std::initializer_list<const char*> s
 }  // namespace
 
 Optimizer::Optimizer(const TrainConfig& config, const std::vector<Parameter>& params)
-    : adam_(config.optimizer == "adam"),
+    : adam_(config.optimizer == OptimizerKind::kAdam),
       base_lr_(config.learning_rate),
       lr_(config.learning_rate),
       weight_decay_(config.weight_decay),
@@ -65,7 +65,7 @@ void Optimizer::update_values(float* value, float* grad, float* first, float* se
 
 void Optimizer::begin_step(std::vector<Parameter>& params, Gradients& grads) {
   ++steps_;
-  lr_ = base_lr_ * lr_scale_;
+  lr_ = base_lr_ * lr_scale_ * schedule_scale_;
   if (warmup_steps_ > 0 && steps_ <= static_cast<uint64_t>(warmup_steps_)) {
     lr_ *= static_cast<float>(steps_) / static_cast<float>(warmup_steps_);
   }

@@ -28,6 +28,8 @@ class Optimizer {
   // Multiplies the configured learning rate from the next step on (decay on plateau).
   void set_lr_scale(float scale) { lr_scale_ = scale; }
   float lr_scale() const { return lr_scale_; }
+  // The planned schedule's factor for the next step (cooldown), on top of lr_scale.
+  void set_schedule_scale(float scale) { schedule_scale_ = scale; }
   // State for checkpoints: slot tensors in parameter order, plus the step count.
   std::vector<nn::Matrix>& slots() { return slots_; }
   void set_steps(uint64_t steps) { steps_ = steps; }
@@ -41,6 +43,7 @@ class Optimizer {
   float base_lr_;
   float lr_;  // this step's rate (warmup and decay applied)
   float lr_scale_ = 1.0f;
+  float schedule_scale_ = 1.0f;
   float weight_decay_;
   int warmup_steps_;
   std::vector<uint8_t> decays_;  // per parameter: weight decay applies

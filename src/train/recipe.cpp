@@ -42,7 +42,9 @@ AttentionRecipe attention_recipe(const DataProfile& profile) {
   AttentionRecipe recipe;
   const int p90 = static_cast<int>(std::ceil(profile.p90_length / 10.0)) * 10;
   recipe.context_length = std::clamp(p90, kMinLength, kMaxLength);
-  recipe.dropout = profile.median_length < kSparseMedian ? 0.5f : 0.2f;
+  const bool sparse = profile.median_length < kSparseMedian;
+  recipe.dropout = sparse ? 0.5f : 0.2f;
+  recipe.weight_decay = sparse ? 1.0f : 0.0f;
   // Causal windows: one per user per L targets (walking back from the newest).
   const double windows =
       static_cast<double>(profile.users) +

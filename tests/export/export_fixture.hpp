@@ -22,7 +22,7 @@ inline std::vector<ExportCase> export_cases() {
   std::vector<ExportCase> cases;
   auto base = [](const std::string& encoder) {
     ModelConfig c;
-    c.encoder = encoder;
+    c.encoder = parse_encoder(encoder);
     c.items = 40;
     c.context_length = 7;
     c.embedding_dim = 6;
@@ -43,7 +43,7 @@ inline std::vector<ExportCase> export_cases() {
   cases.push_back({"attention", attention});
   ModelConfig attention_relu = base("attention");
   attention_relu.attention.blocks = 1;
-  attention_relu.attention.activation = "relu";
+  attention_relu.attention.activation = Activation::kRelu;
   attention_relu.hidden = {};
   attention_relu.output_dim = 0;
   attention_relu.tie_embeddings = true;

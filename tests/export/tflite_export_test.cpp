@@ -199,7 +199,9 @@ TEST(TfliteExport, Int8TablesAreAQuarterAndRankAlmostTheSame) {
     // Tied models store one float table (used by both the GATHER and the scores) but two int8
     // ones (the int8 context table is gathered without quantization parameters), so int8 saves
     // less against a float file that is already smaller.
-    const double bound = config.tie_embeddings ? 0.72 : config.encoder == "attention" ? 0.55 : 0.45;
+    const double bound = config.tie_embeddings                       ? 0.72
+                         : config.encoder == EncoderKind::kAttention ? 0.55
+                                                                     : 0.45;
     EXPECT_LT(i8.bytes.size(), f32.bytes.size() * bound)
         << f32.bytes.size() << " " << i8.bytes.size();
     tfl::Interpreter a(tfl::Model::from_bytes(f32.bytes.data(), f32.bytes.size(), "f32"));

@@ -53,7 +53,7 @@ TEST(DualEncoder, GradientsWithTiedTablesAndNoProjection) {
 
 TEST(DualEncoder, GradientsWithGruEncoder) {
   auto config = small_config();
-  config.encoder = "gru";
+  config.encoder = parse_encoder("gru");
   config.rnn_units = 4;
   config.hidden = {};  // no ReLU kinks: the recurrent path is what this checks
   check_model(config);
@@ -61,7 +61,7 @@ TEST(DualEncoder, GradientsWithGruEncoder) {
 
 TEST(DualEncoder, GradientsWithLstmEncoder) {
   auto config = small_config();
-  config.encoder = "lstm";
+  config.encoder = parse_encoder("lstm");
   config.rnn_units = 3;
   config.hidden = {};
   check_model(config);
@@ -70,7 +70,7 @@ TEST(DualEncoder, GradientsWithLstmEncoder) {
 TEST(DualEncoder, EveryStepGradientsForCausalTraining) {
   for (std::string encoder : {"gru", "lstm"}) {
     auto config = small_config();
-    config.encoder = encoder;
+    config.encoder = parse_encoder(encoder);
     config.rnn_units = 3;
     config.hidden = {};
     DualEncoder model(config);
@@ -92,7 +92,7 @@ TEST(DualEncoder, EveryStepGradientsForCausalTraining) {
 
 ModelConfig attention_config() {
   auto config = small_config();
-  config.encoder = "attention";
+  config.encoder = parse_encoder("attention");
   config.embedding_dim = 4;
   config.hidden = {};
   config.output_dim = 0;
@@ -108,7 +108,7 @@ TEST(DualEncoder, AttentionEncoderGradients) {
 
 TEST(DualEncoder, AttentionEncoderGradientsWithRelu) {
   auto config = attention_config();
-  config.attention.activation = "relu";
+  config.attention.activation = Activation::kRelu;
   DualEncoder model(config);
   model.initialize(9);
   testing::randomize_biases(model, 5);
@@ -171,7 +171,7 @@ TEST(DualEncoder, AttentionPaddingNeverChangesTheEncoding) {
 
 TEST(DualEncoder, GradientsWithCnnEncoder) {
   auto config = small_config();
-  config.encoder = "cnn";
+  config.encoder = parse_encoder("cnn");
   config.conv_kernel = 2;
   config.conv_ratios = {2, 1};
   config.hidden = {};
@@ -180,7 +180,7 @@ TEST(DualEncoder, GradientsWithCnnEncoder) {
 
 TEST(DualEncoder, CnnPaddingNeverWinsTheMax) {
   auto config = small_config();
-  config.encoder = "cnn";
+  config.encoder = parse_encoder("cnn");
   config.conv_kernel = 2;
   config.conv_ratios = {2};
   config.hidden = {};
@@ -198,7 +198,7 @@ INSTANTIATE_TEST_SUITE_P(GruAndLstm, RecurrentEncoder, ::testing::Values("gru", 
 
 TEST_P(RecurrentEncoder, PaddingPositionDoesNotChangeTheEncoding) {
   auto config = small_config();
-  config.encoder = GetParam();
+  config.encoder = parse_encoder(GetParam());
   DualEncoder model(config);
   model.initialize(3);
   std::vector<int32_t> left = {0, 0, 5, 2}, right = {5, 2, 0, 0}, middle = {0, 5, 2, 0};
@@ -235,8 +235,7 @@ TEST(DualEncoder, BadConfigsAreRejected) {
   config.output_dim = 8;  // != embedding dim
   EXPECT_THROW(DualEncoder{config}, Error);
   config = small_config();
-  config.encoder = "transformer";
-  EXPECT_THROW(DualEncoder{config}, Error);
+  EXPECT_THROW(parse_encoder("transformer"), Error);
   config = small_config();
   config.items = 0;
   EXPECT_THROW(DualEncoder{config}, Error);

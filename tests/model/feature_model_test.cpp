@@ -124,7 +124,7 @@ ModelConfig every_feature_config(const std::string& encoder) {
   config.embedding_dim = 3;
   config.hidden = {5};
   config.output_dim = 3;
-  config.encoder = encoder;
+  config.encoder = parse_encoder(encoder);
   config.rnn_units = 4;
   config.conv_kernel = 2;
   config.conv_ratios = {2};

@@ -57,14 +57,14 @@ TEST(InputConfig, TheReferenceExampleParsesUnchanged) {
   const std::string text = reference_config_text();
   ASSERT_FALSE(text.empty());
   ModelConfig model = parse_config(text);
-  EXPECT_EQ(model.encoder, "cnn");
+  EXPECT_EQ(model.encoder, parse_encoder("cnn"));
   EXPECT_EQ(model.embedding_dim, 8);
   EXPECT_EQ(model.context_length, 10);
   EXPECT_EQ(model.output_dim, 8);  // the label feature's embedding_dim
   ASSERT_EQ(model.features.activity.size(), 2u);
   EXPECT_TRUE(model.features.global.empty());
   const auto& items = model.features.activity[0];
-  EXPECT_EQ(items.encoder, "cnn");
+  EXPECT_EQ(items.encoder, parse_encoder("cnn"));
   ASSERT_EQ(items.features.size(), 2u);
   EXPECT_EQ(items.features[0].name, "context_movie_id");
   EXPECT_EQ(items.features[0].source, FeatureSource::kItem);
@@ -73,7 +73,7 @@ TEST(InputConfig, TheReferenceExampleParsesUnchanged) {
   EXPECT_TRUE(items.features[1].is_float);
   EXPECT_EQ(items.input_width(), 9);  // 8-dim id embedding + the rating channel
   const auto& genres = model.features.activity[1];
-  EXPECT_EQ(genres.encoder, "cnn");
+  EXPECT_EQ(genres.encoder, parse_encoder("cnn"));
   EXPECT_EQ(genres.features[0].source, FeatureSource::kGenre);
   EXPECT_EQ(genres.features[0].length, 32);
   EXPECT_EQ(genres.features[0].embedding_dim, 4);
@@ -96,7 +96,7 @@ TEST(InputConfig, GlobalGroupsAndGru) {
                  feature_length: 20 }
       encoder_type: GRU
     })");
-  EXPECT_EQ(model.encoder, "gru");
+  EXPECT_EQ(model.encoder, parse_encoder("gru"));
   EXPECT_EQ(model.context_length, 20);
   ASSERT_EQ(model.features.global.size(), 1u);
   EXPECT_EQ(model.features.global[0].features[0].attribute, "gender");

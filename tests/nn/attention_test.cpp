@@ -179,4 +179,54 @@ TEST(AttentionLayers, LaterPositionsNeverReachEarlierOutputs) {
   EXPECT_TRUE(last_changed);
 }
 
+TEST(AttentionLayers, PackedRowsGiveThePaddedLayoutsValuesAndGradients) {
+  std::mt19937 rng(17);
+  const AttentionShape shape{3, 5, 4, 2};
+  const int L = shape.length, stride = 3 * shape.dim;
+  const size_t rows = static_cast<size_t>(shape.batch) * L;
+  std::vector<float> qkv(rows * stride), dout(rows * shape.dim), out(rows * shape.dim);
+  randomize_values(qkv, rng);
+  randomize_values(dout, rng);
+  // Left-padded, with a hole, all padding (which keeps only its newest position).
+  std::vector<int32_t> mask = {0, 0, 3, 4, 5, 1, 2, 0, 4, 5, 0, 0, 0, 0, 0};
+  PackedRows packed;
+  packed.start = {2, 0, 4};
+  packed.row0 = {0, 3, 8};
+  packed.rows = 9;
+  std::vector<float> packed_qkv(packed.rows * stride), packed_dout(packed.rows * shape.dim);
+  for (int b = 0; b < shape.batch; ++b) {
+    for (int t = packed.start[b]; t < L; ++t) {
+      const size_t from = static_cast<size_t>(b) * L + t, to = packed.row(b, t);
+      std::copy_n(qkv.begin() + from * stride, stride, packed_qkv.begin() + to * stride);
+      std::copy_n(dout.begin() + from * shape.dim, shape.dim, packed_dout.begin() + to * shape.dim);
+    }
+  }
+  for (float rate : {0.0f, 0.3f}) {
+    AttentionState padded_state, packed_state;
+    std::vector<float> packed_out(packed.rows * shape.dim, -1.0f);
+    causal_attention_forward(qkv.data(), mask.data(), shape, rate, 42, 3, padded_state, out.data());
+    causal_attention_forward(packed_qkv.data(), mask.data(), shape, packed, rate, 42, 3,
+                             packed_state, packed_out.data());
+    std::vector<float> dqkv(qkv.size()), packed_dqkv(packed_qkv.size(), -1.0f);
+    causal_attention_backward(qkv.data(), padded_state, dout.data(), dqkv.data());
+    causal_attention_backward(packed_qkv.data(), packed_state, packed_dout.data(),
+                              packed_dqkv.data());
+    for (int b = 0; b < shape.batch; ++b) {
+      for (int t = packed.start[b]; t < L; ++t) {
+        const size_t from = static_cast<size_t>(b) * L + t, to = packed.row(b, t);
+        for (int k = 0; k < shape.dim; ++k) {
+          EXPECT_EQ(packed_out[to * shape.dim + k], out[from * shape.dim + k])
+              << "rate " << rate << " sequence " << b << " position " << t;
+        }
+        for (int k = 0; k < stride; ++k) {
+          EXPECT_EQ(packed_dqkv[to * stride + k], dqkv[from * stride + k])
+              << "rate " << rate << " sequence " << b << " position " << t;
+        }
+      }
+    }
+    // The all-padding sequence's one row attends to nothing.
+    for (int k = 0; k < shape.dim; ++k) EXPECT_EQ(packed_out[8 * shape.dim + k], 0.0f);
+  }
+}
+
 }  // namespace pocketrec::nn

@@ -222,7 +222,7 @@ TEST(Recommender, FusedEncodersMatchTheInterpreterBitForBit) {
       auto rec = load_export(c.config, int8, 37);
       // Every export is fused, float32 and int8 (whose weights the encoders dequantize at load,
       // as the graph does per query).
-      const std::string& encoder = c.config.encoder;
+      const std::string encoder(name(c.config.encoder));
       ASSERT_TRUE(rec->summary().fused_encoder);
       std::string name = encoder;
       if (encoder != "attention") {
@@ -286,7 +286,7 @@ TEST(Recommender, RecurrentEncodersWithAndWithoutPrecomputedInputTerms) {
   int checked = 0;
   for (bool int8 : {false, true}) {
     for (const auto& c : testing::export_cases()) {
-      if (c.config.encoder != "lstm" && c.config.encoder != "gru") continue;
+      if (!is_recurrent(c.config.encoder)) continue;
       for (int units : {5, 16}) {
         SCOPED_TRACE(c.name + (int8 ? " int8 " : " ") + std::to_string(units) + " units");
         ModelConfig config = c.config;
@@ -406,7 +406,7 @@ TEST(Recommender, ManyThreadsShareOneModel) {
   for (bool fused : {true, false}) {
     auto c = testing::export_cases()[2];
     SCOPED_TRACE(fused ? "fused" : "interpreted");
-    ASSERT_EQ(c.config.encoder, "gru");
+    ASSERT_EQ(c.config.encoder, EncoderKind::kGru);
     c.config.items = 200;
     Catalog catalog = testing::make_catalog(c.config.items, true);
     DualEncoder model = testing::make_model(c.config, 31);

@@ -192,7 +192,6 @@ TEST(Service, ReplaceModelServesTheNewOne) {
   EXPECT_NE(ids_of(before.body["items"]), ids_of(after.body["items"]));
 }
 
-
 TEST(Service, ExplainGivesTheMostSimilarHistoryItems) {
   auto model = small_model();
   Service service(model, "small.tflite");

@@ -168,7 +168,7 @@ TEST(Session, FusedRecurrentAndAttentionEncodersNeverAllocate) {
   for (const char* encoder : {"lstm", "gru", "attention"}) {
     SCOPED_TRACE(encoder);
     ModelConfig config;
-    config.encoder = encoder;
+    config.encoder = parse_encoder(encoder);
     config.items = 300;
     config.embedding_dim = 8;
     config.rnn_units = 12;

@@ -26,7 +26,7 @@ Gradients gradients_for(const std::vector<Parameter>& params) {
 
 TEST(Optimizer, AdagradMatchesHandComputation) {
   TrainConfig config;
-  config.optimizer = "adagrad";
+  config.optimizer = OptimizerKind::kAdagrad;
   config.learning_rate = 0.1f;
   auto params = one_parameter(1, 1, false);
   auto grads = gradients_for(params);
@@ -97,9 +97,28 @@ TEST(Optimizer, PlateauScaleMultipliesTheRateAfterWarmup) {
   EXPECT_FLOAT_EQ(optimizer.lr_scale(), 0.25f);
 }
 
+TEST(Optimizer, ScheduleScaleMultipliesThePlateauScale) {
+  TrainConfig config;
+  config.learning_rate = 0.01f;
+  auto params = one_parameter(1, 1, false);
+  auto grads = gradients_for(params);
+  Optimizer optimizer(config, params);
+  ThreadPool pool(1);
+  optimizer.set_lr_scale(0.5f);
+  optimizer.set_schedule_scale(0.2f);
+  // Adam's first step moves by the rate: 0.01 * 0.5 * 0.2.
+  grads[0].values.at(0, 0) = -3.0f;
+  optimizer.step(params, grads, pool);
+  EXPECT_NEAR(params[0].value.at(0, 0), 1.0 + 0.001, 1e-6);
+  optimizer.set_schedule_scale(0.0f);  // the end of a cooldown: no move at all
+  grads[0].values.at(0, 0) = -3.0f;
+  optimizer.step(params, grads, pool);
+  EXPECT_NEAR(params[0].value.at(0, 0), 1.0 + 0.001, 1e-6);
+}
+
 TEST(Optimizer, PerVariableClipping) {
   TrainConfig config;
-  config.optimizer = "adagrad";
+  config.optimizer = OptimizerKind::kAdagrad;
   config.clip_norm = 1.0f;
   config.learning_rate = 1.0f;
   config.adagrad_initial = 1.0f;

@@ -44,6 +44,24 @@ std::vector<std::vector<float>> weights(const DualEncoder& model) {
   return out;
 }
 
+// Trains a model initialized from `seed` until `stop_after` batches (interrupted, checkpoint
+// saved), then resumes into a model initialized differently (overwritten by the checkpoint).
+// Returns the resumed run's result; `resumed` holds its model.
+TrainResult interrupt_and_resume(const Dataset& dataset, const Split& split,
+                                 const TrainConfig& train, TrainOptions options, uint64_t seed,
+                                 size_t stop_after, DualEncoder& resumed) {
+  options.max_batches = stop_after;
+  {
+    DualEncoder first(config_for(dataset));
+    first.initialize(seed);
+    EXPECT_TRUE(Trainer(first, dataset, split, train).run(options).interrupted);
+  }
+  options.max_batches = 0;
+  options.resume = true;
+  resumed.initialize(99);
+  return Trainer(resumed, dataset, split, train).run(options);
+}
+
 // What the learning tests train with: a few epochs, two threads, a brisk learning rate.
 TrainConfig learning_config() {
   TrainConfig train;
@@ -66,7 +84,7 @@ void expect_beats_popularity(const DualEncoder& model, const Dataset& dataset, c
   auto popularity = training_popularity(dataset, split);
   auto baseline = evaluate(popularity_scorer(popularity), dataset, split.test, {}, pool);
   EXPECT_GT(learned.hit_rate(10), 2.0 * baseline.hit_rate(10))
-      << model.config().encoder << " " << learned.hit_rate(10) << " vs popularity "
+      << name(model.config().encoder) << " " << learned.hit_rate(10) << " vs popularity "
       << baseline.hit_rate(10);
   EXPECT_GT(learned.ndcg(10), 2.0 * baseline.ndcg(10));
 }
@@ -92,7 +110,7 @@ TEST_P(EncoderLearning, LearnsClearlyBetterThanPopularity) {
   const auto& dataset = synthetic();
   auto split = leave_one_out_split(dataset);
   auto config = config_for(dataset);
-  config.encoder = GetParam();
+  config.encoder = parse_encoder(GetParam());
   config.rnn_units = 32;
   config.context_length = 8;
   DualEncoder model(config);
@@ -108,7 +126,7 @@ TEST(Trainer, FeatureModelLearnsClearlyBetterThanPopularity) {
   const auto& dataset = synthetic();
   auto split = leave_one_out_split(dataset);
   auto config = config_for(dataset);
-  config.encoder = "cnn";
+  config.encoder = parse_encoder("cnn");
   config.context_length = 8;
   apply_feature_list({"genre", "year", "rating", "gender", "age"}, config);
   bind_features(config, dataset);
@@ -143,7 +161,7 @@ TEST(Trainer, CausalGruLearnsClearlyBetterThanPopularity) {
   const auto& dataset = synthetic();
   auto split = leave_one_out_split(dataset);
   auto config = config_for(dataset);
-  config.encoder = "gru";
+  config.encoder = parse_encoder("gru");
   config.rnn_units = 32;
   config.context_length = 20;
   DualEncoder model(config);
@@ -163,7 +181,7 @@ TEST(Trainer, CausalGruLearnsClearlyBetterThanPopularity) {
 
 ModelConfig attention_config_for(const Dataset& dataset) {
   auto config = config_for(dataset);
-  config.encoder = "attention";
+  config.encoder = parse_encoder("attention");
   config.context_length = 20;
   config.output_dim = 0;
   config.attention.heads = 2;
@@ -235,7 +253,7 @@ TEST(Trainer, SampledSoftmaxLearnsClearlyBetterThanPopularity) {
   DualEncoder model(config_for(dataset));
   model.initialize(1);
   TrainConfig train = learning_config();
-  train.loss = "sampled";
+  train.loss = LossKind::kSampled;
   train.negatives = 64;  // of the synthetic catalog's items
   auto result = Trainer(model, dataset, split, train).run(quiet());
   EXPECT_LT(result.epochs.back().loss, result.epochs.front().loss);
@@ -252,7 +270,7 @@ TEST(Trainer, SampledSoftmaxIsDeterministicAcrossThreadCounts) {
     TrainConfig train;
     train.epochs = 1;
     train.threads = threads;
-    train.loss = "sampled";
+    train.loss = LossKind::kSampled;
     train.negatives = 32;
     Trainer(model, dataset, split, train).run(quiet());
     runs.push_back(weights(model));
@@ -304,18 +322,8 @@ TEST(Trainer, ResumeMidEpochGivesTheSameModel) {
   auto options = quiet();
   options.checkpoint = (dir / "resumed.ckpt").string();
   options.model_out = (dir / "resumed.pkrec").string();
-  options.max_batches = 7;  // stop inside the first epoch
-  {
-    DualEncoder first(config_for(dataset));
-    first.initialize(3);
-    auto result = Trainer(first, dataset, split, train).run(options);
-    EXPECT_TRUE(result.interrupted);
-  }
-  options.max_batches = 0;
-  options.resume = true;
   DualEncoder resumed(config_for(dataset));
-  resumed.initialize(99);  // overwritten by the checkpoint
-  auto result = Trainer(resumed, dataset, split, train).run(options);
+  auto result = interrupt_and_resume(dataset, split, train, options, 3, 7, resumed);  // in epoch 1
   EXPECT_FALSE(result.interrupted);
   EXPECT_EQ(weights(resumed), weights(straight));
 }
@@ -341,19 +349,87 @@ TEST(Trainer, PlateauDecayLowersTheRateAndSurvivesResume) {
   options.model_out = (dir / "plateau.pkrec").string();
   // Stop inside the last epoch, after the decays, and resume from there.
   const size_t per_epoch = (split.train.size() + train.batch_size - 1) / train.batch_size;
-  options.max_batches = per_epoch * 7 + 1;
-  {
-    DualEncoder first(config_for(dataset));
-    first.initialize(5);
-    EXPECT_TRUE(Trainer(first, dataset, split, train).run(options).interrupted);
-  }
-  options.max_batches = 0;
-  options.resume = true;
   DualEncoder resumed(config_for(dataset));
-  resumed.initialize(99);
-  auto result = Trainer(resumed, dataset, split, train).run(options);
+  auto result = interrupt_and_resume(dataset, split, train, options, 5, per_epoch * 7 + 1, resumed);
   EXPECT_EQ(result.lr_scale, straight_result.lr_scale);
   EXPECT_EQ(weights(resumed), weights(straight));
+}
+
+TEST(Trainer, ScheduleCoolsTheRateAndEndsTrainingAndSurvivesResume) {
+  const auto& dataset = synthetic();
+  auto split = leave_one_out_split(dataset);
+  auto dir = testing::scratch_dir("schedule");
+  TrainConfig train;
+  train.epochs = 10;
+  train.threads = 2;
+  train.patience = 10;
+  train.schedule_epochs = 3;  // cooldown over the last 30%: from 2.1 epochs on
+
+  DualEncoder scheduled(config_for(dataset));
+  scheduled.initialize(5);
+  auto result = Trainer(scheduled, dataset, split, train).run(quiet());
+  EXPECT_TRUE(result.schedule_done);
+  EXPECT_FALSE(result.early_stopped);
+  ASSERT_EQ(result.epochs.size(), 3u);
+
+  // The same three epochs at a constant rate end elsewhere: the cooldown changed the steps.
+  TrainConfig constant = train;
+  constant.schedule_epochs = 0;
+  constant.epochs = 3;
+  DualEncoder flat(config_for(dataset));
+  flat.initialize(5);
+  auto flat_result = Trainer(flat, dataset, split, constant).run(quiet());
+  ASSERT_EQ(flat_result.epochs.size(), 3u);
+  EXPECT_EQ(flat_result.epochs[1].loss, result.epochs[1].loss);  // before the cooldown: equal
+  EXPECT_NE(weights(flat), weights(scheduled));
+
+  // Interrupted inside the cooldown and resumed: the same model.
+  auto options = quiet();
+  options.checkpoint = (dir / "schedule.ckpt").string();
+  options.model_out = (dir / "schedule.pkrec").string();
+  const size_t per_epoch = (split.train.size() + train.batch_size - 1) / train.batch_size;
+  DualEncoder resumed(config_for(dataset));
+  auto resumed_result = interrupt_and_resume(dataset, split, train, options, 5,
+                                             per_epoch * 2 + per_epoch / 2, resumed);
+  EXPECT_TRUE(resumed_result.schedule_done);
+  EXPECT_EQ(weights(resumed), weights(scheduled));
+}
+
+TEST(Trainer, ScheduleRunsToItsEndWhateverThePatience) {
+  const auto& dataset = synthetic();
+  auto split = leave_one_out_split(dataset);
+  TrainConfig train;
+  train.epochs = 20;
+  train.threads = 2;
+  train.patience = 1;
+  train.learning_rate = 0.05f;  // large enough that validation stalls within 8 epochs
+  DualEncoder unscheduled(config_for(dataset));
+  unscheduled.initialize(5);
+  auto stopped = Trainer(unscheduled, dataset, split, train).run(quiet());
+  ASSERT_TRUE(stopped.early_stopped);
+  ASSERT_LT(stopped.epochs.size(), 8u) << "validation never stalled: the test needs it to";
+  train.schedule_epochs = 8;
+  DualEncoder scheduled(config_for(dataset));
+  scheduled.initialize(5);
+  auto result = Trainer(scheduled, dataset, split, train).run(quiet());
+  EXPECT_TRUE(result.schedule_done);
+  EXPECT_EQ(result.epochs.size(), 8u);
+}
+
+TEST(Trainer, BudgetPlansTheEpochsThatFitWithAMargin) {
+  const auto& dataset = synthetic();
+  auto split = leave_one_out_split(dataset);
+  DualEncoder model(config_for(dataset));
+  TrainConfig train;
+  train.max_minutes = 1;
+  Trainer trainer(model, dataset, split, train);
+  // 10 s per epoch; 90% of 60 s leaves 34 s after 20 s: 3 more epochs.
+  EXPECT_EQ(trainer.plan_schedule(2, 2, 20.0), 5);
+  // Over budget already: at least one more epoch, for the cooldown.
+  EXPECT_EQ(trainer.plan_schedule(1, 1, 100.0), 2);
+  // Never beyond the epoch cap.
+  train.epochs = 4;
+  EXPECT_EQ(Trainer(model, dataset, split, train).plan_schedule(1, 1, 1.0), 4);
 }
 
 }  // namespace pocketrec

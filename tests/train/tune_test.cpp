@@ -56,7 +56,7 @@ TEST(Tune, FindsAClearlyBetterSettingThanABadStart) {
 TEST(Tune, TrialsAreDeterministicForASeed) {
   ModelConfig model;
   model.items = 10;
-  model.encoder = "attention";
+  model.encoder = parse_encoder("attention");
   TrainConfig train;
   for (int i = 1; i < 6; ++i) {
     Trial a = sample_trial(i, model, train, 7), b = sample_trial(i, model, train, 7);
