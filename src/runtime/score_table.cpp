@@ -233,7 +233,7 @@ bool ScoreTable::try_prefilter(const float* user, const float* masked_bias, TopK
     scratch.prefilter_two_parts =
         scratch.prefilter_two_parts ? beyond >= 0.25f * pays : beyond > pays;
   }
-  if (average > prefilter_.exact_rows_limit()) {
+  if (scratch.prefiltered_queries >= kPrefilterWarmup && average > prefilter_.exact_rows_limit()) {
     scratch.prefilter_pause = kPrefilterPause;
     average = 0.5f * prefilter_.exact_rows_limit();
   }
