@@ -33,26 +33,30 @@ int GraphBuilder::attention(int embedded, int valid) {
                          std::vector<float>(position.data.begin(), position.data.end()));
   int x = binary(Op::ADD, binary(Op::MUL, rows, scale, base + "scaled"), pos, base + "x0");
 
-  // Score bias [L, L]: -1e9 above the diagonal and at padded keys: (valid - 1) * 1e9.
-  std::vector<float> causal(static_cast<size_t>(length) * length, 0.0f);
-  for (int i = 0; i < length; ++i) {
-    for (int j = i + 1; j < length; ++j) causal[static_cast<size_t>(i) * length + j] = kMasked;
-  }
+  // The [L, L] masks are computed from two position vectors rather than stored: stored, they
+  // were 320 KB of a 1.5 MB file at L = 200. later[i][j] = min(max(j - i, 0), 1) is 1 exactly
+  // above the diagonal; every value is a small integer, so the masks are exact.
+  std::vector<float> positions(static_cast<size_t>(length));
+  for (int i = 0; i < length; ++i) positions[static_cast<size_t>(i)] = static_cast<float>(i);
+  int query_pos =
+      g.add_floats(names::attention(names::kQueryPositions), Shape{length, 1}, positions);
+  int key_pos = g.add_floats(names::attention(names::kKeyPositions), Shape{1, length}, positions);
+  int offset = g.add_tensor(base + "key_offset", DType::kFloat32, Shape{length, length});
+  g.add_op(tfl::op(Op::SUB), {key_pos, query_pos}, {offset});
+  int zero = g.add_floats(names::attention(names::kZero), Shape{}, {0.0f});
   int one = g.add_floats(names::attention(names::kOne), Shape{}, {1.0f});
+  int later = binary(Op::MINIMUM, binary(Op::MAXIMUM, offset, zero, base + "key_ahead"), one,
+                     base + "later");
+  // Score bias [L, L]: (valid - 1 - later) * 1e9, so -1e9 (or -2e9) at padded and later keys.
   int big = g.add_floats(names::attention(names::kMasked), Shape{}, {-kMasked});
-  int key_bias = binary(Op::MUL, binary(Op::SUB, valid, one, base + "invalid"), big,
-                        base + "key_bias");  // [1, L]
-  int causal_t = g.add_floats(names::attention(names::kCausal), Shape{length, length}, causal);
-  int score_bias = binary(Op::ADD, causal_t, key_bias, base + "score_bias");
+  int invalid = binary(Op::SUB, valid, one, base + "invalid");  // [1, L]
+  int excluded = binary(Op::SUB, invalid, later, base + "excluded");
+  int score_bias = binary(Op::MUL, excluded, big, base + "score_bias");
   int last_index = g.add_ints(base + "last", Shape{1}, {length - 1});
   // Training gives a position with no unmasked key at or before it a zero attention output; the
   // graph's softmax would spread over the masked keys instead. has_key[t] = c / max(c, 1), with
   // c the count of unmasked keys up to t, zeroes those rows' contexts.
-  std::vector<float> lower(static_cast<size_t>(length) * length, 0.0f);
-  for (int i = 0; i < length; ++i) {
-    for (int j = 0; j <= i; ++j) lower[static_cast<size_t>(i) * length + j] = 1.0f;
-  }
-  int lower_t = g.add_floats(names::attention(names::kLowerOnes), Shape{length, length}, lower);
+  int lower_t = binary(Op::SUB, one, later, base + "lower_ones");
   int valid_column = reshape_float(valid, Shape{length, 1}, base + "valid_column");
   int key_count = g.add_tensor(base + "key_count", DType::kFloat32, Shape{length, 1});
   g.add_op(tfl::op(Op::BATCH_MATMUL), {lower_t, valid_column}, {key_count},

@@ -105,24 +105,21 @@ std::unique_ptr<FusedAttention> FusedAttention::match(const tfl::Model& m, int u
     if (f->valid_[r] != 0.0f && f->valid_[r] != 1.0f) return nullptr;
   }
   f->position_ = floats(names::attention(names::kPosition), static_cast<int64_t>(length) * width);
-  float one = 0, masked = 0;
-  const float* causal =
-      floats(names::attention(names::kCausal), static_cast<int64_t>(length) * length);
-  const float* lower =
-      floats(names::attention(names::kLowerOnes), static_cast<int64_t>(length) * length);
-  if (!f->position_ || !causal || !lower ||
+  float zero = -1, one = 0, masked = 0;
+  const float* query_positions = floats(names::attention(names::kQueryPositions), length);
+  const float* key_positions = floats(names::attention(names::kKeyPositions), length);
+  if (!f->position_ || !query_positions || !key_positions ||
       !scalar(names::attention(names::kInputScale), f->input_scale_) ||
       !scalar(names::attention(names::kScoreScale), f->score_scale_) ||
+      !scalar(names::attention(names::kZero), zero) ||
       !scalar(names::attention(names::kOne), one) ||
-      !scalar(names::attention(names::kMasked), masked) || one != 1.0f || masked != kMasked) {
+      !scalar(names::attention(names::kMasked), masked) || zero != 0.0f || one != 1.0f ||
+      masked != kMasked) {
     return nullptr;
   }
   for (int i = 0; i < length; ++i) {
-    for (int j = 0; j < length; ++j) {
-      const size_t at = static_cast<size_t>(i) * length + j;
-      if (causal[at] != (j > i ? -kMasked : 0.0f) || lower[at] != (j <= i ? 1.0f : 0.0f))
-        return nullptr;
-    }
+    if (query_positions[i] != static_cast<float>(i) || key_positions[i] != static_cast<float>(i))
+      return nullptr;
   }
 
   // The blocks.

@@ -31,8 +31,10 @@ inline std::string attention_head(int block, int head) {  // "attention/block_0/
 }
 // Leaves: attention(kPosition), attention_block(b) + kLn1, attention_head(b, h) + kQuery, ...
 inline constexpr std::string_view kInputScale = "input_scale", kPosition = "position", kOne = "one",
-                                  kMasked = "masked", kCausal = "causal", kLowerOnes = "lower_ones",
-                                  kScoreScale = "score_scale", kFinalLn = "final_ln";
+                                  kMasked = "masked", kZero = "zero",
+                                  kQueryPositions = "query_positions",
+                                  kKeyPositions = "key_positions", kScoreScale = "score_scale",
+                                  kFinalLn = "final_ln";
 inline constexpr std::string_view kLn1 = "ln1", kLn2 = "ln2", kOut = "out", kFfn1 = "ffn1",
                                   kFfn2 = "ffn2", kGelu = "ffn1/gelu";
 inline constexpr std::string_view kQuery = "/query", kKey = "/key", kValue = "/value",

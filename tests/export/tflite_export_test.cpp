@@ -240,3 +240,29 @@ TEST(TfliteExport, TiedTablesAreStoredOnce) {
 }
 
 }  // namespace pocketrec::testing
+
+namespace pocketrec::testing {
+
+TEST(TfliteExport, AttentionFileGrowsLinearlyWithLength) {
+  // The masks are computed in the graph from position vectors; stored [L, L] constants made a
+  // default ml-1m-sasrec model (L = 200) 320 KB larger than its weights.
+  ModelConfig config;
+  config.encoder = EncoderKind::kAttention;
+  config.items = 50;
+  config.embedding_dim = 8;
+  config.output_dim = 0;
+  config.hidden = {};
+  config.tie_embeddings = true;
+  Catalog catalog = make_catalog(config.items, true);
+  ExportOptions options;
+  config.context_length = 20;
+  const size_t short_file = export_tflite(make_model(config, 3), catalog, options).bytes.size();
+  config.context_length = 200;
+  const size_t long_file = export_tflite(make_model(config, 3), catalog, options).bytes.size();
+  // 180 more rows of position embeddings and two 180-value position vectors, plus slack for
+  // tensor headers; a stored [L, L] mask alone would add 158 KB.
+  const size_t weights = 180 * (config.embedding_dim + 2) * sizeof(float);
+  EXPECT_LT(long_file, short_file + weights + 4096) << short_file << " -> " << long_file;
+}
+
+}  // namespace pocketrec::testing
