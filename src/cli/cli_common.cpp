@@ -266,6 +266,22 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   }
 }
 
+std::string ModelArgs::architecture_option() const {
+  for (const CLI::Option* option :
+       {encoder, rnn_units, conv_kernel, conv_ratios, dim, embedding_dim, hidden, context_length,
+        layout, final_relu, tie, no_tie, no_bias, blocks, heads, ffn_dim, activation}) {
+    if (option && option->count()) return option->get_name();
+  }
+  if (!features_value.empty()) return "--features";
+  if (!input_config_value.empty()) return "--input-config";
+  return "";
+}
+
+bool ModelArgs::dropout_given() const {
+  return dropout->count() || embedding_dropout->count() || attention_dropout->count() ||
+         residual_dropout->count();
+}
+
 void ModelArgs::adapt_to_data(const Dataset& dataset, const Split& data_split, ModelConfig& model,
                               TrainConfig& train) const {
   const size_t items = dataset.catalog.size();

@@ -104,6 +104,11 @@ struct ModelArgs {
   // left unset; prints what it chose to stderr.
   void adapt_to_data(const Dataset& dataset, const Split& data_split, ModelConfig& model,
                      TrainConfig& train) const;
+  // The first option given that shapes the model (layers, widths, L, features), or empty:
+  // `train --init` keeps the model it starts from.
+  std::string architecture_option() const;
+  // True when a dropout rate was given (the one model setting `train --init` may change).
+  bool dropout_given() const;
 };
 
 std::vector<int> parse_int_list(const std::string& text, const std::string& what);

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "cli/cli_common.hpp"
 #include "cli/commands.hpp"
@@ -9,8 +10,45 @@
 #include "core/error.hpp"
 #include "core/memory.hpp"
 #include "core/thread_pool.hpp"
+#include "model/model_file.hpp"
+#include "train/fine_tune.hpp"
 
 namespace pocketrec::cli {
+namespace {
+
+// The model `train --init` starts from: `loaded`, re-indexed for the dataset's catalog (which
+// becomes the grown one), with new dropout rates when the command gives them.
+std::unique_ptr<DualEncoder> continue_from(LoadedModel& loaded, const std::string& path,
+                                           bool drop_vanished, const ModelArgs& args,
+                                           Dataset& dataset) {
+  GrownModel grown = grow_model(*loaded.model, loaded.catalog, dataset.catalog, drop_vanished);
+  const CatalogChange& c = grown.change;
+  std::fprintf(stderr,
+               "fine-tuning %s: %zu items kept, %zu added (started from their genre peers), "
+               "%zu no longer in the data (%s)\n",
+               path.c_str(), c.kept, c.added, c.vanished, c.vanished_dropped ? "dropped" : "kept");
+  const size_t dropped = align_to_catalog(dataset, grown.catalog, 1);
+  if (dropped) {
+    throw Error("--init: " + std::to_string(dropped) + " events fell outside the grown catalog");
+  }
+  if (!args.dropout_given()) return std::move(grown.model);
+  ModelConfig config = grown.model->config();
+  TrainConfig unused;
+  ModelConfig rates = config;
+  args.resolve(rates, unused);
+  const bool all = args.dropout->count() > 0;
+  if (all || args.embedding_dropout->count())
+    config.attention.embedding_dropout = rates.attention.embedding_dropout;
+  if (all || args.attention_dropout->count())
+    config.attention.attention_dropout = rates.attention.attention_dropout;
+  if (all || args.residual_dropout->count())
+    config.attention.residual_dropout = rates.attention.residual_dropout;
+  auto model = std::make_unique<DualEncoder>(config);
+  model->parameters() = grown.model->parameters();
+  return model;
+}
+
+}  // namespace
 
 void register_train(CLI::App& app) {
   auto* command = app.add_subcommand(
@@ -24,6 +62,8 @@ void register_train(CLI::App& app) {
   auto resume = std::make_shared<bool>(false);
   auto quiet = std::make_shared<bool>(false);
   auto force = std::make_shared<bool>(false);
+  auto init = std::make_shared<std::string>();
+  auto drop_vanished = std::make_shared<bool>(false);
   data->add_options(*command);
   model->add_options(*command);
   command->add_option("--out,-o", *out, "Model file to write (the best epoch)")->required();
@@ -33,13 +73,30 @@ void register_train(CLI::App& app) {
   command->add_option("--report", *report, "Write epochs and test metrics as JSON here");
   command->add_flag("--quiet", *quiet, "No progress bar");
   command->add_flag("--force", *force, "Write --out even when its name does not end in .pkrec");
+  command
+      ->add_option("--init", *init,
+                   "Fine-tune: continue training this model (.pkrec) on --data; its catalog "
+                   "grows by the data's new items, its architecture stays")
+      ->check(CLI::ExistingFile);
+  command->add_flag("--drop-vanished", *drop_vanished,
+                    "With --init: drop the model's items that --data no longer has (default: "
+                    "keep them)");
   command->callback([=] {
+    if (*drop_vanished && init->empty()) throw Error("--drop-vanished needs --init");
+    std::optional<LoadedModel> initial;
+    if (!init->empty()) {
+      if (auto option = model->architecture_option(); !option.empty()) {
+        throw Error(option + " changes the model's architecture, which --init keeps: drop it");
+      }
+      initial = load_model(*init);
+      model->default_encoder = initial->model->config().encoder;
+    }
     ModelConfig model_config;
     TrainConfig train_config;
     model->resolve(model_config, train_config);
     train_config.validate();
     const std::string checkpoint_path = checkpoint->empty() ? *out + ".ckpt" : *checkpoint;
-    const std::vector<std::string> inputs = {data->path, model->input_config_value};
+    const std::vector<std::string> inputs = {data->path, model->input_config_value, *init};
     check_output_path({*out, "--out", {".pkrec"}, "a .pkrec model (export makes .tflite)"}, inputs,
                       *force);
     check_output_path({checkpoint_path, "--checkpoint", {}, "a checkpoint"}, inputs, *force);
@@ -48,14 +105,20 @@ void register_train(CLI::App& app) {
       check_output_path({*report, "--report", {".json"}, "a JSON report"}, inputs, *force);
     }
     auto dataset = load_dataset_reporting(*data);
+    std::unique_ptr<DualEncoder> start;
+    if (initial) start = continue_from(*initial, *init, *drop_vanished, *model, dataset);
     auto split = make_split(dataset, train_config.split, train_config.seed);
-    model->adapt_to_data(dataset, split, model_config, train_config);
+    // Fine-tuning keeps the model's shape: the recipe only picks the training settings.
+    ModelConfig chosen = start ? start->config() : model_config;
+    model->adapt_to_data(dataset, split, chosen, train_config);
+    if (!start) model_config = chosen;
     TrainOptions options;
     options.model_out = *out;
     options.checkpoint = checkpoint_path;
     options.resume = *resume;
     options.progress = !*quiet;
-    auto trained = train_model(dataset, split, model_config, train_config, options);
+    auto trained =
+        train_model(dataset, split, model_config, train_config, options, std::move(start));
     const auto& result = trained.result;
     if (result.interrupted) return;
     std::printf("trained %zu epochs in %.1f s (best epoch %d, validation NDCG@10 %.4f)%s\n",

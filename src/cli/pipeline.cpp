@@ -11,12 +11,18 @@
 namespace pocketrec::cli {
 
 TrainedModel train_model(const Dataset& dataset, const Split& split, ModelConfig model_config,
-                         const TrainConfig& train_config, const TrainOptions& options) {
-  model_config.items = static_cast<int>(dataset.catalog.size());
-  if (model_config.has_features()) bind_features(model_config, dataset);
+                         const TrainConfig& train_config, const TrainOptions& options,
+                         std::unique_ptr<DualEncoder> initial) {
   TrainedModel trained;
-  trained.model = std::make_unique<DualEncoder>(model_config);
-  trained.model->initialize(train_config.seed);
+  if (initial) {
+    trained.model = std::move(initial);
+    model_config = trained.model->config();
+  } else {
+    model_config.items = static_cast<int>(dataset.catalog.size());
+    if (model_config.has_features()) bind_features(model_config, dataset);
+    trained.model = std::make_unique<DualEncoder>(model_config);
+    trained.model->initialize(train_config.seed);
+  }
   std::fprintf(stderr, "model: %s encoder, L=%d, D=%d, %zu parameters; %zu training examples\n",
                std::string(name(model_config.encoder)).c_str(), model_config.context_length,
                model_config.user_dim(), trained.model->parameter_count(), split.train.size());

@@ -19,8 +19,10 @@ struct TrainedModel {
   double seconds = 0;
 };
 
+// Trains `initial` when given (fine-tuning: its configuration stands), else a new model.
 TrainedModel train_model(const Dataset& dataset, const Split& split, ModelConfig model_config,
-                         const TrainConfig& train_config, const TrainOptions& options);
+                         const TrainConfig& train_config, const TrainOptions& options,
+                         std::unique_ptr<DualEncoder> initial = nullptr);
 
 // Evaluates the model (and, with baselines, popularity and Markov) on the split's test cases;
 // prints the tables to stdout and returns everything as JSON.

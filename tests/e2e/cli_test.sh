@@ -84,6 +84,21 @@ for encoder in model cnn gru lstm; do
     > "$work/got.txt"
   cmp -s "$work/want.txt" "$work/got.txt" || fail "$encoder .tflite recommends differently"
 done
+# Fine-tuning: a newer log with items (151-180) the model has never seen; the grown model exports and
+# recommends the new items like any other.
+"$bin" synth "$work/newer" --users 300 --items 180 --mean-length 25 --seed 7 > /dev/null
+if "$bin" train --init "$work/model.pkrec" --data "$work/newer" --out "$work/bad.pkrec" --dim 8 \
+  --quiet 2> "$work/err.txt" > /dev/null; then fail "--init accepted a new --dim"; fi
+grep -q -- "--dim changes the model's architecture" "$work/err.txt" \
+  || fail "unclear --init error: $(cat "$work/err.txt")"
+"$bin" train --init "$work/model.pkrec" --data "$work/newer" --out "$work/finetuned.pkrec" --epochs 1 \
+  --quiet > "$work/finetuned.txt" 2> "$work/finetuned.err" || fail "train --init failed: $(cat "$work/finetuned.err")"
+grep -qE "[0-9]+ items kept, [1-9][0-9]* added" "$work/finetuned.err" \
+  || fail "growth not reported: $(cat "$work/finetuned.err")"
+"$bin" export --model "$work/finetuned.pkrec" --out "$work/finetuned.tflite" --top-k 180 > /dev/null \
+  || fail "grown model export failed"
+"$bin" recommend --model "$work/finetuned.tflite" --history "1,2,3" -k 180 > "$work/finetuned_rec.txt"
+awk '$2 > 150 {n++} END {exit !(n > 0)}' "$work/finetuned_rec.txt" || fail "no new item recommended"
 # Evaluating a full-ranking export gives the trained model's metrics.
 "$bin" export --model "$work/gru.pkrec" --out "$work/gru_all.tflite" --top-k 100000 > /dev/null
 want=$("$bin" eval --model "$work/gru.pkrec" --data "$work/prepared" --json | grep '"mrr"' | head -1)
