@@ -9,6 +9,7 @@
 #include "cli/cli_common.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/atomic_file.hpp"
 #include "core/memory.hpp"
 #include "export/tflite_export.hpp"
 #include "model/model_file.hpp"
@@ -38,7 +39,8 @@ double percentile(std::vector<double> v, double p) {
 
 std::shared_ptr<const Recommender> synthetic(int items, int dim, int length, bool int8,
                                              const std::string& encoder,
-                                             const ModelLoadOptions& load_options) {
+                                             const ModelLoadOptions& load_options,
+                                             const std::string& save_path) {
   ModelConfig config;
   config.encoder = parse_encoder(encoder);
   config.rnn_units = dim;
@@ -53,6 +55,10 @@ std::shared_ptr<const Recommender> synthetic(int items, int dim, int length, boo
   ExportOptions options;
   options.quantize_int8 = int8;
   ExportResult r = export_tflite(model, catalog, options);
+  if (!save_path.empty()) {
+    write_file_atomically(save_path, std::string_view(reinterpret_cast<const char*>(r.bytes.data()),
+                                                      r.bytes.size()));
+  }
   return Recommender::load_buffer(r.bytes.data(), r.bytes.size(), "synthetic", load_options);
 }
 
@@ -71,6 +77,7 @@ void register_bench(CLI::App& app) {
   auto dim = std::make_shared<int>(32);
   auto json = std::make_shared<bool>(false);
   auto encoder = std::make_shared<std::string>("bow");
+  auto save_model = std::make_shared<std::string>();
   data->add_options(*command, false);
   command->add_option("--data", data->path, "Dataset whose users' histories are the queries");
   command->add_option("--model,-m", *model_path, ".tflite, or .pkrec (exported in memory)");
@@ -96,6 +103,9 @@ void register_bench(CLI::App& app) {
       command->add_option("--encoder", *encoder, "Encoder of the synthetic model (as exported)")
           ->check(CLI::IsMember({"bow", "cnn", "gru", "lstm"}))
           ->capture_default_str();
+  auto* save_option = command->add_option(
+      "--save-model", *save_model,
+      "Also write the synthetic model's .tflite here (to measure it elsewhere)");
   command->add_flag("--json", *json, "Print JSON");
   auto no_prefilter = std::make_shared<bool>(false);
   auto interpreted = std::make_shared<bool>(false);
@@ -110,7 +120,7 @@ void register_bench(CLI::App& app) {
         throw Error("--synthetic-items benchmarks a random model: drop --model and --data");
       }
     } else {
-      for (const auto* option : {dim_option, encoder_option}) {
+      for (const auto* option : {dim_option, encoder_option, save_option}) {
         if (option->count()) {
           throw Error(option->get_name() + " describes the --synthetic-items model only");
         }
@@ -126,7 +136,7 @@ void register_bench(CLI::App& app) {
     std::shared_ptr<const Recommender> rec;
     std::vector<std::vector<uint32_t>> histories;
     if (*synthetic_items > 0) {
-      rec = synthetic(*synthetic_items, *dim, 10, *int8, *encoder, load_options);
+      rec = synthetic(*synthetic_items, *dim, 10, *int8, *encoder, load_options, *save_model);
       std::mt19937 rng(7);
       for (int u = 0; u < 2000; ++u) {
         std::vector<uint32_t> h(1 + u % 10);
