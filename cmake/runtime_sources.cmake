@@ -3,7 +3,7 @@
 # (wasm/CMakeLists.txt). POCKETREC_ROOT is the repository.
 set(POCKETREC_RUNTIME_SOURCES
   ${POCKETREC_ROOT}/src/tflite/tensor.cpp ${POCKETREC_ROOT}/src/tflite/model.cpp
-  ${POCKETREC_ROOT}/src/tflite/interpreter.cpp
+  ${POCKETREC_ROOT}/src/tflite/interpreter.cpp ${POCKETREC_ROOT}/src/runtime/item_table.cpp
   ${POCKETREC_ROOT}/src/tflite/pocketrec_metadata.cpp ${POCKETREC_ROOT}/src/tflite/ops/kernel.cpp
   ${POCKETREC_ROOT}/src/tflite/ops/op_util.cpp ${POCKETREC_ROOT}/src/tflite/ops/registry.cpp
   ${POCKETREC_ROOT}/src/tflite/ops/binary_common.cpp

@@ -122,7 +122,7 @@ EMSCRIPTEN_KEEPALIVE size_t pw_item_count(Handle* handle) {
 }
 
 EMSCRIPTEN_KEEPALIVE const char* pw_item_id(Handle* handle, uint32_t index) {
-  return index < handle->model->item_count() ? handle->model->item(index).id.c_str() : "";
+  return index < handle->model->item_count() ? handle->model->item_id(index).data() : "";
 }
 
 // Writes up to k results (indices and scores) and returns their number; -1 on error (pw_error).

@@ -45,7 +45,8 @@ struct ModelSummary {
   int graph_top_k = 0;
   size_t items = 0;
   size_t file_bytes = 0;
-  size_t table_bytes = 0;
+  size_t table_bytes = 0;   // the fast path's scoring table, filters included
+  size_t filter_bytes = 0;  // of which the exact filters' codes
 };
 
 struct ModelLoadOptions {
@@ -99,7 +100,12 @@ class POCKETREC_API Recommender : public std::enable_shared_from_this<Recommende
   Recommender& operator=(const Recommender&) = delete;
 
   size_t item_count() const;
-  const Item& item(uint32_t index) const;
+  // The item's record, built on each call: the catalog is held compactly (about 23 bytes an
+  // item plus its text), not as Item values.
+  Item item(uint32_t index) const;
+  // Its id alone, without building the record; valid as long as the Recommender, and followed
+  // by a NUL byte (data() is a C string).
+  std::string_view item_id(uint32_t index) const;
   std::optional<uint32_t> find(std::string_view id) const;
   const ModelSummary& summary() const;
   std::unique_ptr<Session> new_session() const;

@@ -8,16 +8,16 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "model/model_file.hpp"
-#include "pocketrec/recommender.hpp"
 #include "model/recommend.hpp"
+#include "pocketrec/recommender.hpp"
 
 namespace pocketrec::cli {
 namespace {
 
 struct Shown {
-  const std::string& id;
-  const std::string& title;
-  const std::vector<std::string>& genres;
+  std::string id;
+  std::string title;
+  std::vector<std::string> genres;
   float score;
 };
 
@@ -79,8 +79,8 @@ void recommend_tflite(const std::string& path, const std::string& catalog_path,
   session.recommend(query, results);
   std::vector<Shown> shown;
   for (const auto& r : results) {
-    const Item& item = recommender->item(r.item);
-    shown.push_back({item.id, item.title, item.genres, r.score});
+    Item item = recommender->item(r.item);
+    shown.push_back({std::move(item.id), std::move(item.title), std::move(item.genres), r.score});
   }
   print_recommendations(shown, unknown, json);
 }

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "pocketrec/pocketrec.h"
 #include "pocketrec/recommender.hpp"
+#include "runtime/recommender_impl.hpp"
 #include "runtime/score_table.hpp"
 
 struct pr_model {
@@ -78,7 +79,7 @@ pr_status copy_results(pr_session* s, pr_result* results, size_t capacity, size_
   }
   for (size_t i = 0; i < s->results.size(); ++i) {
     results[i].index = s->results[i].item;
-    results[i].id = s->model->recommender->item(s->results[i].item).id.c_str();
+    results[i].id = s->model->recommender->item_id(s->results[i].item).data();
     results[i].score = s->results[i].score;
   }
   *count = s->results.size();
@@ -225,21 +226,21 @@ pr_status pr_item_get(const pr_model* model, uint32_t index, const char** id, co
   if (index >= model->recommender->item_count()) {
     return fail(PR_INVALID_ARGUMENT, "item index " + std::to_string(index) + " is out of range");
   }
-  const auto& item = model->recommender->item(index);
-  if (id) *id = item.id.c_str();
-  if (title) *title = item.title.c_str();
+  const auto& items = pocketrec::RecommenderAccess::impl(*model->recommender).items;
+  if (id) *id = items.id(index).data();  // NUL-terminated in the table
+  if (title) *title = items.title(index).data();
   return PR_OK;
 }
 
 size_t pr_item_genre_count(const pr_model* model, uint32_t index) {
   if (!model || index >= model->recommender->item_count()) return 0;
-  return model->recommender->item(index).genres.size();
+  return pocketrec::RecommenderAccess::impl(*model->recommender).items.genre_count(index);
 }
 
 const char* pr_item_genre(const pr_model* model, uint32_t index, size_t genre) {
   if (!model || index >= model->recommender->item_count()) return nullptr;
-  const auto& genres = model->recommender->item(index).genres;
-  return genre < genres.size() ? genres[genre].c_str() : nullptr;
+  const auto& items = pocketrec::RecommenderAccess::impl(*model->recommender).items;
+  return genre < items.genre_count(index) ? items.genre(index, genre).data() : nullptr;
 }
 
 pr_status pr_session_create(const pr_model* model, pr_session** out) {

@@ -94,10 +94,11 @@ std::unique_ptr<FusedAttention> FusedAttention::match(const tfl::Model& m, int u
       !(tensors[ids_tensor].shape == tfl::Shape{1, length})) {
     return nullptr;
   }
-  int64_t rows = 0, dim = 0;
-  f->embeddings_ =
-      embedding_rows(constants, named(std::string(names::kEmbedded)), ids_tensor, rows, dim);
-  if (!f->embeddings_ || dim != width || rows < 1 || rows > INT32_MAX) return nullptr;
+  f->embeddings_ = embedding_rows(constants, named(std::string(names::kEmbedded)), ids_tensor);
+  const int64_t rows = f->embeddings_.count;
+  if (!f->embeddings_ || f->embeddings_.dim != width || rows < 1 || rows > INT32_MAX) {
+    return nullptr;
+  }
   f->rows_ = static_cast<int>(rows);
   f->valid_ = constants.f32(valid->inputs[0]);
   if (!f->valid_ || tensors[valid->inputs[0]].shape.elements() != rows) return nullptr;
@@ -191,9 +192,9 @@ std::unique_ptr<FusedAttention> FusedAttention::match(const tfl::Model& m, int u
   f->out_dim_ = f->layers_.empty() ? width : static_cast<int>(f->layers_.back().units);
   // x, z, queries, keys, values, contexts, hidden, the second layer's output ([L, width] each),
   // the feed-forward layer [L, ffn], the scores and weights [L], the dense layers' two buffers,
-  // the final LayerNorm's output and LayerNorm's squares [width] each.
+  // the final LayerNorm's output, LayerNorm's squares and a dequantized row [width] each.
   f->scratch_floats_ = static_cast<size_t>(length) * (8 * static_cast<size_t>(width) + f->ffn_) +
-                       2 * static_cast<size_t>(length) + 2 * widest(f->layers_) + 2 * width;
+                       2 * static_cast<size_t>(length) + 2 * widest(f->layers_) + 3 * width;
   if (f->scratch_floats_ * sizeof(float) > kMaxScratchBytes) return nullptr;
   std::vector<std::vector<float>> dequantized = constants.take_storage();
   for (auto& values : dequantized) f->storage_.push_back(std::move(values));
@@ -236,6 +237,7 @@ void FusedAttention::encode(const int32_t* ids, float* out, float* scratch) cons
   float* dense = weights + L;
   float* user = dense + 2 * widest(layers_);
   float* squares = user + W;
+  float* row_buffer = squares + W;
   for (int64_t i = 0; i < L; ++i) {
     if (ids[i] < 0 || ids[i] >= rows_) outside_table(ids[i]);
   }
@@ -245,7 +247,7 @@ void FusedAttention::encode(const int32_t* ids, float* out, float* scratch) cons
   for (int64_t i = 0; i < L; ++i) {
     const int32_t id = ids[i];
     if (valid_[id] == 0.0f && i != L - 1) continue;
-    const float* e = embeddings_ + static_cast<size_t>(id) * W;
+    const float* e = embeddings_.row(id, row_buffer);
     const float* p = position_ + i * W;
     float* row = x + n * W;
     for (int64_t d = 0; d < W; ++d) {

@@ -48,9 +48,9 @@ class FusedAttention final : public FusedEncoder {
                   float* squares) const;
 
   int width_ = 0, heads_ = 0, head_dim_ = 0, ffn_ = 0;
-  const float* embeddings_ = nullptr;  // [rows, width]
-  const float* valid_ = nullptr;       // [rows]: 1 for an item, 0 otherwise (checked at load)
-  const float* position_ = nullptr;    // [L, width]
+  EmbeddingRows embeddings_;         // [rows, width]
+  const float* valid_ = nullptr;     // [rows]: 1 for an item, 0 otherwise (checked at load)
+  const float* position_ = nullptr;  // [L, width]
   float input_scale_ = 1, score_scale_ = 1;
   std::vector<Block> blocks_;
   LayerNorm final_;

@@ -99,9 +99,9 @@ std::unique_ptr<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) 
   if (!mul || mul->inputs[1] != weights_tensor) return nullptr;
   const tfl::OpSpec* reshape_ids = constants.producer(f->ids_tensor_, Op::RESHAPE);
   if (!reshapes_graph_input(constants, reshape_ids)) return nullptr;
-  int64_t rows = 0, emb_dim = 0;
-  f->embeddings_ = embedding_rows(constants, mul->inputs[0], f->ids_tensor_, rows, emb_dim);
+  f->embeddings_ = embedding_rows(constants, mul->inputs[0], f->ids_tensor_);
   if (!f->embeddings_) return nullptr;
+  const int64_t rows = f->embeddings_.count, emb_dim = f->embeddings_.dim;
   if (f->mask_ && f->mask_rows_ != rows) return nullptr;
   // Shapes as the interpreter planned them: ids [1, L], embeddings [1, L, D], weights [1, L, 1],
   // sums [1, D] and a single count; anything else (another axis, keep_dims) is another graph.
@@ -121,14 +121,19 @@ std::unique_ptr<FusedBow> FusedBow::match(const tfl::Model& m, int user_tensor) 
     return nullptr;
   }
   f->out_dim_ = static_cast<int>(f->layers_.back().units);
-  f->scratch_floats_ = 2 * std::max(static_cast<size_t>(f->emb_dim_), widest(f->layers_));
+  f->halves_ = std::max(static_cast<size_t>(f->emb_dim_), widest(f->layers_));
+  // Then one dequantized row per position for int8 tables.
+  f->scratch_floats_ =
+      2 * f->halves_ +
+      (f->embeddings_.quantized() ? static_cast<size_t>(f->length_) * f->emb_dim_ : 0);
   f->dequantized_ = constants.take_storage();
   return f;
 }
 
 void FusedBow::encode(const int32_t* ids, float* out, float* scratch) const {
   float* mean = scratch;
-  float* spare = scratch + scratch_floats_ / 2;
+  float* spare = scratch + halves_;
+  float* dequantized = spare + halves_;
   // SUM(MUL(E[id], M[id])) over the history and SUM(M[id]), in the interpreter's order: each
   // product rounded, then added to a sum that starts at 0.
   // The sums stay in registers, eight dimensions at a time over the whole history (through
@@ -139,7 +144,7 @@ void FusedBow::encode(const int32_t* ids, float* out, float* scratch) const {
   for (int i = 0; i < length_; ++i) {
     if (ids[i] < 0 || ids[i] >= rows_) outside_table(ids[i]);
     weights[i] = mask_ ? mask_[ids[i]] : (ids[i] != pad_id_ ? 1.0f : 0.0f);
-    rows[i] = embeddings_ + static_cast<size_t>(ids[i]) * emb_dim_;
+    rows[i] = embeddings_.row(ids[i], dequantized + static_cast<size_t>(i) * emb_dim_);
     count = count + weights[i];
   }
   int block = 0;

@@ -26,7 +26,8 @@ class FusedBow final : public FusedEncoder {
   static constexpr int kMaxLength = 64;  // history positions (the sums are on the stack)
   int emb_dim_ = 0;
   int ids_tensor_ = -1;
-  const float* embeddings_ = nullptr;  // [rows, emb_dim]
+  EmbeddingRows embeddings_;  // [rows, emb_dim]
+  size_t halves_ = 0;         // scratch: the mean and a spare buffer, this many floats each
   // pocketrec's form: a weight per id (0 for padding) and MAXIMUM's constant.
   const float* mask_ = nullptr;
   int64_t mask_rows_ = 0;

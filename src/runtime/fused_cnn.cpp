@@ -64,7 +64,9 @@ std::unique_ptr<FusedCnn> FusedCnn::match(const tfl::Model& m, int user_tensor) 
     const tfl::OpSpec* ids_reshape = constants.producer(ids_tensor, Op::RESHAPE);
     if (!reshapes_graph_input(constants, ids_reshape)) return nullptr;
     MaskedEmbedding e;
-    e.rows = embedding_rows(constants, x_reshape->inputs[0], ids_tensor, e.count, e.dim);
+    e.rows = embedding_rows(constants, x_reshape->inputs[0], ids_tensor);
+    e.count = e.rows.count;
+    e.dim = e.rows.dim;
     e.length = static_cast<int>(tensors[ids_tensor].shape.elements());
     f->valid_ = constants.f32(valid->inputs[0]);
     if (!e.rows || !f->valid_ || tensors[valid->inputs[0]].shape.elements() != e.count ||
@@ -201,8 +203,7 @@ void FusedCnn::encode(const int32_t* ids, float* out, float* scratch) const {
   float* dense = pooled + pooled_;
   if (valid_) {
     for (int i = 0; i < length_; ++i) {
-      const float* row = embedding_.rows + static_cast<size_t>(ids[i]) * embedding_.dim;
-      std::copy(row, row + embedding_.dim, x + static_cast<size_t>(i) * embedding_.dim);
+      embedding_.rows.copy_row(ids[i], x + static_cast<size_t>(i) * embedding_.dim);
     }
   } else {
     embedding_.embed(ids, x);

@@ -64,7 +64,8 @@ const float* GraphConstants::f32(int tensor) {
   const tfl::Quantization& q = in.quant;
   const bool int8 = in.type == tfl::DType::kInt8;
   if (!in.data || (!int8 && in.type != tfl::DType::kUInt8) || q.scale.empty() ||
-      q.zero_point.size() != q.scale.size() || !(in.shape == tensors[tensor].shape)) {
+      (q.zero_point.size() != q.scale.size() && q.zero_point.size() != 1) ||
+      !(in.shape == tensors[tensor].shape)) {
     return nullptr;
   }
   const int64_t n = in.shape.elements();
@@ -83,7 +84,7 @@ const float* GraphConstants::f32(int tensor) {
     const int64_t c = (i / inner) % channels;
     const int64_t raw = int8 ? static_cast<int64_t>(reinterpret_cast<const int8_t*>(in.data)[i])
                              : static_cast<int64_t>(reinterpret_cast<const uint8_t*>(in.data)[i]);
-    values[i] = q.scale[c] * static_cast<float>(raw - q.zero_point[c]);
+    values[i] = q.scale[c] * static_cast<float>(raw - q.zero(c));
   }
   return keep(std::move(values)).data();
 }
@@ -135,26 +136,27 @@ bool reshapes_graph_input(GraphConstants& constants, const tfl::OpSpec* ids_resh
   return true;
 }
 
-const float* embedding_rows(GraphConstants& constants, int embedded, int ids_tensor, int64_t& rows,
-                            int64_t& dim) {
+EmbeddingRows embedding_rows(GraphConstants& constants, int embedded, int ids_tensor) {
   using Op = tflite::BuiltinOperator;
   const auto& tensors = constants.model().tensors();
+  EmbeddingRows rows;
   if (const tfl::OpSpec* gather_e = constants.producer(embedded, Op::GATHER)) {
     const auto& e = tensors[gather_e->inputs[0]];
     const float* table = constants.f32(gather_e->inputs[0]);
-    if (gather_e->inputs[1] != ids_tensor || !table || e.shape.rank != 2) return nullptr;
-    rows = e.shape[0];
-    dim = e.shape[1];
-    return table;
+    if (gather_e->inputs[1] != ids_tensor || !table || e.shape.rank != 2) return rows;
+    rows.f32 = table;
+    rows.count = e.shape[0];
+    rows.dim = e.shape[1];
+    return rows;
   }
   const tfl::OpSpec* scaled = constants.producer(embedded, Op::MUL);
-  if (!scaled) return nullptr;
+  if (!scaled) return rows;
   const tfl::OpSpec* cast = constants.producer(scaled->inputs[0], Op::CAST);
   const tfl::OpSpec* gather_q = cast ? constants.producer(cast->inputs[0], Op::GATHER) : nullptr;
   const tfl::OpSpec* gather_s = constants.producer(scaled->inputs[1], Op::GATHER);
   if (!gather_q || !gather_s || gather_q->inputs[1] != ids_tensor ||
       gather_s->inputs[1] != ids_tensor) {
-    return nullptr;
+    return rows;
   }
   const auto& q = tensors[gather_q->inputs[0]];
   const float* scales = constants.f32(gather_s->inputs[0]);
@@ -162,18 +164,13 @@ const float* embedding_rows(GraphConstants& constants, int embedded, int ids_ten
       !scales || tensors[gather_s->inputs[0]].shape.elements() != q.shape[0] ||
       q.bytes < static_cast<size_t>(q.shape.elements()) ||
       tensors[gather_s->outputs[0]].shape.elements() != tensors[ids_tensor].shape.elements()) {
-    return nullptr;
+    return rows;
   }
-  rows = q.shape[0];
-  dim = q.shape[1];
-  std::vector<float>& table = constants.keep(std::vector<float>(static_cast<size_t>(rows * dim)));
-  const auto* codes = reinterpret_cast<const int8_t*>(q.data);
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t d = 0; d < dim; ++d) {
-      table[r * dim + d] = static_cast<float>(codes[r * dim + d]) * scales[r];
-    }
-  }
-  return table.data();
+  rows.codes = reinterpret_cast<const int8_t*>(q.data);
+  rows.scales = scales;
+  rows.count = q.shape[0];
+  rows.dim = q.shape[1];
+  return rows;
 }
 
 std::optional<MaskedEmbedding> masked_embedding(GraphConstants& constants, int x_tensor) {
@@ -202,7 +199,9 @@ std::optional<MaskedEmbedding> masked_embedding(GraphConstants& constants, int x
     return std::nullopt;
   }
   e.pad_id = *reinterpret_cast<const int32_t*>(pad.data);
-  e.rows = embedding_rows(constants, mul->inputs[0], ids_tensor, e.count, e.dim);
+  e.rows = embedding_rows(constants, mul->inputs[0], ids_tensor);
+  e.count = e.rows.count;
+  e.dim = e.rows.dim;
   if (!e.rows || !(x.shape == tfl::Shape{1, e.length, static_cast<int32_t>(e.dim)}))
     return std::nullopt;
   return e;
@@ -211,9 +210,9 @@ std::optional<MaskedEmbedding> masked_embedding(GraphConstants& constants, int x
 void MaskedEmbedding::embed(const int32_t* ids, float* x) const {
   for (int i = 0; i < length; ++i) {
     const float mask = ids[i] != pad_id ? 1.0f : 0.0f;
-    const float* __restrict row = rows + static_cast<size_t>(ids[i]) * dim;
     float* __restrict out = x + static_cast<size_t>(i) * dim;
-    for (int64_t d = 0; d < dim; ++d) out[d] = row[d] * mask;
+    rows.copy_row(ids[i], out);
+    for (int64_t d = 0; d < dim; ++d) out[d] = out[d] * mask;
   }
 }
 

@@ -4,6 +4,7 @@
 // order with the same kernels, and the runtime uses one only after it reproduced the
 // interpreter's user vector bit for bit at load. Also the pieces they share: float constants
 // (dequantizing int8 weights the graph dequantizes) and the dense layers before the user vector.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -78,15 +79,40 @@ int tensor_named(const tfl::Model& model, std::string_view name);
 // remap[r] = r below n: the identity for the in-range ids the runtime passes.
 bool reshapes_graph_input(GraphConstants& constants, const tfl::OpSpec* ids_reshape);
 
-// The float rows behind `embedded`, the embedding of `ids_tensor` (GATHER(E, ids), or for int8
-// tables MUL(CAST(GATHER(E8, ids)), GATHER(S, ids)), whose rows float(code) * scale are built
-// here, one product each as the graph computes them), with their count and width; or null.
-const float* embedding_rows(GraphConstants& constants, int embedded, int ids_tensor, int64_t& rows,
-                            int64_t& dim);
+// The rows behind an embedding: float rows, or int8 codes with a scale per row, both read in
+// place from the model (dequantized, a 1M x 32 table would add 128 MB; pocketrec_runtime_memory,
+// docs/BENCHMARKS.md). An int8 row is float(code) * scale, one product each, as the graph's CAST
+// and MUL compute it.
+struct EmbeddingRows {
+  const float* f32 = nullptr;
+  const int8_t* codes = nullptr;
+  const float* scales = nullptr;
+  int64_t count = 0, dim = 0;
+  explicit operator bool() const { return f32 || codes; }
+  bool quantized() const { return codes != nullptr; }
+  // Row r: in place, or dequantized into `buffer` (dim floats).
+  const float* row(int64_t r, float* buffer) const {
+    if (f32) return f32 + r * dim;
+    copy_row(r, buffer);
+    return buffer;
+  }
+  void copy_row(int64_t r, float* out) const {
+    if (f32) {
+      std::copy_n(f32 + r * dim, dim, out);
+      return;
+    }
+    const int8_t* c = codes + r * dim;
+    const float scale = scales[r];
+    for (int64_t d = 0; d < dim; ++d) out[d] = static_cast<float>(c[d]) * scale;
+  }
+};
+// The rows behind `embedded`, the embedding of `ids_tensor`: GATHER(E, ids), or for int8 tables
+// MUL(CAST(GATHER(E8, ids)), GATHER(S, ids)); empty when it is neither.
+EmbeddingRows embedding_rows(GraphConstants& constants, int embedded, int ids_tensor);
 // The reference starter models' masked embedding x [1, L, dim] = MUL(GATHER(E, ids),
 // RESHAPE(CAST(NOT_EQUAL(ids, pad)))), ids = RESHAPE(the graph's input).
 struct MaskedEmbedding {
-  const float* rows = nullptr;  // [count, dim]
+  EmbeddingRows rows;
   int64_t count = 0, dim = 0;
   int32_t pad_id = 0;
   int length = 0;

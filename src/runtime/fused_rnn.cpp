@@ -124,8 +124,8 @@ bool FusedRnn::match_history(GraphConstants& constants, int steps, int length) {
       !(tensors[mask_reshape->outputs[0]].shape == tfl::Shape{length, 1})) {
     return false;
   }
-  int64_t rows = 0, dim = 0;
-  embeddings_ = embedding_rows(constants, reshape->inputs[0], ids_tensor, rows, dim);
+  embeddings_ = embedding_rows(constants, reshape->inputs[0], ids_tensor);
+  const int64_t rows = embeddings_.count, dim = embeddings_.dim;
   valid_ = constants.f32(valid->inputs[0]);
   if (!embeddings_ || !valid_ || tensors[valid->inputs[0]].shape.elements() != rows ||
       dim != tensors[steps].shape[1] ||
@@ -141,17 +141,20 @@ void FusedRnn::prepare_tables(size_t max_projected_bytes) {
   const int units = units_;
   // Per step: input terms, recurrent terms, pre-activations, activations (gates * units each)
   // and four temporaries of units; then the state h and c; the dense layers' two buffers.
-  scratch_floats_ = 4 * static_cast<size_t>(gates_) * units + 6 * static_cast<size_t>(units) +
-                    2 * widest(layers_);
+  // Then one dequantized embedding row, for int8 tables.
+  row_buffer_ = 4 * static_cast<size_t>(gates_) * units + 6 * static_cast<size_t>(units) +
+                2 * widest(layers_);
+  scratch_floats_ = row_buffer_ + static_cast<size_t>(emb_dim_);
   const int width = gates_ * units;
   if (tfl::paired_rows_help()) {
     recurrent_pairs_ = tfl::pair_rows(recurrent_weights_.data(), units, width, units);
   }
   if (static_cast<size_t>(rows_) * width * sizeof(float) <= max_projected_bytes) {
     projected_.resize(static_cast<size_t>(rows_) * width);
+    std::vector<float> buffer(emb_dim_);
     for (int64_t r = 0; r < rows_; ++r) {
-      input_terms(embeddings_ + r * emb_dim_, input_weights_.data(), input_bias_.data(), emb_dim_,
-                  width, projected_.data() + r * width);
+      input_terms(embeddings_.row(r, buffer.data()), input_weights_.data(), input_bias_.data(),
+                  emb_dim_, width, projected_.data() + r * width);
     }
   }
 }
@@ -164,8 +167,8 @@ void FusedRnn::step(int32_t id, float* h, float* c, float* s) const {
   // FULLY_CONNECTED(x, W_q) + b_q, all gates.
   const float* in = s;
   if (projected_.empty()) {
-    input_terms(embeddings_ + static_cast<size_t>(id) * emb_dim_, input_weights_.data(),
-                input_bias_.data(), emb_dim_, width, s);
+    input_terms(embeddings_.row(id, s + row_buffer_), input_weights_.data(), input_bias_.data(),
+                emb_dim_, width, s);
   } else {
     in = projected_.data() + static_cast<size_t>(id) * width;
   }

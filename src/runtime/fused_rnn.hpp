@@ -44,8 +44,9 @@ class FusedRnn final : public FusedEncoder {
 
   bool lstm_ = true;
   int gates_ = 4, units_ = 0, emb_dim_ = 0;
-  const float* embeddings_ = nullptr;  // [rows, emb_dim]
-  const float* valid_ = nullptr;       // [rows]: 1 for an item, 0 for padding (the step mask)
+  EmbeddingRows embeddings_;      // [rows, emb_dim]
+  size_t row_buffer_ = 0;         // where a dequantized row goes in the scratch
+  const float* valid_ = nullptr;  // [rows]: 1 for an item, 0 for padding (the step mask)
   // Gates side by side: the input projections [gates * units, emb_dim] and their biases, the
   // recurrent matrices [gates * units, units]. Row by row these are the graph's own matrices, and
   // FULLY_CONNECTED's dot products do not depend on which rows are computed together.

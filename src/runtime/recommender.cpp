@@ -1,4 +1,7 @@
 #include <algorithm>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -19,7 +22,7 @@ namespace {
 
 using Op = tflite::BuiltinOperator;
 
-std::optional<int64_t> to_integer(const std::string& s) {
+std::optional<int64_t> to_integer(std::string_view s) {
   int64_t v = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
@@ -202,35 +205,44 @@ void load_catalog(const tfl::Model& model, const std::optional<LabelScoring>& sc
                   bool rows_are_ids, ModelLoadOptions& options, Impl& d) {
   const std::string& origin = model.origin();
   if (options.catalog) {
-    d.items = std::move(*options.catalog);
+    for (const Item& item : *options.catalog) d.items.add(item);
+    options.catalog.reset();
   } else if (auto text = model.metadata(tfl::kCatalogMetadata)) {
-    for (auto& e : tfl::parse_catalog(*text, origin)) {
-      d.items.push_back({std::move(e.id), std::move(e.title), std::move(e.genres), e.count});
-    }
+    tfl::for_each_catalog_entry(
+        *text, origin,
+        [&](std::string_view id, std::string_view title, std::string_view genres, uint32_t count) {
+          d.items.add(id, title, genres, count);
+        });
   } else if (scoring) {
-    for (int g = 1; g < scoring->rows; ++g) d.items.push_back({std::to_string(g), "", {}, 0});
+    for (int g = 1; g < scoring->rows; ++g) d.items.add(std::to_string(g), "", "", 0);
   } else {
     throw Error(origin + ": the model has no catalog; give one (sorted_movie_vocab.json)");
   }
+  d.items.finish(origin);
+  bool identity = true;
   for (uint32_t i = 0; i < d.items.size(); ++i) {
-    if (!d.by_id.emplace(d.items[i].id, i).second) {
-      throw Error(origin + ": item id '" + d.items[i].id + "' appears twice in the catalog");
-    }
     int64_t g = i + 1;
     if (rows_are_ids) {
-      auto v = to_integer(d.items[i].id);
+      auto v = to_integer(d.items.id(i));
       if (!v || *v <= 0 || *v > INT32_MAX) {
-        throw Error(origin + ": catalog id '" + d.items[i].id + "' is not a positive integer id");
+        throw Error(origin + ": catalog id '" + std::string(d.items.id(i)) +
+                    "' is not a positive integer id");
       }
       g = *v;
     }
     if (scoring && g >= scoring->rows) {
-      throw Error(origin + ": catalog id '" + d.items[i].id + "' is beyond the model's " +
-                  std::to_string(scoring->rows) + "-row table");
+      throw Error(origin + ": catalog id '" + std::string(d.items.id(i)) +
+                  "' is beyond the model's " + std::to_string(scoring->rows) + "-row table");
     }
-    d.graph_id.push_back(static_cast<int32_t>(g));
-    d.item_of_graph_id[static_cast<int32_t>(g)] = i;
+    if (identity && g != i + 1) {
+      identity = false;
+      d.graph_ids.reserve(d.items.size());
+      for (uint32_t j = 0; j < i; ++j) d.graph_ids.push_back(static_cast<int32_t>(j) + 1);
+    }
+    if (!identity) d.graph_ids.push_back(static_cast<int32_t>(g));
+    if (!scoring) d.item_of_graph_id.emplace_back(static_cast<int32_t>(g), i);
   }
+  std::sort(d.item_of_graph_id.begin(), d.item_of_graph_id.end());
   d.summary.items = d.items.size();
 }
 
@@ -240,7 +252,7 @@ void build_score_table(const LabelScoring& scoring, const ModelLoadOptions& opti
                        const std::string& origin, Impl& d) {
   const size_t n = d.items.size();
   std::vector<float> bias(scoring.bias ? n : 0);
-  for (size_t i = 0; i < bias.size(); ++i) bias[i] = scoring.bias[d.graph_id[i]];
+  for (size_t i = 0; i < bias.size(); ++i) bias[i] = scoring.bias[d.graph_id(i)];
   const int dim = scoring.dim;
   d.inv_norm.resize(n);
   auto set_norm = [&](size_t i, auto row, float scale) {
@@ -252,7 +264,7 @@ void build_score_table(const LabelScoring& scoring, const ModelLoadOptions& opti
   if (scoring.f32) {
     std::vector<float> rows(n * dim);
     for (size_t i = 0; i < n; ++i) {
-      std::copy_n(scoring.f32 + static_cast<size_t>(d.graph_id[i]) * dim, dim,
+      std::copy_n(scoring.f32 + static_cast<size_t>(d.graph_id(i)) * dim, dim,
                   rows.begin() + i * dim);
       set_norm(i, rows.data() + i * dim, 1.0f);
     }
@@ -262,9 +274,9 @@ void build_score_table(const LabelScoring& scoring, const ModelLoadOptions& opti
     std::vector<int8_t> rows(n * dim);
     std::vector<float> scales(n);
     for (size_t i = 0; i < n; ++i) {
-      std::copy_n(scoring.i8 + static_cast<size_t>(d.graph_id[i]) * dim, dim,
+      std::copy_n(scoring.i8 + static_cast<size_t>(d.graph_id(i)) * dim, dim,
                   rows.begin() + i * dim);
-      scales[i] = scoring.scales.size() == 1 ? scoring.scales[0] : scoring.scales[d.graph_id[i]];
+      scales[i] = scoring.scales.size() == 1 ? scoring.scales[0] : scoring.scales[d.graph_id(i)];
       set_norm(i, rows.data() + i * dim, scales[i]);
     }
     d.table = runtime::ScoreTable::from_int8(rows, scales, static_cast<int>(n), dim, bias, origin);
@@ -276,6 +288,20 @@ void build_score_table(const LabelScoring& scoring, const ModelLoadOptions& opti
   d.summary.dim = dim;
   d.summary.sigmoid_scores = scoring.sigmoid;
   d.summary.table_bytes = d.table.bytes();
+  d.summary.filter_bytes = d.table.filter_bytes();
+}
+
+// Loading reads the whole file once (the label rows and bias go into the score table, the catalog
+// into the item table, the verification of the fused encoder reads scattered embedding rows);
+// queries then read a few rows each. So the file's pages leave the resident set when the load is
+// done, and come back one by one from the page cache as queries read them; the load's freed
+// temporaries are returned too. A 1M-item int8 model then holds less than the file's size plus
+// its filter codes (runtime_memory_bound, docs/BENCHMARKS.md).
+void release_load_memory(const tfl::Model& model) {
+  model.release_pages(model.file_bytes(), model.file_size());
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
 }
 
 }  // namespace
@@ -309,19 +335,24 @@ std::shared_ptr<const Recommender> Recommender::from_model(std::shared_ptr<const
     d.summary.fused_encoder = d.fused != nullptr;
     if (d.fused) d.summary.fused_encoder_name = d.fused->name();
   }
+  release_load_memory(*model);
   return r;
 }
 
 size_t Recommender::item_count() const {
   return impl_->items.size();
 }
-const Item& Recommender::item(uint32_t index) const {
-  return impl_->items.at(index);
+Item Recommender::item(uint32_t index) const {
+  return impl_->items.item(index);
+}
+std::string_view Recommender::item_id(uint32_t index) const {
+  if (index >= impl_->items.size()) {
+    throw Error("item index " + std::to_string(index) + " is out of range");
+  }
+  return impl_->items.id(index);
 }
 std::optional<uint32_t> Recommender::find(std::string_view id) const {
-  auto it = impl_->by_id.find(id);
-  if (it == impl_->by_id.end()) return std::nullopt;
-  return it->second;
+  return impl_->items.find(id);
 }
 const ModelSummary& Recommender::summary() const {
   return impl_->summary;

@@ -2,29 +2,29 @@
 // Internals of pocketrec::Recommender shared by the session and batch code.
 #include <memory>
 #include <optional>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "pocketrec/recommender.hpp"
 #include "runtime/fused_encoder.hpp"
+#include "runtime/item_table.hpp"
 #include "runtime/score_table.hpp"
 #include "tflite/model.hpp"
 
 namespace pocketrec {
 
-// Lets string_view keys find std::string entries without building a string (no allocation per
-// looked-up id).
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 struct Recommender::Impl {
   std::shared_ptr<const tfl::Model> model;
   ModelSummary summary;
-  std::vector<Item> items;
-  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> by_id;
-  std::vector<int32_t> graph_id;  // per item
-  std::unordered_map<int32_t, uint32_t> item_of_graph_id;
+  runtime::ItemTable items;
+  // Per item, its id in the graph; empty when that is the item's index + 1 (every pocketrec
+  // export with a catalog in id order), which saves 4 bytes an item.
+  std::vector<int32_t> graph_ids;
+  int32_t graph_id(uint32_t item) const {
+    return graph_ids.empty() ? static_cast<int32_t>(item) + 1 : graph_ids[item];
+  }
+  // Graph path only: (graph id, item) sorted by graph id, to read the graph's top-K ids.
+  std::vector<std::pair<int32_t, uint32_t>> item_of_graph_id;
   bool newest_last = false;
   // Graph path: the model's own top-K outputs.
   int ids_output = -1, scores_output = -1;

@@ -154,6 +154,10 @@ size_t ScoreTable::bytes() const {
          (scale_.size() + bias_.size()) * sizeof(float) + prefilter_.bytes() + coarse_.bytes();
 }
 
+size_t ScoreTable::filter_bytes() const {
+  return prefilter_.bytes() + coarse_.bytes();
+}
+
 float ScoreTable::score(const float* user, uint32_t row) const {
   const size_t block = row / kBlockRows, lane = row % kBlockRows;
   float s = 0.0f;

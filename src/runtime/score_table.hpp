@@ -50,6 +50,8 @@ class ScoreTable {
   int dim() const { return dim_; }
   bool quantized() const { return quantized_; }
   size_t bytes() const;
+  // Of those, the exact filters' codes and copies (prefilter, 4-bit filter).
+  size_t filter_bytes() const;
 
   float bias(uint32_t row) const { return bias_[row]; }
   // Row `row` as float (dequantized for int8 tables).

@@ -77,7 +77,7 @@ struct Session::Impl {
     for (size_t i = 0; i < n; ++i) {
       uint32_t item = history[history.size() - n + i];
       check(item);
-      input[offset + i] = d.graph_id[item];
+      input[offset + i] = d.graph_id(item);
     }
     if (d.fused) {
       d.fused->encode(input, fused_user.data(), fused_scratch.data());
@@ -222,8 +222,10 @@ void Session::recommend(const Query& query, std::vector<Result>& out) {
   const auto& ids = s.interp.output(d.ids_output);
   const float* scores = s.interp.output(d.scores_output).as<float>();
   for (int64_t i = 0; i < ids.elements() && static_cast<int>(out.size()) < query.k; ++i) {
-    auto it = d.item_of_graph_id.find(ids.as<int32_t>()[i]);
-    if (it == d.item_of_graph_id.end()) continue;  // not an item
+    const int32_t graph_id = ids.as<int32_t>()[i];
+    auto it = std::lower_bound(d.item_of_graph_id.begin(), d.item_of_graph_id.end(),
+                               std::pair<int32_t, uint32_t>(graph_id, 0));
+    if (it == d.item_of_graph_id.end() || it->first != graph_id) continue;  // not an item
     uint8_t flag = s.skip[it->second];
     if (flag == 1 || (!query.allowed.empty() && flag != 2)) continue;
     out.push_back({it->second, scores[i]});

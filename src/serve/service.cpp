@@ -158,10 +158,13 @@ void Service::replace_model(std::shared_ptr<const Recommender> model, std::strin
   if (files) loaded->checksum = fnv1a64_hex(files->tflite);
   loaded->files = std::move(files);
   loaded->by_popularity.resize(model->item_count());
-  for (uint32_t i = 0; i < loaded->by_popularity.size(); ++i) loaded->by_popularity[i] = i;
-  std::stable_sort(
-      loaded->by_popularity.begin(), loaded->by_popularity.end(),
-      [&](uint32_t a, uint32_t b) { return model->item(a).count > model->item(b).count; });
+  std::vector<uint32_t> counts(model->item_count());
+  for (uint32_t i = 0; i < loaded->by_popularity.size(); ++i) {
+    loaded->by_popularity[i] = i;
+    counts[i] = model->item(i).count;
+  }
+  std::stable_sort(loaded->by_popularity.begin(), loaded->by_popularity.end(),
+                   [&](uint32_t a, uint32_t b) { return counts[a] > counts[b]; });
   loaded->model = std::move(model);
   loaded->file = std::move(file);
   std::lock_guard lock(mutex_);

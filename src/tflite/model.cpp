@@ -1,5 +1,6 @@
 #include "tflite/model.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -83,6 +84,19 @@ std::shared_ptr<const Model> Model::from_bytes(const void* data, size_t size,
   model->bytes_ = reinterpret_cast<const uint8_t*>(model->file_.data());
   model->decode();
   return model;
+}
+
+void Model::release_pages(const void* begin, size_t bytes) const {
+  if (!mapping_ || !begin || bytes == 0) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto from = reinterpret_cast<uintptr_t>(begin);
+  const auto start = reinterpret_cast<uintptr_t>(bytes_);
+  if (from < start || from + bytes > start + size_) return;
+  // Whole pages inside the range only: a neighbour's data may share the edge pages.
+  const uintptr_t first = (from + page - 1) / page * page, last = (from + bytes) / page * page;
+#ifdef MADV_DONTNEED
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+#endif
 }
 
 std::optional<std::string_view> Model::metadata(std::string_view name) const {
@@ -172,7 +186,13 @@ void Model::decode() {
                    " of shape " + spec.shape.str());
       }
       spec.quant.scale.assign(q->scale()->begin(), q->scale()->end());
-      spec.quant.zero_point.assign(q->zero_point()->begin(), q->zero_point()->end());
+      const auto* zeros = q->zero_point();
+      if (std::all_of(zeros->begin(), zeros->end(),
+                      [&](int64_t z) { return z == zeros->Get(0); })) {
+        spec.quant.zero_point.assign(1, zeros->Get(0));
+      } else {
+        spec.quant.zero_point.assign(zeros->begin(), zeros->end());
+      }
       spec.quant.axis = axis;
     }
     uint32_t buffer = t->buffer();

@@ -60,6 +60,11 @@ class Model {
   std::optional<std::string_view> metadata(std::string_view name) const;
   std::vector<std::string> metadata_names() const;
   size_t file_size() const { return size_; }
+  const uint8_t* file_bytes() const { return bytes_; }
+  // Tells the system that this part of a mapped file will not be read soon (the runtime has
+  // copied it into its own layout): its pages leave the process's resident set and come back
+  // from the file if read again. Nothing for models held in memory.
+  void release_pages(const void* begin, size_t bytes) const;
 
  private:
   Model() = default;

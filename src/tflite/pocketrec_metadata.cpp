@@ -102,27 +102,45 @@ std::string format_catalog(const std::vector<CatalogEntry>& items) {
   return s;
 }
 
+bool parse_catalog_line(std::string_view line, std::string_view fields[3], uint32_t& count,
+                        std::string& error) {
+  std::string_view rest = line;
+  for (int f = 0; f < 3; ++f) {
+    const size_t tab = rest.find('\t');
+    if (tab == std::string_view::npos) {
+      error = "expected 4 tab-separated fields, found " + std::to_string(f + 1);
+      return false;
+    }
+    fields[f] = rest.substr(0, tab);
+    rest = rest.substr(tab + 1);
+  }
+  if (rest.find('\t') != std::string_view::npos) {
+    error =
+        "expected 4 tab-separated fields, found " + std::to_string(split_view(line, '\t').size());
+    return false;
+  }
+  auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), count);
+  if (ec != std::errc() || ptr != rest.data() + rest.size()) {
+    error = "not an integer: '" + std::string(rest) + "'";
+    return false;
+  }
+  return true;
+}
+
 std::vector<CatalogEntry> parse_catalog(std::string_view text, const std::string& origin) {
   std::vector<CatalogEntry> items;
-  const std::string where = origin + ": metadata '" + kCatalogMetadata + "'";
-  int line_no = 0;
-  for (std::string_view line : split_view(text, '\n')) {
-    ++line_no;
-    if (line.empty()) continue;
-    auto fields = split_view(line, '\t');
-    if (fields.size() != 4) {
-      throw Error(where + " line " + std::to_string(line_no) +
-                  ": expected 4 tab-separated fields, found " + std::to_string(fields.size()));
-    }
-    CatalogEntry e;
-    e.id = fields[0];
-    e.title = fields[1];
-    if (!fields[2].empty()) {
-      for (auto g : split_view(fields[2], '|')) e.genres.emplace_back(g);
-    }
-    e.count = to_int<uint32_t>(fields[3], where + " line " + std::to_string(line_no));
-    items.push_back(std::move(e));
-  }
+  for_each_catalog_entry(
+      text, origin,
+      [&](std::string_view id, std::string_view title, std::string_view genres, uint32_t count) {
+        CatalogEntry e;
+        e.id = id;
+        e.title = title;
+        if (!genres.empty()) {
+          for (auto g : split_view(genres, '|')) e.genres.emplace_back(g);
+        }
+        e.count = count;
+        items.push_back(std::move(e));
+      });
   return items;
 }
 

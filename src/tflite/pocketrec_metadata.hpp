@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pocketrec/error.hpp"
+
 namespace pocketrec::tfl {
 
 inline constexpr const char* kInfoMetadata = "pocketrec_info";
@@ -38,5 +40,32 @@ ModelInfo parse_model_info(std::string_view text, const std::string& origin);
 
 std::string format_catalog(const std::vector<CatalogEntry>& items);
 std::vector<CatalogEntry> parse_catalog(std::string_view text, const std::string& origin);
+// The same entries one at a time, without building them: fn(id, title, genres, count), with
+// genres the '|'-separated field as stored.
+template <typename Fn>
+void for_each_catalog_entry(std::string_view text, const std::string& origin, Fn&& fn);
+// One line of the catalog; false (and `error` set) when it is malformed.
+bool parse_catalog_line(std::string_view line, std::string_view fields[3], uint32_t& count,
+                        std::string& error);
+
+template <typename Fn>
+void for_each_catalog_entry(std::string_view text, const std::string& origin, Fn&& fn) {
+  int line_no = 0;
+  std::string_view fields[3];
+  std::string error;
+  while (!text.empty()) {
+    ++line_no;
+    const size_t end = text.find('\n');
+    const std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (line.empty()) continue;
+    uint32_t count = 0;
+    if (!parse_catalog_line(line, fields, count, error)) {
+      throw Error(origin + ": metadata '" + kCatalogMetadata + "' line " + std::to_string(line_no) +
+                  ": " + error);
+    }
+    fn(fields[0], fields[1], fields[2], count);
+  }
+}
 
 }  // namespace pocketrec::tfl

@@ -58,9 +58,14 @@ struct Shape {
 
 struct Quantization {
   std::vector<float> scale;  // empty: not quantized
+  // One per scale, or one for all (a model's per-channel zero points that are all equal are
+  // kept once: 8 MB at a million rows).
   std::vector<int64_t> zero_point;
   int axis = 0;
   bool quantized() const { return !scale.empty(); }
+  int64_t zero(size_t channel) const {
+    return zero_point.size() == 1 ? zero_point[0] : zero_point[channel];
+  }
 };
 
 struct Tensor {

@@ -23,7 +23,7 @@ void run(OpContext& ctx) {
   const int64_t n = in.elements();
   if (q.scale.size() == 1) {
     for (int64_t i = 0; i < n; ++i) {
-      y[i] = q.scale[0] * static_cast<float>(static_cast<int64_t>(x[i]) - q.zero_point[0]);
+      y[i] = q.scale[0] * static_cast<float>(static_cast<int64_t>(x[i]) - q.zero(0));
     }
     return;
   }
@@ -32,7 +32,7 @@ void run(OpContext& ctx) {
   const int64_t channels = in.shape[q.axis];
   for (int64_t i = 0; i < n; ++i) {
     int64_t c = (i / inner) % channels;
-    y[i] = q.scale[c] * static_cast<float>(static_cast<int64_t>(x[i]) - q.zero_point[c]);
+    y[i] = q.scale[c] * static_cast<float>(static_cast<int64_t>(x[i]) - q.zero(c));
   }
 }
 

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
     const double before = status_mib("VmRSS:");
     auto model = pocketrec::Recommender::load_file(argv[1]);
     const double loaded = status_mib("VmRSS:");
+    const double loaded_file = status_mib("RssFile:"), loaded_anon = status_mib("RssAnon:");
     const double load_peak = status_mib("VmHWM:");
     std::vector<std::unique_ptr<pocketrec::Session>> open;
     std::vector<pocketrec::Result> out;
@@ -50,11 +51,13 @@ int main(int argc, char** argv) {
     }
     const auto& summary = model->summary();
     std::printf(
-        "{\"file_bytes\": %zu, \"table_bytes\": %zu, \"items\": %zu, \"prefilter\": %s, "
-        "\"rss_before_mib\": %.1f, \"rss_loaded_mib\": %.1f, \"peak_loading_mib\": %.1f, "
+        "{\"file_bytes\": %zu, \"table_bytes\": %zu, \"filter_bytes\": %zu, \"items\": %zu, "
+        "\"prefilter\": %s, "
+        "\"rss_before_mib\": %.1f, \"rss_loaded_mib\": %.1f, \"rss_loaded_file_mib\": %.1f, "
+        "\"rss_loaded_anon_mib\": %.1f, \"peak_loading_mib\": %.1f, "
         "\"rss_after_queries_mib\": %.1f, \"peak_mib\": %.1f, \"sessions\": %d}\n",
-        summary.file_bytes, summary.table_bytes, summary.items,
-        summary.prefilter ? "true" : "false", before, loaded, load_peak, status_mib("VmRSS:"),
+        summary.file_bytes, summary.table_bytes, summary.filter_bytes, summary.items,
+        summary.prefilter ? "true" : "false", before, loaded, loaded_file, loaded_anon, load_peak, status_mib("VmRSS:"),
         status_mib("VmHWM:"), sessions);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
