@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zip curl
   emscripten chromium wrk
+  libopenmpi-dev openmpi-bin
 )
 
 # --bench: also what bench/torch_compare.sh needs (PyTorch, and OpenBLAS for it to use).

@@ -1,5 +1,7 @@
 #include "cli/cli_common.hpp"
 
+#include "train/collective.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -264,6 +266,20 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
     }
     apply_feature_list(names, model);
   }
+}
+
+namespace {
+std::unique_ptr<Collective>& collective_slot() {
+  static std::unique_ptr<Collective> collective;
+  return collective;
+}
+}  // namespace
+
+Collective* training_collective() {
+  return collective_slot().get();
+}
+void set_training_collective(std::unique_ptr<Collective> collective) {
+  collective_slot() = std::move(collective);
 }
 
 std::string ModelArgs::architecture_option() const {

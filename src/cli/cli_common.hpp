@@ -1,6 +1,7 @@
 #pragma once
 // Options and helpers shared by the subcommands.
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -8,6 +9,10 @@
 #include "data/split.hpp"
 #include "model/model_config.hpp"
 #include "pocketrec/recommender.hpp"
+
+namespace pocketrec {
+class Collective;
+}
 
 namespace pocketrec::cli {
 
@@ -112,6 +117,11 @@ struct ModelArgs {
 };
 
 std::vector<int> parse_int_list(const std::string& text, const std::string& what);
+
+// The transport when mpirun started this process as one of several ranks (main sets it), else
+// null: then `train` runs across the ranks.
+Collective* training_collective();
+void set_training_collective(std::unique_ptr<Collective> collective);
 
 // True for a TFLite FlatBuffer (identifier "TFL3" at byte 4), false for a .pkrec model; any
 // other path (missing, a folder, too short, neither format) is an Error naming it.

@@ -11,6 +11,7 @@
 #include "core/memory.hpp"
 #include "core/thread_pool.hpp"
 #include "model/model_file.hpp"
+#include "train/collective.hpp"
 #include "train/fine_tune.hpp"
 
 namespace pocketrec::cli {
@@ -116,11 +117,19 @@ void register_train(CLI::App& app) {
     options.model_out = *out;
     options.checkpoint = checkpoint_path;
     options.resume = *resume;
-    options.progress = !*quiet;
+    Collective* collective = training_collective();
+    const int rank = collective ? collective->rank() : 0;
+    options.collective = collective;
+    // Across ranks, rank 0 alone reports and writes files; the others train quietly.
+    options.progress = !*quiet && rank == 0;
+    if (collective && rank == 0) {
+      std::fprintf(stderr, "training across %d MPI ranks x %d threads\n", collective->size(),
+                   train_config.threads > 0 ? train_config.threads : default_thread_count());
+    }
     auto trained =
         train_model(dataset, split, model_config, train_config, options, std::move(start));
     const auto& result = trained.result;
-    if (result.interrupted) return;
+    if (result.interrupted || rank != 0) return;
     std::printf("trained %zu epochs in %.1f s (best epoch %d, validation NDCG@10 %.4f)%s\n",
                 result.epochs.size(), trained.seconds, result.best_epoch, result.best_ndcg10,
                 result.early_stopped   ? ", stopped early"
@@ -138,10 +147,17 @@ void register_train(CLI::App& app) {
       std::sort(v.begin(), v.end());
       return v[v.size() / 2];
     };
-    std::printf("training speed: %.0f examples/s, %.1f s per epoch (medians) on %d threads\n",
+    const int threads = train_config.threads > 0 ? train_config.threads : default_thread_count();
+    std::printf("training speed: %.0f examples/s, %.1f s per epoch (medians) on %s%d threads\n",
                 median(rates), median(seconds),
-                train_config.threads > 0 ? train_config.threads : default_thread_count());
+                collective ? (std::to_string(collective->size()) + " ranks x ").c_str() : "",
+                threads);
     std::printf("peak memory: %.0f MiB\n", peak_memory_mib());
+    if (collective && result.steps > 0) {
+      std::printf("across %d ranks: %.0f bytes sent a step by rank 0, %.3f ms a step in MPI\n",
+                  collective->size(), static_cast<double>(result.bytes_sent) / result.steps,
+                  1000.0 * result.transport_seconds / result.steps);
+    }
     std::printf("model written to %s\n\n", out->c_str());
     auto json =
         evaluate_and_print(*trained.model, dataset, split, true, false, train_config.threads, true);

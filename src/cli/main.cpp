@@ -4,9 +4,11 @@
 #include <exception>
 #include <string>
 
+#include "cli/cli_common.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
+#include "train/collective.hpp"
 
 namespace {
 
@@ -33,7 +35,10 @@ int run(CLI::App& app, int argc, char** argv) {
 int main(int argc, char** argv) {
   CLI::App app{"pocketrec: train, evaluate and serve on-device recommendation models"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "pocketrec 0.1.0");
+  app.set_version_flag(
+      "--version", std::string("pocketrec 0.1.0") + (pocketrec::mpi_available()
+                                                         ? " (trains across MPI ranks under mpirun)"
+                                                         : " (built without MPI)"));
   pocketrec::cli::register_quickstart(app);
   pocketrec::cli::register_synth(app);
   pocketrec::cli::register_download(app);
@@ -46,6 +51,14 @@ int main(int argc, char** argv) {
   pocketrec::cli::register_bench(app);
   pocketrec::cli::register_serve(app);
   pocketrec::install_interrupt_handler();
+  // Under mpirun with several ranks, `train` runs across them (every other command refuses).
+  if (auto collective = pocketrec::mpi_collective(argc, argv)) {
+    if (argc < 2 || std::string(argv[1]) != "train") {
+      std::fprintf(stderr, "error: only `pocketrec train` runs across MPI ranks\n");
+      return 1;
+    }
+    pocketrec::cli::set_training_collective(std::move(collective));
+  }
   // CLI11 reports a mistyped subcommand as "A subcommand is required"; name it instead.
   if (argc > 1 && argv[1][0] != '-') {
     std::string known;

@@ -45,10 +45,23 @@ size_t rank_target(std::span<const float> scores, uint32_t target,
 RankingMetrics evaluate(const CaseScorer& scorer, const Dataset& dataset,
                         std::span<const Position> cases, const EvalOptions& options,
                         ThreadPool& pool) {
+  RankingMetrics total(dataset.catalog.size());
+  for (const auto& p : evaluate_chunks(scorer, dataset, cases, options, pool, 0, 1)) total.merge(p);
+  return total;
+}
+
+std::vector<RankingMetrics> evaluate_chunks(const CaseScorer& scorer, const Dataset& dataset,
+                                            std::span<const Position> cases,
+                                            const EvalOptions& options, ThreadPool& pool, int part,
+                                            int parts) {
   const size_t items = dataset.catalog.size();
   const size_t chunks = (cases.size() + options.chunk - 1) / options.chunk;
   std::vector<RankingMetrics> partial(chunks, RankingMetrics(items));
-  pool.run(static_cast<int>(chunks), [&](int c) {
+  const size_t mine = chunks > static_cast<size_t>(part)
+                          ? (chunks - static_cast<size_t>(part) + parts - 1) / parts
+                          : 0;
+  pool.run(static_cast<int>(mine), [&](int m) {
+    const size_t c = static_cast<size_t>(part) + static_cast<size_t>(m) * parts;
     size_t begin = c * options.chunk, end = std::min(cases.size(), begin + options.chunk);
     auto slice = cases.subspan(begin, end - begin);
     nn::Matrix scores;
@@ -70,9 +83,7 @@ RankingMetrics evaluate(const CaseScorer& scorer, const Dataset& dataset,
       }
     }
   });
-  RankingMetrics total(items);
-  for (const auto& p : partial) total.merge(p);
-  return total;
+  return partial;
 }
 
 CaseScorer model_scorer(const DualEncoder& model, const Dataset& dataset) {

@@ -25,6 +25,13 @@ struct EvalOptions {
 RankingMetrics evaluate(const CaseScorer& scorer, const Dataset& dataset,
                         std::span<const Position> cases, const EvalOptions& options,
                         ThreadPool& pool);
+// The metrics of each chunk of options.chunk cases whose index c has c % parts == part (the rest
+// stay empty): merged in chunk order, all parts' chunks give evaluate()'s result exactly. For
+// evaluation split across processes.
+std::vector<RankingMetrics> evaluate_chunks(const CaseScorer& scorer, const Dataset& dataset,
+                                            std::span<const Position> cases,
+                                            const EvalOptions& options, ThreadPool& pool, int part,
+                                            int parts);
 
 // Rank of `target` (1..N) in `scores` (item j at j - 1) among items not marked in `excluded`
 // (excluded[j] != 0 means skip), ties counted against the target. Also fills `top` with the best

@@ -1,5 +1,7 @@
 #include "eval/metrics.hpp"
 
+#include <cstring>
+
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -37,6 +39,40 @@ void RankingMetrics::merge(const RankingMetrics& other) {
     recommended_.resize(other.recommended_.size(), 0);
   }
   for (size_t i = 0; i < other.recommended_.size(); ++i) recommended_[i] |= other.recommended_[i];
+}
+
+void RankingMetrics::write(std::vector<char>& out) const {
+  auto put = [&out](const void* data, size_t bytes) {
+    const char* c = static_cast<const char*>(data);
+    out.insert(out.end(), c, c + bytes);
+  };
+  const uint64_t cases = cases_, items = recommended_.size();
+  put(&cases, sizeof cases);
+  put(hits_.data(), sizeof hits_);
+  put(gains_.data(), sizeof gains_);
+  put(&reciprocal_, sizeof reciprocal_);
+  put(&items, sizeof items);
+  put(recommended_.data(), recommended_.size());
+}
+
+RankingMetrics RankingMetrics::read(const std::vector<char>& in, size_t& at) {
+  auto take = [&](void* data, size_t bytes) {
+    if (at + bytes > in.size()) throw Error("metrics: a truncated message");
+    std::memcpy(data, in.data() + at, bytes);
+    at += bytes;
+  };
+  RankingMetrics m;
+  uint64_t cases = 0, items = 0;
+  take(&cases, sizeof cases);
+  take(m.hits_.data(), sizeof m.hits_);
+  take(m.gains_.data(), sizeof m.gains_);
+  take(&m.reciprocal_, sizeof m.reciprocal_);
+  take(&items, sizeof items);
+  if (items > in.size()) throw Error("metrics: a truncated message");
+  m.recommended_.resize(items);
+  take(m.recommended_.data(), items);
+  m.cases_ = cases;
+  return m;
 }
 
 static size_t cutoff_index(int k) {

@@ -30,6 +30,10 @@ class RankingMetrics {
   double coverage() const;
 
   nlohmann::json to_json() const;
+  // As bytes, exactly (for evaluation split across processes): appended to `out`; read back from
+  // `in` at `at`, which moves past them.
+  void write(std::vector<char>& out) const;
+  static RankingMetrics read(const std::vector<char>& in, size_t& at);
   std::string table(const std::string& title) const;
 
  private:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <random>
@@ -16,6 +17,7 @@
 #include "model/feature_inputs.hpp"
 #include "model/model_file.hpp"
 #include "train/batcher.hpp"
+#include "train/collective.hpp"
 #include "train/optimizer.hpp"
 #include "train/sampled_softmax.hpp"
 #include "train/softmax_loss.hpp"
@@ -56,6 +58,78 @@ void sum_dense_slice(std::vector<Shard>& shards, int slice, int slices) {
       std::fill(part + begin, part + end, 0.0f);
     }
   }
+}
+
+// The sparse gradients' rows in ascending order: their norms (for clipping) then sum the same
+// way whichever slices touched a row first, in one process or across several.
+void sort_rows(Gradients& grads) {
+  for (auto& g : grads) {
+    if (g.sparse_rows) std::sort(g.rows.begin(), g.rows.end());
+  }
+}
+
+// Gradients as bytes, for the sum across processes: each dense gradient's values, each sparse
+// one's row count, rows and their values.
+void write_gradients(const Gradients& grads, std::vector<char>& out) {
+  out.clear();
+  auto put = [&out](const void* data, size_t bytes) {
+    const char* c = static_cast<const char*>(data);
+    out.insert(out.end(), c, c + bytes);
+  };
+  for (const auto& g : grads) {
+    if (!g.sparse_rows) {
+      put(g.values.data.data(), g.values.data.size() * sizeof(float));
+      continue;
+    }
+    const auto count = static_cast<uint32_t>(g.rows.size());
+    put(&count, sizeof count);
+    put(g.rows.data(), g.rows.size() * sizeof(uint32_t));
+    for (uint32_t r : g.rows) {
+      put(g.values.row(static_cast<int>(r)), static_cast<size_t>(g.values.cols) * sizeof(float));
+    }
+  }
+}
+
+// grads += message (add), or grads = message. Float addition is commutative, so adding the
+// earlier ranks' sum to this rank's first slice equals adding the slice to the sum.
+void read_gradients(const std::vector<char>& in, Gradients& grads, bool add) {
+  size_t at = 0;
+  auto take = [&](void* data, size_t bytes) {
+    if (at + bytes > in.size()) throw Error("distributed training: a truncated gradient message");
+    std::memcpy(data, in.data() + at, bytes);
+    at += bytes;
+  };
+  std::vector<float> row;
+  for (auto& g : grads) {
+    if (!g.sparse_rows) {
+      const size_t n = g.values.data.size();
+      if (add) {
+        row.resize(n);
+        take(row.data(), n * sizeof(float));
+        float* dst = g.values.data.data();
+        for (size_t i = 0; i < n; ++i) dst[i] += row[i];
+      } else {
+        take(g.values.data.data(), n * sizeof(float));
+      }
+      continue;
+    }
+    if (!add) g.clear();
+    uint32_t count = 0;
+    take(&count, sizeof count);
+    std::vector<uint32_t> rows(count);
+    take(rows.data(), rows.size() * sizeof(uint32_t));
+    row.resize(static_cast<size_t>(g.values.cols));
+    for (uint32_t r : rows) {
+      if (r >= static_cast<uint32_t>(g.values.rows)) {
+        throw Error("distributed training: a gradient row out of range");
+      }
+      take(row.data(), row.size() * sizeof(float));
+      g.mark(r);
+      float* dst = g.values.row(static_cast<int>(r));
+      for (size_t c = 0; c < row.size(); ++c) dst[c] = add ? dst[c] + row[c] : row[c];
+    }
+  }
+  if (at != in.size()) throw Error("distributed training: a gradient message of the wrong size");
 }
 
 std::string rng_state(const std::mt19937_64& rng) {
@@ -100,6 +174,13 @@ class TrainingRun {
   float schedule_scale(int epoch, size_t b) const;
   double elapsed_seconds() const;
   bool out_of_time() const;
+  // Across processes: rank r adds the sum of ranks < r to its first slice, sums its slices after
+  // it and passes the sum on; the last rank's sum goes back to all.
+  void receive_earlier_sum();
+  void pass_sum_on();
+  // Rank 0's value of `value`, on every rank (decisions that follow the clock).
+  int agree(int value);
+  RankingMetrics validation_metrics();
 
   const Trainer& trainer_;
   DualEncoder& model_;
@@ -108,6 +189,9 @@ class TrainingRun {
   const TrainConfig& config_;
   const TrainOptions& options_;
   const int threads_;
+  Collective* const collective_;
+  const int rank_, ranks_;
+  std::vector<char> message_;
   ThreadPool pool_;
   SpinBarrier barrier_;
   Optimizer optimizer_;
@@ -144,6 +228,9 @@ TrainingRun::TrainingRun(const Trainer& trainer, DualEncoder& model, const Datas
       config_(config),
       options_(options),
       threads_(config.threads > 0 ? config.threads : default_thread_count()),
+      collective_(options.collective),
+      rank_(collective_ ? collective_->rank() : 0),
+      ranks_(collective_ ? collective_->size() : 1),
       pool_(threads_),
       barrier_(threads_),
       optimizer_(config, model.parameters()),
@@ -235,7 +322,7 @@ void TrainingRun::report_changed_options(const nlohmann::json& before) const {
 }
 
 void TrainingRun::save_checkpoint(int epoch, size_t batch) {
-  if (options_.checkpoint.empty()) return;
+  if (options_.checkpoint.empty() || rank_ != 0) return;
   TrainingState state;
   state.train = config_;
   state.optimizer_slots = optimizer_.slots();
@@ -324,6 +411,10 @@ TrainResult TrainingRun::run() {
     }
   }
   restore_best();
+  if (collective_) {
+    result_.bytes_sent = collective_->bytes_sent;
+    result_.transport_seconds = collective_->seconds;
+  }
   result_.lr_scale = optimizer_.lr_scale();
   result_.schedule_epochs = schedule_epochs_;
   return result_;
@@ -331,12 +422,18 @@ TrainResult TrainingRun::run() {
 
 bool TrainingRun::train_epoch(int epoch, ProgressBar& bar, EpochTotals& totals) {
   for (size_t b = start_batch_; b < batches_; ++b) {
-    if (out_of_time()) {
+    bool over_budget = out_of_time();
+    bool stop = interrupted() || (options_.max_batches && batches_run_ == options_.max_batches);
+    if (ranks_ > 1) {  // every rank stops at the same batch
+      over_budget = collective_->any(over_budget);
+      stop = collective_->any(stop);
+    }
+    if (over_budget) {
       // The budget ends training like early stopping: this partial epoch is still validated.
       result_.out_of_time = true;
       break;
     }
-    if (interrupted() || (options_.max_batches && batches_run_ == options_.max_batches)) {
+    if (stop) {
       save_checkpoint(epoch, b);
       result_.interrupted = true;
       result_.lr_scale = optimizer_.lr_scale();
@@ -375,7 +472,8 @@ void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
           ? batch_.targets.size() - std::count(batch_.targets.begin(), batch_.targets.end(), 0u)
           : static_cast<size_t>(count);
   const size_t targets_per_row = config_.causal ? static_cast<size_t>(length) : 1;
-  const int per_shard = (count + threads_ - 1) / threads_;
+  const int slices = threads_ * ranks_;
+  const int per_shard = (count + slices - 1) / slices;
   const float scale = 1.0f / static_cast<float>(std::max<size_t>(targets, 1));
   const bool sampled = sampler_.has_value();
   if (sampled) {
@@ -387,7 +485,8 @@ void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
   pool_.run_team([&](int s) {
     auto& shard = shards_[s];
     shard.loss = 0;
-    int first = s * per_shard, n = std::min(count, first + per_shard) - first;
+    const int global_slice = rank_ * threads_ + s;
+    int first = global_slice * per_shard, n = std::min(count, first + per_shard) - first;
     if (n > 0) {
       const int32_t* contexts = batch_.contexts.data() + static_cast<size_t>(first) * length;
       // Dropout masks follow (seed, epoch, batch, sequence), not the thread layout.
@@ -422,10 +521,16 @@ void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
       model_.encode_backward(shard.encoder, shard.grads);
     }
     barrier_.arrive_and_wait();
+    if (rank_ > 0) {
+      if (s == 0) receive_earlier_sum();
+      barrier_.arrive_and_wait();
+    }
     sum_dense_slice(shards_, s, threads_);
     barrier_.arrive_and_wait();
     if (s == 0) {
       sum_sparse(shards_);
+      if (ranks_ > 1) pass_sum_on();
+      sort_rows(shards_[0].grads);
       optimizer_.begin_step(model_.parameters(), shards_[0].grads);
     }
     barrier_.arrive_and_wait();
@@ -439,8 +544,10 @@ EpochReport TrainingRun::validate(int epoch, double seconds, const EpochTotals& 
   EpochReport report{epoch,   totals.loss_sum / std::max<size_t>(totals.examples, 1),
                      seconds, totals.examples / std::max(seconds, 1e-9),
                      0,       0};
+  if (ranks_ > 1)
+    report.loss = collective_->sum(totals.loss_sum) / std::max<size_t>(totals.examples, 1);
   if (!split_.valid.empty()) {
-    auto metrics = evaluate(model_scorer(model_, dataset_), dataset_, split_.valid, {}, pool_);
+    auto metrics = validation_metrics();
     report.valid_hr10 = metrics.hit_rate(10);
     report.valid_ndcg10 = metrics.ndcg(10);
   }
@@ -456,7 +563,9 @@ bool TrainingRun::end_epoch(const EpochReport& report) {
     result_.best_epoch = epoch;
     bad_epochs_ = 0;
     keep_best();
-    if (!options_.model_out.empty()) save_model(options_.model_out, model_, dataset_.catalog);
+    if (!options_.model_out.empty() && rank_ == 0) {
+      save_model(options_.model_out, model_, dataset_.catalog);
+    }
   } else {
     ++bad_epochs_;
     if (config_.lr_decay_patience > 0 && bad_epochs_ % config_.lr_decay_patience == 0) {
@@ -480,14 +589,61 @@ void TrainingRun::plan_under_budget(int epoch) {
   constexpr double kSteady = 1 - TrainConfig::kCooldownShare;
   if (schedule_epochs_ != 0 && epoch >= schedule_epochs_ * kSteady) return;
   const int earliest = static_cast<int>(std::ceil(epoch / kSteady));
-  schedule_epochs_ = std::max(
-      trainer_.plan_schedule(epoch, epoch - start_epoch_ + 1, elapsed_seconds()), earliest);
+  schedule_epochs_ = agree(std::max(
+      trainer_.plan_schedule(epoch, epoch - start_epoch_ + 1, elapsed_seconds()), earliest));
   if (options_.progress && epoch + 1 > schedule_epochs_ * kSteady) {
     std::fprintf(stderr,
                  "cooldown: the learning rate falls to zero by epoch %d, where the %g-minute "
                  "budget ends\n",
                  schedule_epochs_, config_.max_minutes);
   }
+}
+
+void TrainingRun::receive_earlier_sum() {
+  collective_->receive(rank_ - 1, message_);
+  read_gradients(message_, shards_[0].grads, true);
+}
+
+void TrainingRun::pass_sum_on() {
+  const int last = ranks_ - 1;
+  if (rank_ < last) {
+    write_gradients(shards_[0].grads, message_);
+    collective_->send(rank_ + 1, message_);
+    collective_->broadcast(last, message_);
+    read_gradients(message_, shards_[0].grads, false);
+  } else {
+    write_gradients(shards_[0].grads, message_);
+    collective_->broadcast(last, message_);
+  }
+  ++result_.steps;
+}
+
+int TrainingRun::agree(int value) {
+  if (ranks_ < 2) return value;
+  std::vector<char> bytes(sizeof value);
+  std::memcpy(bytes.data(), &value, sizeof value);
+  collective_->broadcast(0, bytes);
+  std::memcpy(&value, bytes.data(), sizeof value);
+  return value;
+}
+
+// Validation split across ranks by chunks of users; the chunks' metrics merge in chunk order on
+// every rank, as evaluate() merges them in one process.
+RankingMetrics TrainingRun::validation_metrics() {
+  const auto scorer = model_scorer(model_, dataset_);
+  if (ranks_ < 2) return evaluate(scorer, dataset_, split_.valid, {}, pool_);
+  auto chunks = evaluate_chunks(scorer, dataset_, split_.valid, {}, pool_, rank_, ranks_);
+  std::vector<char> mine;
+  for (size_t c = rank_; c < chunks.size(); c += ranks_) chunks[c].write(mine);
+  std::vector<std::vector<char>> all;
+  collective_->gather_all(mine, all);
+  for (int r = 0; r < ranks_; ++r) {
+    size_t at = 0;
+    for (size_t c = r; c < chunks.size(); c += ranks_) chunks[c] = RankingMetrics::read(all[r], at);
+  }
+  RankingMetrics total(dataset_.catalog.size());
+  for (const auto& c : chunks) total.merge(c);
+  return total;
 }
 
 }  // namespace

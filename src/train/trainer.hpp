@@ -3,7 +3,9 @@
 // slice of the batch with its own workspace and gradients, which are then summed in thread order,
 // so a seed and a thread count fix the result. Validates after every epoch, keeps the best model
 // (validation NDCG@10), stops early, writes a checkpoint atomically after every epoch and on
-// interrupt, and resumes from one exactly.
+// interrupt, and resumes from one exactly. Across processes (a Collective), each rank takes its
+// slices of every batch and the slices meet in the same order, so N ranks x T threads give the
+// model of one process with N x T threads.
 #include <string>
 #include <vector>
 
@@ -14,6 +16,8 @@
 
 namespace pocketrec {
 
+class Collective;
+
 struct TrainOptions {
   std::string model_out;   // best model so far (empty: not written)
   std::string checkpoint;  // resumable state (empty: not written)
@@ -22,6 +26,9 @@ struct TrainOptions {
   // Stop (as if interrupted, saving the checkpoint) after this many batches in this run; 0 = no
   // limit. For speed measurements and resume tests.
   size_t max_batches = 0;
+  // Training across processes: every rank holds the data and the model, computes its slices, and
+  // rank 0 alone writes files. Null: this process alone.
+  Collective* collective = nullptr;
 };
 
 struct EpochReport {
@@ -43,6 +50,10 @@ struct TrainResult {
   float lr_scale = 1.0f;       // the decay on plateau reached (1 = the configured rate)
   int schedule_epochs = 0;     // the planned schedule's length (0 = none)
   bool schedule_done = false;  // training ended where the schedule did
+  // Across processes: bytes this rank sent, and its seconds in the transport.
+  size_t bytes_sent = 0;
+  double transport_seconds = 0;
+  size_t steps = 0;
 };
 
 class Trainer {

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Training across two MPI ranks on loopback gives, byte for byte, the model of one process with
+# the same total number of slices (ranks x threads), for every kind of gradient: dense (BOW,
+# attention with dropout), sparse rows (sampled softmax), clipped (the reference's Adagrad); and
+# a run resumed across ranks equals one that never stopped.
+set -euo pipefail
+bin=${POCKETREC:?set POCKETREC to the pocketrec binary}
+work=${1:-$(mktemp -d)}
+rm -rf "$work" && mkdir -p "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+if ! command -v mpirun > /dev/null; then echo "SKIP: no mpirun (scripts/setup.sh installs OpenMPI)"; exit 0; fi
+if ! "$bin" --version | grep -q "MPI ranks"; then echo "SKIP: pocketrec was built without MPI"; exit 0; fi
+# Root in CI containers; more ranks than cores is fine for a test.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+two_ranks() { mpirun -np 2 "$bin" "$@"; }
+
+"$bin" synth "$work/data" --users 300 --items 150 --mean-length 25 > /dev/null
+check() {  # name, threads per rank, then train options
+  local name=$1 threads=$2; shift 2
+  two_ranks train --data "$work/data" --out "$work/$name.2.pkrec" --threads "$threads" --quiet "$@" \
+    > "$work/$name.2.txt" 2> "$work/$name.2.err" || fail "$name on 2 ranks: $(cat "$work/$name.2.err")"
+  "$bin" train --data "$work/data" --out "$work/$name.1.pkrec" --threads $((2 * threads)) --quiet "$@" \
+    > /dev/null 2>&1 || fail "$name in one process"
+  cmp -s "$work/$name.1.pkrec" "$work/$name.2.pkrec" || fail "$name: 2 ranks x $threads threads differ from 1 x $((2 * threads))"
+  grep -q "across 2 ranks" "$work/$name.2.txt" || fail "$name: no transport figures"
+  echo "ok: $name, 2 ranks x $threads threads = 1 process x $((2 * threads)) threads"
+}
+check bow 1 --epochs 3 --dim 16
+check attention 1 --encoder attention -L 20 --epochs 2
+check sampled 2 --encoder gru --loss sampled --negatives 32 --epochs 2
+check reference 1 --preset reference --epochs 2
+
+# Resume across ranks: one epoch, then a second from the checkpoint, equals two straight.
+two_ranks train --data "$work/data" --out "$work/resumed.pkrec" --threads 1 --epochs 1 --dim 16 \
+  --patience 100 --quiet > /dev/null 2>&1
+two_ranks train --data "$work/data" --out "$work/resumed.pkrec" --threads 1 --epochs 2 --dim 16 \
+  --patience 100 --quiet --resume > /dev/null 2> "$work/resume.err"
+grep -q "resuming" "$work/resume.err" || fail "the second run did not resume: $(cat "$work/resume.err")"
+"$bin" train --data "$work/data" --out "$work/straight.pkrec" --threads 2 --epochs 2 --dim 16 \
+  --patience 100 --quiet > /dev/null 2>&1
+cmp -s "$work/resumed.pkrec" "$work/straight.pkrec" || fail "a run resumed across ranks differs"
+echo "ok: resumed across ranks = straight"
+
+# Commands other than train refuse to run across ranks.
+if two_ranks eval --model "$work/bow.2.pkrec" --data "$work/data" > /dev/null 2> "$work/eval.err"; then
+  fail "eval ran across ranks"
+fi
+rm -rf "$work"
