@@ -165,8 +165,10 @@ void ModelArgs::add_options(CLI::App& command) {
   blocks = command.add_option("--blocks", blocks_value, "Attention: transformer blocks");
   heads = command.add_option("--heads", heads_value,
                              "Attention: heads per block (must divide the embedding dim)");
-  ffn_dim = command.add_option("--ffn-dim", ffn_dim_value,
-                               "Attention: feed-forward width (0 = the embedding dim)");
+  ffn_dim = command.add_option(
+      "--ffn-dim", ffn_dim_value,
+      "Attention: feed-forward width (default from the data: 4x the embedding dim on "
+      "dense logs, 1x on sparse ones; 0 = the embedding dim)");
   activation = command.add_option("--activation", activation_value,
                                   "Attention: feed-forward activation, gelu or relu");
   dropout = command.add_option("--dropout", dropout_value,
@@ -324,6 +326,10 @@ void ModelArgs::adapt_to_data(const Dataset& dataset, const Split& data_split, M
     char rate[32];
     std::snprintf(rate, sizeof rate, " dropout=%.1f", recipe.dropout);
     chose += rate;
+  }
+  if (!ffn_dim->count()) {
+    model.attention.ffn_dim = recipe.ffn_ratio * model.embedding_dim;
+    chose += " ffn=" + std::to_string(model.attention.ffn_dim);
   }
   if (!weight_decay->count() && recipe.weight_decay > 0) {
     train.weight_decay = recipe.weight_decay;

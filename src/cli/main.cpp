@@ -12,20 +12,29 @@
 
 namespace {
 
+// A rank that fails takes the others down with it: they would otherwise wait for its gradients
+// forever.
+int leave(int code) {
+  if (code != 0) {
+    if (auto* collective = pocketrec::cli::training_collective()) collective->abort(code);
+  }
+  return code;
+}
+
 int run(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return leave(app.exit(e));
   } catch (const pocketrec::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    return leave(1);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "error: out of memory\n");
-    return 1;
+    return leave(1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    return leave(1);
   }
   return pocketrec::interrupted() ? 130 : 0;
 }

@@ -22,6 +22,8 @@ class Collective {
   virtual void gather_all(const std::vector<char>& mine, std::vector<std::vector<char>>& all) = 0;
   virtual bool any(bool flag) = 0;       // true on every rank when it is true on one
   virtual double sum(double value) = 0;  // for reports: the order of the sum is the transport's
+  // Ends every rank's process with `code` (a rank that failed: the others would wait forever).
+  [[noreturn]] virtual void abort(int code) = 0;
 
   // What the transport did, for the docs' figures.
   size_t bytes_sent = 0;

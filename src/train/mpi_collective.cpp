@@ -95,6 +95,11 @@ class MpiCollective final : public Collective {
     return out != 0;
   }
 
+  [[noreturn]] void abort(int code) override {
+    MPI_Abort(MPI_COMM_WORLD, code);
+    std::exit(code);
+  }
+
   double sum(double value) override {
     Timer t(*this);
     double out = 0;

@@ -41,6 +41,14 @@ grep -q "resuming" "$work/resume.err" || fail "the second run did not resume: $(
 cmp -s "$work/resumed.pkrec" "$work/straight.pkrec" || fail "a run resumed across ranks differs"
 echo "ok: resumed across ranks = straight"
 
+# A rank that fails ends the job instead of leaving the others waiting.
+status=0
+timeout 120 mpirun -np 2 "$bin" train --data "$work/missing" --out "$work/x.pkrec" --quiet \
+  > /dev/null 2> "$work/missing.err" || status=$?
+[ "$status" -ne 0 ] || fail "training on a missing log succeeded"
+[ "$status" -ne 124 ] || fail "a failed rank left the job hanging"
+grep -q "error:" "$work/missing.err" || fail "no error message: $(cat "$work/missing.err")"
+
 # Commands other than train refuse to run across ranks.
 if two_ranks eval --model "$work/bow.2.pkrec" --data "$work/data" > /dev/null 2> "$work/eval.err"; then
   fail "eval ran across ranks"

@@ -3,27 +3,17 @@
 // memory (VmRSS) and peak (VmHWM) before and after, as JSON. Usage: MODEL.tflite [SESSIONS]
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/memory.hpp"
 #include "pocketrec/recommender.hpp"
 
 namespace {
 
 double status_mib(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string key;
-  while (in >> key) {
-    if (key == field) {
-      double kib = 0;
-      in >> kib;
-      return kib / 1024.0;
-    }
-    in.ignore(1 << 12, '\n');
-  }
-  return -1;
+  return pocketrec::memory_detail::status_field_mib(field);
 }
 
 }  // namespace
@@ -57,8 +47,8 @@ int main(int argc, char** argv) {
         "\"rss_loaded_anon_mib\": %.1f, \"peak_loading_mib\": %.1f, "
         "\"rss_after_queries_mib\": %.1f, \"peak_mib\": %.1f, \"sessions\": %d}\n",
         summary.file_bytes, summary.table_bytes, summary.filter_bytes, summary.items,
-        summary.prefilter ? "true" : "false", before, loaded, loaded_file, loaded_anon, load_peak, status_mib("VmRSS:"),
-        status_mib("VmHWM:"), sessions);
+        summary.prefilter ? "true" : "false", before, loaded, loaded_file, loaded_anon, load_peak,
+        status_mib("VmRSS:"), status_mib("VmHWM:"), sessions);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

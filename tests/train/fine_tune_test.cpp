@@ -10,7 +10,7 @@
 #include "eval/evaluator.hpp"
 #include "model/feature_inputs.hpp"
 #include "model/input_config.hpp"
-#include "test_util.hpp"
+#include "train/synthetic_log.hpp"
 #include "train/trainer.hpp"
 
 namespace pocketrec {
@@ -99,15 +99,7 @@ TEST(FineTune, DroppingVanishedItemsKeepsOnlyTheNewLogsCatalog) {
 }
 
 const Dataset& new_log() {
-  static Dataset dataset = [] {
-    auto dir = testing::scratch_dir("fine_tune_synth");
-    SynthOptions options;
-    options.users = 400;
-    options.items = 200;
-    options.mean_length = 30;
-    write_synth_dataset(options, dir.string());
-    return load_dataset(dir.string(), {});
-  }();
+  static Dataset dataset = testing::synthetic_log("fine_tune_synth", 400, 200, 30);
   return dataset;
 }
 

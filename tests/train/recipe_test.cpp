@@ -31,6 +31,7 @@ TEST(Recipe, SparseLogsGetShortWindowsAndStrongDropout) {
   auto r = attention_recipe(amazon);
   EXPECT_EQ(r.context_length, 20);
   EXPECT_EQ(r.dropout, 0.5f);
+  EXPECT_EQ(r.ffn_ratio, 1);
   EXPECT_EQ(r.weight_decay, 1.0f);
   EXPECT_EQ(r.batch_size, (4905 + 38543 / 20) / 100);  // 68: about 100 steps an epoch
   EXPECT_EQ(r.learning_rate, 1e-3f);
@@ -43,9 +44,19 @@ TEST(Recipe, SparseLogsGetShortWindowsAndStrongDropout) {
   r = attention_recipe(movielens);
   EXPECT_EQ(r.context_length, 200);
   EXPECT_EQ(r.dropout, 0.2f);
+  EXPECT_EQ(r.ffn_ratio, 4);
   EXPECT_EQ(r.weight_decay, 0.0f);
   EXPECT_EQ(r.batch_size, 109);  // (6040 + 981491 / 200) / 100
   EXPECT_EQ(r.learning_rate, 2e-3f);
+
+  DataProfile small_dense;  // ml-100k-like: long histories, a small log
+  small_dense.users = 943;
+  small_dense.train_targets = 97000;
+  small_dense.median_length = 63;
+  small_dense.p90_length = 240;
+  r = attention_recipe(small_dense);
+  EXPECT_EQ(r.dropout, 0.2f);
+  EXPECT_EQ(r.ffn_ratio, 1);
 
   DataProfile tiny;
   tiny.users = 100;

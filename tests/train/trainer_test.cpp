@@ -10,22 +10,14 @@
 #include "eval/evaluator.hpp"
 #include "model/feature_inputs.hpp"
 #include "model/input_config.hpp"
-#include "test_util.hpp"
 #include "train/batcher.hpp"
+#include "train/synthetic_log.hpp"
 
 namespace pocketrec {
 namespace {
 
 const Dataset& synthetic() {
-  static Dataset dataset = [] {
-    auto dir = testing::scratch_dir("trainer_synth");
-    SynthOptions options;
-    options.users = 400;
-    options.items = 200;
-    options.mean_length = 30;
-    write_synth_dataset(options, dir.string());
-    return load_dataset(dir.string(), {});
-  }();
+  static Dataset dataset = testing::synthetic_log("trainer_synth", 400, 200, 30);
   return dataset;
 }
 

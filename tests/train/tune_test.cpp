@@ -5,21 +5,13 @@
 #include "core/error.hpp"
 #include "data/dataset_source.hpp"
 #include "data/synth.hpp"
-#include "test_util.hpp"
+#include "train/synthetic_log.hpp"
 
 namespace pocketrec {
 namespace {
 
 const Dataset& small_synthetic() {
-  static Dataset dataset = [] {
-    auto dir = testing::scratch_dir("tune_synth");
-    SynthOptions options;
-    options.users = 300;
-    options.items = 150;
-    options.mean_length = 25;
-    write_synth_dataset(options, dir.string());
-    return load_dataset(dir.string(), {});
-  }();
+  static Dataset dataset = testing::synthetic_log("tune_synth", 300, 150, 25);
   return dataset;
 }
 
