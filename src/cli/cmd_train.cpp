@@ -18,10 +18,10 @@ namespace pocketrec::cli {
 namespace {
 
 // The model `train --init` starts from: `loaded`, re-indexed for the dataset's catalog (which
-// becomes the grown one), with new dropout rates when the command gives them.
+// becomes the grown one), with the dropout rates the command gives (`resolved`: its options).
 std::unique_ptr<DualEncoder> continue_from(LoadedModel& loaded, const std::string& path,
                                            bool drop_vanished, const ModelArgs& args,
-                                           Dataset& dataset) {
+                                           const ModelConfig& resolved, Dataset& dataset) {
   GrownModel grown = grow_model(*loaded.model, loaded.catalog, dataset.catalog, drop_vanished);
   const CatalogChange& c = grown.change;
   std::fprintf(stderr,
@@ -34,9 +34,7 @@ std::unique_ptr<DualEncoder> continue_from(LoadedModel& loaded, const std::strin
   }
   if (!args.dropout_given()) return std::move(grown.model);
   ModelConfig config = grown.model->config();
-  TrainConfig unused;
-  ModelConfig rates = config;
-  args.resolve(rates, unused);
+  const ModelConfig& rates = resolved;
   const bool all = args.dropout->count() > 0;
   if (all || args.embedding_dropout->count())
     config.attention.embedding_dropout = rates.attention.embedding_dropout;
@@ -107,7 +105,8 @@ void register_train(CLI::App& app) {
     }
     auto dataset = load_dataset_reporting(*data);
     std::unique_ptr<DualEncoder> start;
-    if (initial) start = continue_from(*initial, *init, *drop_vanished, *model, dataset);
+    if (initial)
+      start = continue_from(*initial, *init, *drop_vanished, *model, model_config, dataset);
     auto split = make_split(dataset, train_config.split, train_config.seed);
     // Fine-tuning keeps the model's shape: the recipe only picks the training settings.
     ModelConfig chosen = start ? start->config() : model_config;

@@ -210,9 +210,10 @@ std::optional<MaskedEmbedding> masked_embedding(GraphConstants& constants, int x
 void MaskedEmbedding::embed(const int32_t* ids, float* x) const {
   for (int i = 0; i < length; ++i) {
     const float mask = ids[i] != pad_id ? 1.0f : 0.0f;
-    float* __restrict out = x + static_cast<size_t>(i) * dim;
-    rows.copy_row(ids[i], out);
-    for (int64_t d = 0; d < dim; ++d) out[d] = out[d] * mask;
+    float* out = x + static_cast<size_t>(i) * dim;
+    // One pass over float rows (the starter models' per-query path); int8 rows dequantize first.
+    const float* row = rows.row(ids[i], out);  // may be `out` itself
+    for (int64_t d = 0; d < dim; ++d) out[d] = row[d] * mask;
   }
 }
 
