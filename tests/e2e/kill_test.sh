@@ -8,7 +8,7 @@ work=${1:-$(mktemp -d)}
 rm -rf "$work" && mkdir -p "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$bin" synth "$work/data" --users 1500 --items 300 --mean-length 40 > /dev/null
+"$bin" synth "$work/data" --users 4000 --items 300 --mean-length 40 > /dev/null
 args=(--data "$work/data" --encoder gru --rnn-units 16 --dim 16 --epochs 8 --patience 8
       --threads 2 --batch 32 --quiet)
 "$bin" train "${args[@]}" --out "$work/straight.pkrec" > /dev/null
