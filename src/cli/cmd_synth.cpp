@@ -17,7 +17,10 @@ void register_synth(CLI::App& app) {
   command->add_option("--mean-length", options->mean_length, "Mean interactions per user")
       ->capture_default_str();
   command->add_option("--seed", options->seed, "Random seed")->capture_default_str();
-  command->callback([options, folder] {
+  auto quiet = std::make_shared<bool>(false);
+  command->add_flag("--quiet", *quiet, "No progress bar");
+  command->callback([options, folder, quiet] {
+    options->progress = !*quiet;
     check_output_path({*folder, "folder", {}, "a synthetic dataset", true}, {}, false);
     size_t ratings = write_synth_dataset(*options, *folder);
     std::printf("wrote %zu ratings by %d users of %d items to %s\n", ratings, options->users,

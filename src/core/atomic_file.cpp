@@ -54,6 +54,42 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   }
 }
 
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+  remove_orphaned_temporaries(path_);
+  temp_ = path_ + ".tmp." + std::to_string(::getpid());
+  file_ = std::fopen(temp_.c_str(), "wb");
+  if (!file_) throw Error("cannot write " + temp_ + ": " + std::strerror(errno));
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (!file_) return;
+  std::fclose(static_cast<FILE*>(file_));
+  std::remove(temp_.c_str());
+}
+
+void AtomicFileWriter::write(std::string_view bytes) {
+  if (!file_) throw Error("write to " + path_ + " after commit");
+  if (std::fwrite(bytes.data(), 1, bytes.size(), static_cast<FILE*>(file_)) != bytes.size()) {
+    throw Error("cannot write " + temp_ + ": " + std::strerror(errno));
+  }
+}
+
+void AtomicFileWriter::commit() {
+  auto* file = static_cast<FILE*>(file_);
+  file_ = nullptr;
+  bool ok = std::fflush(file) == 0;
+  ok = (::fsync(fileno(file)) == 0) && ok;
+  ok = (std::fclose(file) == 0) && ok;
+  if (!ok) {
+    std::remove(temp_.c_str());
+    throw Error("cannot write " + path_ + ": " + std::strerror(errno));
+  }
+  if (std::rename(temp_.c_str(), path_.c_str()) != 0) {
+    std::remove(temp_.c_str());
+    throw Error("cannot rename " + temp_ + " to " + path_ + ": " + std::strerror(errno));
+  }
+}
+
 std::string read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot open " + path + ": " + std::strerror(errno));

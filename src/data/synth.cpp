@@ -4,11 +4,13 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <vector>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/progress.hpp"
 
 namespace pocketrec {
 namespace {
@@ -65,14 +67,21 @@ size_t write_synth_dataset(const SynthOptions& options, const std::string& folde
     pick[g] = std::discrete_distribution<int>(weights.begin(), weights.end());
   }
 
+  std::filesystem::create_directories(folder);
+  auto path = std::filesystem::path(folder);
+  // Streamed: a 100M-interaction log is several GB of text.
+  AtomicFileWriter ratings_file((path / "ratings.dat").string());
   std::string ratings;
   size_t count = 0;
+  // seen[item] == user marks this user's items without clearing a table per user.
+  std::vector<int> seen(options.items, 0);
+  std::optional<ProgressBar> bar;
+  if (options.progress) bar.emplace("synth", static_cast<uint64_t>(options.users), "users");
   std::lognormal_distribution<double> length_dist(std::log(options.mean_length) - 0.5, 1.0);
   for (int user = 1; user <= options.users; ++user) {
     int length = std::clamp(static_cast<int>(length_dist(rng)), 5, options.items / 2);
     int genre = static_cast<int>(rng() % genres);
     int favourite = genre;
-    std::vector<char> seen(options.items, 0);
     int previous = -1;
     int64_t time = 956703932 + static_cast<int64_t>(rng() % 10000000);
     for (int step = 0; step < length; ++step) {
@@ -86,16 +95,16 @@ size_t write_synth_dataset(const SynthOptions& options, const std::string& folde
         genre = static_cast<int>(rng() % genres);
       int item = -1;
       if (previous >= 0 && items[previous].series_next >= 0 && unit(rng) < 0.5 &&
-          !seen[items[previous].series_next]) {
+          seen[items[previous].series_next] != user) {
         item = items[previous].series_next;
       }
       for (int attempt = 0; item < 0 && attempt < 20; ++attempt) {
         if (by_genre[genre].empty()) break;
         int candidate = by_genre[genre][pick[genre](rng)];
-        if (!seen[candidate]) item = candidate;
+        if (seen[candidate] != user) item = candidate;
       }
       if (item < 0) continue;
-      seen[item] = 1;
+      seen[item] = user;
       previous = item;
       time += 1 + static_cast<int64_t>(rng() % 3600);
       int stars = std::clamp(static_cast<int>(3.5 + 1.2 * (unit(rng) - 0.3) * 2), 1, 5);
@@ -103,7 +112,15 @@ size_t write_synth_dataset(const SynthOptions& options, const std::string& folde
                  "::" + std::to_string(stars) + "::" + std::to_string(time) + "\n";
       ++count;
     }
+    if (ratings.size() >= (size_t{1} << 22)) {
+      ratings_file.write(ratings);
+      ratings.clear();
+      if (interrupted()) throw Error("interrupted: " + folder + " not written");
+      if (bar) bar->update(static_cast<uint64_t>(user));
+    }
   }
+  ratings_file.write(ratings);
+  if (bar) bar->finish();
 
   std::string movies;
   for (int i = 0; i < options.items; ++i) {
@@ -127,11 +144,9 @@ size_t write_synth_dataset(const SynthOptions& options, const std::string& folde
                   kAgeGroups[user * 5 % 7], user * 13 % 21, 10000 + user * 7);
     users += line;
   }
-  std::filesystem::create_directories(folder);
-  auto path = std::filesystem::path(folder);
   write_file_atomically((path / "users.dat").string(), users);
   write_file_atomically((path / "movies.dat").string(), movies);
-  write_file_atomically((path / "ratings.dat").string(), ratings);
+  ratings_file.commit();
   write_file_atomically((path / "README").string(),
                         "Synthetic MovieLens-shaped data written by 'pocketrec synth' (seed " +
                             std::to_string(options.seed) + "). Not real user data.\n");

@@ -12,6 +12,7 @@ struct SynthOptions {
   int items = 1200;
   int mean_length = 60;  // interactions per user, on average (at least 5)
   uint64_t seed = 42;
+  bool progress = false;
 };
 
 // Writes ratings.dat, movies.dat and README into `folder`; returns the number of ratings.
