@@ -49,8 +49,10 @@ void ProgressBar::update(uint64_t done, const std::string& status) {
   auto now = std::chrono::steady_clock::now();
   if (terminal_) {
     if (now - last_draw_ < std::chrono::milliseconds(200)) return;
+  } else if (total_ == 0) {  // unknown total: a line every 10 s
+    if (now - last_draw_ < std::chrono::seconds(10)) return;
   } else {
-    int decile = total_ ? static_cast<int>(done * 10 / total_) : 0;
+    int decile = static_cast<int>(done * 10 / total_);
     if (decile == last_decile_) return;
     last_decile_ = decile;
   }
@@ -62,8 +64,21 @@ void ProgressBar::finish(const std::string& status) {
   draw(total_, status, true);
 }
 
+void ProgressBar::finish_count(uint64_t done, const std::string& status) {
+  draw(done, status, true);
+}
+
 void ProgressBar::draw(uint64_t done, const std::string& status, bool final_line) {
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  if (total_ == 0) {  // unknown total: the count and the rate
+    std::fprintf(stderr, "%s%s %llu %s, %.0f %s/s, %s %s %s%s", terminal_ ? "\r\033[K" : "",
+                 label_.c_str(), static_cast<unsigned long long>(done), unit_.c_str(),
+                 elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0, unit_.c_str(),
+                 final_line ? "took" : "elapsed", format_duration(elapsed).c_str(), status.c_str(),
+                 (final_line || !terminal_) ? "\n" : "");
+    std::fflush(stderr);
+    return;
+  }
   double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
   double eta = rate > 0 && total_ >= done ? static_cast<double>(total_ - done) / rate : -1;
   double fraction = total_ ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;

@@ -9,9 +9,11 @@ namespace pocketrec {
 
 class ProgressBar {
  public:
+  // A total of 0 means unknown: the bar shows the count and the rate.
   ProgressBar(std::string label, uint64_t total, std::string unit);
   void update(uint64_t done, const std::string& status = "");
   void finish(const std::string& status = "");
+  void finish_count(uint64_t done, const std::string& status = "");  // for an unknown total
 
  private:
   void draw(uint64_t done, const std::string& status, bool final_line);

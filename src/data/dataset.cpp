@@ -8,9 +8,7 @@
 #include "core/text.hpp"
 
 namespace pocketrec {
-namespace {
 
-// Numeric ids sort numerically, so MovieLens movie 2 comes before movie 10.
 bool id_less(const std::string& a, const std::string& b) {
   auto na = parse_int(a), nb = parse_int(b);
   if (na && nb) return *na < *nb;
@@ -18,8 +16,6 @@ bool id_less(const std::string& a, const std::string& b) {
   return a < b;
 }
 
-// Drops repeats of the same (item, time, rating) from one user's time-sorted events: a row
-// logged twice, not a second interaction. Returns how many were dropped.
 size_t drop_exact_duplicates(std::vector<uint32_t>& list, const std::vector<RawEvent>& events) {
   size_t kept = 0, run_begin = 0;
   std::vector<std::pair<uint64_t, uint32_t>> run;  // (item, rating bits), position in list
@@ -55,7 +51,34 @@ size_t drop_exact_duplicates(std::vector<uint32_t>& list, const std::vector<RawE
   return dropped;
 }
 
-}  // namespace
+Catalog build_catalog(const RawLog& log, const std::vector<uint32_t>& item_counts,
+                      std::vector<uint32_t>& dense) {
+  std::vector<uint32_t> raw_items;
+  for (uint32_t i = 0; i < item_counts.size(); ++i) {
+    if (item_counts[i] > 0) raw_items.push_back(i);
+  }
+  std::sort(raw_items.begin(), raw_items.end(),
+            [&](uint32_t a, uint32_t b) { return id_less(log.item_ids[a], log.item_ids[b]); });
+  Catalog catalog;
+  dense.assign(item_counts.size(), 0);
+  for (uint32_t raw : raw_items) {
+    CatalogItem item;
+    item.id = log.item_ids[raw];
+    item.count = item_counts[raw];
+    if (auto it = log.item_meta.find(item.id); it != log.item_meta.end()) {
+      item.title = it->second.title;
+      item.genres = it->second.genres;
+      item.year = it->second.year;
+    }
+    dense[raw] = catalog.add(std::move(item));
+  }
+  return catalog;
+}
+
+std::vector<std::string> user_attributes(const RawLog& log, const std::string& user) {
+  if (auto it = log.user_meta.find(user); it != log.user_meta.end()) return it->second;
+  return std::vector<std::string>(log.user_attribute_names.size(), "");
+}
 
 size_t Dataset::interactions() const {
   size_t total = 0;
@@ -123,34 +146,15 @@ Dataset build_dataset(RawLog log, const DatasetFilters& filters) {
                 " interactions after filtering");
   }
 
-  std::vector<uint32_t> raw_items;
-  for (uint32_t i = 0; i < log.item_ids.size(); ++i) {
-    if (item_counts[i] > 0) raw_items.push_back(i);
-  }
-  std::sort(raw_items.begin(), raw_items.end(),
-            [&](uint32_t a, uint32_t b) { return id_less(log.item_ids[a], log.item_ids[b]); });
-  std::vector<uint32_t> dense(log.item_ids.size(), 0);
-  for (uint32_t raw : raw_items) {
-    CatalogItem item;
-    item.id = log.item_ids[raw];
-    item.count = item_counts[raw];
-    if (auto it = log.item_meta.find(item.id); it != log.item_meta.end()) {
-      item.title = it->second.title;
-      item.genres = it->second.genres;
-      item.year = it->second.year;
-    }
-    dense[raw] = dataset.catalog.add(std::move(item));
-  }
+  std::vector<uint32_t> dense;
+  dataset.catalog = build_catalog(log, item_counts, dense);
 
   dataset.timelines.reserve(kept_users.size());
   dataset.user_attribute_names = log.user_attribute_names;
   for (uint32_t user : kept_users) {
     Timeline timeline;
     timeline.user = log.user_ids[user];
-    timeline.attributes.assign(log.user_attribute_names.size(), "");
-    if (auto it = log.user_meta.find(timeline.user); it != log.user_meta.end()) {
-      timeline.attributes = it->second;
-    }
+    timeline.attributes = user_attributes(log, timeline.user);
     for (uint32_t e : by_user[user]) {
       timeline.items.push_back(dense[events[e].item]);
       timeline.times.push_back(events[e].time);

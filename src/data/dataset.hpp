@@ -36,6 +36,20 @@ struct Dataset {
   std::string summary() const;
 };
 
+// The steps build_dataset and the streaming prepare (data/stream_prepare.hpp) share, so both
+// give the same dataset from the same log.
+// Numeric ids sort numerically, so MovieLens movie 2 comes before movie 10.
+bool id_less(const std::string& a, const std::string& b);
+// Drops repeats of the same (item, time, rating) from one user's time-sorted events (indices
+// into `events`): a row logged twice, not a second interaction. Returns how many were dropped.
+size_t drop_exact_duplicates(std::vector<uint32_t>& list, const std::vector<RawEvent>& events);
+// The catalog of the raw items with a nonzero count, in id order; `dense` maps raw to dense
+// indices (0 = not in the catalog).
+Catalog build_catalog(const RawLog& log, const std::vector<uint32_t>& item_counts,
+                      std::vector<uint32_t>& dense);
+// The user's attributes from the log's user table, "" where unknown.
+std::vector<std::string> user_attributes(const RawLog& log, const std::string& user);
+
 // Filters the log, assigns dense item indices and builds time-ordered timelines (ties keep file
 // order). Throws when nothing is left.
 Dataset build_dataset(RawLog log, const DatasetFilters& filters);

@@ -112,12 +112,6 @@ void read_prepared_users(const std::string& path, RawLog& log) {
   }
 }
 
-std::string sanitize(std::string text) {
-  std::replace(text.begin(), text.end(), '\t', ' ');
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  return text;
-}
-
 }  // namespace
 
 const std::vector<std::string>& known_formats() {
@@ -155,7 +149,8 @@ std::string detect_format(const std::string& path) {
   return "sequence";
 }
 
-RawLog load_raw_log(const std::string& path, const LoadOptions& options) {
+RawLog load_raw_log(const std::string& path, const LoadOptions& options,
+                    std::function<void(const RawEvent&)> sink) {
   auto format = options.format == "auto" ? detect_format(path) : options.format;
   if (std::find(known_formats().begin(), known_formats().end(), format) == known_formats().end()) {
     throw Error("unknown format '" + format + "' (known: " + join(known_formats(), ", ") + ")");
@@ -166,9 +161,13 @@ RawLog load_raw_log(const std::string& path, const LoadOptions& options) {
     throw Error(path + " is read as format '" + format +
                 "': --columns, --delimiter and --header apply to --format csv");
   }
+  if (format == "prepared" && fs::is_directory(path) && prepared_version(path) == 2) {
+    throw Error(path + " is already prepared (sharded): train and eval read it directly");
+  }
   RawLog log;
   log.format = format;
   log.report = ReadReport(options.strict);
+  log.sink = std::move(sink);
   bool folder = fs::is_directory(path);
   fs::path base = folder ? fs::path(path) : fs::path(path).parent_path();
   if (base.empty()) base = ".";
@@ -211,13 +210,22 @@ RawLog load_raw_log(const std::string& path, const LoadOptions& options) {
     if (folder) throw Error(path + ": --format csv needs a file, not a folder");
     read_delimited_log(path, options.columns, log);
   }
-  if (log.events.empty()) {
+  if (log.added == 0) {
     throw Error(path + ": no valid interactions found (" + log.report.summary() + ")");
   }
   return log;
 }
 
 Dataset load_dataset(const std::string& path, const LoadOptions& options) {
+  const auto format = options.format == "auto" ? detect_format(path) : options.format;
+  if (format == "prepared" && fs::is_directory(path) && prepared_version(path) == 2) {
+    return read_prepared(path, options.filters, options.part);
+  }
+  if (options.part.parts > 1) {
+    throw Error(path +
+                ": reading a part of the users needs a sharded prepared dataset (prepare "
+                "--shards N --out DIR)");
+  }
   auto log = load_raw_log(path, options);
   if (!log.has_ratings && options.filters.min_rating > -1e29) {
     throw Error(path + ": --min-rating needs ratings, and this log has none" +
@@ -230,57 +238,18 @@ Dataset load_dataset(const std::string& path, const LoadOptions& options) {
   }
 }
 
-void write_prepared_dataset(const Dataset& dataset, const std::string& folder) {
-  fs::create_directories(folder);
-  // Until the new manifest lands, the folder must not pass for the old, complete dataset.
-  fs::remove(fs::path(folder) / "manifest.json");
-  std::string items;
-  for (uint32_t i = 1; i <= dataset.catalog.size(); ++i) {
-    const auto& item = dataset.catalog.item(i);
-    items += sanitize(item.id) + "\t" + sanitize(item.title) + "\t" +
-             sanitize(join(item.genres, "|")) + "\t" + std::to_string(item.year) + "\n";
-  }
-  std::string events;
+void write_prepared_dataset(const Dataset& dataset, const std::string& folder, size_t shards,
+                            const DatasetFilters& applied) {
+  std::vector<uint32_t> lengths;
   for (const auto& timeline : dataset.timelines) {
-    for (size_t k = 0; k < timeline.items.size(); ++k) {
-      char rating[32];
-      std::snprintf(rating, sizeof rating, "%g", static_cast<double>(timeline.ratings[k]));
-      events += sanitize(timeline.user) + "\t" + dataset.catalog.item(timeline.items[k]).id + "\t" +
-                std::to_string(timeline.times[k]) + "\t" + rating + "\n";
-    }
+    lengths.push_back(static_cast<uint32_t>(timeline.items.size()));
   }
-  std::string users;
-  if (!dataset.user_attribute_names.empty()) {
-    users = "user";
-    for (const auto& name : dataset.user_attribute_names) {
-      users += '\t';
-      users += sanitize(name);
-    }
-    users += '\n';
-    for (const auto& timeline : dataset.timelines) {
-      users += sanitize(timeline.user);
-      for (size_t a = 0; a < dataset.user_attribute_names.size(); ++a) {
-        users += '\t';
-        if (a < timeline.attributes.size()) users += sanitize(timeline.attributes[a]);
-      }
-      users += '\n';
-    }
-  }
-  nlohmann::json manifest = {
-      {"format", "pocketrec-prepared"},           {"version", 1},
-      {"source_format", dataset.format},          {"users", dataset.timelines.size()},
-      {"items", dataset.catalog.size()},          {"interactions", dataset.interactions()},
-      {"has_timestamps", dataset.has_timestamps}, {"has_ratings", dataset.has_ratings}};
-  write_file_atomically((fs::path(folder) / "items.tsv").string(), items);
-  write_file_atomically((fs::path(folder) / "events.tsv").string(), events);
-  if (!users.empty()) {
-    write_file_atomically((fs::path(folder) / "users.tsv").string(), users);
-  } else {
-    // A users.tsv left by an earlier prepare would lend these users someone else's attributes.
-    fs::remove(fs::path(folder) / "users.tsv");
-  }
-  // The manifest goes last: a folder with a manifest is complete.
-  write_file_atomically((fs::path(folder) / "manifest.json").string(), manifest.dump(2) + "\n");
+  PreparedMeta meta{dataset.format, dataset.has_timestamps, dataset.has_ratings, applied,
+                    dataset.user_attribute_names};
+  PreparedWriter writer(folder, balance_shards(lengths, shards), meta);
+  writer.set_item_ids(dataset.catalog);
+  for (const auto& timeline : dataset.timelines) writer.add(timeline);
+  writer.finish(dataset.catalog);
 }
 
 }  // namespace pocketrec

@@ -17,7 +17,13 @@ uint32_t RawLog::intern_item(std::string_view id) {
 }
 
 void RawLog::add(std::string_view user, std::string_view item, int64_t time, float rating) {
-  events.push_back({intern_user(user), intern_item(item), time, rating});
+  const RawEvent event{intern_user(user), intern_item(item), time, rating};
+  ++added;
+  if (sink) {
+    sink(event);
+  } else {
+    events.push_back(event);
+  }
 }
 
 int year_from_title(std::string_view title) {

@@ -2,6 +2,7 @@
 // What every reader produces: interaction events with external ids, plus whatever item metadata
 // the dataset ships. Dense indices are assigned later, after filtering (see dataset.hpp).
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -28,6 +29,11 @@ class RawLog {
   uint32_t intern_user(std::string_view id);
   uint32_t intern_item(std::string_view id);
   void add(std::string_view user, std::string_view item, int64_t time, float rating);
+
+  // Streaming: when set, add() hands each event to the sink instead of keeping it in `events`,
+  // so a log larger than memory can be read (only the id tables grow).
+  std::function<void(const RawEvent&)> sink;
+  size_t added = 0;  // events added, kept or sunk
 
   std::vector<std::string> user_ids;
   std::vector<std::string> item_ids;

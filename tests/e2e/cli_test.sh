@@ -23,6 +23,20 @@ grep -q "skipped *0" "$work/prepare.txt" || fail "prepare reported skipped rows"
 [ -s "$work/model.pkrec.ckpt" ] || fail "no checkpoint written"
 grep -q '"hr@10"' "$work/report.json" || fail "report lacks hr@10"
 
+# The streaming prepare: a 20 KiB sort buffer spills runs to disk, 3 shards; training on it gives
+# the model training on the raw log gives, byte for byte.
+"$bin" prepare "$work/data" --out "$work/sharded" --shards 3 --memory-mb 0.02 > "$work/sharded.txt"
+grep -q "in [1-9][0-9]* runs on disk" "$work/sharded.txt" || fail "prepare did not sort on disk"
+[ -s "$work/sharded/shard-00002.bin" ] || fail "prepare --shards 3 did not write 3 shards"
+"$bin" train --data "$work/data" --out "$work/raw.pkrec" --epochs 2 --dim 16 --quiet > /dev/null
+"$bin" train --data "$work/sharded" --out "$work/sharded.pkrec" --epochs 2 --dim 16 --quiet \
+  > /dev/null
+cmp -s "$work/raw.pkrec" "$work/sharded.pkrec" || fail "training on the shards differs from the log"
+if "$bin" prepare "$work/no-such-log" --out "$work/never" 2> "$work/err.txt"; then
+  fail "prepare of a missing log succeeded"
+fi
+[ ! -e "$work/never" ] || fail "a failed prepare left its output folder behind"
+
 "$bin" eval --model "$work/model.pkrec" --data "$work/data" --baselines > "$work/eval.txt"
 grep -q "first-order Markov" "$work/eval.txt" || fail "eval lacks the Markov baseline"
 "$bin" eval --model "$work/model.pkrec" --data "$work/data" --json > "$work/eval.json"

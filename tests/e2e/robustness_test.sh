@@ -22,12 +22,12 @@ expect_error() {
   echo "userId,itemId,rating,timestamp"
   awk -F'::' '{print $1","$2","$3","$4}' "$work/data/ratings.dat" | sort -t, -k2,2 -k1,1
 } > "$work/log.csv"
-"$bin" prepare "$work/log.csv" --out "$work/prepared" > "$work/prepare.txt" 2> "$work/prepare.err"
+"$bin" prepare "$work/log.csv" --out "$work/prepared" --tsv > "$work/prepare.txt" 2> "$work/prepare.err"
 contains '"has_timestamps": true' < "$work/prepared/manifest.json" || fail "timestamps dropped"
 contains '"has_ratings": true' < "$work/prepared/manifest.json" || fail "ratings dropped"
 contains "time=4 (timestamp)" < "$work/prepare.err" || fail "layout not reported"
 # The same events as the MovieLens reader gives, each user's in time order.
-"$bin" prepare "$work/data" --out "$work/prepared_ml" > /dev/null 2>&1
+"$bin" prepare "$work/data" --out "$work/prepared_ml" --tsv > /dev/null 2>&1
 events() { cut -f1-3 "$1/events.tsv" | sort; }
 cmp -s <(events "$work/prepared") <(events "$work/prepared_ml") \
   || fail "the shuffled CSV gave other events than ratings.dat"
@@ -35,7 +35,7 @@ awk -F'\t' '$1 == u && $3 < t {bad = 1} {u = $1; t = $3} END {exit bad}' \
   "$work/prepared/events.tsv" || fail "the shuffled CSV was not put in time order"
 # --columns is honoured on a detected .csv, and nonsense is refused.
 awk -F, 'NR > 1 {print $4","$1","$2}' "$work/log.csv" > "$work/tiu.csv"
-"$bin" prepare "$work/tiu.csv" --columns time=1,user=2,item=3 --out "$work/prepared_tiu" \
+"$bin" prepare "$work/tiu.csv" --columns time=1,user=2,item=3 --out "$work/prepared_tiu" --tsv \
   > /dev/null 2>&1 || fail "--columns time=1,user=2,item=3 refused"
 cmp -s <(events "$work/prepared_tiu") <(events "$work/prepared_ml") \
   || fail "--columns was not honoured"
@@ -64,11 +64,14 @@ expect_error "should end with .tflite" "$bin" export --model "$work/m.pkrec" --o
 "$bin" export --model "$work/m.pkrec" --out "$work/m.bin" --force > /dev/null \
   || fail "--force did not write the odd name"
 expect_error "not a prepared dataset" "$bin" prepare "$work/log.csv" --out "$work/data"
-# A second prepare into the same folder leaves no stale users.tsv behind.
-"$bin" prepare "$work/data" --out "$work/again" > /dev/null 2>&1
-[ -f "$work/again/users.tsv" ] || fail "prepare of ml-1m wrote no users.tsv"
+# A second prepare into the same folder leaves nothing stale behind: not the first one's user
+# attributes, its events.tsv or its extra shards.
+"$bin" prepare "$work/data" --out "$work/again" --tsv --shards 3 > /dev/null 2>&1
+contains '"gender"' < "$work/again/manifest.json" || fail "prepare of ml-1m kept no attributes"
 "$bin" prepare "$work/log.csv" --out "$work/again" > /dev/null 2>&1
-[ ! -f "$work/again/users.tsv" ] || fail "a stale users.tsv survived"
+if grep -q '"gender"' "$work/again/manifest.json"; then fail "stale user attributes survived"; fi
+[ ! -f "$work/again/events.tsv" ] || fail "a stale events.tsv survived"
+[ ! -f "$work/again/shard-00001.bin" ] || fail "a stale shard survived"
 # An orphaned temporary file of a killed writer is cleaned up by the next write.
 touch "$work/m2.pkrec.tmp.999999999"
 "$bin" train --data "$work/prepared" --out "$work/m2.pkrec" --epochs 1 --dim 8 --quiet > /dev/null
