@@ -69,6 +69,7 @@ LoadOptions DataArgs::load_options() const {
   if (header && no_header) throw Error("--header and --no-header contradict each other");
   if (header) options.columns.header = ColumnSpec::Header::kPresent;
   if (no_header) options.columns.header = ColumnSpec::Header::kAbsent;
+  options.part = part;
   options.filters.min_rating = min_rating;
   options.filters.min_item_count = min_item_count;
   options.filters.min_timeline = min_length;
@@ -157,6 +158,10 @@ void ModelArgs::add_options(CLI::App& command) {
   causal = command.add_flag("--causal", causal_value,
                             std::string("GRU/LSTM: predict the next item at every step of each "
                                         "L-item window (GRU4Rec-style), not once per window"));
+  shard_batches = command.add_flag(
+      "--shard-batches", shard_batches_value,
+      "Prepared dataset in shards: each batch takes an equal share of every shard, so under "
+      "mpirun each rank reads only its own shards (ranks must divide the shard count)");
   loss = command.add_option("--loss", loss_value,
                             "full (softmax over every item) or sampled (target + --negatives "
                             "popularity-sampled items per batch, logQ-corrected)");
@@ -231,6 +236,7 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (seed->count()) train.seed = seed_value;
   if (split->count()) train.split = split_value;
   if (causal->count()) train.causal = true;
+  if (shard_batches->count()) train.shard_batches = true;
   if (loss->count()) train.loss = parse_loss(loss_value);
   if (negatives->count()) train.negatives = negatives_value;
   auto& attention = model.attention;
@@ -301,7 +307,7 @@ bool ModelArgs::dropout_given() const {
 }
 
 void ModelArgs::adapt_to_data(const Dataset& dataset, const Split& data_split, ModelConfig& model,
-                              TrainConfig& train) const {
+                              TrainConfig& train, const DataProfile* global) const {
   const size_t items = dataset.catalog.size();
   if (train.loss == LossKind::kSampled && static_cast<size_t>(train.negatives) >= items) {
     // Sampling as many negatives as there are items costs more than scoring them all.
@@ -312,7 +318,7 @@ void ModelArgs::adapt_to_data(const Dataset& dataset, const Split& data_split, M
     train.loss = LossKind::kFull;
   }
   if (model.encoder != EncoderKind::kAttention || !input_config_value.empty()) return;
-  const DataProfile profile = profile_training_data(dataset, data_split);
+  const DataProfile profile = global ? *global : profile_training_data(dataset, data_split);
   const AttentionRecipe recipe = attention_recipe(profile);
   std::string chose;
   if (!context_length->count()) {

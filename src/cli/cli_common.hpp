@@ -9,6 +9,7 @@
 #include "data/split.hpp"
 #include "model/model_config.hpp"
 #include "pocketrec/recommender.hpp"
+#include "train/recipe.hpp"
 
 namespace pocketrec {
 class Collective;
@@ -26,6 +27,7 @@ struct DataArgs {
   double min_rating = -1e30;
   size_t min_item_count = 1;
   size_t min_length = 3;
+  PreparedPart part;  // a sharded prepared dataset: the shards this process reads
 
   // `required` adds --data as a required option; otherwise the caller binds `path` itself.
   void add_options(CLI::App& command, bool required = true);
@@ -61,6 +63,7 @@ struct ModelArgs {
   CLI::Option* seed = nullptr;
   CLI::Option* split = nullptr;
   CLI::Option* causal = nullptr;
+  CLI::Option* shard_batches = nullptr;
   CLI::Option* loss = nullptr;
   CLI::Option* negatives = nullptr;
   // Attention encoder and regularization.
@@ -96,7 +99,7 @@ struct ModelArgs {
   float lr_value = 0, clip_value = 0;
   int batch_value = 0, epochs_value = 0, patience_value = 0, threads_value = 0;
   uint64_t seed_value = 0;
-  bool causal_value = false;
+  bool causal_value = false, shard_batches_value = false;
   std::string loss_value;
   int negatives_value = 0;
   std::string features_value, input_config_value;
@@ -107,8 +110,9 @@ struct ModelArgs {
   void resolve(ModelConfig& model, TrainConfig& train) const;
   // The recipe's data-dependent choices (attention: L, dropout, batch) for every option the user
   // left unset; prints what it chose to stderr.
+  // `profile`: the data's profile when the dataset here is only part of it (--shard-batches).
   void adapt_to_data(const Dataset& dataset, const Split& data_split, ModelConfig& model,
-                     TrainConfig& train) const;
+                     TrainConfig& train, const DataProfile* profile = nullptr) const;
   // The first option given that shapes the model (layers, widths, L, features), or empty:
   // `train --init` keeps the model it starts from.
   std::string architecture_option() const;

@@ -13,6 +13,7 @@
 #include "model/model_file.hpp"
 #include "train/collective.hpp"
 #include "train/fine_tune.hpp"
+#include "train/shard_streams.hpp"
 
 namespace pocketrec::cli {
 namespace {
@@ -103,21 +104,37 @@ void register_train(CLI::App& app) {
     if (!report->empty()) {
       check_output_path({*report, "--report", {".json"}, "a JSON report"}, inputs, *force);
     }
+    Collective* collective = training_collective();
+    const int rank = collective ? collective->rank() : 0;
+    const int ranks = collective ? collective->size() : 1;
+    // --shard-batches under mpirun: each rank reads only its part of the shards.
+    if (train_config.shard_batches) {
+      if (!init->empty()) throw Error("--shard-batches does not combine with --init");
+      if (train_config.split != "leave-one-out") {
+        throw Error("--shard-batches needs --split leave-one-out (the others cut across users)");
+      }
+      data->part = {rank, ranks};
+    }
     auto dataset = load_dataset_reporting(*data);
+    if (train_config.shard_batches && dataset.total_shards % static_cast<size_t>(ranks) != 0) {
+      throw Error(data->path + ": " + std::to_string(dataset.total_shards) +
+                  " shards do not split evenly over " + std::to_string(ranks) +
+                  " ranks: prepare again with --shards a multiple of " + std::to_string(ranks));
+    }
     std::unique_ptr<DualEncoder> start;
     if (initial)
       start = continue_from(*initial, *init, *drop_vanished, *model, model_config, dataset);
     auto split = make_split(dataset, train_config.split, train_config.seed);
     // Fine-tuning keeps the model's shape: the recipe only picks the training settings.
     ModelConfig chosen = start ? start->config() : model_config;
-    model->adapt_to_data(dataset, split, chosen, train_config);
+    std::optional<DataProfile> profile;
+    if (train_config.shard_batches) profile = global_profile(dataset, split, collective);
+    model->adapt_to_data(dataset, split, chosen, train_config, profile ? &*profile : nullptr);
     if (!start) model_config = chosen;
     TrainOptions options;
     options.model_out = *out;
     options.checkpoint = checkpoint_path;
     options.resume = *resume;
-    Collective* collective = training_collective();
-    const int rank = collective ? collective->rank() : 0;
     options.collective = collective;
     // Across ranks, rank 0 alone reports and writes files; the others train quietly.
     options.progress = !*quiet && rank == 0;
@@ -128,7 +145,15 @@ void register_train(CLI::App& app) {
     auto trained =
         train_model(dataset, split, model_config, train_config, options, std::move(start));
     const auto& result = trained.result;
-    if (result.interrupted || rank != 0) return;
+    if (result.interrupted) return;
+    // With --shard-batches every rank holds test users: all evaluate, rank 0 reports.
+    std::optional<RankingMetrics> sharded_test;
+    if (train_config.shard_batches) {
+      ThreadPool pool(train_config.threads > 0 ? train_config.threads : default_thread_count());
+      sharded_test = evaluate_by_shard(model_scorer(*trained.model, dataset), dataset, split.test,
+                                       {}, pool, collective);
+    }
+    if (rank != 0) return;
     std::printf("trained %zu epochs in %.1f s (best epoch %d, validation NDCG@10 %.4f)%s\n",
                 result.epochs.size(), trained.seconds, result.best_epoch, result.best_ndcg10,
                 result.early_stopped   ? ", stopped early"
@@ -158,8 +183,19 @@ void register_train(CLI::App& app) {
                   1000.0 * result.transport_seconds / result.steps);
     }
     std::printf("model written to %s\n\n", out->c_str());
-    auto json =
-        evaluate_and_print(*trained.model, dataset, split, true, false, train_config.threads, true);
+    nlohmann::json json;
+    if (sharded_test) {
+      std::printf("%s", sharded_test
+                            ->table("model, test (" + split.protocol + ", full ranking over " +
+                                    std::to_string(dataset.catalog.size()) +
+                                    " items, seen items excluded, every shard)")
+                            .c_str());
+      json = {
+          {"protocol", split.protocol}, {"exclude_seen", true}, {"model", sharded_test->to_json()}};
+    } else {
+      json = evaluate_and_print(*trained.model, dataset, split, true, false, train_config.threads,
+                                true);
+    }
     if (!report->empty()) {
       auto epochs = nlohmann::json::array();
       for (const auto& e : result.epochs) {

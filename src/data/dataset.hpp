@@ -31,6 +31,12 @@ struct Dataset {
   bool has_timestamps = true;
   bool has_ratings = true;
   ReadReport report;
+  // Read from a sharded prepared dataset (data/prepared_format.hpp): of its `total_shards`
+  // shards, this holds `first_shard` on, shard k's users ending at timeline shard_ends[k].
+  // total_shards == 0: not read from shards.
+  size_t total_shards = 0;
+  size_t first_shard = 0;
+  std::vector<size_t> shard_ends;
 
   size_t interactions() const;
   std::string summary() const;

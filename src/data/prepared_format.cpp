@@ -443,7 +443,10 @@ Dataset read_prepared(const std::string& folder, const DatasetFilters& filters, 
       }
       read_shard((fs::path(folder) / file).string(), shards[s], dataset.catalog.size(),
                  dataset.user_attribute_names.size(), dataset);
+      dataset.shard_ends.push_back(dataset.timelines.size());
     }
+    dataset.total_shards = static_cast<size_t>(count);
+    dataset.first_shard = static_cast<size_t>(first);
   } catch (const nlohmann::json::exception& e) {
     throw Error(where + ": " + e.what());
   } catch (const Error& e) {

@@ -271,6 +271,8 @@ void to_json(nlohmann::json& json, const TrainConfig& c) {
           {"causal", c.causal},
           {"loss", c.loss},
           {"negatives", c.negatives}};
+  // Written only when set, so files of runs without it keep their bytes.
+  if (c.shard_batches) json["shard_batches"] = true;
 }
 
 void from_json(const nlohmann::json& json, TrainConfig& c) {
@@ -294,6 +296,7 @@ void from_json(const nlohmann::json& json, TrainConfig& c) {
   c.causal = json.value("causal", false);
   c.loss = json.value("loss", LossKind::kFull);
   c.negatives = json.value("negatives", 1024);
+  c.shard_batches = json.value("shard_batches", false);
 }
 
 }  // namespace pocketrec

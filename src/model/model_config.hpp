@@ -80,6 +80,9 @@ struct TrainConfig {
   // by the batch, drawn by popularity^0.75 with the logQ correction (for large catalogs).
   LossKind loss = LossKind::kFull;
   int negatives = 1024;
+  // Data read from S shards: every batch takes an equal share from each shard's own shuffled
+  // stream, so under MPI each rank needs only its shards (train/shard_streams.hpp).
+  bool shard_batches = false;
 
   void validate() const;
 };

@@ -23,19 +23,29 @@ double quantile(std::vector<double> values, double q) {
 
 }  // namespace
 
-DataProfile profile_training_data(const Dataset& dataset, const Split& split) {
+std::vector<double> training_history_lengths(const Split& split) {
   std::unordered_map<uint32_t, uint32_t> targets;  // timeline -> training targets
   for (const auto& p : split.train) ++targets[p.timeline];
   std::vector<double> lengths;
   lengths.reserve(targets.size());
   for (const auto& [timeline, count] : targets) lengths.push_back(count + 1.0);  // + first item
+  return lengths;
+}
+
+DataProfile profile_from_lengths(const std::vector<double>& lengths, size_t items,
+                                 size_t train_targets) {
   DataProfile profile;
-  profile.users = targets.size();
-  profile.items = dataset.catalog.size();
-  profile.train_targets = split.train.size();
+  profile.users = lengths.size();
+  profile.items = items;
+  profile.train_targets = train_targets;
   profile.median_length = quantile(lengths, 0.5);
   profile.p90_length = quantile(lengths, 0.9);
   return profile;
+}
+
+DataProfile profile_training_data(const Dataset& dataset, const Split& split) {
+  return profile_from_lengths(training_history_lengths(split), dataset.catalog.size(),
+                              split.train.size());
 }
 
 AttentionRecipe attention_recipe(const DataProfile& profile) {

@@ -2,6 +2,7 @@
 // The training recipe's choices that depend on the data: a model and schedule that serve a log
 // nobody tuned them on. Measured on every dataset in ../shared/data (docs/BENCHMARKS.md).
 #include <cstddef>
+#include <vector>
 
 #include "data/dataset.hpp"
 #include "data/split.hpp"
@@ -18,6 +19,11 @@ struct DataProfile {
 };
 
 DataProfile profile_training_data(const Dataset& dataset, const Split& split);
+// Its parts, for a profile over data spread across processes: each user's training-history
+// length (any order), then the profile of all users' lengths.
+std::vector<double> training_history_lengths(const Split& split);
+DataProfile profile_from_lengths(const std::vector<double>& lengths, size_t items,
+                                 size_t train_targets);
 
 // What the self-attention encoder uses when the user says nothing:
 // - L: the 90th percentile of the users' training-history lengths, rounded up to a multiple of

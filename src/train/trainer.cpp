@@ -20,6 +20,7 @@
 #include "train/collective.hpp"
 #include "train/optimizer.hpp"
 #include "train/sampled_softmax.hpp"
+#include "train/shard_streams.hpp"
 #include "train/softmax_loss.hpp"
 
 namespace pocketrec {
@@ -205,6 +206,10 @@ class TrainingRun {
   std::vector<Shard> shards_;
   // Causal training walks windows of L items; otherwise every training position is one example.
   std::vector<Position> units_, order_;
+  // --shard-batches: each batch draws from every shard's stream; this process lays out only its
+  // own shards' units of each batch, in order_.
+  std::optional<ShardStreams> streams_;
+  size_t epoch_units_ = 0;
   size_t batch_size_ = 0, batches_ = 0, batches_run_ = 0;
   Batch batch_;
   std::vector<nn::Matrix> best_;  // the best parameters so far: the caller gets them
@@ -249,6 +254,25 @@ TrainingRun::TrainingRun(const Trainer& trainer, DualEncoder& model, const Datas
       config_.causal ? causal_windows(split_.train, model_.config().context_length) : split_.train;
   batch_size_ = static_cast<size_t>(config_.batch_size);
   batches_ = (units_.size() + batch_size_ - 1) / batch_size_;
+  epoch_units_ = units_.size();
+  if (config_.shard_batches) {
+    streams_.emplace(dataset_, units_, batch_size_, config_.seed, collective_);
+    const size_t total = dataset_.total_shards;
+    if (total % static_cast<size_t>(ranks_) != 0 ||
+        dataset_.shard_ends.size() != total / static_cast<size_t>(ranks_)) {
+      throw Error("--shard-batches: each of the " + std::to_string(ranks_) +
+                  " ranks must hold an equal part of the " + std::to_string(total) + " shards");
+    }
+    if (!streams_->fits(threads_ * ranks_)) {
+      throw Error("--shard-batches: " + std::to_string(threads_ * ranks_) +
+                  " slices (ranks x threads) and " + std::to_string(total) +
+                  " shards must divide one another; use powers of two");
+    }
+    batch_size_ = streams_->batch_rows();
+    batches_ = streams_->batches_per_epoch();
+    epoch_units_ = batches_ * batch_size_;
+    units_.clear();
+  }
 }
 
 void TrainingRun::prepare_sampled_softmax() {
@@ -256,7 +280,8 @@ void TrainingRun::prepare_sampled_softmax() {
   // Sampled softmax touches few label rows per batch: their gradients become sparse (lazy
   // updates).
   model_.parameters()[model_.label_index()].sparse_rows = true;
-  sampler_.emplace(training_popularity(dataset_, split_));
+  sampler_.emplace(config_.shard_batches ? global_training_popularity(dataset_, split_, collective_)
+                                         : training_popularity(dataset_, split_));
   correction_.assign(dataset_.catalog.size() + 1, 0.0f);
   for (size_t j = 1; j < correction_.size(); ++j) {
     correction_[j] = static_cast<float>(std::log(static_cast<double>(config_.negatives) *
@@ -384,11 +409,13 @@ TrainResult TrainingRun::run() {
   }
   for (int epoch = start_epoch_; epoch <= config_.epochs; ++epoch) {
     restore_rng(rng_, epoch_rng_);
-    order_ = units_;
-    std::shuffle(order_.begin(), order_.end(), rng_);
+    if (!streams_) {
+      order_ = units_;
+      std::shuffle(order_.begin(), order_.end(), rng_);
+    }
     const std::string next_epoch_rng = rng_state(rng_);
     const auto started = std::chrono::steady_clock::now();
-    ProgressBar bar("epoch " + std::to_string(epoch), order_.size(),
+    ProgressBar bar("epoch " + std::to_string(epoch), epoch_units_,
                     config_.causal ? "windows" : "examples");
     EpochTotals totals;
     if (!train_epoch(epoch, bar, totals)) return result_;
@@ -448,7 +475,7 @@ bool TrainingRun::train_epoch(int epoch, ProgressBar& bar, EpochTotals& totals) 
       char status[64];
       std::snprintf(status, sizeof status, "loss %.4f",
                     totals.loss_sum / std::max<size_t>(totals.examples, 1));
-      bar.update(std::min(order_.size(), (b + 1) * batch_size_), status);
+      bar.update(std::min(epoch_units_, (b + 1) * batch_size_), status);
     }
   }
   return true;
@@ -457,8 +484,18 @@ bool TrainingRun::train_epoch(int epoch, ProgressBar& bar, EpochTotals& totals) 
 // One team run per batch: every thread does its slice's forward and backward, then its slice of
 // the gradient sum and of the dense parameter update.
 void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
-  const size_t begin = b * batch_size_, end = std::min(order_.size(), begin + batch_size_);
-  const auto slice = std::span(order_).subspan(begin, end - begin);
+  // The rows this process builds: the whole batch, or with --shard-batches its shards' rows,
+  // which start at global row `row_offset`.
+  std::span<const Position> slice;
+  size_t row_offset = 0;
+  if (streams_) {
+    streams_->batch_units(epoch, b, order_);
+    slice = order_;
+    row_offset = streams_->first_row();
+  } else {
+    const size_t begin = b * batch_size_, end = std::min(order_.size(), begin + batch_size_);
+    slice = std::span<const Position>(order_).subspan(begin, end - begin);
+  }
   if (config_.causal) {
     make_causal_batch(dataset_, slice, model_.config(), batch_);
   } else {
@@ -466,11 +503,13 @@ void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
   }
   optimizer_.set_schedule_scale(schedule_scale(epoch, b));
   const int length = model_.config().context_length;
-  const int count = batch_.size;
-  const size_t targets =
-      config_.causal
-          ? batch_.targets.size() - std::count(batch_.targets.begin(), batch_.targets.end(), 0u)
-          : static_cast<size_t>(count);
+  const int count = streams_ ? static_cast<int>(streams_->batch_rows()) : batch_.size;
+  size_t targets = config_.causal ? batch_.targets.size() -
+                                        std::count(batch_.targets.begin(), batch_.targets.end(), 0u)
+                                  : static_cast<size_t>(count);
+  if (streams_ && config_.causal && ranks_ > 1) {
+    targets = static_cast<size_t>(collective_->sum(static_cast<double>(targets)));
+  }
   const size_t targets_per_row = config_.causal ? static_cast<size_t>(length) : 1;
   const int slices = threads_ * ranks_;
   const int per_shard = (count + slices - 1) / slices;
@@ -487,8 +526,15 @@ void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
     shard.loss = 0;
     const int global_slice = rank_ * threads_ + s;
     int first = global_slice * per_shard, n = std::min(count, first + per_shard) - first;
+    if (streams_) {
+      const auto [begin, end] = streams_->slice_rows(global_slice, slices);
+      first = static_cast<int>(begin);
+      n = static_cast<int>(end - begin);
+    }
+    // This slice's rows in this process's batch.
+    const size_t local = static_cast<size_t>(std::max(first, 0)) - row_offset;
     if (n > 0) {
-      const int32_t* contexts = batch_.contexts.data() + static_cast<size_t>(first) * length;
+      const int32_t* contexts = batch_.contexts.data() + local * length;
       // Dropout masks follow (seed, epoch, batch, sequence), not the thread layout.
       shard.encoder.dropout = {
           true,
@@ -499,7 +545,7 @@ void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
       } else if (extractor_) {
         extractor_->resize(shard.features, n);
         for (int i = 0; i < n; ++i) {
-          const Position& p = slice[first + i];
+          const Position& p = slice[local + i];
           extractor_->fill(dataset_.timelines[p.timeline], p.pos, i, shard.features);
         }
         model_.encode(shard.features, shard.encoder);
@@ -507,7 +553,7 @@ void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
         model_.encode(contexts, n, shard.encoder);
       }
       int bias = model_.label_bias_index();
-      const uint32_t* shard_targets = batch_.targets.data() + first * targets_per_row;
+      const uint32_t* shard_targets = batch_.targets.data() + local * targets_per_row;
       nn::Gradient* bias_grad = bias >= 0 ? &shard.grads[bias] : nullptr;
       shard.loss =
           sampled ? sampled_softmax_cross_entropy(
@@ -631,6 +677,7 @@ int TrainingRun::agree(int value) {
 // every rank, as evaluate() merges them in one process.
 RankingMetrics TrainingRun::validation_metrics() {
   const auto scorer = model_scorer(model_, dataset_);
+  if (streams_) return evaluate_by_shard(scorer, dataset_, split_.valid, {}, pool_, collective_);
   if (ranks_ < 2) return evaluate(scorer, dataset_, split_.valid, {}, pool_);
   auto chunks = evaluate_chunks(scorer, dataset_, split_.valid, {}, pool_, rank_, ranks_);
   std::vector<char> mine;
