@@ -64,6 +64,7 @@ void register_train(CLI::App& app) {
   auto force = std::make_shared<bool>(false);
   auto init = std::make_shared<std::string>();
   auto drop_vanished = std::make_shared<bool>(false);
+  auto max_batches = std::make_shared<size_t>(0);
   data->add_options(*command);
   model->add_options(*command);
   command->add_option("--out,-o", *out, "Model file to write (the best epoch)")->required();
@@ -81,6 +82,9 @@ void register_train(CLI::App& app) {
   command->add_flag("--drop-vanished", *drop_vanished,
                     "With --init: drop the model's items that --data no longer has (default: "
                     "keep them)");
+  command->add_option("--max-batches", *max_batches,
+                      "Stop after this many batches and report the training speed (and, across "
+                      "ranks, the transport's bytes and time per step); for speed measurements");
   command->callback([=] {
     if (*drop_vanished && init->empty()) throw Error("--drop-vanished needs --init");
     std::optional<LoadedModel> initial;
@@ -135,6 +139,7 @@ void register_train(CLI::App& app) {
     options.model_out = *out;
     options.checkpoint = checkpoint_path;
     options.resume = *resume;
+    options.max_batches = *max_batches;
     options.collective = collective;
     // Across ranks, rank 0 alone reports and writes files; the others train quietly.
     options.progress = !*quiet && rank == 0;
@@ -145,6 +150,19 @@ void register_train(CLI::App& app) {
     auto trained =
         train_model(dataset, split, model_config, train_config, options, std::move(start));
     const auto& result = trained.result;
+    if (result.interrupted && *max_batches > 0 && result.batches == *max_batches && rank == 0) {
+      std::printf("stopped after %zu batches: %.0f targets/s, %.1f ms a batch, on %s%d threads\n",
+                  result.batches, result.batch_targets / std::max(result.batch_seconds, 1e-9),
+                  1000.0 * result.batch_seconds / result.batches,
+                  collective ? (std::to_string(collective->size()) + " ranks x ").c_str() : "",
+                  train_config.threads > 0 ? train_config.threads : default_thread_count());
+      if (collective && result.steps > 0) {
+        std::printf("across %d ranks: %.0f bytes sent a step by rank 0, %.3f ms a step in MPI\n",
+                    collective->size(), static_cast<double>(result.bytes_sent) / result.steps,
+                    1000.0 * result.transport_seconds / result.steps);
+      }
+      std::printf("peak memory: %.0f MiB\n", peak_memory_mib());
+    }
     if (result.interrupted) return;
     // With --shard-batches every rank holds test users: all evaluate, rank 0 reports.
     std::optional<RankingMetrics> sharded_test;

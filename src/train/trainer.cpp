@@ -418,7 +418,13 @@ TrainResult TrainingRun::run() {
     ProgressBar bar("epoch " + std::to_string(epoch), epoch_units_,
                     config_.causal ? "windows" : "examples");
     EpochTotals totals;
-    if (!train_epoch(epoch, bar, totals)) return result_;
+    if (!train_epoch(epoch, bar, totals)) {
+      if (collective_) {
+        result_.bytes_sent = collective_->bytes_sent;
+        result_.transport_seconds = collective_->seconds;
+      }
+      return result_;
+    }
     start_batch_ = 0;
     epoch_rng_ = next_epoch_rng;
     const double seconds =
@@ -469,7 +475,13 @@ bool TrainingRun::train_epoch(int epoch, ProgressBar& bar, EpochTotals& totals) 
       }
       return false;
     }
+    const auto batch_started = std::chrono::steady_clock::now();
+    const size_t examples_before = totals.examples;
     train_batch(epoch, b, totals);
+    result_.batch_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - batch_started).count();
+    result_.batch_targets += totals.examples - examples_before;
+    ++result_.batches;
     ++batches_run_;
     if (options_.progress) {
       char status[64];

@@ -54,6 +54,11 @@ struct TrainResult {
   size_t bytes_sent = 0;
   double transport_seconds = 0;
   size_t steps = 0;
+  // Every batch this run trained: how many, their targets and their seconds (for speed figures
+  // of runs stopped by max_batches).
+  size_t batches = 0;
+  size_t batch_targets = 0;
+  double batch_seconds = 0;
 };
 
 class Trainer {

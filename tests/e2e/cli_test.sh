@@ -32,6 +32,8 @@ grep -q "in [1-9][0-9]* runs on disk" "$work/sharded.txt" || fail "prepare did n
 "$bin" train --data "$work/sharded" --out "$work/sharded.pkrec" --epochs 2 --dim 16 --quiet \
   > /dev/null
 cmp -s "$work/raw.pkrec" "$work/sharded.pkrec" || fail "training on the shards differs from the log"
+"$bin" train --data "$work/sharded" --out "$work/speed.pkrec" --max-batches 3 --quiet \
+  | contains "stopped after 3 batches: [0-9]* targets/s" || fail "--max-batches gave no speed"
 if "$bin" prepare "$work/no-such-log" --out "$work/never" 2> "$work/err.txt"; then
   fail "prepare of a missing log succeeded"
 fi
