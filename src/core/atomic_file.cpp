@@ -36,22 +36,9 @@ void remove_orphaned_temporaries(const std::string& path) {
 }  // namespace
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
-  remove_orphaned_temporaries(path);
-  std::string temp = path + ".tmp." + std::to_string(::getpid());
-  FILE* file = std::fopen(temp.c_str(), "wb");
-  if (!file) throw Error("cannot write " + temp + ": " + std::strerror(errno));
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-  ok = (std::fflush(file) == 0) && ok;
-  ok = (::fsync(fileno(file)) == 0) && ok;
-  ok = (std::fclose(file) == 0) && ok;
-  if (!ok) {
-    std::remove(temp.c_str());
-    throw Error("cannot write " + path + ": " + std::strerror(errno));
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    throw Error("cannot rename " + temp + " to " + path + ": " + std::strerror(errno));
-  }
+  AtomicFileWriter writer(path);
+  writer.write(bytes);
+  writer.commit();
 }
 
 AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {

@@ -61,7 +61,8 @@ constexpr size_t kMergeBufferBytes = size_t{64} << 20;
 
 EventSorter::EventSorter(std::string scratch_folder, size_t buffer_events, size_t max_open_runs)
     : scratch_(std::move(scratch_folder)),
-      buffer_events_(std::max<size_t>(buffer_events, 1)),
+      // A run's arrival numbers are 32-bit.
+      buffer_events_(std::clamp<size_t>(buffer_events, 1, UINT32_MAX)),
       max_open_runs_(std::max<size_t>(max_open_runs, 2)) {
   fs::create_directories(scratch_);
   buffer_.reserve(std::min<size_t>(buffer_events_, size_t{1} << 20));
