@@ -32,6 +32,7 @@ struct Shard {
   Gradients grads;
   nn::Matrix logits;
   double loss = 0;
+  size_t targets = 0;  // in this thread's slice
 };
 
 // Gradients are summed into shard 0 in shard order, so the result does not depend on timing.
@@ -157,6 +158,8 @@ class TrainingRun {
   struct EpochTotals {
     double loss_sum = 0;
     size_t examples = 0;
+    // This process's own slices: across ranks, the running loss it can show is theirs.
+    size_t local_examples = 0;
   };
 
   void prepare_sampled_softmax();
@@ -486,7 +489,7 @@ bool TrainingRun::train_epoch(int epoch, ProgressBar& bar, EpochTotals& totals) 
     if (options_.progress) {
       char status[64];
       std::snprintf(status, sizeof status, "loss %.4f",
-                    totals.loss_sum / std::max<size_t>(totals.examples, 1));
+                    totals.loss_sum / std::max<size_t>(totals.local_examples, 1));
       bar.update(std::min(epoch_units_, (b + 1) * batch_size_), status);
     }
   }
@@ -536,6 +539,7 @@ void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
   pool_.run_team([&](int s) {
     auto& shard = shards_[s];
     shard.loss = 0;
+    shard.targets = 0;
     const int global_slice = rank_ * threads_ + s;
     int first = global_slice * per_shard, n = std::min(count, first + per_shard) - first;
     if (streams_) {
@@ -566,6 +570,10 @@ void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
       }
       int bias = model_.label_bias_index();
       const uint32_t* shard_targets = batch_.targets.data() + local * targets_per_row;
+      shard.targets = config_.causal
+                          ? static_cast<size_t>(n) * targets_per_row -
+                                std::count(shard_targets, shard_targets + n * targets_per_row, 0u)
+                          : static_cast<size_t>(n);
       nn::Gradient* bias_grad = bias >= 0 ? &shard.grads[bias] : nullptr;
       shard.loss =
           sampled ? sampled_softmax_cross_entropy(
@@ -594,7 +602,10 @@ void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
     barrier_.arrive_and_wait();
     optimizer_.update_dense_slice(model_.parameters(), shards_[0].grads, s, threads_);
   });
-  for (const auto& shard : shards_) totals.loss_sum += shard.loss;
+  for (const auto& shard : shards_) {
+    totals.loss_sum += shard.loss;
+    totals.local_examples += shard.targets;
+  }
   totals.examples += targets;
 }
 
