@@ -28,7 +28,8 @@ int run(CLI::App& app, int argc, char** argv) {
     return leave(app.exit(e));
   } catch (const pocketrec::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
-    return leave(1);
+    // A command that stops on Ctrl-C by throwing exits as an interrupted one does.
+    return leave(pocketrec::interrupted() ? 130 : 1);
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "error: out of memory\n");
     return leave(1);

@@ -49,6 +49,7 @@ StreamPrepareResult prepare(const std::string& input, const LoadOptions& load,
   };
   RawLog log = load_raw_log(input, load, sink);
   if (bar) bar->finish_count(log.added);
+  check_interrupt();
   if (!log.has_ratings && filters.min_rating > -1e29) {
     throw Error(input + ": --min-rating needs ratings, and this log has none" +
                 (log.format == "csv" ? " (name the rating column: --columns ...,rating=N)" : ""));
