@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <optional>
 
@@ -120,11 +121,6 @@ void register_train(CLI::App& app) {
       data->part = {rank, ranks};
     }
     auto dataset = load_dataset_reporting(*data);
-    if (train_config.shard_batches && dataset.total_shards % static_cast<size_t>(ranks) != 0) {
-      throw Error(data->path + ": " + std::to_string(dataset.total_shards) +
-                  " shards do not split evenly over " + std::to_string(ranks) +
-                  " ranks: prepare again with --shards a multiple of " + std::to_string(ranks));
-    }
     std::unique_ptr<DualEncoder> start;
     if (initial)
       start = continue_from(*initial, *init, *drop_vanished, *model, model_config, dataset);
@@ -150,26 +146,33 @@ void register_train(CLI::App& app) {
     auto trained =
         train_model(dataset, split, model_config, train_config, options, std::move(start));
     const auto& result = trained.result;
+    auto print_transport = [&] {
+      if (collective && result.steps > 0) {
+        std::printf("across %d ranks: %.0f bytes sent a step by rank 0, %.3f ms a step in MPI\n",
+                    collective->size(), static_cast<double>(result.bytes_sent) / result.steps,
+                    1000.0 * result.transport_seconds / result.steps);
+      }
+    };
     if (result.interrupted && *max_batches > 0 && result.batches == *max_batches && rank == 0) {
       std::printf("stopped after %zu batches: %.0f targets/s, %.1f ms a batch, on %s%d threads\n",
                   result.batches, result.batch_targets / std::max(result.batch_seconds, 1e-9),
                   1000.0 * result.batch_seconds / result.batches,
                   collective ? (std::to_string(collective->size()) + " ranks x ").c_str() : "",
                   train_config.threads > 0 ? train_config.threads : default_thread_count());
-      if (collective && result.steps > 0) {
-        std::printf("across %d ranks: %.0f bytes sent a step by rank 0, %.3f ms a step in MPI\n",
-                    collective->size(), static_cast<double>(result.bytes_sent) / result.steps,
-                    1000.0 * result.transport_seconds / result.steps);
-      }
+      print_transport();
       std::printf("peak memory: %.0f MiB\n", peak_memory_mib());
     }
     if (result.interrupted) return;
     // With --shard-batches every rank holds test users: all evaluate, rank 0 reports.
     std::optional<RankingMetrics> sharded_test;
+    double sharded_seconds = 0;
     if (train_config.shard_batches) {
       ThreadPool pool(train_config.threads > 0 ? train_config.threads : default_thread_count());
+      const auto started = std::chrono::steady_clock::now();
       sharded_test = evaluate_by_shard(model_scorer(*trained.model, dataset), dataset, split.test,
                                        {}, pool, collective);
+      sharded_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     }
     if (rank != 0) return;
     std::printf("trained %zu epochs in %.1f s (best epoch %d, validation NDCG@10 %.4f)%s\n",
@@ -195,25 +198,12 @@ void register_train(CLI::App& app) {
                 collective ? (std::to_string(collective->size()) + " ranks x ").c_str() : "",
                 threads);
     std::printf("peak memory: %.0f MiB\n", peak_memory_mib());
-    if (collective && result.steps > 0) {
-      std::printf("across %d ranks: %.0f bytes sent a step by rank 0, %.3f ms a step in MPI\n",
-                  collective->size(), static_cast<double>(result.bytes_sent) / result.steps,
-                  1000.0 * result.transport_seconds / result.steps);
-    }
+    print_transport();
     std::printf("model written to %s\n\n", out->c_str());
-    nlohmann::json json;
-    if (sharded_test) {
-      std::printf("%s", sharded_test
-                            ->table("model, test (" + split.protocol + ", full ranking over " +
-                                    std::to_string(dataset.catalog.size()) +
-                                    " items, seen items excluded, every shard)")
-                            .c_str());
-      json = {
-          {"protocol", split.protocol}, {"exclude_seen", true}, {"model", sharded_test->to_json()}};
-    } else {
-      json = evaluate_and_print(*trained.model, dataset, split, true, false, train_config.threads,
-                                true);
-    }
+    nlohmann::json json = sharded_test ? report_test_metrics(*sharded_test, dataset, split, true,
+                                                             sharded_seconds, true)
+                                       : evaluate_and_print(*trained.model, dataset, split, true,
+                                                            false, train_config.threads, true);
     if (!report->empty()) {
       auto epochs = nlohmann::json::array();
       for (const auto& e : result.epochs) {

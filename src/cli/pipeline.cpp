@@ -34,6 +34,23 @@ TrainedModel train_model(const Dataset& dataset, const Split& split, ModelConfig
   return trained;
 }
 
+nlohmann::json report_test_metrics(const RankingMetrics& metrics, const Dataset& dataset,
+                                   const Split& split, bool exclude_seen, double seconds,
+                                   bool print) {
+  nlohmann::json report = {{"protocol", split.protocol},
+                           {"exclude_seen", exclude_seen},
+                           {"model", metrics.to_json()},
+                           {"eval_seconds", seconds}};
+  if (print) {
+    const std::string setting = split.protocol + ", full ranking over " +
+                                std::to_string(dataset.catalog.size()) + " items, " +
+                                (exclude_seen ? "seen items excluded" : "seen items kept");
+    std::printf("%s", metrics.table("model, test (" + setting + ")").c_str());
+    std::printf("  evaluated in %.3f s\n", seconds);
+  }
+  return report;
+}
+
 nlohmann::json evaluate_and_print(const DualEncoder& model, const Dataset& dataset,
                                   const Split& split, bool exclude_seen, bool baselines,
                                   int threads, bool print) {
@@ -47,20 +64,11 @@ nlohmann::json evaluate_and_print(const CaseScorer& scorer, const Dataset& datas
   ThreadPool pool(threads > 0 ? threads : default_thread_count());
   EvalOptions options;
   options.exclude_seen = exclude_seen;
-  std::string setting = split.protocol + ", full ranking over " +
-                        std::to_string(dataset.catalog.size()) + " items, " +
-                        (exclude_seen ? "seen items excluded" : "seen items kept");
-  nlohmann::json report = {{"protocol", split.protocol}, {"exclude_seen", exclude_seen}};
   auto started = std::chrono::steady_clock::now();
   auto metrics = evaluate(scorer, dataset, split.test, options, pool);
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  report["model"] = metrics.to_json();
-  report["eval_seconds"] = seconds;
-  if (print) {
-    std::printf("%s", metrics.table("model, test (" + setting + ")").c_str());
-    std::printf("  evaluated in %.3f s\n", seconds);
-  }
+  auto report = report_test_metrics(metrics, dataset, split, exclude_seen, seconds, print);
   if (baselines) {
     auto popularity = training_popularity(dataset, split);
     auto pop = evaluate(popularity_scorer(popularity), dataset, split.test, options, pool);

@@ -24,6 +24,10 @@ TrainedModel train_model(const Dataset& dataset, const Split& split, ModelConfig
                          const TrainConfig& train_config, const TrainOptions& options,
                          std::unique_ptr<DualEncoder> initial = nullptr);
 
+// The test metrics as JSON, and printed as a table when `print`.
+nlohmann::json report_test_metrics(const RankingMetrics& metrics, const Dataset& dataset,
+                                   const Split& split, bool exclude_seen, double seconds,
+                                   bool print);
 // Evaluates the model (and, with baselines, popularity and Markov) on the split's test cases;
 // prints the tables to stdout and returns everything as JSON.
 nlohmann::json evaluate_and_print(const DualEncoder& model, const Dataset& dataset,

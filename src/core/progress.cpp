@@ -70,18 +70,17 @@ void ProgressBar::finish_count(uint64_t done, const std::string& status) {
 
 void ProgressBar::draw(uint64_t done, const std::string& status, bool final_line) {
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
   if (total_ == 0) {  // unknown total: the count and the rate
     std::fprintf(stderr, "%s%s %llu %s, %.0f %s/s, %s %s %s%s", terminal_ ? "\r\033[K" : "",
-                 label_.c_str(), static_cast<unsigned long long>(done), unit_.c_str(),
-                 elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0, unit_.c_str(),
-                 final_line ? "took" : "elapsed", format_duration(elapsed).c_str(), status.c_str(),
-                 (final_line || !terminal_) ? "\n" : "");
+                 label_.c_str(), static_cast<unsigned long long>(done), unit_.c_str(), rate,
+                 unit_.c_str(), final_line ? "took" : "elapsed", format_duration(elapsed).c_str(),
+                 status.c_str(), (final_line || !terminal_) ? "\n" : "");
     std::fflush(stderr);
     return;
   }
-  double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
   double eta = rate > 0 && total_ >= done ? static_cast<double>(total_ - done) / rate : -1;
-  double fraction = total_ ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
+  double fraction = static_cast<double>(done) / static_cast<double>(total_);
   constexpr int kWidth = 24;
   int filled = static_cast<int>(fraction * kWidth);
   std::string bar(static_cast<size_t>(filled), '#');

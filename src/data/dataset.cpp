@@ -8,7 +8,9 @@
 #include "core/text.hpp"
 
 namespace pocketrec {
+namespace {
 
+// Numeric ids sort numerically, so MovieLens movie 2 comes before movie 10.
 bool id_less(const std::string& a, const std::string& b) {
   auto na = parse_int(a), nb = parse_int(b);
   if (na && nb) return *na < *nb;
@@ -16,6 +18,8 @@ bool id_less(const std::string& a, const std::string& b) {
   return a < b;
 }
 
+// Drops repeats of the same (item, time, rating) from one user's time-sorted events: a row
+// logged twice, not a second interaction. Returns how many were dropped.
 size_t drop_exact_duplicates(std::vector<uint32_t>& list, const std::vector<RawEvent>& events) {
   size_t kept = 0, run_begin = 0;
   std::vector<std::pair<uint64_t, uint32_t>> run;  // (item, rating bits), position in list
@@ -49,6 +53,34 @@ size_t drop_exact_duplicates(std::vector<uint32_t>& list, const std::vector<RawE
   const size_t dropped = list.size() - kept;
   list.resize(kept);
   return dropped;
+}
+
+}  // namespace
+
+void FilterCounts::report(ReadReport& report, const DatasetFilters& filters,
+                          bool has_ratings) const {
+  if (has_ratings && filters.min_rating > -1e29) {
+    report.count_filtered("events rated below the minimum rating", below_rating);
+  }
+  if (filters.min_item_count > 1) {
+    report.count_filtered("events of items with too few interactions", rare_item_events);
+  }
+  report.count_filtered("exact duplicate rows (same user, item, time and rating)", duplicates);
+  report.count_filtered("events of users with too few interactions", short_user_events);
+}
+
+bool filter_user_events(std::vector<uint32_t>& list, const std::vector<RawEvent>& events,
+                        const std::vector<uint32_t>& item_counts, const DatasetFilters& filters,
+                        bool has_timestamps, FilterCounts& counts) {
+  const size_t before = list.size();
+  std::erase_if(list,
+                [&](uint32_t e) { return item_counts[events[e].item] < filters.min_item_count; });
+  counts.rare_item_events += before - list.size();
+  // Without timestamps every row has its own tick, and a repeat is a real re-interaction.
+  if (has_timestamps) counts.duplicates += drop_exact_duplicates(list, events);
+  if (list.size() >= filters.min_timeline) return true;
+  counts.short_user_events += list.size();
+  return false;
 }
 
 Catalog build_catalog(const RawLog& log, const std::vector<uint32_t>& item_counts,
@@ -101,53 +133,40 @@ Dataset build_dataset(RawLog log, const DatasetFilters& filters) {
   auto& events = log.events;
   if (events.empty()) throw Error("the dataset has no interactions");
 
+  FilterCounts counts;
   if (log.has_ratings && filters.min_rating > -1e29) {
     size_t before = events.size();
     std::erase_if(events, [&](const RawEvent& e) { return e.rating < filters.min_rating; });
-    dataset.report.count_filtered("events rated below the minimum rating", before - events.size());
+    counts.below_rating = before - events.size();
   }
-
   std::vector<uint32_t> item_counts(log.item_ids.size(), 0);
   for (const auto& e : events) ++item_counts[e.item];
-  if (filters.min_item_count > 1) {
-    size_t before = events.size();
-    std::erase_if(events,
-                  [&](const RawEvent& e) { return item_counts[e.item] < filters.min_item_count; });
-    dataset.report.count_filtered("events of items with too few interactions",
-                                  before - events.size());
-  }
 
   // Group by user, keeping file order inside each user, then order by time (stable: ties keep
   // file order).
   std::vector<std::vector<uint32_t>> by_user(log.user_ids.size());
   for (uint32_t i = 0; i < events.size(); ++i) by_user[events[i].user].push_back(i);
   std::vector<uint32_t> kept_users;
-  size_t dropped_events = 0, duplicates = 0;
-  std::fill(item_counts.begin(), item_counts.end(), 0);
+  std::vector<uint32_t> kept_counts(log.item_ids.size(), 0);
   for (uint32_t user = 0; user < by_user.size(); ++user) {
     auto& list = by_user[user];
     if (list.empty()) continue;
     std::stable_sort(list.begin(), list.end(),
                      [&](uint32_t a, uint32_t b) { return events[a].time < events[b].time; });
-    // Without timestamps every row has its own tick, and a repeat is a real re-interaction.
-    if (log.has_timestamps) duplicates += drop_exact_duplicates(list, events);
-    if (list.size() < filters.min_timeline) {
-      dropped_events += list.size();
+    if (!filter_user_events(list, events, item_counts, filters, log.has_timestamps, counts)) {
       continue;
     }
-    for (uint32_t e : list) ++item_counts[events[e].item];
+    for (uint32_t e : list) ++kept_counts[events[e].item];
     kept_users.push_back(user);
   }
-  dataset.report.count_filtered("exact duplicate rows (same user, item, time and rating)",
-                                duplicates);
-  dataset.report.count_filtered("events of users with too few interactions", dropped_events);
+  counts.report(dataset.report, filters, log.has_ratings);
   if (kept_users.empty()) {
     throw Error("no user has at least " + std::to_string(filters.min_timeline) +
                 " interactions after filtering");
   }
 
   std::vector<uint32_t> dense;
-  dataset.catalog = build_catalog(log, item_counts, dense);
+  dataset.catalog = build_catalog(log, kept_counts, dense);
 
   dataset.timelines.reserve(kept_users.size());
   dataset.user_attribute_names = log.user_attribute_names;

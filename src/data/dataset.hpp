@@ -43,12 +43,18 @@ struct Dataset {
 };
 
 // The steps build_dataset and the streaming prepare (data/stream_prepare.hpp) share, so both
-// give the same dataset from the same log.
-// Numeric ids sort numerically, so MovieLens movie 2 comes before movie 10.
-bool id_less(const std::string& a, const std::string& b);
-// Drops repeats of the same (item, time, rating) from one user's time-sorted events (indices
-// into `events`): a row logged twice, not a second interaction. Returns how many were dropped.
-size_t drop_exact_duplicates(std::vector<uint32_t>& list, const std::vector<RawEvent>& events);
+// give the same dataset, and the same report, from the same log.
+// What the filters dropped, reported under the same names however the dataset was built.
+struct FilterCounts {
+  size_t below_rating = 0, rare_item_events = 0, duplicates = 0, short_user_events = 0;
+  void report(ReadReport& report, const DatasetFilters& filters, bool has_ratings) const;
+};
+// One user's events: `list` indexes `events`, in time order. Drops the events of items counted
+// below filters.min_item_count, then exact duplicates (logs with timestamps); false when fewer
+// than filters.min_timeline remain. Adds what it dropped to `counts`.
+bool filter_user_events(std::vector<uint32_t>& list, const std::vector<RawEvent>& events,
+                        const std::vector<uint32_t>& item_counts, const DatasetFilters& filters,
+                        bool has_timestamps, FilterCounts& counts);
 // The catalog of the raw items with a nonzero count, in id order; `dense` maps raw to dense
 // indices (0 = not in the catalog).
 Catalog build_catalog(const RawLog& log, const std::vector<uint32_t>& item_counts,

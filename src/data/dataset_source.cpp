@@ -213,6 +213,10 @@ RawLog load_raw_log(const std::string& path, const LoadOptions& options,
   if (log.added == 0) {
     throw Error(path + ": no valid interactions found (" + log.report.summary() + ")");
   }
+  if (!log.has_ratings && options.filters.min_rating > -1e29) {
+    throw Error(path + ": --min-rating needs ratings, and this log has none" +
+                (log.format == "csv" ? " (name the rating column: --columns ...,rating=N)" : ""));
+  }
   return log;
 }
 
@@ -227,10 +231,6 @@ Dataset load_dataset(const std::string& path, const LoadOptions& options) {
                 "--shards N --out DIR)");
   }
   auto log = load_raw_log(path, options);
-  if (!log.has_ratings && options.filters.min_rating > -1e29) {
-    throw Error(path + ": --min-rating needs ratings, and this log has none" +
-                (log.format == "csv" ? " (name the rating column: --columns ...,rating=N)" : ""));
-  }
   try {
     return build_dataset(std::move(log), options.filters);
   } catch (const Error& e) {
@@ -246,10 +246,9 @@ void write_prepared_dataset(const Dataset& dataset, const std::string& folder, s
   }
   PreparedMeta meta{dataset.format, dataset.has_timestamps, dataset.has_ratings, applied,
                     dataset.user_attribute_names};
-  PreparedWriter writer(folder, balance_shards(lengths, shards), meta);
-  writer.set_item_ids(dataset.catalog);
+  PreparedWriter writer(folder, balance_shards(lengths, shards), meta, dataset.catalog);
   for (const auto& timeline : dataset.timelines) writer.add(timeline);
-  writer.finish(dataset.catalog);
+  writer.finish();
 }
 
 }  // namespace pocketrec

@@ -20,7 +20,8 @@ struct LoadOptions {
 // The layout names accepted by --format.
 const std::vector<std::string>& known_formats();
 std::string detect_format(const std::string& path);
-// With a sink, events go to it as they are read instead of into RawLog::events.
+// With a sink, events go to it as they are read instead of into RawLog::events. A --min-rating
+// filter on a log without ratings is an error.
 RawLog load_raw_log(const std::string& path, const LoadOptions& options,
                     std::function<void(const RawEvent&)> sink = {});
 Dataset load_dataset(const std::string& path, const LoadOptions& options);

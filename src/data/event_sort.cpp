@@ -81,13 +81,20 @@ void EventSorter::add(const RawEvent& event) {
   ++events_;
 }
 
-void EventSorter::spill() {
+void EventSorter::sort_buffer() {
   std::sort(buffer_.begin(), buffer_.end(), [](const Record& a, const Record& b) {
     return std::tie(a.user, a.time, a.sequence) < std::tie(b.user, b.time, b.sequence);
   });
+}
+
+std::string EventSorter::next_run_path() {
+  return (fs::path(scratch_) / ("run-" + std::to_string(run_files_made_++) + ".bin")).string();
+}
+
+void EventSorter::spill() {
   if (buffer_.empty()) return;
-  const std::string path =
-      (fs::path(scratch_) / ("run-" + std::to_string(run_files_made_++) + ".bin")).string();
+  sort_buffer();
+  const std::string path = next_run_path();
   RunFile file = open_run_file(path, "wb");
   if (std::fwrite(buffer_.data(), sizeof(Record), buffer_.size(), file.get()) != buffer_.size() ||
       std::fflush(file.get()) != 0) {
@@ -124,8 +131,7 @@ void EventSorter::merge(const std::vector<std::string>& inputs,
 }
 
 std::string EventSorter::merge_into_one(size_t first, size_t last) {
-  const std::string path =
-      (fs::path(scratch_) / ("run-" + std::to_string(run_files_made_++) + ".bin")).string();
+  const std::string path = next_run_path();
   RunFile file = open_run_file(path, "wb");
   std::vector<Record> out;
   out.reserve(size_t{1} << 16);
@@ -165,9 +171,7 @@ void EventSorter::for_each_user(
         runs_ = std::move(merged);
       }
     } else {
-      std::sort(buffer_.begin(), buffer_.end(), [](const Record& a, const Record& b) {
-        return std::tie(a.user, a.time, a.sequence) < std::tie(b.user, b.time, b.sequence);
-      });
+      sort_buffer();
     }
   }
   std::vector<RawEvent> group;

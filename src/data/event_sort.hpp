@@ -41,6 +41,8 @@ class EventSorter {
   };
   static_assert(sizeof(Record) == kRecordBytes);
 
+  void sort_buffer();  // by (user, time, arrival)
+  std::string next_run_path();
   void spill();
   std::string merge_into_one(size_t first, size_t last);  // runs [first, last) -> a new run
   void merge(const std::vector<std::string>& inputs,

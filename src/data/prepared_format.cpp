@@ -208,32 +208,29 @@ std::vector<size_t> balance_shards(const std::vector<uint32_t>& lengths, size_t 
 }
 
 PreparedWriter::PreparedWriter(std::string folder, std::vector<size_t> users_per_shard,
-                               PreparedMeta meta)
+                               PreparedMeta meta, const Catalog& catalog)
     : folder_(std::move(folder)),
       users_per_shard_(std::move(users_per_shard)),
-      meta_(std::move(meta)) {
+      meta_(std::move(meta)),
+      catalog_(catalog) {
   fs::create_directories(folder_);
   // Until the new manifest lands, the folder must not pass for the old, complete dataset.
   fs::remove(fs::path(folder_) / "manifest.json");
   buffer_.reserve(size_t{1} << 20);
+  if (meta_.events_tsv) {
+    tsv_.emplace((fs::path(folder_) / "events.tsv").string());
+    tsv_item_ids_.assign(1, "");
+    for (uint32_t i = 1; i <= catalog_.size(); ++i) {
+      tsv_item_ids_.push_back(sanitize(catalog_.item(i).id));
+    }
+  }
   open_shard();
 }
 
 PreparedWriter::~PreparedWriter() {
   if (file_) std::fclose(file_);
-  if (tsv_) std::fclose(tsv_);
   std::error_code ec;
-  if (!tsv_temp_.empty()) fs::remove(tsv_temp_, ec);
   for (const auto& temp : temporaries_) fs::remove(temp, ec);
-}
-
-void PreparedWriter::set_item_ids(const Catalog& catalog) {
-  item_ids_.assign(1, "");
-  for (uint32_t i = 1; i <= catalog.size(); ++i) item_ids_.push_back(sanitize(catalog.item(i).id));
-  if (!meta_.events_tsv) return;
-  tsv_temp_ = (fs::path(folder_) / "events.tsv").string() + ".tmp." + std::to_string(::getpid());
-  tsv_ = std::fopen(tsv_temp_.c_str(), "wb");
-  if (!tsv_) throw Error("cannot write " + tsv_temp_ + ": " + std::strerror(errno));
 }
 
 void PreparedWriter::open_shard() {
@@ -292,11 +289,14 @@ void PreparedWriter::add(const Timeline& timeline) {
   info.interactions += n;
   if (tsv_) {
     const auto user = sanitize(timeline.user);
+    std::string lines;
     for (uint32_t k = 0; k < n; ++k) {
-      std::fprintf(
-          tsv_, "%s\t%s\t%lld\t%g\n", user.c_str(), item_ids_.at(timeline.items[k]).c_str(),
-          static_cast<long long>(timeline.times[k]), static_cast<double>(timeline.ratings[k]));
+      char rest[64];
+      std::snprintf(rest, sizeof rest, "\t%lld\t%g\n", static_cast<long long>(timeline.times[k]),
+                    static_cast<double>(timeline.ratings[k]));
+      lines += user + "\t" + tsv_item_ids_.at(timeline.items[k]) + rest;
     }
+    tsv_->write(lines);
   }
 }
 
@@ -323,7 +323,7 @@ void PreparedWriter::close_shard() {
   if (!ok) throw Error("cannot write " + temp_path_ + ": " + std::strerror(errno));
 }
 
-void PreparedWriter::finish(const Catalog& catalog) {
+void PreparedWriter::finish() {
   close_shard();
   // Shards planned but left empty (fewer users than shards) are still written, so a part
   // always finds its files.
@@ -348,18 +348,13 @@ void PreparedWriter::finish(const Catalog& catalog) {
   fs::remove(fs::path(folder_) / "users.tsv");
   const auto events_tsv = (fs::path(folder_) / "events.tsv").string();
   if (tsv_) {
-    const bool ok = std::fflush(tsv_) == 0 && std::fclose(tsv_) == 0;
-    tsv_ = nullptr;
-    if (!ok || std::rename(tsv_temp_.c_str(), events_tsv.c_str()) != 0) {
-      throw Error("cannot write " + events_tsv + ": " + std::strerror(errno));
-    }
-    tsv_temp_.clear();
+    tsv_->commit();
   } else {
     fs::remove(events_tsv);  // an earlier prepare's, which would now disagree with the shards
   }
   std::string items;
-  for (uint32_t i = 1; i <= catalog.size(); ++i) {
-    const auto& item = catalog.item(i);
+  for (uint32_t i = 1; i <= catalog_.size(); ++i) {
+    const auto& item = catalog_.item(i);
     items += sanitize(item.id) + "\t" + sanitize(item.title) + "\t" +
              sanitize(join(item.genres, "|")) + "\t" + std::to_string(item.year) + "\t" +
              std::to_string(item.count) + "\n";
@@ -379,7 +374,7 @@ void PreparedWriter::finish(const Catalog& catalog) {
                              {"version", 2},
                              {"source_format", meta_.source_format},
                              {"users", users},
-                             {"items", catalog.size()},
+                             {"items", catalog_.size()},
                              {"interactions", interactions},
                              {"has_timestamps", meta_.has_timestamps},
                              {"has_ratings", meta_.has_ratings},

@@ -9,9 +9,11 @@
 // A prepared folder is input like any other: every count, index and checksum is verified.
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.hpp"
 #include "data/dataset.hpp"
 
 namespace pocketrec {
@@ -31,19 +33,19 @@ struct PreparedMeta {
 // as whole users allow. `lengths`: each user's interactions, in order.
 std::vector<size_t> balance_shards(const std::vector<uint32_t>& lengths, size_t shards);
 
-// Streams timelines into shard files (temporary until finish()), then writes items.tsv and, last,
-// the manifest: a folder with a manifest is complete.
+// Streams timelines (item indices into `catalog`, which must outlive the writer) into shard files,
+// temporary until finish(), which writes items.tsv and, last, the manifest: a folder with a
+// manifest is complete.
 class PreparedWriter {
  public:
-  PreparedWriter(std::string folder, std::vector<size_t> users_per_shard, PreparedMeta meta);
+  PreparedWriter(std::string folder, std::vector<size_t> users_per_shard, PreparedMeta meta,
+                 const Catalog& catalog);
   ~PreparedWriter();
   PreparedWriter(const PreparedWriter&) = delete;
   PreparedWriter& operator=(const PreparedWriter&) = delete;
 
   void add(const Timeline& timeline);
-  void finish(const Catalog& catalog);
-  // events.tsv names items by id: give the catalog before the first add() when meta.events_tsv.
-  void set_item_ids(const Catalog& catalog);
+  void finish();
 
  private:
   void open_shard();
@@ -58,13 +60,13 @@ class PreparedWriter {
   std::string folder_;
   std::vector<size_t> users_per_shard_;
   PreparedMeta meta_;
+  const Catalog& catalog_;
   std::vector<ShardInfo> shards_;
   std::vector<std::string> temporaries_;
   FILE* file_ = nullptr;
   std::string temp_path_;
-  FILE* tsv_ = nullptr;
-  std::string tsv_temp_;
-  std::vector<std::string> item_ids_;  // for events.tsv
+  std::optional<AtomicFileWriter> tsv_;  // events.tsv, when meta.events_tsv
+  std::vector<std::string> tsv_item_ids_;
   std::vector<char> buffer_;
 };
 

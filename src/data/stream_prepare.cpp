@@ -30,18 +30,18 @@ StreamPrepareResult prepare(const std::string& input, const LoadOptions& load,
                      options.memory_bytes / EventSorter::kRecordBytes, options.max_open_runs);
   const auto& filters = load.filters;
   std::vector<uint32_t> item_counts;
-  size_t below_rating = 0;
+  FilterCounts counts;
   std::optional<ProgressBar> bar;
   if (options.progress) bar.emplace("reading", 0, "events");
   auto sink = [&](const RawEvent& event) {
     if (event.rating < filters.min_rating) {
-      ++below_rating;
+      ++counts.below_rating;
     } else {
       if (event.item >= item_counts.size()) item_counts.resize(event.item + 1, 0);
       ++item_counts[event.item];
       sorter.add(event);
     }
-    const size_t seen = sorter.events() + below_rating;
+    const size_t seen = sorter.events() + counts.below_rating;
     if (seen % kPollEvents == 0) {
       check_interrupt();
       if (bar) bar->update(seen);
@@ -50,41 +50,19 @@ StreamPrepareResult prepare(const std::string& input, const LoadOptions& load,
   RawLog log = load_raw_log(input, load, sink);
   if (bar) bar->finish_count(log.added);
   check_interrupt();
-  if (!log.has_ratings && filters.min_rating > -1e29) {
-    throw Error(input + ": --min-rating needs ratings, and this log has none" +
-                (log.format == "csv" ? " (name the rating column: --columns ...,rating=N)" : ""));
-  }
   item_counts.resize(log.item_ids.size(), 0);
   StreamPrepareResult result;
   result.format = log.format;
   result.events_read = log.added;
   result.runs = sorter.runs();
   result.report = log.report;
-  if (log.has_ratings && filters.min_rating > -1e29) {
-    result.report.count_filtered("events rated below the minimum rating", below_rating);
-  }
 
-  // The per-user steps of build_dataset: the item-count filter, exact duplicates, short users.
-  size_t rare_item_events = 0, duplicates = 0, short_user_events = 0;
+  // build_dataset's own steps for each user; the second pass repeats the first's counts.
   std::vector<uint32_t> list;
-  auto keep = [&](const std::vector<RawEvent>& group, bool count) {
-    list.clear();
-    for (uint32_t i = 0; i < group.size(); ++i) {
-      if (item_counts[group[i].item] >= filters.min_item_count) {
-        list.push_back(i);
-      } else if (count) {
-        ++rare_item_events;
-      }
-    }
-    if (log.has_timestamps) {
-      const size_t dropped = drop_exact_duplicates(list, group);
-      if (count) duplicates += dropped;
-    }
-    if (list.size() < filters.min_timeline) {
-      if (count) short_user_events += list.size();
-      return false;
-    }
-    return true;
+  auto keep = [&](const std::vector<RawEvent>& group, FilterCounts& dropped) {
+    list.resize(group.size());
+    for (uint32_t i = 0; i < group.size(); ++i) list[i] = i;
+    return filter_user_events(list, group, item_counts, filters, log.has_timestamps, dropped);
   };
 
   std::vector<uint32_t> kept_counts(item_counts.size(), 0);
@@ -95,7 +73,7 @@ StreamPrepareResult prepare(const std::string& input, const LoadOptions& load,
     size_t done = 0;
     sorter.for_each_user([&](uint32_t, const std::vector<RawEvent>& group) {
       done += group.size();
-      if (keep(group, true)) {
+      if (keep(group, counts)) {
         for (uint32_t i : list) ++kept_counts[group[i].item];
         lengths.push_back(static_cast<uint32_t>(list.size()));
       }
@@ -104,12 +82,7 @@ StreamPrepareResult prepare(const std::string& input, const LoadOptions& load,
     });
     if (pass) pass->finish();
   }
-  if (filters.min_item_count > 1) {
-    result.report.count_filtered("events of items with too few interactions", rare_item_events);
-  }
-  result.report.count_filtered("exact duplicate rows (same user, item, time and rating)",
-                               duplicates);
-  result.report.count_filtered("events of users with too few interactions", short_user_events);
+  counts.report(result.report, filters, log.has_ratings);
   if (sorter.events() == 0) {
     throw Error(input + ": no interactions left after the minimum-rating filter");
   }
@@ -128,16 +101,16 @@ StreamPrepareResult prepare(const std::string& input, const LoadOptions& load,
 
   PreparedMeta meta{log.format, log.has_timestamps,       log.has_ratings,
                     filters,    log.user_attribute_names, options.events_tsv};
-  PreparedWriter writer(folder, balance_shards(lengths, options.shards), meta);
-  writer.set_item_ids(catalog);
+  PreparedWriter writer(folder, balance_shards(lengths, options.shards), meta, catalog);
   std::optional<ProgressBar> pass;
   if (options.progress) pass.emplace("writing", sorter.events(), "events");
   size_t done = 0, users = 0;
   Timeline timeline;
+  FilterCounts again;
   sorter.for_each_user([&](uint32_t user, const std::vector<RawEvent>& group) {
     done += group.size();
     if (pass) pass->update(done);
-    if (!keep(group, false)) return;
+    if (!keep(group, again)) return;
     if (++users % 4096 == 0) check_interrupt();
     timeline.user = log.user_ids[user];
     timeline.attributes = user_attributes(log, timeline.user);
@@ -152,7 +125,7 @@ StreamPrepareResult prepare(const std::string& input, const LoadOptions& load,
     writer.add(timeline);
   });
   if (pass) pass->finish();
-  writer.finish(catalog);
+  writer.finish();
   return result;
 }
 

@@ -84,7 +84,7 @@ void ShardStreams::batch_units(int epoch, size_t b, std::vector<Position>& out) 
     const size_t n = stream.units.size();
     for (size_t j = 0; j < per_shard_; ++j) {
       const size_t i = b * per_shard_ + j, pass = i / n;
-      if (stream.epoch != epoch || stream.pass != pass || stream.order.empty()) {
+      if (stream.epoch != epoch || stream.pass != pass) {
         stream.order = stream.units;
         std::mt19937_64 rng(stream_seed(seed_, epoch, first_shard_ + k, pass));
         std::shuffle(stream.order.begin(), stream.order.end(), rng);

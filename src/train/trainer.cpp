@@ -263,8 +263,9 @@ TrainingRun::TrainingRun(const Trainer& trainer, DualEncoder& model, const Datas
     const size_t total = dataset_.total_shards;
     if (total % static_cast<size_t>(ranks_) != 0 ||
         dataset_.shard_ends.size() != total / static_cast<size_t>(ranks_)) {
-      throw Error("--shard-batches: each of the " + std::to_string(ranks_) +
-                  " ranks must hold an equal part of the " + std::to_string(total) + " shards");
+      throw Error("--shard-batches: " + std::to_string(total) +
+                  " shards do not split evenly over " + std::to_string(ranks_) +
+                  " ranks: prepare again with --shards a multiple of " + std::to_string(ranks_));
     }
     if (!streams_->fits(threads_ * ranks_)) {
       throw Error("--shard-batches: " + std::to_string(threads_ * ranks_) +
