@@ -158,6 +158,12 @@ void ModelArgs::add_options(CLI::App& command) {
   causal = command.add_flag("--causal", causal_value,
                             std::string("GRU/LSTM: predict the next item at every step of each "
                                         "L-item window (GRU4Rec-style), not once per window"));
+  shift_windows = command.add_flag(
+      "--shift-windows", shift_windows_value,
+      "Causal training: shift each user's older windows by a random offset every epoch");
+  exclude_seen = command.add_flag("--exclude-seen", exclude_seen_value,
+                                  "Full softmax: leave each user's earlier items out of the "
+                                  "softmax, as evaluation and the seen-items filter do");
   shard_batches = command.add_flag(
       "--shard-batches", shard_batches_value,
       "Prepared dataset in shards: each batch takes an equal share of every shard, so under "
@@ -236,6 +242,8 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (seed->count()) train.seed = seed_value;
   if (split->count()) train.split = split_value;
   if (causal->count()) train.causal = true;
+  if (shift_windows->count()) train.shift_windows = true;
+  if (exclude_seen->count()) train.exclude_seen = true;
   if (shard_batches->count()) train.shard_batches = true;
   if (loss->count()) train.loss = parse_loss(loss_value);
   if (negatives->count()) train.negatives = negatives_value;

@@ -165,6 +165,9 @@ void TrainConfig::validate() const {
     throw Error("--threads must be in 0.." + std::to_string(kMaxThreads) + " (0 = all cores)");
   }
   if (negatives < 1 || negatives > 1000000) throw Error("--negatives must be in 1..1000000");
+  if (exclude_seen && loss != LossKind::kFull) {
+    throw Error("--exclude-seen works with the full softmax (--loss full)");
+  }
 }
 
 void apply_preset(const std::string& name, ModelConfig& model, TrainConfig& train) {
@@ -273,6 +276,8 @@ void to_json(nlohmann::json& json, const TrainConfig& c) {
           {"negatives", c.negatives}};
   // Written only when set, so files of runs without it keep their bytes.
   if (c.shard_batches) json["shard_batches"] = true;
+  if (c.shift_windows) json["shift_windows"] = true;
+  if (c.exclude_seen) json["exclude_seen"] = true;
 }
 
 void from_json(const nlohmann::json& json, TrainConfig& c) {
@@ -297,6 +302,8 @@ void from_json(const nlohmann::json& json, TrainConfig& c) {
   c.loss = json.value("loss", LossKind::kFull);
   c.negatives = json.value("negatives", 1024);
   c.shard_batches = json.value("shard_batches", false);
+  c.shift_windows = json.value("shift_windows", false);
+  c.exclude_seen = json.value("exclude_seen", false);
 }
 
 }  // namespace pocketrec

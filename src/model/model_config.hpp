@@ -76,6 +76,12 @@ struct TrainConfig {
   // Recurrent encoders only: train on whole windows of L items, predicting the next item at every
   // step in one pass (as GRU4Rec and SASRec do), instead of one target per window.
   bool causal = false;
+  // Causal training: move the older windows of each timeline by a random shift every epoch
+  // (train/batcher.hpp, shifted_causal_windows), so their targets see varying contexts.
+  bool shift_windows = false;
+  // Full softmax: leave the items a user already has out of each target's softmax, as
+  // evaluation and the seen-items filter leave them out of the ranking.
+  bool exclude_seen = false;
   // "full": softmax over the whole catalog; "sampled": over the target and `negatives` items shared
   // by the batch, drawn by popularity^0.75 with the logQ correction (for large catalogs).
   LossKind loss = LossKind::kFull;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace pocketrec {
@@ -20,7 +21,7 @@ void score_items(const nn::Matrix& user, const nn::Matrix& table, const nn::Matr
 double softmax_cross_entropy(const nn::Matrix& user, const uint32_t* targets,
                              const nn::Matrix& table, const nn::Matrix* bias, float scale,
                              nn::Matrix& logits, nn::Matrix& user_grad, nn::Gradient& table_grad,
-                             nn::Gradient* bias_grad) {
+                             nn::Gradient* bias_grad, const std::span<const uint32_t>* seen) {
   const int batch = user.rows, items = table.rows - 1, dim = table.cols;
   if (user_grad.rows != batch || user_grad.cols != dim) user_grad.resize(batch, dim);
   // Rows without a target (padded steps of causal windows) cost nothing: only the rows with one
@@ -55,10 +56,18 @@ double softmax_cross_entropy(const nn::Matrix& user, const uint32_t* targets,
     for (int r = 0; r < rows; ++r) {
       auto row = all.row(r).array();
       if (bias_row) row += Eigen::Map<const Eigen::ArrayXf>(bias_row, items).transpose();
+      int target = static_cast<int>(targets[active[first + r]]) - 1;
+      if (seen) {
+        // exp(-inf) = 0: a left-out item gets neither probability nor gradient.
+        const float target_logit = row(target);
+        for (uint32_t item : seen[active[first + r]]) {
+          row(static_cast<int>(item) - 1) = -std::numeric_limits<float>::infinity();
+        }
+        row(target) = target_logit;
+      }
       float max = row.maxCoeff();
       row = (row - max).exp();
       float sum = row.sum();
-      int target = static_cast<int>(targets[active[first + r]]) - 1;
       loss += -std::log(std::max(row(target) / sum, 1e-30f));
       row *= scale / sum;
       row(target) -= scale;

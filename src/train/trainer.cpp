@@ -209,6 +209,10 @@ class TrainingRun {
   std::vector<Shard> shards_;
   // Causal training walks windows of L items; otherwise every training position is one example.
   std::vector<Position> units_, order_;
+  // --shift-windows: each timeline's newest training position, from which every epoch's
+  // shifted windows are laid out.
+  bool shift_windows_ = false;
+  std::vector<Position> last_positions_;
   // --shard-batches: each batch draws from every shard's stream; this process lays out only its
   // own shards' units of each batch, in order_.
   std::optional<ShardStreams> streams_;
@@ -255,6 +259,8 @@ TrainingRun::TrainingRun(const Trainer& trainer, DualEncoder& model, const Datas
   for (auto& shard : shards_) shard.grads = model_.make_gradients();
   units_ =
       config_.causal ? causal_windows(split_.train, model_.config().context_length) : split_.train;
+  shift_windows_ = config_.causal && config_.shift_windows && !config_.shard_batches;
+  if (shift_windows_) last_positions_ = last_training_positions(split_.train);
   batch_size_ = static_cast<size_t>(config_.batch_size);
   batches_ = (units_.size() + batch_size_ - 1) / batch_size_;
   epoch_units_ = units_.size();
@@ -414,7 +420,9 @@ TrainResult TrainingRun::run() {
   for (int epoch = start_epoch_; epoch <= config_.epochs; ++epoch) {
     restore_rng(rng_, epoch_rng_);
     if (!streams_) {
-      order_ = units_;
+      order_ = shift_windows_
+                   ? shifted_causal_windows(last_positions_, model_.config().context_length, rng_)
+                   : units_;
       std::shuffle(order_.begin(), order_.end(), rng_);
     }
     const std::string next_epoch_rng = rng_state(rng_);
@@ -513,9 +521,9 @@ void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
     slice = std::span<const Position>(order_).subspan(begin, end - begin);
   }
   if (config_.causal) {
-    make_causal_batch(dataset_, slice, model_.config(), batch_);
+    make_causal_batch(dataset_, slice, model_.config(), batch_, config_.exclude_seen);
   } else {
-    make_batch(dataset_, slice, model_.config(), batch_);
+    make_batch(dataset_, slice, model_.config(), batch_, config_.exclude_seen);
   }
   optimizer_.set_schedule_scale(schedule_scale(epoch, b));
   const int length = model_.config().context_length;
@@ -577,14 +585,16 @@ void TrainingRun::train_batch(int epoch, size_t b, EpochTotals& totals) {
                           : static_cast<size_t>(n);
       nn::Gradient* bias_grad = bias >= 0 ? &shard.grads[bias] : nullptr;
       shard.loss =
-          sampled ? sampled_softmax_cross_entropy(
-                        shard.encoder.user(), shard_targets, model_.label_table(),
-                        model_.label_bias(), negatives_, correction_, scale, shard.logits,
-                        shard.encoder.user_grad(), shard.grads[model_.label_index()], bias_grad)
-                  : softmax_cross_entropy(shard.encoder.user(), shard_targets, model_.label_table(),
-                                          model_.label_bias(), scale, shard.logits,
-                                          shard.encoder.user_grad(),
-                                          shard.grads[model_.label_index()], bias_grad);
+          sampled
+              ? sampled_softmax_cross_entropy(
+                    shard.encoder.user(), shard_targets, model_.label_table(), model_.label_bias(),
+                    negatives_, correction_, scale, shard.logits, shard.encoder.user_grad(),
+                    shard.grads[model_.label_index()], bias_grad)
+              : softmax_cross_entropy(
+                    shard.encoder.user(), shard_targets, model_.label_table(), model_.label_bias(),
+                    scale, shard.logits, shard.encoder.user_grad(),
+                    shard.grads[model_.label_index()], bias_grad,
+                    batch_.seen.empty() ? nullptr : batch_.seen.data() + local * targets_per_row);
       model_.encode_backward(shard.encoder, shard.grads);
     }
     barrier_.arrive_and_wait();

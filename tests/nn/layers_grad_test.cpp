@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <span>
 
 #include "nn/grad_check.hpp"
 #include "nn/layers.hpp"
@@ -168,6 +169,31 @@ TEST(GradCheck, SoftmaxKnownValue) {
   double loss =
       softmax_cross_entropy(user, &target, table, nullptr, 1.0f, logits, user_grad, tg, nullptr);
   EXPECT_NEAR(loss, std::log(2.0), 1e-6);
+}
+
+TEST(GradCheck, SoftmaxLeavesSeenItemsOut) {
+  // Three items with scores 0, log 2, log 3; item 3 seen. The target (item 1) competes with item
+  // 2 alone: loss = log(1 + 2) = log 3, and item 3 gets no gradient. A seen target stays in.
+  Matrix user(2, 1), table(4, 1), logits, user_grad;
+  user.at(0, 0) = 1;
+  user.at(1, 0) = 1;
+  table.at(1, 0) = 0;
+  table.at(2, 0) = static_cast<float>(std::log(2.0));
+  table.at(3, 0) = static_cast<float>(std::log(3.0));
+  Gradient tg;
+  tg.init(4, 1, false);
+  const std::vector<uint32_t> targets = {1, 3};
+  const std::vector<uint32_t> history = {3, 1};
+  const std::span<const uint32_t> seen[2] = {std::span(history).first(1), std::span(history)};
+  const double loss = softmax_cross_entropy(user, targets.data(), table, nullptr, 1.0f, logits,
+                                            user_grad, tg, nullptr, seen);
+  // Row 2: target 3 against item 2 (item 1 seen): -log(3 / 5).
+  EXPECT_NEAR(loss, std::log(3.0) + std::log(5.0 / 3.0), 1e-5);
+  // d loss / d table_3 = user * (p3 - 1) in row 2 only: 1 * (3/5 - 1); row 1 adds nothing.
+  EXPECT_NEAR(tg.values.at(3, 0), -0.4, 1e-5);
+  // Item 1 is left out of row 2 and the target of row 1: p1 - 1 = 1/3 - 1.
+  EXPECT_NEAR(tg.values.at(1, 0), -2.0 / 3.0, 1e-5);
+  EXPECT_NEAR(tg.values.at(2, 0), 2.0 / 3.0 + 2.0 / 5.0, 1e-5);
 }
 
 }  // namespace pocketrec::nn

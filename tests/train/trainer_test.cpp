@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "core/error.hpp"
 #include "core/thread_pool.hpp"
 #include "data/dataset_source.hpp"
@@ -44,7 +46,7 @@ TrainResult interrupt_and_resume(const Dataset& dataset, const Split& split,
                                  size_t stop_after, DualEncoder& resumed) {
   options.max_batches = stop_after;
   {
-    DualEncoder first(config_for(dataset));
+    DualEncoder first(resumed.config());
     first.initialize(seed);
     EXPECT_TRUE(Trainer(first, dataset, split, train).run(options).interrupted);
   }
@@ -147,6 +149,55 @@ TEST(Trainer, CausalWindowsAndTargets) {
   // never appear. Window ending at 1: context [0, 0, item 1] predicts item 2 only.
   EXPECT_EQ(batch.contexts, (std::vector<int32_t>{2, 3, 4, 0, 0, 1}));
   EXPECT_EQ(batch.targets, (std::vector<uint32_t>{3, 4, 5, 0, 0, 2}));
+  EXPECT_TRUE(batch.seen.empty());
+  // With the seen items: each target's whole timeline before it, beyond the window too.
+  make_causal_batch(dataset, windows, config, batch, true);
+  ASSERT_EQ(batch.seen.size(), 6u);
+  auto seen = [&](int slot) {
+    return std::vector<uint32_t>(batch.seen[slot].begin(), batch.seen[slot].end());
+  };
+  EXPECT_EQ(seen(0), (std::vector<uint32_t>{1, 2}));
+  EXPECT_EQ(seen(2), (std::vector<uint32_t>{1, 2, 3, 4}));
+  EXPECT_TRUE(seen(3).empty());
+  EXPECT_EQ(seen(5), (std::vector<uint32_t>{1}));
+}
+
+TEST(Trainer, ShiftedCausalWindowsKeepTheNewestAndTheCount) {
+  RawLog log;
+  log.format = "test";
+  for (int i = 1; i <= 12; ++i) log.add("long", std::to_string(i), i, 5);
+  for (int i = 1; i <= 4; ++i) log.add("short", std::to_string(i), i, 5);
+  DatasetFilters filters;
+  auto dataset = build_dataset(std::move(log), filters);
+  auto split = leave_one_out_split(dataset);  // long: targets 1..9; short: 1..1
+  const auto last = last_training_positions(split.train);
+  ASSERT_EQ(last.size(), 2u);
+  const uint32_t long_user = dataset.timelines[last[0].timeline].items.size() == 12 ? 0 : 1;
+  EXPECT_EQ(last[long_user].pos, 9u);
+  EXPECT_EQ(last[1 - long_user].pos, 1u);
+  // With L = 4 the long user's fixed ends are 9, 5, 1; shifted, 9 stays and the older two move
+  // forward together by s in [0, 4): 5 + s and 1 + s. Every shift appears over enough draws.
+  std::mt19937_64 rng(7);
+  std::set<int> shifts;
+  for (int draw = 0; draw < 64; ++draw) {
+    auto windows = shifted_causal_windows(last, 4, rng);
+    ASSERT_EQ(windows.size(), causal_windows(split.train, 4).size());
+    std::vector<uint32_t> ends;
+    for (const auto& w : windows) {
+      if (w.timeline == last[long_user].timeline)
+        ends.push_back(w.pos);
+      else
+        EXPECT_EQ(w.pos, 1u);
+    }
+    ASSERT_EQ(ends.size(), 3u);
+    EXPECT_EQ(ends[0], 9u);
+    const int shift = static_cast<int>(ends[1]) - 5;
+    EXPECT_GE(shift, 0);
+    EXPECT_LT(shift, 4);
+    EXPECT_EQ(static_cast<int>(ends[2]), 1 + shift);
+    shifts.insert(shift);
+  }
+  EXPECT_EQ(shifts.size(), 4u);
 }
 
 TEST(Trainer, CausalGruLearnsClearlyBetterThanPopularity) {
@@ -198,6 +249,44 @@ TEST(Trainer, CausalAttentionLearnsClearlyBetterThanPopularity) {
   auto result = Trainer(model, dataset, split, train).run(quiet());
   EXPECT_LT(result.epochs.back().loss, result.epochs.front().loss);
   expect_beats_popularity(model, dataset, split);
+}
+
+TEST(Trainer, SeenItemsOutAndShiftedWindowsLearnAndSurviveResume) {
+  const auto& dataset = synthetic();
+  auto split = leave_one_out_split(dataset);
+  TrainConfig train;
+  train.epochs = 12;
+  train.threads = 2;
+  train.batch_size = 32;
+  train.learning_rate = 0.005f;
+  train.warmup_steps = 20;
+  train.causal = true;
+  train.exclude_seen = true;
+  train.shift_windows = true;
+  DualEncoder model(attention_config_for(dataset));
+  model.initialize(1);
+  auto result = Trainer(model, dataset, split, train).run(quiet());
+  EXPECT_LT(result.epochs.back().loss, result.epochs.front().loss);
+  expect_beats_popularity(model, dataset, split);
+
+  // The shifts come from the epoch's saved random state: a run stopped in epoch 2 and resumed
+  // lays out the same windows.
+  train.epochs = 2;
+  auto dir = testing::scratch_dir("shifted_resume");
+  DualEncoder straight(attention_config_for(dataset));
+  straight.initialize(3);
+  auto full = quiet();
+  full.checkpoint = (dir / "straight.ckpt").string();
+  full.model_out = (dir / "straight.pkrec").string();
+  const auto straight_result = Trainer(straight, dataset, split, train).run(full);
+  auto options = quiet();
+  options.checkpoint = (dir / "resumed.ckpt").string();
+  options.model_out = (dir / "resumed.pkrec").string();
+  DualEncoder resumed(attention_config_for(dataset));
+  const size_t per_epoch = straight_result.batches / 2;
+  EXPECT_FALSE(
+      interrupt_and_resume(dataset, split, train, options, 3, per_epoch + 2, resumed).interrupted);
+  EXPECT_EQ(weights(resumed), weights(straight));
 }
 
 TEST(Trainer, AttentionDropoutIsReproducibleAcrossRunsAndThreadCounts) {
