@@ -163,7 +163,10 @@ void ModelArgs::add_options(CLI::App& command) {
       "Causal training: shift each user's older windows by a random offset every epoch");
   exclude_seen = command.add_flag("--exclude-seen", exclude_seen_value,
                                   "Full softmax: leave each user's earlier items out of the "
-                                  "softmax, as evaluation and the seen-items filter do");
+                                  "softmax, as evaluation and the seen-items filter do "
+                                  "(attention's default on logs with long histories)");
+  keep_seen = command.add_flag("--keep-seen", keep_seen_value,
+                               "Keep each user's earlier items in the training softmax");
   shard_batches = command.add_flag(
       "--shard-batches", shard_batches_value,
       "Prepared dataset in shards: each batch takes an equal share of every shard, so under "
@@ -244,6 +247,9 @@ void ModelArgs::resolve(ModelConfig& model, TrainConfig& train) const {
   if (causal->count()) train.causal = true;
   if (shift_windows->count()) train.shift_windows = true;
   if (exclude_seen->count()) train.exclude_seen = true;
+  if (exclude_seen->count() && keep_seen->count()) {
+    throw Error("--exclude-seen and --keep-seen contradict each other");
+  }
   if (shard_batches->count()) train.shard_batches = true;
   if (loss->count()) train.loss = parse_loss(loss_value);
   if (negatives->count()) train.negatives = negatives_value;
@@ -360,6 +366,11 @@ void ModelArgs::adapt_to_data(const Dataset& dataset, const Split& data_split, M
     char rate[32];
     std::snprintf(rate, sizeof rate, " lr=%g", recipe.learning_rate);
     chose += rate;
+  }
+  if (!exclude_seen->count() && !keep_seen->count() && recipe.exclude_seen &&
+      train.loss == LossKind::kFull) {
+    train.exclude_seen = true;
+    chose += " exclude-seen";
   }
   if (!chose.empty()) {
     std::fprintf(stderr,

@@ -65,6 +65,7 @@ struct ModelArgs {
   CLI::Option* causal = nullptr;
   CLI::Option* shift_windows = nullptr;
   CLI::Option* exclude_seen = nullptr;
+  CLI::Option* keep_seen = nullptr;
   CLI::Option* shard_batches = nullptr;
   CLI::Option* loss = nullptr;
   CLI::Option* negatives = nullptr;
@@ -102,7 +103,7 @@ struct ModelArgs {
   int batch_value = 0, epochs_value = 0, patience_value = 0, threads_value = 0;
   uint64_t seed_value = 0;
   bool causal_value = false, shift_windows_value = false, exclude_seen_value = false,
-       shard_batches_value = false;
+       keep_seen_value = false, shard_batches_value = false;
   std::string loss_value;
   int negatives_value = 0;
   std::string features_value, input_config_value;

@@ -56,6 +56,7 @@ AttentionRecipe attention_recipe(const DataProfile& profile) {
   recipe.dropout = sparse ? 0.5f : 0.2f;
   recipe.ffn_ratio = profile.train_targets >= kLargeLog ? 4 : 1;
   recipe.weight_decay = sparse ? 1.0f : 0.0f;
+  recipe.exclude_seen = !sparse;
   // Causal windows: one per user per L targets (walking back from the newest).
   const double windows =
       static_cast<double>(profile.users) +

@@ -35,6 +35,7 @@ TEST(Recipe, SparseLogsGetShortWindowsAndStrongDropout) {
   EXPECT_EQ(r.weight_decay, 1.0f);
   EXPECT_EQ(r.batch_size, (4905 + 38543 / 20) / 100);  // 68: about 100 steps an epoch
   EXPECT_EQ(r.learning_rate, 1e-3f);
+  EXPECT_FALSE(r.exclude_seen);
 
   DataProfile movielens;  // ml-1m-sasrec-like: long histories
   movielens.users = 6040;
@@ -48,6 +49,7 @@ TEST(Recipe, SparseLogsGetShortWindowsAndStrongDropout) {
   EXPECT_EQ(r.weight_decay, 0.0f);
   EXPECT_EQ(r.batch_size, 109);  // (6040 + 981491 / 200) / 100
   EXPECT_EQ(r.learning_rate, 2e-3f);
+  EXPECT_TRUE(r.exclude_seen);
 
   DataProfile small_dense;  // ml-100k-like: long histories, a small log
   small_dense.users = 943;
@@ -57,6 +59,7 @@ TEST(Recipe, SparseLogsGetShortWindowsAndStrongDropout) {
   r = attention_recipe(small_dense);
   EXPECT_EQ(r.dropout, 0.2f);
   EXPECT_EQ(r.ffn_ratio, 1);
+  EXPECT_TRUE(r.exclude_seen);
 
   DataProfile tiny;
   tiny.users = 100;
