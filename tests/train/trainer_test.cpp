@@ -83,6 +83,14 @@ void expect_beats_popularity(const DualEncoder& model, const Dataset& dataset, c
   EXPECT_GT(learned.ndcg(10), 2.0 * baseline.ndcg(10));
 }
 
+// Trains `model`: the loss falls and the model ranks clearly better than popularity.
+void expect_learns(DualEncoder& model, const Dataset& dataset, const Split& split,
+                   const TrainConfig& train) {
+  auto result = Trainer(model, dataset, split, train).run(quiet());
+  EXPECT_LT(result.epochs.back().loss, result.epochs.front().loss);
+  expect_beats_popularity(model, dataset, split);
+}
+
 }  // namespace
 
 TEST(Trainer, LearnsClearlyBetterThanPopularity) {
@@ -127,9 +135,7 @@ TEST(Trainer, FeatureModelLearnsClearlyBetterThanPopularity) {
   DualEncoder model(config);
   model.initialize(1);
   TrainConfig train = learning_config();
-  auto result = Trainer(model, dataset, split, train).run(quiet());
-  EXPECT_LT(result.epochs.back().loss, result.epochs.front().loss);
-  expect_beats_popularity(model, dataset, split);
+  expect_learns(model, dataset, split, train);
 }
 
 TEST(Trainer, CausalWindowsAndTargets) {
@@ -233,41 +239,37 @@ ModelConfig attention_config_for(const Dataset& dataset) {
   return config;
 }
 
+// What the attention learning tests train with: causal, a short warmup, a brisk rate.
+TrainConfig attention_learning_config() {
+  TrainConfig train;
+  train.epochs = 12;
+  train.threads = 2;
+  train.batch_size = 32;
+  train.learning_rate = 0.005f;
+  train.warmup_steps = 20;
+  train.causal = true;
+  return train;
+}
+
 TEST(Trainer, CausalAttentionLearnsClearlyBetterThanPopularity) {
   const auto& dataset = synthetic();
   auto split = leave_one_out_split(dataset);
   DualEncoder model(attention_config_for(dataset));
   model.initialize(1);
-  TrainConfig train;
-  train.epochs = 12;
-  train.threads = 2;
-  train.batch_size = 32;
-  train.learning_rate = 0.005f;
+  TrainConfig train = attention_learning_config();
   train.weight_decay = 0.01f;
-  train.warmup_steps = 20;
-  train.causal = true;
-  auto result = Trainer(model, dataset, split, train).run(quiet());
-  EXPECT_LT(result.epochs.back().loss, result.epochs.front().loss);
-  expect_beats_popularity(model, dataset, split);
+  expect_learns(model, dataset, split, train);
 }
 
 TEST(Trainer, SeenItemsOutAndShiftedWindowsLearnAndSurviveResume) {
   const auto& dataset = synthetic();
   auto split = leave_one_out_split(dataset);
-  TrainConfig train;
-  train.epochs = 12;
-  train.threads = 2;
-  train.batch_size = 32;
-  train.learning_rate = 0.005f;
-  train.warmup_steps = 20;
-  train.causal = true;
+  TrainConfig train = attention_learning_config();
   train.exclude_seen = true;
   train.shift_windows = true;
   DualEncoder model(attention_config_for(dataset));
   model.initialize(1);
-  auto result = Trainer(model, dataset, split, train).run(quiet());
-  EXPECT_LT(result.epochs.back().loss, result.epochs.front().loss);
-  expect_beats_popularity(model, dataset, split);
+  expect_learns(model, dataset, split, train);
 
   // The shifts come from the epoch's saved random state: a run stopped in epoch 2 and resumed
   // lays out the same windows.
@@ -336,9 +338,7 @@ TEST(Trainer, SampledSoftmaxLearnsClearlyBetterThanPopularity) {
   TrainConfig train = learning_config();
   train.loss = LossKind::kSampled;
   train.negatives = 64;  // of the synthetic catalog's items
-  auto result = Trainer(model, dataset, split, train).run(quiet());
-  EXPECT_LT(result.epochs.back().loss, result.epochs.front().loss);
-  expect_beats_popularity(model, dataset, split);
+  expect_learns(model, dataset, split, train);
 }
 
 TEST(Trainer, SampledSoftmaxIsDeterministicAcrossThreadCounts) {
