@@ -165,6 +165,11 @@ void TrainConfig::validate() const {
     throw Error("--threads must be in 0.." + std::to_string(kMaxThreads) + " (0 = all cores)");
   }
   if (negatives < 1 || negatives > 1000000) throw Error("--negatives must be in 1..1000000");
+  if (shift_windows && (!causal || shard_batches)) {
+    throw Error(
+        "--shift-windows shifts causal windows (attention, or --causal) and does not "
+        "combine with --shard-batches");
+  }
   if (exclude_seen && loss != LossKind::kFull) {
     throw Error("--exclude-seen works with the full softmax (--loss full)");
   }

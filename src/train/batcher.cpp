@@ -56,31 +56,34 @@ std::vector<Position> last_training_positions(const std::vector<Position>& train
   return ends;
 }
 
-std::vector<Position> causal_windows(const std::vector<Position>& train, int length) {
+namespace {
+
+// Each timeline's newest window, then one every L positions back, all moved forward by a shift
+// drawn per timeline when `rng` is given (0 otherwise): as many windows either way.
+std::vector<Position> lay_out_windows(const std::vector<Position>& last, int length,
+                                      std::mt19937_64* rng) {
   std::vector<Position> windows;
-  for (const auto& [timeline, pos] : last_training_positions(train)) {
-    for (int end = static_cast<int>(pos); end >= 1; end -= length) {
+  std::uniform_int_distribution<int> draw(0, length - 1);
+  for (const auto& [timeline, pos] : last) {
+    windows.push_back({timeline, pos});
+    const int newest = static_cast<int>(pos);
+    const int shift = rng && newest > length ? draw(*rng) : 0;
+    for (int end = newest - length + shift; end - shift >= 1; end -= length) {
       windows.push_back({timeline, static_cast<uint32_t>(end)});
     }
   }
   return windows;
 }
 
+}  // namespace
+
+std::vector<Position> causal_windows(const std::vector<Position>& train, int length) {
+  return lay_out_windows(last_training_positions(train), length, nullptr);
+}
+
 std::vector<Position> shifted_causal_windows(const std::vector<Position>& last, int length,
                                              std::mt19937_64& rng) {
-  std::vector<Position> windows;
-  std::uniform_int_distribution<int> draw(0, length - 1);
-  for (const auto& [timeline, pos] : last) {
-    windows.push_back({timeline, pos});
-    const int newest = static_cast<int>(pos);
-    if (newest <= length) continue;
-    const int shift = draw(rng);
-    // Ends newest - kL + shift for k = 1 .. (newest - 1) / L: as many as causal_windows has.
-    for (int end = newest - length + shift; end - shift >= 1; end -= length) {
-      windows.push_back({timeline, static_cast<uint32_t>(end)});
-    }
-  }
-  return windows;
+  return lay_out_windows(last, length, &rng);
 }
 
 }  // namespace pocketrec

@@ -211,7 +211,6 @@ class TrainingRun {
   std::vector<Position> units_, order_;
   // --shift-windows: each timeline's newest training position, from which every epoch's
   // shifted windows are laid out.
-  bool shift_windows_ = false;
   std::vector<Position> last_positions_;
   // --shard-batches: each batch draws from every shard's stream; this process lays out only its
   // own shards' units of each batch, in order_.
@@ -259,8 +258,7 @@ TrainingRun::TrainingRun(const Trainer& trainer, DualEncoder& model, const Datas
   for (auto& shard : shards_) shard.grads = model_.make_gradients();
   units_ =
       config_.causal ? causal_windows(split_.train, model_.config().context_length) : split_.train;
-  shift_windows_ = config_.causal && config_.shift_windows && !config_.shard_batches;
-  if (shift_windows_) last_positions_ = last_training_positions(split_.train);
+  if (config_.shift_windows) last_positions_ = last_training_positions(split_.train);
   batch_size_ = static_cast<size_t>(config_.batch_size);
   batches_ = (units_.size() + batch_size_ - 1) / batch_size_;
   epoch_units_ = units_.size();
@@ -420,7 +418,7 @@ TrainResult TrainingRun::run() {
   for (int epoch = start_epoch_; epoch <= config_.epochs; ++epoch) {
     restore_rng(rng_, epoch_rng_);
     if (!streams_) {
-      order_ = shift_windows_
+      order_ = config_.shift_windows
                    ? shifted_causal_windows(last_positions_, model_.config().context_length, rng_)
                    : units_;
       std::shuffle(order_.begin(), order_.end(), rng_);

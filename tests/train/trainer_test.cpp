@@ -204,6 +204,20 @@ TEST(Trainer, ShiftedCausalWindowsKeepTheNewestAndTheCount) {
     shifts.insert(shift);
   }
   EXPECT_EQ(shifts.size(), 4u);
+
+  // Shifting needs causal windows of one process's own timelines; the seen items, the full softmax.
+  TrainConfig train;
+  train.shift_windows = true;
+  EXPECT_THROW(train.validate(), Error);
+  train.causal = true;
+  EXPECT_NO_THROW(train.validate());
+  train.shard_batches = true;
+  EXPECT_THROW(train.validate(), Error);
+  TrainConfig sampled;
+  sampled.exclude_seen = true;
+  EXPECT_NO_THROW(sampled.validate());
+  sampled.loss = LossKind::kSampled;
+  EXPECT_THROW(sampled.validate(), Error);
 }
 
 TEST(Trainer, CausalGruLearnsClearlyBetterThanPopularity) {
